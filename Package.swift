@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "touchpoint-journal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tpj", targets: ["JournalCLI"]),
+        .executable(name: "tpj-bench", targets: ["JournalBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+    ],
+    targets: [
+        // Pure core: envelope, JSON, canonical bytes, hashing, schema validation. No I/O.
+        .target(
+            name: "Journal",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The event schemas under Schemas/, compiled into the binary.
+        .target(name: "JournalSchemas", plugins: ["EmbedSchemasPlugin"]),
+        .executableTarget(name: "SchemaEmbedder"),
+        .plugin(
+            name: "EmbedSchemasPlugin",
+            capability: .buildTool(),
+            dependencies: ["SchemaEmbedder"],
+            path: "Sources/EmbedSchemasPlugin"
+        ),
+        // The system SQLite C library, for the raw-floor benchmark and raw-connection tests.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // SQLite event store on GRDB.
+        .target(
+            name: "JournalStore",
+            dependencies: ["Journal", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
+        .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
+        .executableTarget(
+            name: "JournalCLI",
+            dependencies: [
+                "Journal", "JournalStore", "JournalTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "JournalBench",
+            dependencies: ["Journal", "JournalStore", "JournalTesting", "CSQLite"]
+        ),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "JournalSchemas", "JournalTesting"]),
+        .testTarget(
+            name: "JournalStoreTests",
+            dependencies: ["Journal", "JournalStore", "JournalTesting", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "JournalCLITests",
+            dependencies: ["JournalCLI", "JournalTesting"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system && target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

@@ -1,0 +1,115 @@
+/// Turns proposed events into prepared ones: checks identifiers and timestamps, validates each
+/// payload against its schema and writes its canonical bytes. Pure; safe to run on any thread.
+///
+/// ```swift
+/// let validator = EventValidator(registry: registry)
+/// let prepared = try validator.prepare(batch, customerId: "C-1001")
+/// ```
+public struct EventValidator: Sendable {
+    /// Largest canonical payload accepted, in bytes.
+    public static let maximumPayloadBytes = 64 * 1024
+    /// Longest identifier (customerId, caseId, assetId, siteId, actor, source, correlation and causation ids).
+    public static let maximumIdentifierLength = 128
+
+    public let registry: SchemaRegistry
+
+    public init(registry: SchemaRegistry) {
+        self.registry = registry
+    }
+
+    /// Validates a batch for one customer.
+    ///
+    /// - Throws: ``JournalError/invalidEvent(_:)`` for the first event that breaks a rule.
+    public func prepare(_ events: [ProposedEvent], customerId: String) throws(JournalError) -> [PreparedEvent] {
+        if let problem = Self.identifierProblem(customerId) {
+            throw .invalidEvent(InvalidEvent(index: 0, eventId: nil, path: "/customerId", rule: "identifier",
+                                             message: "customer id \(problem)"))
+        }
+        var prepared: [PreparedEvent] = []
+        prepared.reserveCapacity(events.count)
+        var seen: [EventID: Int] = [:]
+        for (index, event) in events.enumerated() {
+            let next = try prepare(event, index: index, customerId: customerId)
+            if let earlier = seen.updateValue(index, forKey: next.eventId) {
+                throw .invalidEvent(InvalidEvent(
+                    index: index, eventId: event.eventId, path: "/eventId", rule: "duplicateEventId",
+                    message: "eventId repeats event \(earlier) of the same batch; every event needs its own eventId"))
+            }
+            prepared.append(next)
+        }
+        return prepared
+    }
+
+    /// Validates one event at `index` of its batch.
+    public func prepare(_ event: ProposedEvent, index: Int, customerId: String) throws(JournalError) -> PreparedEvent {
+        func invalid(_ path: String, _ rule: String, _ message: String, more: [SchemaViolation] = []) -> JournalError {
+            .invalidEvent(InvalidEvent(index: index, eventId: event.eventId, path: path, rule: rule, message: message, more: more))
+        }
+        guard let eventId = EventID(event.eventId) else {
+            throw invalid("/eventId", "format", "eventId must be a UUID (8-4-4-4-12 hexadecimal digits), got \"\(event.eventId)\"")
+        }
+        if let given = event.customerId, given != customerId {
+            throw invalid("/customerId", "customerMismatch", "customerId \"\(given)\" differs from the batch's customer \"\(customerId)\"")
+        }
+        guard let version = event.schemaVersion ?? registry.latestVersion(of: event.type) else {
+            throw invalid("/type", "unknownType", "unknown event type \"\(event.type)\"; see `tpj types` for the registered types")
+        }
+        guard let entry = registry.entry(type: event.type, version: version) else {
+            let known = registry.latestVersion(of: event.type).map { "; the newest is v\($0)" } ?? ""
+            throw invalid("/schemaVersion", "unknownType", "\(event.type) has no schema version \(version)\(known)")
+        }
+        let occurred: Timestamp
+        do {
+            occurred = try Timestamp(rfc3339: event.occurredAt)
+        } catch {
+            throw invalid("/occurredAt", "timestamp", "occurredAt \(error)")
+        }
+        let optional: [(String, String?)] = [
+            ("caseId", event.caseId), ("assetId", event.assetId), ("siteId", event.siteId), ("actor", event.actor),
+            ("source", event.source), ("correlationId", event.correlationId), ("causationId", event.causationId),
+        ]
+        for (field, value) in optional {
+            if let value, let problem = Self.identifierProblem(value) {
+                throw invalid("/\(field)", "identifier", "\(field) \(problem)")
+            }
+        }
+        guard case .object = event.payload else {
+            throw invalid("/payload", "type", "payload must be a JSON object, got \(event.payload.typeName)")
+        }
+        let violations = entry.schema.validate(event.payload)
+        if let first = violations.first {
+            throw invalid("/payload" + first.path, first.rule, first.message, more: Array(violations.dropFirst()))
+        }
+        let payload = CanonicalJSON.bytes(event.payload)
+        guard payload.count <= Self.maximumPayloadBytes else {
+            throw invalid("/payload", "payloadTooLarge",
+                          "payload is \(payload.count) bytes; the limit is \(Self.maximumPayloadBytes) bytes. Store documents elsewhere and reference them.")
+        }
+        var references: [(field: String, eventId: EventID)] = []
+        for field in entry.referenceFields {
+            guard let text = event.payload[field]?.stringValue, let referenced = EventID(text) else { continue }
+            if referenced == eventId {
+                throw invalid("/payload/\(field)", "reference", "an event cannot refer to itself")
+            }
+            references.append((field, referenced))
+        }
+        return PreparedEvent(
+            eventId: eventId, customerId: customerId, type: event.type, schemaVersion: version,
+            occurredAt: event.occurredAt, occurred: occurred, caseId: event.caseId, assetId: event.assetId,
+            siteId: event.siteId, actor: event.actor, source: event.source, correlationId: event.correlationId,
+            causationId: event.causationId, payload: payload, references: references)
+    }
+
+    /// Why `text` is not an acceptable identifier, or nil: 1–128 characters, no control characters,
+    /// no leading or trailing white space.
+    public static func identifierProblem(_ text: String) -> String? {
+        let scalars = text.unicodeScalars
+        if scalars.isEmpty { return "must not be empty" }
+        if scalars.count > maximumIdentifierLength { return "is longer than \(maximumIdentifierLength) characters" }
+        if scalars.contains(where: { $0.properties.generalCategory == .control }) { return "contains a control character" }
+        if scalars.first!.properties.isWhitespace || scalars.last!.properties.isWhitespace {
+            return "must not start or end with white space"
+        }
+        return nil
+    }
+}

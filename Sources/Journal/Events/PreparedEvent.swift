@@ -1,0 +1,53 @@
+/// An event that passed validation: identifiers checked, payload valid against its schema and in
+/// canonical bytes. What is left to record it is the position, stream version, time and hash.
+public struct PreparedEvent: Sendable, Hashable {
+    public var eventId: EventID
+    public var customerId: String
+    public var type: String
+    public var schemaVersion: Int
+    /// The business time exactly as the producer wrote it.
+    public var occurredAt: String
+    public var occurred: Timestamp
+    public var caseId: String?
+    public var assetId: String?
+    public var siteId: String?
+    public var actor: String?
+    public var source: String?
+    public var correlationId: String?
+    public var causationId: String?
+    /// Canonical JSON of the payload: the stored and hashed bytes.
+    public var payload: [UInt8]
+    /// Event ids this event points at (e.g. the event a correction corrects), with the payload field naming each.
+    public var references: [(field: String, eventId: EventID)]
+
+    /// True when `other` records the same fact (used for idempotent re-sends).
+    public func sameContent(as recorded: RecordedEvent) -> [String] {
+        var differences: [String] = []
+        if customerId != recorded.customerId { differences.append("customerId") }
+        if type != recorded.type { differences.append("type") }
+        if schemaVersion != recorded.schemaVersion { differences.append("schemaVersion") }
+        if occurredAt != recorded.occurredAt { differences.append("occurredAt") }
+        if caseId != recorded.caseId { differences.append("caseId") }
+        if assetId != recorded.assetId { differences.append("assetId") }
+        if siteId != recorded.siteId { differences.append("siteId") }
+        if actor != recorded.actor { differences.append("actor") }
+        if source != recorded.source { differences.append("source") }
+        if correlationId != recorded.correlationId { differences.append("correlationId") }
+        if causationId != recorded.causationId { differences.append("causationId") }
+        if payload != Array(recorded.payload.utf8) { differences.append("payload") }
+        return differences
+    }
+
+    public static func == (lhs: PreparedEvent, rhs: PreparedEvent) -> Bool {
+        lhs.eventId == rhs.eventId && lhs.customerId == rhs.customerId && lhs.type == rhs.type
+            && lhs.schemaVersion == rhs.schemaVersion && lhs.occurredAt == rhs.occurredAt && lhs.caseId == rhs.caseId
+            && lhs.assetId == rhs.assetId && lhs.siteId == rhs.siteId && lhs.actor == rhs.actor
+            && lhs.source == rhs.source && lhs.correlationId == rhs.correlationId && lhs.causationId == rhs.causationId
+            && lhs.payload == rhs.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(eventId)
+        hasher.combine(payload)
+    }
+}

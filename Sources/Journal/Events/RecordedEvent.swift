@@ -1,0 +1,95 @@
+/// An event as the journal stores it: the envelope, the canonical payload and the chain hashes.
+public struct RecordedEvent: Sendable, Hashable {
+    /// Global order in the journal, strictly increasing from 1.
+    public var position: Int64
+    public var eventId: EventID
+    public var customerId: String
+    /// 1, 2, 3 … within the customer's stream.
+    public var streamVersion: Int
+    public var type: String
+    public var schemaVersion: Int
+    /// Business time as the producer wrote it (ISO-8601 with offset).
+    public var occurredAt: String
+    public var occurred: Timestamp
+    /// When the journal stored the event; never decreasing along positions.
+    public var recorded: Timestamp
+    public var caseId: String?
+    public var assetId: String?
+    public var siteId: String?
+    public var actor: String?
+    public var source: String?
+    public var correlationId: String?
+    public var causationId: String?
+    /// Canonical JSON text of the payload, exactly the hashed bytes.
+    public var payload: String
+    public var prevHash: [UInt8]
+    public var hash: [UInt8]
+
+    public init(
+        position: Int64, eventId: EventID, customerId: String, streamVersion: Int, type: String, schemaVersion: Int,
+        occurredAt: String, occurred: Timestamp, recorded: Timestamp, caseId: String?, assetId: String?,
+        siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?,
+        payload: String, prevHash: [UInt8], hash: [UInt8]
+    ) {
+        self.position = position
+        self.eventId = eventId
+        self.customerId = customerId
+        self.streamVersion = streamVersion
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.occurredAt = occurredAt
+        self.occurred = occurred
+        self.recorded = recorded
+        self.caseId = caseId
+        self.assetId = assetId
+        self.siteId = siteId
+        self.actor = actor
+        self.source = source
+        self.correlationId = correlationId
+        self.causationId = causationId
+        self.payload = payload
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
+    /// The parsed payload.
+    public var payloadJSON: JSONValue {
+        (try? JSONParser.parse(payload)) ?? .null
+    }
+
+    /// The whole stored event as one JSON object (the envelope fields plus `payload`, `prevHash`, `hash`).
+    public var json: JSONValue {
+        var members: [JSONMember] = [
+            JSONMember("position", .number(JSONNumber(position))),
+            JSONMember("eventId", .string(eventId.rawValue)),
+            JSONMember("customerId", .string(customerId)),
+            JSONMember("streamVersion", .number(JSONNumber(Int64(streamVersion)))),
+            JSONMember("type", .string(type)),
+            JSONMember("schemaVersion", .number(JSONNumber(Int64(schemaVersion)))),
+            JSONMember("occurredAt", .string(occurredAt)),
+            JSONMember("recordedAt", .string(recorded.rfc3339)),
+        ]
+        let optional: [(String, String?)] = [
+            ("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("source", source),
+            ("correlationId", correlationId), ("causationId", causationId),
+        ]
+        for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
+        members.append(JSONMember("payload", payloadJSON))
+        members.append(JSONMember("prevHash", .string(Hex.encode(prevHash))))
+        members.append(JSONMember("hash", .string(Hex.encode(hash))))
+        return .object(members)
+    }
+}
+
+/// Lower-case hexadecimal text of bytes.
+public enum Hex {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

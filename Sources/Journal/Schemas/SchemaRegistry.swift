@@ -1,0 +1,111 @@
+import Foundation
+
+/// The event types the journal accepts: one compiled JSON Schema per type and version.
+///
+/// Files are named `events/<type>.v<N>.json`, e.g. `events/technician.visit.completed.v1.json`.
+/// A schema may declare, with `"x-references-event"`, payload fields that must name an earlier
+/// event of the same customer (as `touchpoint.corrected` does).
+///
+/// ```swift
+/// let registry = try SchemaRegistry(files: [("events/note.added.v1.json", schemaText)])
+/// registry.latestVersion(of: "note.added")   // 1
+/// ```
+public struct SchemaRegistry: Sendable {
+    public struct Entry: Sendable {
+        public let type: String
+        public let version: Int
+        public let schema: JSONSchema
+        /// Payload fields whose value is the eventId of an earlier event of the same customer.
+        public let referenceFields: [String]
+        /// The schema's `title`, for people.
+        public let title: String?
+        /// The schema's `x-touchpoint` annotation, when it names a core touchpoint kind.
+        public let touchpointKind: String?
+    }
+
+    private var entries: [String: [Int: Entry]] = [:]
+
+    /// Compiles the given schema files.
+    ///
+    /// - Throws: ``SchemaRegistryError`` naming the file that is misnamed or not a supported schema.
+    public init(files: [(path: String, contents: String)]) throws(SchemaRegistryError) {
+        for file in files { try add(path: file.path, contents: file.contents) }
+    }
+
+    /// Adds or replaces one schema file.
+    public mutating func add(path: String, contents: String) throws(SchemaRegistryError) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard name.hasSuffix(".json"), let vRange = name.range(of: ".v", options: .backwards) else {
+            throw SchemaRegistryError(path: path, message: "schema files are named <type>.v<N>.json")
+        }
+        let type = String(name[..<vRange.lowerBound])
+        guard let version = Int(name[vRange.upperBound...].dropLast(5)), version >= 1 else {
+            throw SchemaRegistryError(path: path, message: "schema files are named <type>.v<N>.json with N ≥ 1")
+        }
+        guard Self.isValidTypeName(type) else {
+            throw SchemaRegistryError(
+                path: path, message: "event type '\(type)' must be dotted lower-case words, e.g. technician.visit.completed")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(contents)
+        } catch {
+            throw SchemaRegistryError(path: path, message: "not valid JSON: \(error)")
+        }
+        let schema: JSONSchema
+        do {
+            schema = try JSONSchema(compiling: document)
+        } catch {
+            throw SchemaRegistryError(path: path, message: error.description)
+        }
+        var references: [String] = []
+        switch document["x-references-event"] {
+        case .string(let field): references = [field]
+        case .array(let fields): references = fields.compactMap(\.stringValue)
+        default: break
+        }
+        let entry = Entry(
+            type: type, version: version, schema: schema, referenceFields: references,
+            title: document["title"]?.stringValue, touchpointKind: document["x-touchpoint"]?.stringValue)
+        entries[type, default: [:]][version] = entry
+    }
+
+    /// The schema for `type` at `version`.
+    public func entry(type: String, version: Int) -> Entry? {
+        entries[type]?[version]
+    }
+
+    /// The newest registered version of `type`.
+    public func latestVersion(of type: String) -> Int? {
+        entries[type]?.keys.max()
+    }
+
+    /// All registered types, sorted.
+    public var types: [String] { entries.keys.sorted() }
+
+    /// Every entry, sorted by type and version.
+    public var allEntries: [Entry] {
+        types.flatMap { type in entries[type]!.values.sorted { $0.version < $1.version } }
+    }
+
+    static func isValidTypeName(_ type: String) -> Bool {
+        let words = type.split(separator: ".", omittingEmptySubsequences: false)
+        return words.count >= 2 && words.allSatisfy { word in
+            !word.isEmpty && word.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+                && word.utf8.first.map { $0 >= 97 && $0 <= 122 } == true
+        }
+    }
+}
+
+/// A schema file that cannot be registered.
+public struct SchemaRegistryError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}

@@ -1,0 +1,2 @@
+import CSQLite
+print(sqlite3_libversion_number())

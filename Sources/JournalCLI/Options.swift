@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+
+/// Where the journal file is.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to the journal file (default: $TPJ_DB, else ./journal.sqlite).")
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["TPJ_DB"], !env.isEmpty { return env }
+        return "journal.sqlite"
+    }
+
+    /// Opens the journal; `create: false` refuses a missing file.
+    func openStore(create: Bool, clock: JournalClock = .live) throws -> EventStore {
+        try EventStore(writer: openWriter(create: create), registry: registry(), clock: clock)
+    }
+
+    func openWriter(create: Bool) throws -> any DatabaseWriter {
+        try JournalDatabase.open(path: path, create: create)
+    }
+
+    func registry() throws -> SchemaRegistry {
+        do {
+            return try SchemaRegistry.bundled(extendedBy: ProcessInfo.processInfo.environment["TPJ_SCHEMA_DIR"])
+        } catch {
+            throw CLIError(code: 65, message: "TPJ_SCHEMA_DIR: \(error)")
+        }
+    }
+}
+
+/// `--json` for scripts.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of a human-readable table.")
+    var json = false
+}
+
+/// A failure with its exit code and message, printed by ``runReportingErrors(json:_:)``.
+struct CLIError: Error {
+    var code: Int32
+    var message: String
+}
+
+/// Parses a point in time: RFC 3339 with offset, or a date `YYYY-MM-DD` meaning 00:00 UTC that day.
+struct TimeArgument: ExpressibleByArgument {
+    var instant: Timestamp
+
+    init?(argument: String) {
+        if let instant = try? Timestamp(rfc3339: argument) {
+            self.instant = instant
+        } else if argument.utf8.count == 10, let instant = try? Timestamp(rfc3339: argument + "T00:00:00Z") {
+            self.instant = instant
+        } else {
+            return nil
+        }
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning journal errors into a message on stderr and a meaningful exit code.
+    func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as JournalError {
+            report(code: error.exitCode, kind: error.kind, message: error.description, details: error.details, json: json)
+            throw ExitCode(error.exitCode)
+        } catch let error as CLIError {
+            report(code: error.code, kind: "error", message: error.message, details: [], json: json)
+            throw ExitCode(error.code)
+        }
+    }
+
+    private func report(code: Int32, kind: String, message: String, details: [JSONMember], json: Bool) {
+        if json {
+            let body: JSONValue = ["error": .object([JSONMember("code", .string(kind)), JSONMember("message", .string(message))] + details)]
+            Output.error(CanonicalJSON.string(body))
+        } else {
+            Output.error("error: " + message)
+        }
+    }
+}
+
+extension JournalError {
+    var exitCode: Int32 {
+        switch self {
+        case .invalidEvent, .malformedInput, .eventIdReused, .unknownReference: 65
+        case .concurrencyConflict: 75
+        case .journalNotFound: 66
+        case .storage: 74
+        case .invalidArgument: 64
+        }
+    }
+
+    var kind: String {
+        switch self {
+        case .invalidEvent: "invalidEvent"
+        case .malformedInput: "malformedInput"
+        case .concurrencyConflict: "versionConflict"
+        case .eventIdReused: "eventIdReused"
+        case .unknownReference: "unknownReference"
+        case .journalNotFound: "journalNotFound"
+        case .storage: "storage"
+        case .invalidArgument: "invalidArgument"
+        }
+    }
+
+    var details: [JSONMember] {
+        switch self {
+        case .invalidEvent(let invalid):
+            var members = [
+                JSONMember("index", .number(JSONNumber(Int64(invalid.index)))), JSONMember("path", .string(invalid.path)),
+                JSONMember("rule", .string(invalid.rule)),
+            ]
+            if let eventId = invalid.eventId { members.append(JSONMember("eventId", .string(eventId))) }
+            return members
+        case .concurrencyConflict(let customerId, let expected, let actual):
+            return [
+                JSONMember("customerId", .string(customerId)), JSONMember("expected", .string(expected.description)),
+                JSONMember("actual", .number(JSONNumber(Int64(actual)))),
+            ]
+        case .eventIdReused(let index, let eventId, let position, _):
+            return [
+                JSONMember("index", .number(JSONNumber(Int64(index)))), JSONMember("eventId", .string(eventId.rawValue)),
+                JSONMember("position", .number(JSONNumber(position))),
+            ]
+        case .malformedInput(let line, _):
+            return line.map { [JSONMember("line", .number(JSONNumber(Int64($0))))] } ?? []
+        default:
+            return []
+        }
+    }
+}

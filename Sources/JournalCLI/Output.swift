@@ -1,0 +1,75 @@
+import Foundation
+import Journal
+
+/// Writing to stdout and stderr, and formatting for people.
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static func json(_ value: JSONValue) {
+        line(CanonicalJSON.string(value))
+    }
+
+    /// `1234567` → `1,234,567`.
+    static func count(_ value: some BinaryInteger) -> String {
+        let digits = String(value.magnitude)
+        var grouped = ""
+        for (offset, digit) in digits.enumerated() {
+            if offset > 0, (digits.count - offset) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return (value < 0 ? "-" : "") + grouped
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([render(header)] + rows.map(render)).joined(separator: "\n")
+    }
+
+    /// A one-line digest of a payload: `queueWaitSeconds=95 machineDown=true …`, cut at `width`.
+    static func summary(_ payload: JSONValue, width: Int = 72) -> String {
+        guard case .object(let members) = payload else { return CanonicalJSON.string(payload) }
+        var text = ""
+        for member in members {
+            let value: String
+            switch member.value {
+            case .string(let string): value = string.contains(" ") ? "\"\(string)\"" : string
+            default: value = CanonicalJSON.string(member.value)
+            }
+            text += (text.isEmpty ? "" : " ") + "\(member.key)=\(value)"
+            if text.count > width { break }
+        }
+        return text.count > width ? String(text.prefix(width - 1)) + "…" : text
+    }
+
+    /// The table of events used by `history` and `log`.
+    static func eventTable(_ events: [RecordedEvent], withCustomer: Bool) -> String {
+        var header = ["POS", "VER"]
+        if withCustomer { header.append("CUSTOMER") }
+        header += ["OCCURRED", "RECORDED", "TYPE", "CASE", "PAYLOAD"]
+        let rows = events.map { event -> [String] in
+            var row = [String(event.position), String(event.streamVersion)]
+            if withCustomer { row.append(event.customerId) }
+            row += [
+                event.occurredAt, String(event.recorded.rfc3339.prefix(16)) + "Z", event.type, event.caseId ?? "-",
+                summary(event.payloadJSON),
+            ]
+            return row
+        }
+        return table(header, rows)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Journal
+
+/// The work of one append transaction: assigns positions, stream versions and `recordedAt`,
+/// checks idempotency, expected versions and references, chains the hashes and inserts.
+struct AppendWriter {
+    private let db: Database
+    private var position: Int64
+    private var prevHash: [UInt8]
+    private let recorded: Timestamp
+    private let recordedText: String
+    private var envelope: [UInt8] = []
+    private let insert: Statement
+    private let findEventId: Statement
+    private let streamVersion: Statement
+
+    init(db: Database, now: Timestamp) throws {
+        self.db = db
+        let last = try Row.fetchOne(db, sql: "SELECT position, recordedAtUs, hash FROM event ORDER BY position DESC LIMIT 1")
+        position = last?[0] ?? 0
+        prevHash = (last?[2] as Data?).map { Array($0) } ?? EventChain.genesisHash
+        let lastRecorded = Timestamp(microseconds: last?[1] ?? Int64.min)
+        recorded = max(now, lastRecorded)
+        recordedText = recorded.rfc3339
+        envelope.reserveCapacity(1024)
+        insert = try db.cachedStatement(sql: """
+            INSERT INTO event (position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt,
+              occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId,
+              payload, prevHash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        findEventId = try db.cachedStatement(sql: "SELECT position FROM event WHERE eventId = ?")
+        streamVersion = try db.cachedStatement(sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?")
+    }
+
+    mutating func append(_ batch: PreparedBatch) throws -> AppendResult {
+        var version = try Int.fetchOne(streamVersion, arguments: [batch.customerId]) ?? 0
+        var positions: [Int64] = []
+        positions.reserveCapacity(batch.events.count)
+        var fresh: [Int] = []
+        fresh.reserveCapacity(batch.events.count)
+        for (index, event) in batch.events.enumerated() {
+            if let stored = try Int64.fetchOne(findEventId, arguments: [event.eventId.rawValue]) {
+                let recorded = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
+                let differences = event.sameContent(as: recorded)
+                guard differences.isEmpty else {
+                    throw JournalError.eventIdReused(index: index, eventId: event.eventId, position: stored, differingFields: differences)
+                }
+                positions.append(stored)
+            } else {
+                positions.append(0)
+                fresh.append(index)
+            }
+        }
+        if !fresh.isEmpty, !batch.expected.matches(version) {
+            throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
+        }
+        let firstNew = position + 1
+        var earlierInBatch: Set<EventID> = []
+        for index in fresh {
+            let event = batch.events[index]
+            for reference in event.references where !earlierInBatch.contains(reference.eventId) {
+                try checkReference(reference, of: event, index: index, customerId: batch.customerId)
+            }
+            version += 1
+            position += 1
+            try insert(event, version: version)
+            positions[index] = position
+            earlierInBatch.insert(event.eventId)
+        }
+        return AppendResult(
+            customerId: batch.customerId, positions: positions, appended: fresh.count,
+            newPositions: fresh.isEmpty ? nil : firstNew...position, duplicates: batch.events.count - fresh.count, streamVersion: version)
+    }
+
+    private func checkReference(
+        _ reference: (field: String, eventId: EventID), of event: PreparedEvent, index: Int, customerId: String
+    ) throws {
+        let owner = try String.fetchOne(
+            db, sql: "SELECT customerId FROM event WHERE eventId = ?", arguments: [reference.eventId.rawValue])
+        guard owner == customerId else {
+            throw JournalError.unknownReference(
+                index: index, eventId: event.eventId, field: reference.field, referenced: reference.eventId,
+                customerId: customerId)
+        }
+    }
+
+    private mutating func insert(_ event: PreparedEvent, version: Int) throws {
+        let fields = EventChain.Envelope(
+            position: position, eventId: event.eventId.rawValue, customerId: event.customerId, streamVersion: version,
+            type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
+            recordedAt: recordedText, caseId: event.caseId, assetId: event.assetId, siteId: event.siteId,
+            actor: event.actor, source: event.source, correlationId: event.correlationId,
+            causationId: event.causationId)
+        EventChain.writeCanonicalEnvelope(fields, payload: event.payload, into: &envelope)
+        let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
+        insert.setUncheckedArguments([
+            position, event.eventId.rawValue, event.customerId, version, event.type, event.schemaVersion,
+            event.occurredAt, event.occurred.microseconds, recorded.microseconds, event.caseId, event.assetId,
+            event.siteId, event.actor, event.source, event.correlationId, event.causationId,
+            String(decoding: event.payload, as: UTF8.self), Data(prevHash), Data(hash),
+        ])
+        try insert.execute()
+        prevHash = hash
+    }
+}

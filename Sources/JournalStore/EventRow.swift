@@ -1,0 +1,32 @@
+import Foundation
+import GRDB
+import Journal
+
+/// Reads stored events from rows (positional access, no Codable: scans run at over a million rows a second).
+enum EventRow {
+    static let columns = """
+        position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, \
+        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash
+        """
+
+    static func decode(_ row: Row) -> RecordedEvent {
+        let eventId: String = row[1]
+        return RecordedEvent(
+            position: row[0], eventId: EventID(eventId) ?? EventID("00000000-0000-0000-0000-000000000000")!,
+            customerId: row[2], streamVersion: row[3], type: row[4], schemaVersion: row[5], occurredAt: row[6],
+            occurred: Timestamp(microseconds: row[7]), recorded: Timestamp(microseconds: row[8]), caseId: row[9],
+            assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
+            causationId: row[15], payload: row[16], prevHash: Array(row[17] as Data), hash: Array(row[18] as Data))
+    }
+
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [RecordedEvent] {
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        var events: [RecordedEvent] = []
+        while let row = try cursor.next() { events.append(decode(row)) }
+        return events
+    }
+
+    static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> RecordedEvent? {
+        try Row.fetchOne(db, sql: sql, arguments: arguments).map(decode)
+    }
+}

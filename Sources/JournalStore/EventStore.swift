@@ -1,0 +1,278 @@
+import Foundation
+import GRDB
+import Journal
+import Synchronization
+
+/// The touchpoint log: append-only, hash-chained and bitemporal, in one SQLite file.
+///
+/// ```swift
+/// let store = try EventStore(writer: JournalDatabase.open(path: "journal.sqlite"))
+/// let result = try store.append(events, to: "C-1001", expecting: .exactly(4))
+/// let history = try store.history(of: "C-1001", knownAt: try Timestamp(rfc3339: "2025-01-01T00:00:00Z"))
+/// ```
+///
+/// ## Topics
+/// - ``append(_:to:expecting:)``
+/// - ``append(_:)``
+/// - ``history(of:order:knownAt:occurredBefore:)``
+/// - ``events(after:limit:)``
+/// - ``verify(from:through:progress:)``
+public struct EventStore: Sendable {
+    public let writer: any DatabaseWriter
+    public let validator: EventValidator
+    public let clock: JournalClock
+
+    public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) {
+        self.writer = writer
+        self.validator = EventValidator(registry: registry)
+        self.clock = clock
+    }
+
+    // MARK: Appending
+
+    /// Appends `events` to one customer's stream, atomically: all are stored or none.
+    ///
+    /// Events whose `eventId` is already stored with identical content are not stored again; their
+    /// stored positions are returned. The expected version is checked only when the batch has new events.
+    ///
+    /// - Throws: ``JournalError`` — `invalidEvent`, `concurrencyConflict`, `eventIdReused`, `unknownReference`, `storage`.
+    @discardableResult
+    public func append(
+        _ events: [ProposedEvent], to customerId: String, expecting expected: ExpectedVersion = .any
+    ) throws(JournalError) -> AppendResult {
+        try append([AppendBatch(customerId: customerId, expected: expected, events: events)])[0]
+    }
+
+    /// Appends several customers' batches in one transaction: all are stored or none.
+    @discardableResult
+    public func append(_ batches: [AppendBatch]) throws(JournalError) -> [AppendResult] {
+        let prepared = try prepare(batches)
+        return try write(prepared)
+    }
+
+    /// Validates batches (in parallel for large inputs). Pure: touches no database.
+    public func prepare(_ batches: [AppendBatch]) throws(JournalError) -> [PreparedBatch] {
+        let validator = self.validator
+        let total = batches.reduce(0) { $0 + $1.events.count }
+        if total < 2_000 || batches.count < 2 {
+            var prepared: [PreparedBatch] = []
+            for batch in batches {
+                prepared.append(PreparedBatch(
+                    customerId: batch.customerId, expected: batch.expected,
+                    events: try validator.prepare(batch.events, customerId: batch.customerId)))
+            }
+            return prepared
+        }
+        let results = Mutex<[Int: Result<[PreparedEvent], JournalError>]>([:])
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var local: [Int: Result<[PreparedEvent], JournalError>] = [:]
+            for index in stride(from: worker, to: batches.count, by: workers) {
+                let batch = batches[index]
+                do throws(JournalError) {
+                    local[index] = .success(try validator.prepare(batch.events, customerId: batch.customerId))
+                } catch {
+                    local[index] = .failure(error)
+                }
+            }
+            results.withLock { $0.merge(local) { first, _ in first } }
+        }
+        let all = results.withLock { $0 }
+        var prepared: [PreparedBatch] = []
+        prepared.reserveCapacity(batches.count)
+        for (index, batch) in batches.enumerated() {
+            switch all[index]! {
+            case .success(let events):
+                prepared.append(PreparedBatch(customerId: batch.customerId, expected: batch.expected, events: events))
+            case .failure(let error):
+                throw batches.count > 1 ? error.inBatch(of: batch.customerId) : error
+            }
+        }
+        return prepared
+    }
+
+    /// Records prepared batches in one write transaction.
+    public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
+        let now = clock.now()
+        do {
+            return try writer.write { db in
+                var writer = try AppendWriter(db: db, now: now)
+                var results: [AppendResult] = []
+                results.reserveCapacity(batches.count)
+                for batch in batches {
+                    do {
+                        results.append(try writer.append(batch))
+                    } catch let error as JournalError where batches.count > 1 {
+                        throw error.inBatch(of: batch.customerId)
+                    }
+                }
+                return results
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch let error as DatabaseError {
+            throw JournalDatabase.translate(error, path: writer.path)
+        } catch {
+            throw .storage("append failed: \(error)")
+        }
+    }
+
+    // MARK: Reading
+
+    /// The position of the last event (0 for an empty journal).
+    public func head() throws(JournalError) -> Int64 {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0 }
+    }
+
+    /// The customer's current stream version (0 when the customer has no events).
+    public func streamVersion(of customerId: String) throws(JournalError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?", arguments: [customerId]) ?? 0
+        }
+    }
+
+    /// A customer's history.
+    ///
+    /// - Parameters:
+    ///   - order: stream order (as recorded) or business-time order (as it happened).
+    ///   - knownAt: only events recorded at or before this instant: what the journal knew then.
+    ///   - occurredBefore: only events whose business time is before this instant.
+    public func history(
+        of customerId: String, order: HistoryOrder = .stream, knownAt: Timestamp? = nil, occurredBefore: Timestamp? = nil
+    ) throws(JournalError) -> [RecordedEvent] {
+        var sql = "SELECT \(EventRow.columns) FROM event WHERE customerId = ?"
+        var arguments: StatementArguments = [customerId]
+        if let knownAt {
+            sql += " AND recordedAtUs <= ?"
+            arguments += [knownAt.microseconds]
+        }
+        if let occurredBefore {
+            sql += " AND occurredAtUs < ?"
+            arguments += [occurredBefore.microseconds]
+        }
+        sql += order == .stream ? " ORDER BY streamVersion" : " ORDER BY occurredAtUs, streamVersion"
+        return try read { db in try EventRow.fetchAll(db, sql: sql, arguments: arguments) }
+    }
+
+    /// Events of the whole journal after `position`, in global order, at most `limit`.
+    public func events(after position: Int64, limit: Int) throws(JournalError) -> [RecordedEvent] {
+        guard limit >= 0 else { throw .invalidArgument("limit must be 0 or more, got \(limit)") }
+        return try read { db in
+            try EventRow.fetchAll(
+                db, sql: "SELECT \(EventRow.columns) FROM event WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [position, limit])
+        }
+    }
+
+    /// Calls `body` for each event after `position` in global order, reading in pages; stops when `body` returns false.
+    public func forEachEvent(
+        after position: Int64, pageSize: Int = 10_000, _ body: (RecordedEvent) throws -> Bool
+    ) throws {
+        var next = position
+        while true {
+            let page = try events(after: next, limit: pageSize)
+            for event in page where try !body(event) { return }
+            guard let last = page.last, page.count == pageSize else { return }
+            next = last.position
+        }
+    }
+
+    /// Counts and extent of the journal.
+    public func stats() throws(JournalError) -> JournalStats {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(*), count(DISTINCT customerId), coalesce(max(position), 0),
+                       min(recordedAtUs), max(recordedAtUs), min(occurredAtUs), max(occurredAtUs)
+                FROM event
+                """)!
+            let types = try Row.fetchAll(db, sql: "SELECT type, count(*) FROM event GROUP BY type ORDER BY count(*) DESC, type")
+            let pageCount = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            func instant(_ index: Int) -> Timestamp? { (row[index] as Int64?).map(Timestamp.init(microseconds:)) }
+            return JournalStats(
+                events: row[0], customers: row[1], headPosition: row[2],
+                firstRecorded: instant(3), lastRecorded: instant(4), firstOccurred: instant(5), lastOccurred: instant(6),
+                eventsByType: types.map { ($0[0], $0[1]) }, databaseBytes: pageCount * pageSize)
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try writer.read(body)
+        } catch let error as JournalError {
+            throw error
+        } catch let error as DatabaseError {
+            throw JournalDatabase.translate(error, path: writer.path)
+        } catch {
+            throw .storage("read failed: \(error)")
+        }
+    }
+}
+
+/// One customer's batch of an append.
+public struct AppendBatch: Sendable {
+    public var customerId: String
+    public var expected: ExpectedVersion
+    public var events: [ProposedEvent]
+
+    public init(customerId: String, expected: ExpectedVersion = .any, events: [ProposedEvent]) {
+        self.customerId = customerId
+        self.expected = expected
+        self.events = events
+    }
+}
+
+/// A batch whose events passed validation.
+public struct PreparedBatch: Sendable {
+    public var customerId: String
+    public var expected: ExpectedVersion
+    public var events: [PreparedEvent]
+}
+
+/// What an append stored.
+public struct AppendResult: Sendable, Hashable {
+    public var customerId: String
+    /// Position of each event of the batch, in input order (stored earlier for re-sent events).
+    public var positions: [Int64]
+    /// How many events of the batch were new.
+    public var appended: Int
+    /// Positions of the new events (nil when every event was a re-send).
+    public var newPositions: ClosedRange<Int64>?
+    /// How many were re-sends of stored events (no-ops).
+    public var duplicates: Int
+    /// The customer's stream version after the append.
+    public var streamVersion: Int
+}
+
+public enum HistoryOrder: String, Sendable, CaseIterable {
+    /// As recorded: stream version order.
+    case stream
+    /// As it happened: business time (`occurredAt`) order; late-recorded events land in their place.
+    case occurred
+}
+
+/// Counts and extent of a journal.
+public struct JournalStats: Sendable {
+    public var events: Int64
+    public var customers: Int64
+    public var headPosition: Int64
+    public var firstRecorded: Timestamp?
+    public var lastRecorded: Timestamp?
+    public var firstOccurred: Timestamp?
+    public var lastOccurred: Timestamp?
+    public var eventsByType: [(type: String, count: Int64)]
+    public var databaseBytes: Int64
+}
+
+extension JournalError {
+    /// Adds the customer to a batch error when several customers' batches were appended together.
+    func inBatch(of customerId: String) -> JournalError {
+        switch self {
+        case .invalidEvent(var invalid):
+            invalid.message = "customer \(customerId): " + invalid.message
+            return .invalidEvent(invalid)
+        default:
+            return self
+        }
+    }
+}
