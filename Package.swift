@@ -28,12 +28,13 @@ let package = Package(
             dependencies: ["SchemaEmbedder"],
             path: "Sources/EmbedSchemasPlugin"
         ),
-        // The system SQLite C library, for the raw-floor benchmark and raw-connection tests.
-        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // SQLite event store on GRDB.
         .target(
             name: "JournalStore",
-            dependencies: ["Journal", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
@@ -46,12 +47,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "JournalBench",
-            dependencies: ["Journal", "JournalStore", "JournalTesting", "CSQLite"]
+            dependencies: ["Journal", "JournalStore", "JournalTesting", .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "JournalSchemas", "JournalTesting"]),
         .testTarget(
             name: "JournalStoreTests",
-            dependencies: ["Journal", "JournalStore", "JournalTesting", "CSQLite", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", "JournalStore", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "JournalCLITests",
@@ -62,7 +66,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && target.type != .plugin {
+for target in package.targets where target.type != .plugin {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),

@@ -1,9 +1,12 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Journal
 
 /// The work of one append transaction: assigns positions, stream versions and `recordedAt`,
 /// checks idempotency, expected versions and references, chains the hashes and inserts.
+private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
 struct AppendWriter {
     private let db: Database
     private var position: Int64
@@ -41,7 +44,7 @@ struct AppendWriter {
         var fresh: [Int] = []
         fresh.reserveCapacity(batch.events.count)
         for (index, event) in batch.events.enumerated() {
-            if let stored = try Int64.fetchOne(findEventId, arguments: [event.eventId.rawValue]) {
+            if let stored = try storedPosition(of: event.eventId) {
                 let recorded = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
                 let differences = event.sameContent(as: recorded)
                 guard differences.isEmpty else {
@@ -74,6 +77,33 @@ struct AppendWriter {
             newPositions: fresh.isEmpty ? nil : firstNew...position, duplicates: batch.events.count - fresh.count, streamVersion: version)
     }
 
+    private func storedPosition(of eventId: EventID) throws -> Int64? {
+        let s = findEventId.sqliteStatement
+        sqlite3_reset(s)
+        bind(s, 1, eventId.rawValue)
+        let code = try step(s, expecting: SQLITE_ROW, SQLITE_DONE)
+        return code == SQLITE_ROW ? sqlite3_column_int64(s, 0) : nil
+    }
+
+    private func bind(_ statement: SQLiteStatement, _ index: Int32, _ value: String?) {
+        guard var value else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        value.withUTF8 { _ = sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient) }
+    }
+
+    @discardableResult
+    private func step(_ statement: SQLiteStatement, expecting codes: Int32...) throws -> Int32 {
+        let code = sqlite3_step(statement)
+        guard codes.contains(code) else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            sqlite3_reset(statement)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+        }
+        return code
+    }
+
     private func checkReference(
         _ reference: (field: String, eventId: EventID), of event: PreparedEvent, index: Int, customerId: String
     ) throws {
@@ -95,13 +125,30 @@ struct AppendWriter {
             causationId: event.causationId)
         EventChain.writeCanonicalEnvelope(fields, payload: event.payload, into: &envelope)
         let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
-        insert.setUncheckedArguments([
-            position, event.eventId.rawValue, event.customerId, version, event.type, event.schemaVersion,
-            event.occurredAt, event.occurred.microseconds, recorded.microseconds, event.caseId, event.assetId,
-            event.siteId, event.actor, event.source, event.correlationId, event.causationId,
-            String(decoding: event.payload, as: UTF8.self), Data(prevHash), Data(hash),
-        ])
-        try insert.execute()
+        // Bound through the C API: GRDB's StatementArguments box every value, which costs more
+        // than the insert itself on this hot path.
+        let s = insert.sqliteStatement
+        sqlite3_reset(s)
+        sqlite3_bind_int64(s, 1, position)
+        bind(s, 2, event.eventId.rawValue)
+        bind(s, 3, event.customerId)
+        sqlite3_bind_int64(s, 4, Int64(version))
+        bind(s, 5, event.type)
+        sqlite3_bind_int64(s, 6, Int64(event.schemaVersion))
+        bind(s, 7, event.occurredAt)
+        sqlite3_bind_int64(s, 8, event.occurred.microseconds)
+        sqlite3_bind_int64(s, 9, recorded.microseconds)
+        bind(s, 10, event.caseId)
+        bind(s, 11, event.assetId)
+        bind(s, 12, event.siteId)
+        bind(s, 13, event.actor)
+        bind(s, 14, event.source)
+        bind(s, 15, event.correlationId)
+        bind(s, 16, event.causationId)
+        event.payload.withUnsafeBufferPointer { _ = sqlite3_bind_text(s, 17, $0.baseAddress, Int32($0.count), transient) }
+        prevHash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 18, $0.baseAddress, 32, transient) }
+        hash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 19, $0.baseAddress, 32, transient) }
+        try step(s, expecting: SQLITE_DONE)
         prevHash = hash
     }
 }

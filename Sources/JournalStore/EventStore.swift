@@ -54,15 +54,7 @@ public struct EventStore: Sendable {
     public func prepare(_ batches: [AppendBatch]) throws(JournalError) -> [PreparedBatch] {
         let validator = self.validator
         let total = batches.reduce(0) { $0 + $1.events.count }
-        if total < 2_000 || batches.count < 2 {
-            var prepared: [PreparedBatch] = []
-            for batch in batches {
-                prepared.append(PreparedBatch(
-                    customerId: batch.customerId, expected: batch.expected,
-                    events: try validator.prepare(batch.events, customerId: batch.customerId)))
-            }
-            return prepared
-        }
+        if total < 2_000 || batches.count < 2 { return try prepareSerially(batches) }
         let results = Mutex<[Int: Result<[PreparedEvent], JournalError>]>([:])
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -17,7 +17,8 @@ public enum JournalSchema {
         return migrator
     }
 
-    static let v1 = """
+    /// The SQL of the first migration: the `event` table, its indexes and its triggers.
+    public static let v1 = """
         CREATE TABLE event (
             position      INTEGER PRIMARY KEY,
             eventId       TEXT    NOT NULL,

@@ -103,6 +103,14 @@ public struct EventValidator: Sendable {
     /// Why `text` is not an acceptable identifier, or nil: 1–128 characters, no control characters,
     /// no leading or trailing white space.
     public static func identifierProblem(_ text: String) -> String? {
+        // Fast path: printable ASCII.
+        let utf8 = text.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            if utf8.isEmpty { return "must not be empty" }
+            if utf8.count > maximumIdentifierLength { return "is longer than \(maximumIdentifierLength) characters" }
+            if utf8.first == 0x20 || utf8.last == 0x20 { return "must not start or end with white space" }
+            return nil
+        }
         let scalars = text.unicodeScalars
         if scalars.isEmpty { return "must not be empty" }
         if scalars.count > maximumIdentifierLength { return "is longer than \(maximumIdentifierLength) characters" }

@@ -57,7 +57,8 @@ public struct ProposedEvent: Sendable, Hashable {
             throw invalid("", "type", "each event must be a JSON object, got \(json.typeName)")
         }
         let eventId = json["eventId"]?.stringValue
-        var fields: [String: String] = [:]
+        var required: [String?] = [nil, nil, nil]  // eventId, type, occurredAt
+        var optional = [String?](repeating: nil, count: Self.optionalTextFields.count)
         var schemaVersion: Int?
         var payload: JSONValue?
         for member in members {
@@ -73,33 +74,33 @@ public struct ProposedEvent: Sendable, Hashable {
                 guard case .string(let text) = member.value else {
                     throw invalid("/\(member.key)", "type", "\(member.key) must be a string, got \(member.value.typeName)", eventId: eventId)
                 }
-                fields[member.key] = text
-            case let key where Self.optionalTextFields.contains(key):
-                switch member.value {
-                case .null: break
-                case .string(let text): fields[key] = text
-                default:
-                    throw invalid("/\(key)", "type", "\(key) must be a string, got \(member.value.typeName)", eventId: eventId)
-                }
+                required[member.key == "eventId" ? 0 : member.key == "type" ? 1 : 2] = text
             case let key where Self.journalFields.contains(key):
                 throw invalid("/\(key)", "journalField", "\(key) is set by the journal; remove it from the input", eventId: eventId)
             default:
-                throw invalid(
-                    "/\(member.key)", "unknownField",
-                    "unknown field '\(member.key)'; an event has eventId, type, schemaVersion, occurredAt, payload, "
-                        + Self.optionalTextFields.joined(separator: ", "),
-                    eventId: eventId)
+                guard let slot = Self.optionalTextFields.firstIndex(of: member.key) else {
+                    throw invalid(
+                        "/\(member.key)", "unknownField",
+                        "unknown field '\(member.key)'; an event has eventId, type, schemaVersion, occurredAt, payload, "
+                            + Self.optionalTextFields.joined(separator: ", "),
+                        eventId: eventId)
+                }
+                switch member.value {
+                case .null: break
+                case .string(let text): optional[slot] = text
+                default:
+                    throw invalid("/\(member.key)", "type", "\(member.key) must be a string, got \(member.value.typeName)", eventId: eventId)
+                }
             }
         }
-        for required in ["eventId", "type", "occurredAt"] where fields[required] == nil {
-            throw invalid("/\(required)", "required", "required field '\(required)' is missing", eventId: eventId)
+        for (slot, name) in ["eventId", "type", "occurredAt"].enumerated() where required[slot] == nil {
+            throw invalid("/\(name)", "required", "required field '\(name)' is missing", eventId: eventId)
         }
         guard let payload else { throw invalid("/payload", "required", "required field 'payload' is missing", eventId: eventId) }
         self.init(
-            eventId: fields["eventId"]!, type: fields["type"]!, schemaVersion: schemaVersion,
-            occurredAt: fields["occurredAt"]!, customerId: fields["customerId"], caseId: fields["caseId"],
-            assetId: fields["assetId"], siteId: fields["siteId"], actor: fields["actor"], source: fields["source"],
-            correlationId: fields["correlationId"], causationId: fields["causationId"], payload: payload)
+            eventId: required[0]!, type: required[1]!, schemaVersion: schemaVersion, occurredAt: required[2]!,
+            customerId: optional[0], caseId: optional[1], assetId: optional[2], siteId: optional[3], actor: optional[4],
+            source: optional[5], correlationId: optional[6], causationId: optional[7], payload: payload)
     }
 
     /// The event as an input JSON object (the inverse of ``init(json:index:)``).

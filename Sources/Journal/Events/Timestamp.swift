@@ -18,9 +18,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; the fraction is kept to the microsecond.
     public init(rfc3339 text: String) throws(TimestampError) {
-        let b = Array(text.utf8)
-        func fail(_ reason: String) -> TimestampError { TimestampError(text: text, reason: reason) }
-        func number(_ from: Int, _ count: Int) throws(TimestampError) -> Int {
+        var text = text
+        let result = text.withUTF8 { Self.parse($0) }
+        switch result {
+        case .success(let microseconds): self.microseconds = microseconds
+        case .failure(let reason): throw TimestampError(text: text, reason: reason.message)
+        }
+    }
+
+    private struct ParseFailure: Error {
+        let message: String
+    }
+
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Result<Int64, ParseFailure> {
+        do throws(ParseFailure) {
+            return .success(try parseThrowing(b))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func parseThrowing(_ b: UnsafeBufferPointer<UInt8>) throws(ParseFailure) -> Int64 {
+        func fail(_ reason: String) -> ParseFailure { ParseFailure(message: reason) }
+        func number(_ from: Int, _ count: Int) throws(ParseFailure) -> Int {
             guard from + count <= b.count else { throw fail("it is too short") }
             var value = 0
             for i in from..<(from + count) {
@@ -29,7 +49,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             }
             return value
         }
-        func expect(_ i: Int, _ char: UInt8, _ what: String) throws(TimestampError) {
+        func expect(_ i: Int, _ char: UInt8, _ what: String) throws(ParseFailure) {
             guard i < b.count, b[i] == char else { throw fail("expected \(what) at character \(i + 1)") }
         }
         let year = try number(0, 4)
@@ -77,13 +97,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard i == b.count else { throw fail("unexpected characters after the UTC offset") }
         guard year > 0 else { throw fail("year 0000 does not exist") }
         guard (1...12).contains(month) else { throw fail("month \(month) is out of range") }
-        guard day >= 1, day <= Self.daysInMonth(year: year, month: month) else {
+        guard day >= 1, day <= daysInMonth(year: year, month: month) else {
             throw fail("day \(day) does not exist in \(year)-\(month < 10 ? "0" : "")\(month)")
         }
         guard hour <= 23, minute <= 59, second <= 59 else { throw fail("the time of day is out of range") }
-        let days = Int64(Self.daysFromCivil(year: year, month: month, day: day))
+        let days = Int64(daysFromCivil(year: year, month: month, day: day))
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
-        self.microseconds = seconds * 1_000_000 + fraction
+        return seconds * 1_000_000 + fraction
     }
 
     /// The instant in UTC with six fractional digits: `2026-03-01T07:15:00.000000Z`.

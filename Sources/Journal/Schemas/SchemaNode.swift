@@ -6,6 +6,7 @@ final class SchemaNode: Sendable {
         case alwaysFalse
         case type(Set<String>)
         case enumeration([JSONValue])
+        case stringEnumeration(Set<String>, display: String)
         case constant(JSONValue)
         case properties([String: SchemaNode])
         case required([String])
@@ -19,6 +20,7 @@ final class SchemaNode: Sendable {
         case minLength(Int)
         case maxLength(Int)
         case pattern(String, NSRegularExpression)
+        case simplePattern(String, SimplePattern)
         case format(String)
         case minimum(Double, exclusive: Bool)
         case maximum(Double, exclusive: Bool)
@@ -87,7 +89,13 @@ final class SchemaNode: Sendable {
                 guard case .array(let elements) = value, !elements.isEmpty else {
                     throw fail(key, "must be a non-empty array")
                 }
-                assertions.append(.enumeration(elements))
+                let strings = elements.compactMap(\.stringValue)
+                if strings.count == elements.count {
+                    let display = elements.map(CanonicalJSON.string).joined(separator: ", ")
+                    assertions.append(.stringEnumeration(Set(strings), display: display))
+                } else {
+                    assertions.append(.enumeration(elements))
+                }
             case "const":
                 assertions.append(.constant(value))
             case "properties":
@@ -119,7 +127,11 @@ final class SchemaNode: Sendable {
                 guard case .string(let source) = value, let regex = try? NSRegularExpression(pattern: source) else {
                     throw fail(key, "must be a valid regular expression")
                 }
-                assertions.append(.pattern(source, regex))
+                if let simple = SimplePattern(source) {
+                    assertions.append(.simplePattern(source, simple))
+                } else {
+                    assertions.append(.pattern(source, regex))
+                }
             case "format":
                 guard case .string(let name) = value, JSONSchema.supportedFormats.contains(name) else {
                     throw fail(key, "supported formats are \(JSONSchema.supportedFormats.sorted().joined(separator: ", "))")
@@ -195,6 +207,16 @@ final class SchemaNode: Sendable {
             case .enumeration(let allowed):
                 if !allowed.contains(where: { Self.jsonEqual($0, instance) }) {
                     report("enum", "must be one of \(allowed.map(CanonicalJSON.string).joined(separator: ", "))")
+                }
+            case .stringEnumeration(let allowed, let display):
+                if case .string(let string) = instance {
+                    if !allowed.contains(string) { report("enum", "must be one of \(display)") }
+                } else {
+                    report("enum", "must be one of \(display)")
+                }
+            case .simplePattern(let source, let pattern):
+                if case .string(let string) = instance, !pattern.matches(string) {
+                    report("pattern", "must match the pattern \(source)")
                 }
             case .constant(let expected):
                 if !Self.jsonEqual(expected, instance) { report("const", "must be \(CanonicalJSON.string(expected))") }

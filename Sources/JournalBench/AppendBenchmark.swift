@@ -1,0 +1,229 @@
+import GRDBSQLite
+import Foundation
+import Journal
+import JournalStore
+import JournalTesting
+
+// Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read.
+// Usage: tpj-bench [--events N] [--customers N] [--batch-customers N] [--single N] [--dir DIR]
+// Prints one JSON object on stdout; progress on stderr.
+
+struct Settings {
+    var events = 1_000_000
+    var customers = 10_000
+    var batchCustomers = 100
+    var single = 2_000
+    var directory = NSTemporaryDirectory() + "tpj-bench-\(getpid())"
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next() else { fail("\(flag) needs a value") }
+            switch flag {
+            case "--events": events = number(value, "--events takes a number")
+            case "--customers": customers = number(value, "--customers takes a number")
+            case "--batch-customers": batchCustomers = number(value, "--batch-customers takes a number")
+            case "--single": single = number(value, "--single takes a number")
+            case "--dir": directory = value
+            default: fail("unknown option \(flag)")
+            }
+        }
+        guard events > 0, customers > 0, events % customers == 0 else { fail("--events must be a positive multiple of --customers") }
+    }
+}
+
+func number(_ text: String, _ message: String) -> Int {
+    guard let value = Int(text), value >= 0 else { fail(message) }
+    return value
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("tpj-bench: \(message)\n".utf8))
+    exit(64)
+}
+
+func progress(_ message: String) {
+    FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+@main
+enum AppendBenchmark {
+    static func main() throws {
+        let settings = Settings(CommandLine.arguments)
+        try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true)
+        let perCustomer = settings.events / settings.customers
+
+        // Input: NDJSON, one chunk per transaction of `batchCustomers` customers, as a producer would send it.
+        progress("generating \(settings.events) events for \(settings.customers) customers")
+        var generator = TouchpointGenerator(seed: 20_261_124)
+        var chunks: [[UInt8]] = []
+        var inputBytes = 0
+        for first in stride(from: 0, to: settings.customers, by: settings.batchCustomers) {
+            var chunk: [UInt8] = []
+            for customer in first..<min(first + settings.batchCustomers, settings.customers) {
+                for var event in generator.events(forCustomer: customer, count: perCustomer) {
+                    event.customerId = TouchpointGenerator.customerId(customer)
+                    CanonicalJSON.write(event.json, into: &chunk)
+                    chunk.append(0x0A)
+                }
+            }
+            inputBytes += chunk.count
+            chunks.append(chunk)
+        }
+
+        /// (b) The journal's batched append: parse NDJSON, validate against the schemas, canonicalise, hash, insert.
+        func journalAppend(into path: String) throws -> Double {
+            removeDatabase(path)
+            let store = EventStore(writer: try JournalDatabase.open(path: path))
+            let input = chunks
+            return try seconds {
+                _ = try store.appendPipelined(transactions: input.count) { index in
+                    let events = try EventInput.parse(input[index])
+                    var order: [String] = []
+                    var grouped: [String: [ProposedEvent]] = [:]
+                    for event in events {
+                        if grouped[event.customerId!] == nil { order.append(event.customerId!) }
+                        grouped[event.customerId!, default: []].append(event)
+                    }
+                    return order.map { AppendBatch(customerId: $0, events: grouped[$0]!) }
+                }
+            }
+        }
+
+        /// (a) The floor: the identical rows through the SQLite C API, same schema, triggers, pragmas and transactions.
+        func rawInsert(rows: [RecordedEvent], into path: String) throws -> Double {
+            removeDatabase(path)
+            var db: OpaquePointer?
+            guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else { fail("open \(path)") }
+            defer { sqlite3_close(db) }
+            func exec(_ sql: String) {
+                if sqlite3_exec(db, sql, nil, nil, nil) != SQLITE_OK { fail("sqlite: \(String(cString: sqlite3_errmsg(db)))") }
+            }
+            exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")
+            exec(JournalSchema.v1)
+            var statement: OpaquePointer?
+            let sql = """
+                INSERT INTO event (position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs,
+                  recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+            guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK else { fail("prepare") }
+            defer { sqlite3_finalize(statement) }
+            let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+            func text(_ index: Int32, _ value: String?) {
+                if let value { sqlite3_bind_text(statement, index, value, -1, transient) } else { sqlite3_bind_null(statement, index) }
+            }
+            let perTransaction = settings.batchCustomers * perCustomer
+            return seconds {
+                var index = 0
+                while index < rows.count {
+                    exec("BEGIN IMMEDIATE")
+                    for row in rows[index..<min(index + perTransaction, rows.count)] {
+                        sqlite3_bind_int64(statement, 1, row.position)
+                        text(2, row.eventId.rawValue)
+                        text(3, row.customerId)
+                        sqlite3_bind_int64(statement, 4, Int64(row.streamVersion))
+                        text(5, row.type)
+                        sqlite3_bind_int64(statement, 6, Int64(row.schemaVersion))
+                        text(7, row.occurredAt)
+                        sqlite3_bind_int64(statement, 8, row.occurred.microseconds)
+                        sqlite3_bind_int64(statement, 9, row.recorded.microseconds)
+                        text(10, row.caseId)
+                        text(11, row.assetId)
+                        text(12, row.siteId)
+                        text(13, row.actor)
+                        text(14, row.source)
+                        text(15, row.correlationId)
+                        text(16, row.causationId)
+                        text(17, row.payload)
+                        row.prevHash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 18, $0.baseAddress, 32, transient) }
+                        row.hash.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 19, $0.baseAddress, 32, transient) }
+                        if sqlite3_step(statement) != SQLITE_DONE { fail("insert: \(String(cString: sqlite3_errmsg(db)))") }
+                        sqlite3_reset(statement)
+                    }
+                    exec("COMMIT")
+                    index += perTransaction
+                }
+            }
+        }
+
+        let journalPath = settings.directory + "/journal.sqlite"
+        let rawPath = settings.directory + "/raw.sqlite"
+
+        progress("(b) journal batched append, run 1")
+        let batched1 = try journalAppend(into: journalPath)
+        progress("    \(Int(Double(settings.events) / batched1)) events/s")
+
+        progress("(d) full read of the log")
+        let store = EventStore(writer: try JournalDatabase.open(path: journalPath))
+        var rows: [RecordedEvent] = []
+        rows.reserveCapacity(settings.events)
+        let readSeconds = try seconds {
+            try store.forEachEvent(after: 0) { event in
+                rows.append(event)
+                return true
+            }
+        }
+        guard rows.count == settings.events else { fail("read \(rows.count) events, expected \(settings.events)") }
+        progress("    \(Int(Double(rows.count) / readSeconds)) events/s")
+
+        progress("(a) raw SQLite C API insert of the identical rows")
+        let raw = try rawInsert(rows: rows, into: rawPath)
+        rows = []
+        progress("    \(Int(Double(settings.events) / raw)) events/s")
+
+        progress("(b) journal batched append, run 2")
+        let batched2 = try journalAppend(into: journalPath)
+        progress("    \(Int(Double(settings.events) / batched2)) events/s")
+
+        progress("verify the whole chain")
+        let verifyStore = EventStore(writer: try JournalDatabase.open(path: journalPath))
+        var report: VerificationReport?
+        let verifySeconds = try seconds { report = try verifyStore.verify() }
+        guard report?.isIntact == true, report?.checked == Int64(settings.events) else { fail("verification failed: \(String(describing: report))") }
+
+        progress("(c) \(settings.single) single-event durable appends onto the \(settings.events)-event log")
+        var singleGenerator = TouchpointGenerator(seed: 7)
+        let singles = singleGenerator.events(forCustomer: settings.customers + 1, count: settings.single)
+        var latencies: [Double] = []
+        latencies.reserveCapacity(singles.count)
+        let singleSeconds = try seconds {
+            for event in singles {
+                latencies.append(try seconds { try verifyStore.append([event], to: TouchpointGenerator.customerId(settings.customers + 1)) })
+            }
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
+
+        let batched = min(batched1, batched2)
+        func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }
+        let result: JSONValue = [
+            "events": .number(JSONNumber(Int64(settings.events))),
+            "customers": .number(JSONNumber(Int64(settings.customers))),
+            "eventsPerTransaction": .number(JSONNumber(Int64(settings.batchCustomers * perCustomer))),
+            "inputBytes": .number(JSONNumber(Int64(inputBytes))),
+            "rawInsertEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, raw)))),
+            "batchedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, batched)))),
+            "batchedAppendRunsSeconds": .array([.number(JSONNumber((batched1 * 100).rounded() / 100)), .number(JSONNumber((batched2 * 100).rounded() / 100))]),
+            "batchedOverRawRatio": .number(JSONNumber((raw / batched * 100).rounded() / 100)),
+            "singleAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.single, singleSeconds)))),
+            "singleAppendP50Ms": .number(JSONNumber((percentile(0.5) * 100).rounded() / 100)),
+            "singleAppendP99Ms": .number(JSONNumber((percentile(0.99) * 100).rounded() / 100)),
+            "fullReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, readSeconds)))),
+            "verifyEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, verifySeconds)))),
+            "databaseBytes": .number(JSONNumber(try verifyStore.stats().databaseBytes)),
+        ]
+        print(CanonicalJSON.string(result))
+        try? FileManager.default.removeItem(atPath: settings.directory)
+    }
+}

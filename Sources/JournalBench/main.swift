@@ -1,2 +1,0 @@
-import CSQLite
-print(sqlite3_libversion_number())
