@@ -1,0 +1,219 @@
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+import JournalTesting
+import Testing
+
+/// The store contract, run on an in-memory database and on a WAL file.
+@Suite struct EventStoreTests {
+    @Test(arguments: StoreKind.allCases)
+    func appendAssignsPositionsVersionsAndChainsHashes(kind: StoreKind) throws {
+        // Given an empty journal
+        let store = EventStore(writer: try kind.makeWriter(), clock: steppingClock())
+        // When two customers append
+        let first = try store.append([Events.call(1), Events.note(2)], to: "C-1", expecting: .noStream)
+        let second = try store.append([Events.call(3)], to: "C-2")
+        let third = try store.append([Events.note(4)], to: "C-1", expecting: .exactly(2))
+        // Then positions are global and versions per customer
+        #expect(first.positions == [1, 2] && first.streamVersion == 2 && first.newPositions == 1...2)
+        #expect(second.positions == [3] && second.streamVersion == 1)
+        #expect(third.positions == [4] && third.streamVersion == 3)
+        let log = try store.events(after: 0, limit: 10)
+        #expect(log.map(\.position) == [1, 2, 3, 4])
+        #expect(log.map(\.customerId) == ["C-1", "C-1", "C-2", "C-1"])
+        #expect(log[0].prevHash == EventChain.genesisHash)
+        for (previous, event) in zip(log, log.dropFirst()) {
+            #expect(event.prevHash == previous.hash)
+            #expect(event.recorded >= previous.recorded)
+        }
+        var buffer: [UInt8] = []
+        #expect(log.allSatisfy { EventChain.expectedHash(of: $0, buffer: &buffer) == $0.hash })
+        #expect(try store.verify().isIntact)
+        #expect(try store.head() == 4)
+        #expect(try store.streamVersion(of: "C-1") == 3)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func staleExpectedVersionIsAConflictThatNamesBothVersions(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        try store.append([Events.call(1), Events.call(2)], to: "C-1")
+        #expect {
+            try store.append([Events.call(3)], to: "C-1", expecting: .exactly(1))
+        } throws: { error in
+            error as? JournalError == .concurrencyConflict(customerId: "C-1", expected: .exactly(1), actual: 2)
+                && "\(error)".contains("you expected version 1, the stream is at version 2")
+        }
+        #expect(throws: JournalError.concurrencyConflict(customerId: "C-1", expected: .noStream, actual: 2)) {
+            try store.append([Events.call(3)], to: "C-1", expecting: .noStream)
+        }
+        #expect(try store.head() == 2)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func resendingAnEventIsANoOpThatReturnsItsPosition(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        try store.append([Events.call(1), Events.call(2)], to: "C-1")
+        // The same batch again, even with a now stale expected version: nothing new is stored.
+        let again = try store.append([Events.call(1), Events.call(2)], to: "C-1", expecting: .noStream)
+        #expect(again.positions == [1, 2] && again.appended == 0 && again.duplicates == 2 && again.newPositions == nil)
+        // A batch mixing a re-sent and a new event stores only the new one.
+        let mixed = try store.append([Events.call(2), Events.call(3)], to: "C-1")
+        #expect(mixed.positions == [2, 3] && mixed.appended == 1)
+        #expect(try store.head() == 3)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func sameEventIdWithOtherContentIsRefusedNamingTheId(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        try store.append([Events.call(1)], to: "C-1")
+        #expect {
+            try store.append([Events.call(9), Events.call(1, wait: 96)], to: "C-1")
+        } throws: { error in
+            guard case .eventIdReused(let index, let eventId, let position, let fields) = error as? JournalError else { return false }
+            return index == 1 && eventId.rawValue == Events.id(1) && position == 1 && fields == ["payload"]
+        }
+        // The same id under another customer is also another content.
+        #expect(throws: JournalError.self) { try store.append([Events.call(1)], to: "C-2") }
+        #expect(try store.head() == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aBadEventRejectsTheWholeBatchAndAllBatchesOfTheCall(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        var bad = Events.call(3)
+        bad.occurredAt = "2026-03-02T08:15:00"
+        #expect(throws: JournalError.self) {
+            try store.append([
+                AppendBatch(customerId: "C-1", events: [Events.call(1)]),
+                AppendBatch(customerId: "C-2", events: [Events.call(2), bad]),
+            ])
+        }
+        // A conflict in the second batch also rolls back the first.
+        try store.append([Events.call(10)], to: "C-2")
+        #expect(throws: JournalError.self) {
+            try store.append([
+                AppendBatch(customerId: "C-1", events: [Events.call(11)]),
+                AppendBatch(customerId: "C-2", expected: .noStream, events: [Events.call(12)]),
+            ])
+        }
+        #expect(try store.head() == 1)
+        #expect(try store.history(of: "C-1").isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func correctionsAndVoidsMustPointAtAnEventOfTheSameCustomer(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        try store.append([Events.note(1)], to: "C-1")
+        try store.append([Events.note(2)], to: "C-2")
+        // Existing event of the same customer, or an earlier event of the same batch: fine.
+        try store.append([Events.void(3, target: 1)], to: "C-1")
+        try store.append([Events.note(4), Events.void(5, target: 4)], to: "C-1")
+        // Another customer's event, or an unknown one: refused.
+        for target in [2, 99] {
+            #expect {
+                try store.append([Events.void(6, target: target)], to: "C-1")
+            } throws: { error in
+                guard case .unknownReference(_, _, let field, let referenced, _) = error as? JournalError else { return false }
+                return field == "voidedEventId" && referenced.rawValue == Events.id(target)
+            }
+        }
+        #expect(try store.head() == 5)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func historyIsBitemporal(kind: StoreKind) throws {
+        // Given a technician report recorded after a later call
+        let (clock, setTime) = JournalClock.manual(try Timestamp(rfc3339: "2026-03-01T10:00:00Z"))
+        let store = EventStore(writer: try kind.makeWriter(), clock: clock)
+        try store.append([Events.call(1, at: "2026-03-01T09:00:00+01:00")], to: "C-1")
+        setTime(try Timestamp(rfc3339: "2026-03-05T10:00:00Z"))
+        try store.append([Events.call(2, at: "2026-03-05T09:00:00+01:00")], to: "C-1")
+        setTime(try Timestamp(rfc3339: "2026-03-09T10:00:00Z"))
+        try store.append([Events.note(3, "late report", at: "2026-03-02T16:00:00+01:00")], to: "C-1")
+        // Then stream order is recording order, business order puts the late report in its place,
+        #expect(try store.history(of: "C-1").map(\.position) == [1, 2, 3])
+        #expect(try store.history(of: "C-1", order: .occurred).map(\.position) == [1, 3, 2])
+        // as known at 2026-03-06 the report did not exist yet,
+        let knownAt = try store.history(of: "C-1", knownAt: try Timestamp(rfc3339: "2026-03-06T00:00:00Z"))
+        #expect(knownAt.map(\.position) == [1, 2])
+        // and what occurred before 2026-03-04 includes the late report.
+        let before = try store.history(of: "C-1", order: .occurred, occurredBefore: try Timestamp(rfc3339: "2026-03-04T00:00:00Z"))
+        #expect(before.map(\.position) == [1, 3])
+        #expect(try store.history(of: "C-unknown").isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func recordedAtNeverGoesBackEvenWhenTheClockDoes(kind: StoreKind) throws {
+        let (clock, setTime) = JournalClock.manual(Timestamp.seconds(2_000))
+        let store = EventStore(writer: try kind.makeWriter(), clock: clock)
+        try store.append([Events.call(1)], to: "C-1")
+        setTime(Timestamp.seconds(1_000))
+        try store.append([Events.call(2)], to: "C-1")
+        let log = try store.events(after: 0, limit: 10)
+        #expect(log.map(\.recorded) == [Timestamp.seconds(2_000), Timestamp.seconds(2_000)])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func readsTheLogAfterAPositionWithALimit(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        for n in 1...25 { try store.append([Events.call(n)], to: "C-\(n % 3)") }
+        #expect(try store.events(after: 20, limit: 10).map(\.position) == [21, 22, 23, 24, 25])
+        #expect(try store.events(after: 5, limit: 3).map(\.position) == [6, 7, 8])
+        #expect(try store.events(after: 25, limit: 3).isEmpty)
+        #expect(throws: JournalError.self) { try store.events(after: 0, limit: -1) }
+        var seen: [Int64] = []
+        try store.forEachEvent(after: 0, pageSize: 4) { event in
+            seen.append(event.position)
+            return true
+        }
+        #expect(seen == Array(1...25))
+        let stats = try store.stats()
+        #expect(stats.events == 25 && stats.customers == 3 && stats.headPosition == 25)
+        #expect(stats.eventsByType.first?.type == "hotline.call.received")
+    }
+
+    @Test func concurrentAppendersLoseNothingAndKeepVersionsGapless() async throws {
+        // Given a WAL file shared by 8 tasks that each append 50 single-event batches to 4 customers
+        let writer = try StoreKind.walFile.makeWriter()
+        let store = EventStore(writer: writer)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for n in 0..<50 {
+                        let id = task * 1000 + n + 1
+                        try store.append([Events.note(id, "task \(task)")], to: "C-\(id % 4)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Then every event is stored once, positions are 1…400 and each customer's versions are 1…n
+        let log = try store.events(after: 0, limit: 1000)
+        #expect(log.count == 400)
+        #expect(log.map(\.position) == Array(1...400))
+        #expect(Set(log.map(\.eventId)).count == 400)
+        for customer in 0..<4 {
+            let versions = log.filter { $0.customerId == "C-\(customer)" }.map(\.streamVersion)
+            #expect(versions == Array(1...versions.count))
+        }
+        #expect(try store.verify().isIntact)
+    }
+
+    @Test func pipelinedAppendStoresEveryTransactionInOrderAndStopsAtTheFirstFailure() throws {
+        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let results = try store.appendPipelined(transactions: 5) { index in
+            [AppendBatch(customerId: "C-\(index)", events: (0..<3).map { Events.call(index * 10 + $0 + 1) })]
+        }
+        #expect(results.map { $0[0].positions } == (0..<5).map { index in (1...3).map { Int64(index * 3 + $0) } })
+        #expect(throws: JournalError.self) {
+            try store.appendPipelined(transactions: 3) { index in
+                var event = Events.call(100 + index)
+                if index == 1 { event.type = "no.such.type" }
+                return [AppendBatch(customerId: "C-9", events: [event])]
+            }
+        }
+        #expect(try store.head() == 16)
+        #expect(try store.verify().isIntact)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+import JournalTesting
+import Testing
+
+/// The log cannot be changed: not through the store's own connections, not through another connection.
+@Suite struct ImmutabilityTests {
+    static let columns = """
+        position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, \
+        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash
+        """
+
+    /// Every write path SQL offers to change or replace a stored row.
+    static let attacks: [(name: String, sql: String)] = [
+        ("UPDATE", #"UPDATE event SET payload = '{"text":"forged"}' WHERE position = 1"#),
+        ("UPDATE OR REPLACE", "UPDATE OR REPLACE event SET position = 2 WHERE position = 1"),
+        ("DELETE one", "DELETE FROM event WHERE position = 2"),
+        ("DELETE all", "DELETE FROM event"),
+        ("INSERT OR REPLACE at a stored position",
+         "INSERT OR REPLACE INTO event SELECT position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, '{\"text\":\"forged\"}', prevHash, hash FROM event WHERE position = 1"),
+        ("REPLACE with a stored eventId at the end",
+         "REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), eventId, customerId, 99, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+        ("INSERT OR REPLACE with a stored stream version at the end",
+         "INSERT OR REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000ff', customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+        ("UPSERT DO UPDATE",
+         "INSERT INTO event SELECT \(columns) FROM event WHERE position = 1 ON CONFLICT(eventId) DO UPDATE SET payload = '{\"text\":\"forged\"}'"),
+        ("INSERT before the end",
+         "INSERT INTO event SELECT 0, '00000000-0000-7000-8000-0000000000fe', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash FROM event WHERE position = 1"),
+        ("INSERT at the end with a wrong prevHash",
+         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fd', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash FROM event WHERE position = 1"),
+        ("INSERT at the end with a version gap",
+         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fc', customerId, 7, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+    ]
+
+    func snapshot(_ reader: any DatabaseReader) throws -> [Row] {
+        try reader.read { db in try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM event ORDER BY position") }
+    }
+
+    @Test func everyWritePathThroughTheStoresConnectionIsRefused() throws {
+        // Given a journal file with events
+        let writer = try StoreKind.walFile.makeWriter()
+        let store = EventStore(writer: writer)
+        try store.append([Events.note(1), Events.note(2)], to: "C-1")
+        try store.append([Events.note(3)], to: "C-2")
+        let before = try snapshot(writer)
+        // When each attack runs through the store's own writer, then each fails and nothing changes.
+        for attack in Self.attacks {
+            #expect(throws: DatabaseError.self, "\(attack.name)") {
+                try writer.write { db in try db.execute(sql: attack.sql) }
+            }
+        }
+        #expect(try snapshot(writer) == before)
+        #expect(try store.verify().isIntact)
+    }
+
+    @Test func everyWritePathThroughAnotherConnectionIsRefused() throws {
+        let directory = TestSupport.temporaryDirectory()
+        let path = directory.appendingPathComponent("journal.sqlite").path
+        let store = EventStore(writer: try JournalDatabase.open(path: path))
+        try store.append([Events.note(1), Events.note(2)], to: "C-1")
+        // A plain connection that knows nothing of the journal, with recursive triggers off (SQLite's default).
+        let raw = try DatabaseQueue(path: path)
+        let before = try snapshot(raw)
+        for attack in Self.attacks {
+            #expect(throws: DatabaseError.self, "\(attack.name)") {
+                try raw.inDatabase { db in try db.execute(sql: attack.sql) }
+            }
+        }
+        #expect(try snapshot(raw) == before)
+        #expect(try store.verify().isIntact)
+    }
+
+    @Test func theMigratedSchemaMatchesSchemasJournalSQL() throws {
+        let writer = try JournalDatabase.inMemory()
+        let dump = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name NOT LIKE 'grdb_%' AND sql IS NOT NULL ORDER BY type DESC, name")
+                .joined(separator: ";\n\n") + ";\n"
+        }
+        let url = TestSupport.repositoryRoot.appendingPathComponent("Schemas/journal.sql")
+        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
+            try dump.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let recorded = try String(contentsOf: url, encoding: .utf8)
+        #expect(dump == recorded, "Schemas/journal.sql is out of date: run the tests with RECORD_SNAPSHOTS=1")
+    }
+}
