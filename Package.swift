@@ -59,8 +59,8 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalCLITests",
-            dependencies: ["JournalCLI", "JournalTesting"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -101,7 +101,7 @@ enum AppendBenchmark {
         }
 
         /// (a) The floor: the identical rows through the SQLite C API, same schema, triggers, pragmas and transactions.
-        func rawInsert(rows: [RecordedEvent], into path: String) throws -> Double {
+        func rawInsert(rows: [RecordedEvent], into path: String, schema: String = JournalSchema.v1) throws -> Double {
             removeDatabase(path)
             var db: OpaquePointer?
             guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK else { fail("open \(path)") }
@@ -110,7 +110,7 @@ enum AppendBenchmark {
                 if sqlite3_exec(db, sql, nil, nil, nil) != SQLITE_OK { fail("sqlite: \(String(cString: sqlite3_errmsg(db)))") }
             }
             exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")
-            exec(JournalSchema.v1)
+            exec(schema)
             var statement: OpaquePointer?
             let sql = """
                 INSERT INTO event (position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs,
@@ -179,8 +179,15 @@ enum AppendBenchmark {
 
         progress("(a) raw SQLite C API insert of the identical rows")
         let raw = try rawInsert(rows: rows, into: rawPath)
-        rows = []
         progress("    \(Int(Double(settings.events) / raw)) events/s")
+
+        // For context: the same rows into the bare table, without the unique indexes and the
+        // triggers that make the log immutable. This is what the integrity guarantees cost.
+        progress("(a0) raw insert into the bare table (no indexes, no triggers)")
+        let bareTable = String(JournalSchema.v1[..<JournalSchema.v1.range(of: "CREATE UNIQUE INDEX")!.lowerBound])
+        let rawBare = try rawInsert(rows: rows, into: rawPath, schema: bareTable)
+        rows = []
+        progress("    \(Int(Double(settings.events) / rawBare)) events/s")
 
         progress("(b) journal batched append, run 2")
         let batched2 = try journalAppend(into: journalPath)
@@ -213,6 +220,7 @@ enum AppendBenchmark {
             "eventsPerTransaction": .number(JSONNumber(Int64(settings.batchCustomers * perCustomer))),
             "inputBytes": .number(JSONNumber(Int64(inputBytes))),
             "rawInsertEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, raw)))),
+            "rawInsertBareTableEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, rawBare)))),
             "batchedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, batched)))),
             "batchedAppendRunsSeconds": .array([.number(JSONNumber((batched1 * 100).rounded() / 100)), .number(JSONNumber((batched2 * 100).rounded() / 100))]),
             "batchedOverRawRatio": .number(JSONNumber((raw / batched * 100).rounded() / 100)),

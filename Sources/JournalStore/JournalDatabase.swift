@@ -28,7 +28,12 @@ public enum JournalDatabase {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(options))
-            try JournalSchema.migrator.migrate(pool)
+            do {
+                try JournalSchema.migrator.migrate(pool)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                // Another process created the same new journal at the same moment; its migration won.
+                try JournalSchema.migrator.migrate(pool)
+            }
             return pool
         } catch let error as DatabaseError {
             throw translate(error, path: path)

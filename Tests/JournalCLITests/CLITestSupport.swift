@@ -1,0 +1,30 @@
+import Foundation
+import Journal
+import JournalTesting
+
+/// A temporary directory with a journal file for one CLI test.
+struct CLIWorkspace {
+    let directory = TestSupport.temporaryDirectory("tpj-cli")
+    var db: String { directory.appendingPathComponent("journal.sqlite").path }
+
+    /// Runs `tpj` with `--db` pointing at this workspace's journal.
+    func tpj(_ arguments: String..., input: String? = nil) throws -> TestSupport.ProcessResult {
+        try TestSupport.runTPJ(arguments + ["--db", db], in: directory, input: input)
+    }
+
+    func write(_ name: String, _ contents: String) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try contents.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+}
+
+/// NDJSON of `count` valid hotline calls whose event ids start at `first`.
+func callsNDJSON(first: Int, count: Int, customer: String? = nil) -> String {
+    (first..<(first + count)).map { n in
+        let hex = String(n, radix: 16)
+        let id = "00000000-0000-7000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
+        let customerField = customer.map { #""customerId":"\#($0)","# } ?? ""
+        return #"{\#(customerField)"eventId":"\#(id)","type":"hotline.call.received","occurredAt":"2026-03-02T08:15:00+01:00","payload":{"queueWaitSeconds":\#(n % 600),"abandoned":false,"solvedOnCall":true,"machineDown":false}}"#
+    }.joined(separator: "\n") + "\n"
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Journal
+@testable import JournalCLI
+import JournalStore
+import JournalTesting
+import Testing
+
+@Suite struct CommandParsingTests {
+    @Test func parsesSubcommandsAndOptions() throws {
+        let history = try #require(try JournalCommand.parseAsRoot(
+            ["history", "C-1001", "--order", "occurred", "--known-at", "2024-06-10", "--db", "x.sqlite"]) as? JournalCommand.History)
+        #expect(history.customer == "C-1001")
+        #expect(history.order == .occurred)
+        #expect(history.knownAt?.instant == (try Timestamp(rfc3339: "2024-06-10T00:00:00Z")))
+        #expect(history.database.path == "x.sqlite")
+        let append = try #require(try JournalCommand.parseAsRoot(["append", "--customer", "C-1", "--expected-version", "0", "e.json"]) as? JournalCommand.Append)
+        #expect(append.customer == "C-1" && append.expectedVersion == 0 && append.file == "e.json")
+    }
+
+    @Test(arguments: [
+        ["append", "--expected-version", "3", "e.json"],
+        ["history", "C-1", "--known-at", "yesterday"],
+        ["log", "--limit", "0"],
+        ["verify", "--from", "5", "--to", "4"],
+        ["history"],
+    ])
+    func rejectsWrongUsage(arguments: [String]) {
+        #expect(throws: (any Error).self) { try JournalCommand.parseAsRoot(arguments) }
+    }
+}
+
+@Suite struct CLITests {
+    @Test func readCommandsOnAMissingJournalExitWith66AndSayWhatToDo() throws {
+        let workspace = CLIWorkspace()
+        for command in [["history", "C-1"], ["log"], ["verify"], ["stats"]] {
+            let result = try TestSupport.runTPJ(command + ["--db", workspace.db], in: workspace.directory)
+            #expect(result.status == 66)
+            #expect(result.stderr.contains("no journal at \(workspace.db). Create one with `tpj init`"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.db))
+    }
+
+    @Test func appendReportsPositionsAndAConflictExitsWith75() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("init").status == 0)
+        let file = try workspace.write("calls.ndjson", callsNDJSON(first: 1, count: 3))
+        let first = try workspace.tpj("append", "--customer", "C-1", "--expected-version", "0", file)
+        #expect(first.status == 0)
+        #expect(first.stdout == "C-1: appended 3 events at positions 1–3, stream version 3.\n")
+        // Re-sending the file is a no-op.
+        let again = try workspace.tpj("append", "--customer", "C-1", file, "--json")
+        #expect(again.stdout.contains(#""appended":0"#) && again.stdout.contains(#""duplicates":3"#))
+        // A stale expected version is a conflict.
+        let other = try workspace.write("more.ndjson", callsNDJSON(first: 10, count: 1))
+        let conflict = try workspace.tpj("append", "--customer", "C-1", "--expected-version", "1", other, "--json")
+        #expect(conflict.status == 75)
+        let body = try JSONParser.parse(conflict.stderr)
+        #expect(body["error"]?["code"] == "versionConflict")
+        #expect(body["error"]?["actual"] == 3)
+        // Standard input works too.
+        let piped = try workspace.tpj("append", "--customer", "C-1", "-", input: callsNDJSON(first: 20, count: 2))
+        #expect(piped.stdout == "C-1: appended 2 events at positions 4–5, stream version 5.\n")
+    }
+
+    @Test func appendWithoutCustomerGroupsEventsByTheirCustomerId() throws {
+        let workspace = CLIWorkspace()
+        let input = callsNDJSON(first: 1, count: 2, customer: "C-A") + callsNDJSON(first: 3, count: 1, customer: "C-B")
+        let result = try workspace.tpj("append", "-", input: input)
+        #expect(result.status == 0)
+        #expect(result.stdout == "C-A: appended 2 events at positions 1–2, stream version 2.\nC-B: appended 1 event at position 3, stream version 1.\n")
+        let missing = try workspace.tpj("append", "-", input: callsNDJSON(first: 9, count: 1))
+        #expect(missing.status == 65 && missing.stderr.contains("customerId is missing; give it in every event or pass --customer"))
+    }
+
+    @Test func verifyExitsWith1AndNamesTheAlteredPosition() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo").status == 0)
+        #expect(try workspace.tpj("verify").stdout.hasPrefix("OK: 59 events, positions 1–59, hash chain intact."))
+        // Tamper with event 17 through a raw connection that drops the triggers first.
+        let raw = try DatabaseQueue(path: workspace.db)
+        try raw.inDatabase { db in
+            try db.execute(sql: "DROP TRIGGER event_no_update")
+            try db.execute(sql: "UPDATE event SET payload = replace(payload, '}', ',\"forged\":true}') WHERE position = 17")
+        }
+        let result = try workspace.tpj("verify")
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("TAMPERED: position 17: hash does not match the stored content"))
+        let json = try workspace.tpj("verify", "--json")
+        #expect(try JSONParser.parse(json.stdout)["failure"]?["position"] == 17)
+        // The events before it still verify as a range.
+        #expect(try workspace.tpj("verify", "--to", "16").status == 0)
+    }
+
+    @Test func demoRefusesAJournalThatHoldsEvents() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo").status == 0)
+        let again = try workspace.tpj("demo")
+        #expect(again.status == 64 && again.stderr.contains("the journal already holds 59 events"))
+    }
+
+    @Test func schemaDirectoryAddsAnEventTypeWithoutCodeChanges() throws {
+        let workspace = CLIWorkspace()
+        let schemas = workspace.directory.appendingPathComponent("schemas")
+        try FileManager.default.createDirectory(at: schemas, withIntermediateDirectories: true)
+        try #"{"type":"object","required":["rating"],"properties":{"rating":{"type":"integer","minimum":1,"maximum":5}},"additionalProperties":false}"#
+            .write(to: schemas.appendingPathComponent("app.review.submitted.v1.json"), atomically: true, encoding: .utf8)
+        let event = #"{"eventId":"00000000-0000-7000-8000-000000000001","type":"app.review.submitted","occurredAt":"2026-03-02T08:15:00Z","payload":{"rating":4}}"#
+        let without = try TestSupport.runTPJ(["append", "--customer", "C-1", "-", "--db", workspace.db], in: workspace.directory, input: event)
+        #expect(without.status == 65 && without.stderr.contains("unknown event type \"app.review.submitted\""))
+        let with = try TestSupport.runTPJ(
+            ["append", "--customer", "C-1", "-", "--db", workspace.db], in: workspace.directory, input: event,
+            environment: ["TPJ_SCHEMA_DIR": schemas.path])
+        #expect(with.status == 0, "\(with.stderr)")
+        let types = try TestSupport.runTPJ(["types"], in: workspace.directory, environment: ["TPJ_SCHEMA_DIR": schemas.path])
+        #expect(types.stdout.contains("app.review.submitted"))
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import JournalTesting
+import Testing
+
+/// The README's quick tour is executed: every `$ ` command runs in a fresh directory and must print
+/// exactly the lines that follow it.
+@Suite struct ReadmeTests {
+    struct Step: Sendable {
+        var command: String
+        var expected: String
+    }
+
+    static func tour() throws -> [Step] {
+        let readme = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Quick tour"))
+        let start = try #require(readme.range(of: "```console\n", range: section.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        var steps: [Step] = []
+        for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("$ ") {
+                steps.append(Step(command: String(line.dropFirst(2)), expected: ""))
+            } else {
+                steps[steps.count - 1].expected += line + "\n"
+            }
+        }
+        return steps
+    }
+
+    @Test func quickTourPrintsWhatTheReadmeShows() throws {
+        let steps = try Self.tour()
+        #expect(steps.count >= 5)
+        let directory = TestSupport.temporaryDirectory("tpj-readme")
+        let path = TestSupport.tpj.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        for step in steps {
+            let result = try TestSupport.run(
+                URL(fileURLWithPath: "/bin/sh"), ["-c", step.command], in: directory, environment: ["PATH": path])
+            #expect(result.stdout + result.stderr == step.expected, "$ \(step.command)")
+            let failed = step.expected.hasPrefix("error:")
+            #expect((result.status != 0) == failed, "$ \(step.command) exited with \(result.status)")
+        }
+    }
+}
