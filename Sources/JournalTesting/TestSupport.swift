@@ -22,12 +22,24 @@ public enum TestSupport {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
     }
 
-    /// A new empty directory under the system's temporary directory.
+    /// A new empty directory for this test process, under `$TMPDIR/tpj-tests/run-<pid>/`.
+    ///
+    /// Directories of earlier runs whose process has ended are removed when the first one is made, so
+    /// test runs leave behind at most their own files.
     public static func temporaryDirectory(_ label: String = "tpj-test") -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        let url = runDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    private static let runDirectory: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tpj-tests")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] {
+            guard name.hasPrefix("run-"), let pid = Int32(name.dropFirst(4)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 { try? FileManager.default.removeItem(at: root.appendingPathComponent(name)) }
+        }
+        return root.appendingPathComponent("run-\(getpid())")
+    }()
 
     /// What a finished process printed.
     public struct ProcessResult: Sendable {
