@@ -39,42 +39,51 @@ struct AppendWriter {
 
     mutating func append(_ batch: PreparedBatch) throws -> AppendResult {
         var version = try Int.fetchOne(streamVersion, arguments: [batch.customerId]) ?? 0
-        var positions: [Int64] = []
-        positions.reserveCapacity(batch.events.count)
-        var fresh: [Int] = []
-        fresh.reserveCapacity(batch.events.count)
-        for (index, event) in batch.events.enumerated() {
-            if let stored = try storedPosition(of: event.eventId) {
-                let recorded = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
-                let differences = event.sameContent(as: recorded)
-                guard differences.isEmpty else {
-                    throw JournalError.eventIdReused(index: index, eventId: event.eventId, position: stored, differingFields: differences)
-                }
-                positions.append(stored)
-            } else {
-                positions.append(0)
-                fresh.append(index)
-            }
-        }
-        if !fresh.isEmpty, !batch.expected.matches(version) {
-            throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
-        }
         let firstNew = position + 1
-        var earlierInBatch: Set<EventID> = []
-        for index in fresh {
-            let event = batch.events[index]
-            for reference in event.references where !earlierInBatch.contains(reference.eventId) {
+        var positions = [Int64](repeating: 0, count: batch.events.count)
+        if !batch.expected.matches(version) {
+            // A stale expected version is fine only for a re-send of events that are all stored already.
+            for (index, event) in batch.events.enumerated() {
+                guard let stored = try storedPosition(of: event.eventId) else {
+                    throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
+                }
+                try requireSameContent(event, index: index, storedAt: stored)
+                positions[index] = stored
+            }
+            return AppendResult(
+                customerId: batch.customerId, positions: positions, appended: 0, newPositions: nil,
+                duplicates: batch.events.count, streamVersion: version)
+        }
+        var appended: Set<EventID> = []
+        for (index, event) in batch.events.enumerated() {
+            for reference in event.references where !appended.contains(reference.eventId) {
                 try checkReference(reference, of: event, index: index, customerId: batch.customerId)
             }
-            version += 1
-            position += 1
-            try insert(event, version: version)
-            positions[index] = position
-            earlierInBatch.insert(event.eventId)
+            // Every event is tried as new; the unique-eventId trigger tells a re-send apart, which
+            // spares the common case a lookup per event.
+            if try insert(event, at: position + 1, version: version + 1) {
+                position += 1
+                version += 1
+                positions[index] = position
+                appended.insert(event.eventId)
+            } else {
+                let stored = try storedPosition(of: event.eventId)!
+                try requireSameContent(event, index: index, storedAt: stored)
+                positions[index] = stored
+            }
         }
         return AppendResult(
-            customerId: batch.customerId, positions: positions, appended: fresh.count,
-            newPositions: fresh.isEmpty ? nil : firstNew...position, duplicates: batch.events.count - fresh.count, streamVersion: version)
+            customerId: batch.customerId, positions: positions, appended: appended.count,
+            newPositions: appended.isEmpty ? nil : firstNew...position, duplicates: batch.events.count - appended.count,
+            streamVersion: version)
+    }
+
+    private func requireSameContent(_ event: PreparedEvent, index: Int, storedAt stored: Int64) throws {
+        let recorded = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
+        let differences = event.sameContent(as: recorded)
+        guard differences.isEmpty else {
+            throw JournalError.eventIdReused(index: index, eventId: event.eventId, position: stored, differingFields: differences)
+        }
     }
 
     private func storedPosition(of eventId: EventID) throws -> Int64? {
@@ -116,7 +125,8 @@ struct AppendWriter {
         }
     }
 
-    private mutating func insert(_ event: PreparedEvent, version: Int) throws {
+    /// Inserts `event` at the end of the log; returns false, storing nothing, when its eventId is already recorded.
+    private mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) throws -> Bool {
         let fields = EventChain.Envelope(
             position: position, eventId: event.eventId.rawValue, customerId: event.customerId, streamVersion: version,
             type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
@@ -148,7 +158,19 @@ struct AppendWriter {
         event.payload.withUnsafeBufferPointer { _ = sqlite3_bind_text(s, 17, $0.baseAddress, Int32($0.count), transient) }
         prevHash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 18, $0.baseAddress, 32, transient) }
         hash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 19, $0.baseAddress, 32, transient) }
-        try step(s, expecting: SQLITE_DONE)
+        let code = sqlite3_step(s)
+        if code & 0xFF == SQLITE_CONSTRAINT,
+            String(cString: sqlite3_errmsg(db.sqliteConnection)) == JournalSchema.eventIdRecordedMessage
+        {
+            sqlite3_reset(s)
+            return false
+        }
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            sqlite3_reset(s)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+        }
         prevHash = hash
+        return true
     }
 }

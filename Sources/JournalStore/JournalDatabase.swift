@@ -28,6 +28,13 @@ public enum JournalDatabase {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(options))
+            let tables = try pool.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            }
+            if !tables.isEmpty, !tables.contains("event") {
+                throw JournalError.storage(
+                    "\(path) is an SQLite database but not a journal (it has no event table); pass --db with a journal file")
+            }
             do {
                 try JournalSchema.migrator.migrate(pool)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
@@ -35,6 +42,8 @@ public enum JournalDatabase {
                 try JournalSchema.migrator.migrate(pool)
             }
             return pool
+        } catch let error as JournalError {
+            throw error
         } catch let error as DatabaseError {
             throw translate(error, path: path)
         } catch {

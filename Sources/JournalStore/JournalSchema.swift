@@ -17,6 +17,9 @@ public enum JournalSchema {
         return migrator
     }
 
+    /// The error message of the trigger that refuses an already recorded eventId.
+    static let eventIdRecordedMessage = "journal events are immutable: eventId already recorded"
+
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.
     public static let v1 = """
         CREATE TABLE event (

@@ -93,6 +93,33 @@ import Testing
         #expect(try workspace.tpj("verify", "--to", "16").status == 0)
     }
 
+    @Test func theJournalPathComesFromDbThenTPJ_DBThenTheWorkingDirectory() throws {
+        let workspace = CLIWorkspace()
+        let viaEnvironment = workspace.directory.appendingPathComponent("env.sqlite").path
+        #expect(try TestSupport.runTPJ(["init"], in: workspace.directory, environment: ["TPJ_DB": viaEnvironment]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: viaEnvironment))
+        #expect(try TestSupport.runTPJ(["init"], in: workspace.directory).stdout == "Created journal journal.sqlite (SQLite, WAL, synchronous=FULL).\n")
+        let explicit = try TestSupport.runTPJ(
+            ["init", "--db", "explicit.sqlite"], in: workspace.directory, environment: ["TPJ_DB": viaEnvironment])
+        #expect(explicit.stdout.contains("explicit.sqlite"))
+    }
+
+    @Test func refusesFilesThatAreNotJournals() throws {
+        let workspace = CLIWorkspace()
+        let text = try workspace.write("notes.txt", "not a database at all, just some text that is long enough to matter\n")
+        let result = try TestSupport.runTPJ(["stats", "--db", text], in: workspace.directory)
+        #expect(result.status == 74 && result.stderr.contains("is not a journal: the file is not an SQLite database"))
+        // Another application's SQLite database is not touched.
+        let other = workspace.directory.appendingPathComponent("other.sqlite").path
+        try DatabaseQueue(path: other).write { db in try db.execute(sql: "CREATE TABLE invoice (id INTEGER PRIMARY KEY)") }
+        for command in [["stats"], ["append", "--customer", "C-1", "-"]] {
+            let refused = try TestSupport.runTPJ(command + ["--db", other], in: workspace.directory, input: callsNDJSON(first: 1, count: 1))
+            #expect(refused.status == 74 && refused.stderr.contains("is an SQLite database but not a journal"))
+        }
+        let tables = try DatabaseQueue(path: other).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master") }
+        #expect(tables == ["invoice"])
+    }
+
     @Test func demoRefusesAJournalThatHoldsEvents() throws {
         let workspace = CLIWorkspace()
         #expect(try workspace.tpj("demo").status == 0)
