@@ -157,7 +157,23 @@ enum AppendBenchmark {
             }
         }
 
+        /// Parsing and validation alone, on one core: the work that runs beside the writer in (b).
+        func parseAndValidate() throws -> Double {
+            let validator = EventValidator(registry: .bundled)
+            return try seconds {
+                for chunk in chunks {
+                    for event in try EventInput.parse(chunk) {
+                        _ = try validator.prepare(event, index: 0, customerId: event.customerId!)
+                    }
+                }
+            }
+        }
+
         let journalPath = settings.directory + "/journal.sqlite"
+
+        progress("(v) parse and validate only, one core")
+        let validateSeconds = try parseAndValidate()
+        progress("    \(Int(Double(settings.events) / validateSeconds)) events/s")
         let rawPath = settings.directory + "/raw.sqlite"
 
         progress("(b) journal batched append, run 1")
@@ -224,6 +240,7 @@ enum AppendBenchmark {
             "batchedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, batched)))),
             "batchedAppendRunsSeconds": .array([.number(JSONNumber((batched1 * 100).rounded() / 100)), .number(JSONNumber((batched2 * 100).rounded() / 100))]),
             "batchedOverRawRatio": .number(JSONNumber((raw / batched * 100).rounded() / 100)),
+            "parseAndValidateEventsPerSecondOneCore": .number(JSONNumber(Int64(rate(settings.events, validateSeconds)))),
             "singleAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.single, singleSeconds)))),
             "singleAppendP50Ms": .number(JSONNumber((percentile(0.5) * 100).rounded() / 100)),
             "singleAppendP99Ms": .number(JSONNumber((percentile(0.99) * 100).rounded() / 100)),
