@@ -22,8 +22,7 @@ struct CLIWorkspace {
 /// NDJSON of `count` valid hotline calls whose event ids start at `first`.
 func callsNDJSON(first: Int, count: Int, customer: String? = nil) -> String {
     (first..<(first + count)).map { n in
-        let hex = String(n, radix: 16)
-        let id = "00000000-0000-7000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
+        let id = TestEvents.id(n)
         let customerField = customer.map { #""customerId":"\#($0)","# } ?? ""
         return #"{\#(customerField)"eventId":"\#(id)","type":"hotline.call.received","occurredAt":"2026-03-02T08:15:00+01:00","payload":{"queueWaitSeconds":\#(n % 600),"abandoned":false,"solvedOnCall":true,"machineDown":false}}"#
     }.joined(separator: "\n") + "\n"

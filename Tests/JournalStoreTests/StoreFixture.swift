@@ -25,10 +25,7 @@ enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
 
 /// Makes events with deterministic ids: `n` gives the id `00000000-0000-7000-8000-<n as 12 hex digits>`.
 enum Events {
-    static func id(_ n: Int) -> String {
-        let hex = String(n, radix: 16)
-        return "00000000-0000-7000-8000-" + String(repeating: "0", count: 12 - hex.count) + hex
-    }
+    static func id(_ n: Int) -> String { TestEvents.id(n) }
 
     static func call(_ n: Int, at occurredAt: String = "2026-03-02T08:15:00+01:00", wait: Int64 = 95) -> ProposedEvent {
         ProposedEvent(

@@ -100,8 +100,11 @@ extension JournalCommand {
                 Output.line(line + ".")
             }
             if results.count > 20 {
-                let total = results.reduce(0) { $0 + $1.appended }
-                Output.line("… \(Output.count(results.count)) customers, \(Output.count(total)) events appended in all.")
+                let appended = results.reduce(0) { $0 + $1.appended }
+                let duplicates = results.reduce(0) { $0 + $1.duplicates }
+                var line = "… \(Output.count(results.count)) customers, \(Output.count(appended)) events appended in all"
+                if duplicates > 0 { line += "; \(Output.count(duplicates)) already recorded (no change)" }
+                Output.line(line + ".")
             }
         }
     }

@@ -18,10 +18,10 @@ extension JournalCommand {
         @Option(name: .long, help: "Order: stream (as recorded) or occurred (as it happened).")
         var order: HistoryOrder = .stream
 
-        @Option(name: .long, help: "Only events recorded at or before this time.")
+        @Option(name: .long, help: "Only events recorded at or before this time (ISO-8601 with offset, or YYYY-MM-DD).")
         var knownAt: TimeArgument?
 
-        @Option(name: .long, help: "Only events that occurred before this time.")
+        @Option(name: .long, help: "Only events that occurred before this time (ISO-8601 with offset, or YYYY-MM-DD).")
         var occurredBefore: TimeArgument?
 
         @OptionGroup var database: DatabaseOptions
