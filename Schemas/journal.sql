@@ -1,5 +1,5 @@
 CREATE TRIGGER event_append_at_end BEFORE INSERT ON event
-WHEN NEW.position <= coalesce((SELECT max(position) FROM event), 0)
+WHEN NEW.position IS NOT coalesce((SELECT max(position) FROM event), 0) + 1
   OR NEW.recordedAtUs < coalesce((SELECT recordedAtUs FROM event ORDER BY position DESC LIMIT 1), NEW.recordedAtUs)
   OR NEW.prevHash IS NOT coalesce((SELECT hash FROM event ORDER BY position DESC LIMIT 1), zeroblob(32))
 BEGIN SELECT RAISE(ABORT, 'journal events are immutable: an insert must extend the log at its end'); END;

@@ -18,13 +18,14 @@ struct AppendWriter {
     private let findEventId: Statement
     private let streamVersion: Statement
 
-    init(db: Database, now: Timestamp) throws {
+    init(db: Database, clock: JournalClock) throws {
         self.db = db
         let last = try Row.fetchOne(db, sql: "SELECT position, recordedAtUs, hash FROM event ORDER BY position DESC LIMIT 1")
         position = last?[0] ?? 0
         prevHash = (last?[2] as Data?).map { Array($0) } ?? EventChain.genesisHash
         let lastRecorded = Timestamp(microseconds: last?[1] ?? Int64.min)
-        recorded = max(now, lastRecorded)
+        // Read inside the write transaction, after the lock is held: recordedAt is when the events became visible.
+        recorded = max(clock.now(), lastRecorded)
         recordedText = recorded.rfc3339
         envelope.reserveCapacity(1024)
         insert = try db.cachedStatement(sql: """
@@ -43,11 +44,14 @@ struct AppendWriter {
         var positions = [Int64](repeating: 0, count: batch.events.count)
         if !batch.expected.matches(version) {
             // A stale expected version is fine only for a re-send of events that are all stored already.
+            if batch.events.isEmpty {
+                throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
+            }
             for (index, event) in batch.events.enumerated() {
                 guard let stored = try storedPosition(of: event.eventId) else {
                     throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
                 }
-                try requireSameContent(event, index: index, storedAt: stored)
+                try requireSameContent(event, index: batch.inputIndex(index), storedAt: stored)
                 positions[index] = stored
             }
             return AppendResult(
@@ -57,7 +61,7 @@ struct AppendWriter {
         var appended: Set<EventID> = []
         for (index, event) in batch.events.enumerated() {
             for reference in event.references where !appended.contains(reference.eventId) {
-                try checkReference(reference, of: event, index: index, customerId: batch.customerId)
+                try checkReference(reference, of: event, index: batch.inputIndex(index), customerId: batch.customerId)
             }
             // Every event is tried as new; the unique-eventId trigger tells a re-send apart, which
             // spares the common case a lookup per event.
@@ -68,7 +72,7 @@ struct AppendWriter {
                 appended.insert(event.eventId)
             } else {
                 let stored = try storedPosition(of: event.eventId)!
-                try requireSameContent(event, index: index, storedAt: stored)
+                try requireSameContent(event, index: batch.inputIndex(index), storedAt: stored)
                 positions[index] = stored
             }
         }
@@ -90,6 +94,9 @@ struct AppendWriter {
         let s = findEventId.sqliteStatement
         sqlite3_reset(s)
         bind(s, 1, eventId.rawValue)
+        // Reset before returning: a statement left on a row keeps a read snapshot open after the
+        // commit, and the next BEGIN IMMEDIATE would then fail at once once another connection writes.
+        defer { sqlite3_reset(s) }
         let code = try step(s, expecting: SQLITE_ROW, SQLITE_DONE)
         return code == SQLITE_ROW ? sqlite3_column_int64(s, 0) : nil
     }

@@ -47,7 +47,8 @@ extension EventStore {
             do {
                 prepared.append(PreparedBatch(
                     customerId: batch.customerId, expected: batch.expected,
-                    events: try validator.prepare(batch.events, customerId: batch.customerId)))
+                    events: try validator.prepare(batch.events, customerId: batch.customerId, inputIndices: batch.inputIndices),
+                    inputIndices: batch.inputIndices))
             } catch {
                 throw batches.count > 1 ? error.inBatch(of: batch.customerId) : error
             }

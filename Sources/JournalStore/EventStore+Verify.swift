@@ -18,7 +18,7 @@ extension EventStore {
         return try read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0
             let last = min(end ?? head, head)
-            var report = VerificationReport(first: start, last: last, checked: 0, head: head, failure: nil)
+            var report = VerificationReport(first: start, last: last, checked: 0, head: head, lastHash: nil, failure: nil)
             guard start <= last else { return report }
             var expectedPrevHash = EventChain.genesisHash
             var previousPosition = start - 1
@@ -56,6 +56,7 @@ extension EventStore {
                 report.checked += 1
                 if report.checked % 100_000 == 0 { progress?(report.checked) }
             }
+            if report.checked > 0 { report.lastHash = expectedPrevHash }
             if previousPosition < last {
                 report.failure = VerificationFailure(position: previousPosition + 1, reason: "event \(previousPosition + 1) is missing: the log ends at \(previousPosition)")
             }
@@ -107,6 +108,28 @@ extension EventStore {
     }
 }
 
+extension EventStore {
+    /// Checks an anchor recorded earlier: the event at `position` must still exist and have `hash`.
+    ///
+    /// With an intact chain, a matching anchor proves that nothing up to `position` was changed,
+    /// removed or rewritten — including a truncation followed by a re-built chain, which the chain
+    /// alone cannot show.
+    public func checkAnchor(position: Int64, hash: [UInt8]) throws(JournalError) -> VerificationFailure? {
+        let stored = try read { db in
+            try Data.fetchOne(db, sql: "SELECT hash FROM event WHERE position = ?", arguments: [position])
+        }
+        guard let stored else {
+            return VerificationFailure(position: position, reason: "the anchored event \(position) is missing: the log was truncated")
+        }
+        guard Array(stored) == hash else {
+            return VerificationFailure(
+                position: position,
+                reason: "hash \(Hex.encode(stored.prefix(8)))… differs from the anchor \(Hex.encode(hash.prefix(8)))…: the log up to here was rewritten")
+        }
+        return nil
+    }
+}
+
 extension DatabaseValue.Storage {
     fileprivate var isNotText: Bool {
         if case .string = self { return false }
@@ -121,6 +144,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var checked: Int64
     /// The journal's last position when the check ran.
     public var head: Int64
+    /// The hash of the last event checked: record it outside the journal as an anchor.
+    public var lastHash: [UInt8]?
     /// The first event that failed, or nil when the range verified.
     public var failure: VerificationFailure?
 

@@ -62,7 +62,8 @@ public struct EventStore: Sendable {
             for index in stride(from: worker, to: batches.count, by: workers) {
                 let batch = batches[index]
                 do throws(JournalError) {
-                    local[index] = .success(try validator.prepare(batch.events, customerId: batch.customerId))
+                    local[index] = .success(
+                        try validator.prepare(batch.events, customerId: batch.customerId, inputIndices: batch.inputIndices))
                 } catch {
                     local[index] = .failure(error)
                 }
@@ -75,7 +76,8 @@ public struct EventStore: Sendable {
         for (index, batch) in batches.enumerated() {
             switch all[index]! {
             case .success(let events):
-                prepared.append(PreparedBatch(customerId: batch.customerId, expected: batch.expected, events: events))
+                prepared.append(PreparedBatch(
+                    customerId: batch.customerId, expected: batch.expected, events: events, inputIndices: batch.inputIndices))
             case .failure(let error):
                 throw batches.count > 1 ? error.inBatch(of: batch.customerId) : error
             }
@@ -85,10 +87,10 @@ public struct EventStore: Sendable {
 
     /// Records prepared batches in one write transaction.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
-        let now = clock.now()
+        let clock = self.clock
         do {
             return try writer.write { db in
-                var writer = try AppendWriter(db: db, now: now)
+                var writer = try AppendWriter(db: db, clock: clock)
                 var results: [AppendResult] = []
                 results.reserveCapacity(batches.count)
                 for batch in batches {
@@ -206,11 +208,15 @@ public struct AppendBatch: Sendable {
     public var customerId: String
     public var expected: ExpectedVersion
     public var events: [ProposedEvent]
+    /// Where each event stood in the producer's input, when batches were cut from one mixed input;
+    /// errors then name that index instead of the index within the batch.
+    public var inputIndices: [Int]?
 
-    public init(customerId: String, expected: ExpectedVersion = .any, events: [ProposedEvent]) {
+    public init(customerId: String, expected: ExpectedVersion = .any, events: [ProposedEvent], inputIndices: [Int]? = nil) {
         self.customerId = customerId
         self.expected = expected
         self.events = events
+        self.inputIndices = inputIndices
     }
 }
 
@@ -219,6 +225,10 @@ public struct PreparedBatch: Sendable {
     public var customerId: String
     public var expected: ExpectedVersion
     public var events: [PreparedEvent]
+    public var inputIndices: [Int]?
+
+    /// The index to name in an error about event `index` of this batch.
+    func inputIndex(_ index: Int) -> Int { inputIndices?[index] ?? index }
 }
 
 /// What an append stored.

@@ -4,7 +4,7 @@ import GRDB
 ///
 /// Every invariant SQLite can enforce, it enforces, for every connection, not only the journal's:
 /// the table is `STRICT`; event ids and `(customerId, streamVersion)` are unique; triggers refuse
-/// `UPDATE` and `DELETE`, and refuse any `INSERT` that does not extend the log at its end (a higher
+/// `UPDATE` and `DELETE`, and refuse any `INSERT` that does not extend the log at its end (the next
 /// position, the next stream version, a `recordedAt` that does not go back, `prevHash` equal to the
 /// last event's hash). The last rule also stops `INSERT OR REPLACE`, which deletes the conflicting
 /// row without firing DELETE triggers.
@@ -53,7 +53,7 @@ public enum JournalSchema {
         BEGIN SELECT RAISE(ABORT, 'journal events are immutable: DELETE refused'); END;
 
         CREATE TRIGGER event_append_at_end BEFORE INSERT ON event
-        WHEN NEW.position <= coalesce((SELECT max(position) FROM event), 0)
+        WHEN NEW.position IS NOT coalesce((SELECT max(position) FROM event), 0) + 1
           OR NEW.recordedAtUs < coalesce((SELECT recordedAtUs FROM event ORDER BY position DESC LIMIT 1), NEW.recordedAtUs)
           OR NEW.prevHash IS NOT coalesce((SELECT hash FROM event ORDER BY position DESC LIMIT 1), zeroblob(32))
         BEGIN SELECT RAISE(ABORT, 'journal events are immutable: an insert must extend the log at its end'); END;

@@ -120,6 +120,49 @@ import Testing
         #expect(tables == ["invoice"])
     }
 
+    @Test func anAnchorKeptOutsideTheJournalRevealsATruncatedLog() throws {
+        // Given a demo journal and the anchor verify prints
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo").status == 0)
+        let verified = try workspace.tpj("verify")
+        let anchorLine = try #require(verified.stdout.split(separator: "\n").first { $0.hasPrefix("Anchor: ") })
+        let anchor = String(anchorLine.dropFirst("Anchor: ".count))
+        #expect(anchor.hasPrefix("59:") && anchor.count == 3 + 64)
+        #expect(try workspace.tpj("verify", "--anchor", anchor).status == 0)
+        // When someone drops the triggers and deletes the last events, the remaining chain still verifies,
+        let raw = try DatabaseQueue(path: workspace.db)
+        try raw.inDatabase { db in
+            try db.execute(sql: "DROP TRIGGER event_no_delete")
+            try db.execute(sql: "DELETE FROM event WHERE position > 50")
+        }
+        #expect(try workspace.tpj("verify").status == 0)
+        // but the anchor does not.
+        let result = try workspace.tpj("verify", "--anchor", anchor)
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("TAMPERED: position 59: the anchored event 59 is missing: the log was truncated"))
+        #expect(try workspace.tpj("verify", "--anchor", "59:xyz").status == 64)
+    }
+
+    @Test func aSchemaDirectoryCannotReplaceABuiltInContract() throws {
+        let workspace = CLIWorkspace()
+        let schemas = workspace.directory.appendingPathComponent("schemas")
+        try FileManager.default.createDirectory(at: schemas, withIntermediateDirectories: true)
+        try #"{"type":"object"}"#.write(to: schemas.appendingPathComponent("hotline.call.received.v1.json"), atomically: true, encoding: .utf8)
+        let result = try TestSupport.runTPJ(["types"], in: workspace.directory, environment: ["TPJ_SCHEMA_DIR": schemas.path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("hotline.call.received v1 is already registered"))
+    }
+
+    @Test func errorsWithoutCustomerNameTheIndexInTheInput() throws {
+        let workspace = CLIWorkspace()
+        let lines = callsNDJSON(first: 1, count: 2, customer: "C-A").split(separator: "\n")
+        let bad = callsNDJSON(first: 3, count: 1, customer: "C-A").replacingOccurrences(of: "2026-03-02T08:15:00+01:00", with: "2026-03-02")
+        let input = [String(lines[0]), callsNDJSON(first: 9, count: 1, customer: "C-B"), bad].joined(separator: "\n")
+        let result = try workspace.tpj("append", "-", input: input)
+        #expect(result.status == 65)
+        #expect(result.stderr.hasPrefix("error: event 2 (eventId \(TestEvents.id(3))): /occurredAt"), "\(result.stderr)")
+    }
+
     @Test func demoRefusesAJournalThatHoldsEvents() throws {
         let workspace = CLIWorkspace()
         #expect(try workspace.tpj("demo").status == 0)

@@ -173,6 +173,60 @@ import Testing
         #expect(stats.eventsByType.first?.type == "hotline.call.received")
     }
 
+    @Test func aLongLivedStoreKeepsAppendingAfterAReSendAndAForeignWrite() throws {
+        // Given one store that re-sends an event (the idempotency lookup path) …
+        let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path
+        let store = EventStore(writer: try JournalDatabase.open(path: path))
+        try store.append([Events.call(1)], to: "C-1")
+        try store.append([Events.call(1)], to: "C-1", expecting: .noStream)
+        try store.append([Events.call(1), Events.call(2)], to: "C-1")
+        // … and another connection that appends in between,
+        let other = EventStore(writer: try JournalDatabase.open(path: path))
+        try other.append([Events.call(3)], to: "C-2")
+        // then the first store can still append (no read snapshot was left open).
+        #expect(try store.append([Events.call(4)], to: "C-1").positions == [4])
+        #expect(try store.verify().isIntact)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anEmptyBatchStillChecksTheExpectedVersion(kind: StoreKind) throws {
+        let store = EventStore(writer: try kind.makeWriter())
+        try store.append([Events.call(1)], to: "C-1")
+        #expect(throws: JournalError.concurrencyConflict(customerId: "C-1", expected: .exactly(5), actual: 1)) {
+            try store.append([], to: "C-1", expecting: .exactly(5))
+        }
+        #expect(try store.append([], to: "C-1", expecting: .exactly(1)).appended == 0)
+    }
+
+    @Test func aReSendWithoutSchemaVersionStaysANoOpAfterANewVersionIsAdded() throws {
+        let writer = try JournalDatabase.inMemory()
+        try EventStore(writer: writer).append([Events.note(1)], to: "C-1")
+        var registry = SchemaRegistry.bundled
+        try registry.add(path: "note.added.v2.json", contents: #"{"type":"object","required":["text"],"properties":{"text":{"type":"string"}}}"#)
+        let upgraded = EventStore(writer: writer, registry: registry)
+        let again = try upgraded.append([Events.note(1)], to: "C-1")
+        #expect(again.appended == 0 && again.positions == [1])
+        // Naming the other version explicitly is other content.
+        var explicit = Events.note(1)
+        explicit.schemaVersion = 2
+        #expect(throws: JournalError.self) { try upgraded.append([explicit], to: "C-1") }
+    }
+
+    @Test func errorsNameTheEventsIndexInTheProducersInput() throws {
+        let store = EventStore(writer: try JournalDatabase.inMemory())
+        var bad = Events.call(3)
+        bad.occurredAt = "yesterday"
+        #expect {
+            try store.append([
+                AppendBatch(customerId: "C-A", events: [Events.call(1), bad], inputIndices: [0, 2]),
+                AppendBatch(customerId: "C-B", events: [Events.call(2)], inputIndices: [1]),
+            ])
+        } throws: { error in
+            guard case .invalidEvent(let invalid) = error as? JournalError else { return false }
+            return invalid.index == 2 && invalid.message.contains("customer C-A")
+        }
+    }
+
     @Test func concurrentAppendersLoseNothingAndKeepVersionsGapless() async throws {
         // Given a WAL file shared by 8 tasks that each append 50 single-event batches to 4 customers
         let writer = try StoreKind.walFile.makeWriter()

@@ -59,6 +59,51 @@ import Testing
         }
     }
 
+    @Test func referenceFieldsMustHoldAnEventId() {
+        let void = ProposedEvent(
+            eventId: "0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a11", type: "touchpoint.voided", occurredAt: "2026-03-02T08:15:00Z",
+            payload: ["voidedEventId": "0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a11", "reason": "self"])
+        #expect(throws: JournalError.self) { try validator.prepare(void, index: 0, customerId: "C-1") }
+        var registry = SchemaRegistry.empty
+        #expect(throws: SchemaRegistryError.self) {
+            try registry.add(path: "x.ref.v1.json", contents: #"{"type":"object","x-references-event":[1]}"#)
+        }
+        #expect(throws: Never.self) {
+            try registry.add(path: "x.ref.v1.json", contents: #"{"type":"object","x-references-event":"target"}"#)
+        }
+        let custom = EventValidator(registry: registry)
+        let event = ProposedEvent(eventId: "0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a12", type: "x.ref", occurredAt: "2026-03-02T08:15:00Z", payload: ["target": "nope"])
+        #expect {
+            try custom.prepare(event, index: 0, customerId: "C-1")
+        } throws: { error in
+            guard case .invalidEvent(let invalid) = error as? JournalError else { return false }
+            return invalid.rule == "reference" && invalid.path == "/payload/target"
+        }
+    }
+
+    @Test func aRegisteredVersionCannotBeReplaced() throws {
+        var registry = try SchemaRegistry(files: BundledSchemas.eventSchemaFiles)
+        #expect(throws: SchemaRegistryError.self) {
+            try registry.add(path: "note.added.v1.json", contents: #"{"type":"object"}"#)
+        }
+        try registry.add(path: "note.added.v2.json", contents: #"{"type":"object"}"#)
+        #expect(registry.latestVersion(of: "note.added") == 2)
+    }
+
+    @Test func rejectsPayloadsBuiltWithARepeatedMemberName() {
+        var event = call()
+        event.payload = .object([
+            JSONMember("queueWaitSeconds", 1), JSONMember("queueWaitSeconds", 2), JSONMember("abandoned", false),
+            JSONMember("solvedOnCall", false), JSONMember("machineDown", true),
+        ])
+        #expect {
+            try validator.prepare(event, index: 0, customerId: "C-1")
+        } throws: { error in
+            guard case .invalidEvent(let invalid) = error as? JournalError else { return false }
+            return invalid.rule == "duplicateKey" && invalid.path == "/payload/queueWaitSeconds"
+        }
+    }
+
     @Test func rejectsDuplicateEventIdsInsideOneBatch() {
         #expect {
             try validator.prepare([call(), call()], customerId: "C-1")

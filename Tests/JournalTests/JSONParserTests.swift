@@ -41,6 +41,20 @@ import Testing
         }
     }
 
+    @Test func namesThatDifferOnlyInNormalisationAreDifferentMembers() throws {
+        // "é" precomposed and decomposed are distinct JSON member names.
+        let value = try JSONParser.parse("{\"\u{00E9}\":1,\"e\u{0301}\":2}")
+        guard case .object(let members) = value else { Issue.record("not an object"); return }
+        #expect(members.count == 2)
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse("{\"\u{00E9}\":1,\"\u{00E9}\":2}") }
+    }
+
+    @Test func findsDuplicatesInLargeObjectsInLinearTime() throws {
+        let members = (0..<50_000).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(throws: Never.self) { try JSONParser.parse("{\(members)}") }
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse("{\(members),\"k49999\":0}") }
+    }
+
     @Test func rejectsInvalidUTF8() {
         let bytes: [UInt8] = [0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D]  // ["\xC3("]
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(bytes) }

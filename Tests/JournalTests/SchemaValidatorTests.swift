@@ -22,6 +22,10 @@ import Testing
         ##"{"$ref":"#/$defs/missing"}"##,
         #"{"type":"strin"}"#,
         #"{"pattern":"(["}"#,
+        #"{"pattern":"^(EUR|USD)$"}"#,
+        #"{"maxLength":1e19}"#,
+        ##"{"$ref":"#/$defs/a","$defs":{"a":{"$ref":"#/$defs/a"}}}"##,
+        ##"{"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/b"}]},"b":{"not":{"$ref":"#/$defs/a"}}}}"##,
     ])
     func refusesSchemasItCannotFullyCheck(text: String) {
         #expect(throws: SchemaCompilationError.self) { try schema(text) }
@@ -32,7 +36,7 @@ import Testing
         ("[0-9]+", "ab12", true), ("^SN-\\d{4,}$", "SN-12345", true), ("^SN-\\d{4,}$", "SN-123", false),
         ("^a.c$", "abc", true), ("^[^x]*$", "abc", true), ("^[^x]*$", "axc", false), ("^ab?c$", "ac", true),
         ("^[A-Za-z0-9._-]{1,5}$", "a.b-c", true), ("^[A-Za-z0-9._-]{1,5}$", "abcdef", false),
-        ("(a|b)", "b", true), ("^Ä+$", "ÄÄ", true),
+        ("^Ä+$", "ÄÄ", true), ("^a.c$", "a\rc", false), ("^a.c$", "a\u{2028}c", false),
     ])
     func matchesPatternsLikeECMAScript(pattern: String, text: String, matches: Bool) throws {
         let s = try schema(#"{"type":"string","pattern":"# + CanonicalJSON.string(.string(pattern)) + "}")
@@ -44,6 +48,18 @@ import Testing
         #expect(s.accepts(try JSONParser.parse("2.0")))
         #expect(!s.accepts(try JSONParser.parse("2.5")))
         #expect(!s.accepts(.string("1")))
+    }
+
+    @Test func acceptsRecursionThroughTheInstance() throws {
+        let s = try schema(##"{"$ref":"#/$defs/node","$defs":{"node":{"type":"object","properties":{"child":{"$ref":"#/$defs/node"}}}}}"##)
+        #expect(s.accepts(try JSONParser.parse(#"{"child":{"child":{}}}"#)))
+        #expect(!s.accepts(try JSONParser.parse(#"{"child":{"child":3}}"#)))
+    }
+
+    @Test func comparesEnumStringsByCodePoints() throws {
+        let s = try schema(#"{"enum":["Å"]}"#)
+        #expect(s.accepts(.string("\u{00C5}")))
+        #expect(!s.accepts(.string("A\u{030A}")))  // canonically equivalent, but other code points
     }
 
     @Test func oneOfNotAndUniqueItems() throws {

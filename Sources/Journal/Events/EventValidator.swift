@@ -20,7 +20,11 @@ public struct EventValidator: Sendable {
     /// Validates a batch for one customer.
     ///
     /// - Throws: ``JournalError/invalidEvent(_:)`` for the first event that breaks a rule.
-    public func prepare(_ events: [ProposedEvent], customerId: String) throws(JournalError) -> [PreparedEvent] {
+    ///
+    /// - Parameter inputIndices: where each event stood in the producer's input, for error messages.
+    public func prepare(
+        _ events: [ProposedEvent], customerId: String, inputIndices: [Int]? = nil
+    ) throws(JournalError) -> [PreparedEvent] {
         if let problem = Self.identifierProblem(customerId) {
             throw .invalidEvent(InvalidEvent(index: 0, eventId: nil, path: "/customerId", rule: "identifier",
                                              message: "customer id \(problem)"))
@@ -28,7 +32,8 @@ public struct EventValidator: Sendable {
         var prepared: [PreparedEvent] = []
         prepared.reserveCapacity(events.count)
         var seen: [EventID: Int] = [:]
-        for (index, event) in events.enumerated() {
+        for (offset, event) in events.enumerated() {
+            let index = inputIndices?[offset] ?? offset
             let next = try prepare(event, index: index, customerId: customerId)
             if let earlier = seen.updateValue(index, forKey: next.eventId) {
                 throw .invalidEvent(InvalidEvent(
@@ -76,6 +81,9 @@ public struct EventValidator: Sendable {
         guard case .object = event.payload else {
             throw invalid("/payload", "type", "payload must be a JSON object, got \(event.payload.typeName)")
         }
+        if let duplicate = event.payload.firstDuplicateKey() {
+            throw invalid("/payload" + duplicate, "duplicateKey", "an object has the member name twice")
+        }
         let violations = entry.schema.validate(event.payload)
         if let first = violations.first {
             throw invalid("/payload" + first.path, first.rule, first.message, more: Array(violations.dropFirst()))
@@ -87,7 +95,10 @@ public struct EventValidator: Sendable {
         }
         var references: [(field: String, eventId: EventID)] = []
         for field in entry.referenceFields {
-            guard let text = event.payload[field]?.stringValue, let referenced = EventID(text) else { continue }
+            guard let value = event.payload[field] else { continue }
+            guard let text = value.stringValue, let referenced = EventID(text) else {
+                throw invalid("/payload/\(field)", "reference", "\(field) must be the eventId (a UUID) of an earlier event of this customer")
+            }
             if referenced == eventId {
                 throw invalid("/payload/\(field)", "reference", "an event cannot refer to itself")
             }
@@ -95,7 +106,7 @@ public struct EventValidator: Sendable {
         }
         return PreparedEvent(
             eventId: eventId, customerId: customerId, type: event.type, schemaVersion: version,
-            occurredAt: event.occurredAt, occurred: occurred, caseId: event.caseId, assetId: event.assetId,
+            schemaVersionGiven: event.schemaVersion != nil, occurredAt: event.occurredAt, occurred: occurred, caseId: event.caseId, assetId: event.assetId,
             siteId: event.siteId, actor: event.actor, source: event.source, correlationId: event.correlationId,
             causationId: event.causationId, payload: payload, references: references)
     }

@@ -5,6 +5,8 @@ public struct PreparedEvent: Sendable, Hashable {
     public var customerId: String
     public var type: String
     public var schemaVersion: Int
+    /// False when the producer left `schemaVersion` out and the newest version was taken.
+    public var schemaVersionGiven: Bool = true
     /// The business time exactly as the producer wrote it.
     public var occurredAt: String
     public var occurred: Timestamp
@@ -20,21 +22,31 @@ public struct PreparedEvent: Sendable, Hashable {
     /// Event ids this event points at (e.g. the event a correction corrects), with the payload field naming each.
     public var references: [(field: String, eventId: EventID)]
 
-    /// True when `other` records the same fact (used for idempotent re-sends).
+    /// The fields in which this event differs from a recorded one; empty for an identical re-send.
+    ///
+    /// Text is compared byte for byte (Swift's `==` would equate canonically equivalent Unicode).
+    /// A re-send that left `schemaVersion` out matches whatever version was recorded.
     public func sameContent(as recorded: RecordedEvent) -> [String] {
+        func same(_ a: String?, _ b: String?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): true
+            case (let a?, let b?): a.utf8.elementsEqual(b.utf8)
+            default: false
+            }
+        }
         var differences: [String] = []
-        if customerId != recorded.customerId { differences.append("customerId") }
-        if type != recorded.type { differences.append("type") }
-        if schemaVersion != recorded.schemaVersion { differences.append("schemaVersion") }
-        if occurredAt != recorded.occurredAt { differences.append("occurredAt") }
-        if caseId != recorded.caseId { differences.append("caseId") }
-        if assetId != recorded.assetId { differences.append("assetId") }
-        if siteId != recorded.siteId { differences.append("siteId") }
-        if actor != recorded.actor { differences.append("actor") }
-        if source != recorded.source { differences.append("source") }
-        if correlationId != recorded.correlationId { differences.append("correlationId") }
-        if causationId != recorded.causationId { differences.append("causationId") }
-        if payload != Array(recorded.payload.utf8) { differences.append("payload") }
+        if !same(customerId, recorded.customerId) { differences.append("customerId") }
+        if !same(type, recorded.type) { differences.append("type") }
+        if schemaVersionGiven, schemaVersion != recorded.schemaVersion { differences.append("schemaVersion") }
+        if !same(occurredAt, recorded.occurredAt) { differences.append("occurredAt") }
+        if !same(caseId, recorded.caseId) { differences.append("caseId") }
+        if !same(assetId, recorded.assetId) { differences.append("assetId") }
+        if !same(siteId, recorded.siteId) { differences.append("siteId") }
+        if !same(actor, recorded.actor) { differences.append("actor") }
+        if !same(source, recorded.source) { differences.append("source") }
+        if !same(correlationId, recorded.correlationId) { differences.append("correlationId") }
+        if !same(causationId, recorded.causationId) { differences.append("causationId") }
+        if !payload.elementsEqual(recorded.payload.utf8) { differences.append("payload") }
         return differences
     }
 

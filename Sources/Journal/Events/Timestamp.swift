@@ -76,6 +76,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 i += 1
             }
             guard digits > 0 else { throw fail("expected digits after '.'") }
+            guard digits <= 9 else { throw fail("more than 9 fractional digits") }
             if digits < 6 { for _ in digits..<6 { fraction *= 10 } }
         }
         guard i < b.count else { throw fail("a UTC offset is required (Z or ±HH:MM)") }

@@ -78,6 +78,7 @@ public struct JSONParser {
         if depth > Self.maximumDepth { throw error("nesting deeper than \(Self.maximumDepth) levels") }
         index += 1
         var members: [JSONMember] = []
+        var names = MemberNames()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -90,7 +91,7 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            for member in members where member.key == key {
+            if !names.insert(key) {
                 throw JSONSyntaxError(offset: keyOffset, message: "duplicate member name \"\(key)\"")
             }
             skipWhitespace()

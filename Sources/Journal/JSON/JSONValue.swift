@@ -32,9 +32,51 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The JSON Pointer of the first object that has a member name twice (byte for byte), if any.
+    /// The parser never builds one; a value assembled in code can.
+    public func firstDuplicateKey() -> String? {
+        switch self {
+        case .object(let members):
+            var keys = MemberNames()
+            for member in members {
+                if !keys.insert(member.key) { return "/" + member.key }
+                if let inner = member.value.firstDuplicateKey() { return "/" + member.key + inner }
+            }
+            return nil
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                if let inner = element.firstDuplicateKey() { return "/\(index)" + inner }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
     public var stringValue: String? {
         if case .string(let string) = self { return string }
         return nil
+    }
+}
+
+/// The member names of one object, compared byte for byte (Swift's `==` equates canonically
+/// equivalent strings, JSON does not). Linear for small objects, hashed for large ones.
+struct MemberNames {
+    private var names: [String] = []
+    private var hashed: Set<String> = []
+
+    /// Adds `name`; false when the object already has exactly this name.
+    mutating func insert(_ name: String) -> Bool {
+        if names.count < 16 {
+            if names.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { return false }
+        } else {
+            if hashed.isEmpty { hashed = Set(names) }
+            // A hash hit may be a canonically equivalent but different name: confirm by bytes.
+            if hashed.contains(name), names.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { return false }
+            hashed.insert(name)
+        }
+        names.append(name)
+        return true
     }
 }
 
@@ -59,7 +101,7 @@ public struct JSONNumber: Sendable, Hashable {
     /// True when the number has no fractional part (JSON Schema's `integer`).
     public let isInteger: Bool
 
-    public init(canonicalText: String, value: Double, isInteger: Bool) {
+    init(canonicalText: String, value: Double, isInteger: Bool) {
         self.canonicalText = canonicalText
         self.value = value
         self.isInteger = isInteger

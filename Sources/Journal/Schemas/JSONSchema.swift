@@ -48,6 +48,17 @@ public struct JSONSchema: Sendable {
         where definitions[reference] == nil {
             throw SchemaCompilationError(location: "$ref", message: "#/$defs/\(reference) is not defined")
         }
+        // A definition that refers back to itself without consuming part of the instance never ends.
+        for start in definitions.keys.sorted() {
+            var stack = definitions[start]!.sameInstanceReferences()
+            var seen: Set<String> = []
+            while let next = stack.popLast() {
+                if next == start {
+                    throw SchemaCompilationError(location: "/$defs/\(start)", message: "$ref cycle: #/$defs/\(start) refers back to itself")
+                }
+                if seen.insert(next).inserted { stack += definitions[next]?.sameInstanceReferences() ?? [] }
+            }
+        }
     }
 
     /// Validates `instance`; returns every violation found (empty when valid).

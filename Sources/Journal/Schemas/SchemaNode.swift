@@ -1,5 +1,3 @@
-import Foundation
-
 /// One compiled subschema: the assertions that apply at one place of an instance.
 final class SchemaNode: Sendable {
     enum Assertion: Sendable {
@@ -19,7 +17,6 @@ final class SchemaNode: Sendable {
         case uniqueItems
         case minLength(Int)
         case maxLength(Int)
-        case pattern(String, NSRegularExpression)
         case simplePattern(String, SimplePattern)
         case format(String)
         case minimum(Double, exclusive: Bool)
@@ -44,8 +41,8 @@ final class SchemaNode: Sendable {
             SchemaCompilationError(location: "\(location)/\(keyword)", message: message)
         }
         func count(_ value: JSONValue, _ keyword: String) throws(SchemaCompilationError) -> Int {
-            guard case .number(let n) = value, n.isInteger, n.value >= 0 else {
-                throw fail(keyword, "must be a non-negative integer")
+            guard case .number(let n) = value, n.isInteger, n.value >= 0, n.value <= 1e15 else {
+                throw fail(keyword, "must be a non-negative integer of at most 10^15")
             }
             return Int(n.value)
         }
@@ -124,14 +121,13 @@ final class SchemaNode: Sendable {
             case "minLength": assertions.append(.minLength(try count(value, key)))
             case "maxLength": assertions.append(.maxLength(try count(value, key)))
             case "pattern":
-                guard case .string(let source) = value, let regex = try? NSRegularExpression(pattern: source) else {
-                    throw fail(key, "must be a valid regular expression")
+                guard case .string(let source) = value, let pattern = SimplePattern(source) else {
+                    throw fail(
+                        key,
+                        "supported patterns use ^ $ . \\d, literals, character classes and the quantifiers ? * + {n,m}; "
+                            + "for alternatives use enum or anyOf")
                 }
-                if let simple = SimplePattern(source) {
-                    assertions.append(.simplePattern(source, simple))
-                } else {
-                    assertions.append(.pattern(source, regex))
-                }
+                assertions.append(.simplePattern(source, pattern))
             case "format":
                 guard case .string(let name) = value, JSONSchema.supportedFormats.contains(name) else {
                     throw fail(key, "supported formats are \(JSONSchema.supportedFormats.sorted().joined(separator: ", "))")
@@ -164,6 +160,19 @@ final class SchemaNode: Sendable {
             }
         }
         return SchemaNode(assertions)
+    }
+
+    /// References reachable without moving to another place in the instance (through allOf, anyOf,
+    /// oneOf, not): a cycle of these would recurse forever.
+    func sameInstanceReferences() -> [String] {
+        assertions.flatMap { assertion -> [String] in
+            switch assertion {
+            case .reference(let name): [name]
+            case .not(let node): node.sameInstanceReferences()
+            case .allOf(let nodes), .anyOf(let nodes), .oneOf(let nodes): nodes.flatMap { $0.sameInstanceReferences() }
+            default: []
+            }
+        }
     }
 
     func references() -> [String] {
@@ -210,7 +219,9 @@ final class SchemaNode: Sendable {
                 }
             case .stringEnumeration(let allowed, let display):
                 if case .string(let string) = instance {
-                    if !allowed.contains(string) { report("enum", "must be one of \(display)") }
+                    // Set membership equates canonically equivalent strings; JSON Schema compares code points.
+                    let found = allowed.contains(string) && allowed.contains { $0.utf8.elementsEqual(string.utf8) }
+                    if !found { report("enum", "must be one of \(display)") }
                 } else {
                     report("enum", "must be one of \(display)")
                 }
@@ -279,12 +290,6 @@ final class SchemaNode: Sendable {
             case .maxLength(let maximum):
                 if case .string(let string) = instance, string.unicodeScalars.count > maximum {
                     report("maxLength", "must be at most \(maximum) characters long")
-                }
-            case .pattern(let source, let regex):
-                if case .string(let string) = instance,
-                    regex.firstMatch(in: string, range: NSRange(string.startIndex..., in: string)) == nil
-                {
-                    report("pattern", "must match the pattern \(source)")
                 }
             case .format(let name):
                 if case .string(let string) = instance, let problem = Self.formatProblem(name, string) {

@@ -25,6 +25,11 @@ public struct SchemaRegistry: Sendable {
 
     private var entries: [String: [Int: Entry]] = [:]
 
+    /// A registry with no types.
+    public static let empty = SchemaRegistry()
+
+    private init() {}
+
     /// Compiles the given schema files.
     ///
     /// - Throws: ``SchemaRegistryError`` naming the file that is misnamed or not a supported schema.
@@ -32,7 +37,8 @@ public struct SchemaRegistry: Sendable {
         for file in files { try add(path: file.path, contents: file.contents) }
     }
 
-    /// Adds or replaces one schema file.
+    /// Adds one schema file. A type and version already registered cannot be replaced: stored events
+    /// were validated against it; a changed contract needs a new version.
     public mutating func add(path: String, contents: String) throws(SchemaRegistryError) {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         guard name.hasSuffix(".json"), let vRange = name.range(of: ".v", options: .backwards) else {
@@ -60,13 +66,20 @@ public struct SchemaRegistry: Sendable {
         }
         var references: [String] = []
         switch document["x-references-event"] {
-        case .string(let field): references = [field]
-        case .array(let fields): references = fields.compactMap(\.stringValue)
-        default: break
+        case nil: break
+        case .string(let field)?: references = [field]
+        case .array(let fields)? where fields.allSatisfy({ $0.stringValue != nil }):
+            references = fields.compactMap(\.stringValue)
+        default:
+            throw SchemaRegistryError(path: path, message: "x-references-event must name a payload field or an array of them")
         }
         let entry = Entry(
             type: type, version: version, schema: schema, referenceFields: references,
             title: document["title"]?.stringValue, touchpointKind: document["x-touchpoint"]?.stringValue)
+        if entries[type]?[version] != nil {
+            throw SchemaRegistryError(
+                path: path, message: "\(type) v\(version) is already registered; a changed contract needs a new version (v\(version + 1))")
+        }
         entries[type, default: [:]][version] = entry
     }
 

@@ -1,7 +1,7 @@
 /// A fast matcher for the regular expressions schemas typically use for codes and identifiers:
 /// anchors `^` `$`, literals, `.`, `\d`, escaped punctuation, character classes `[A-Z0-9_-]`, and the
 /// quantifiers `?` `*` `+` `{n}` `{n,}` `{n,m}`. Anything else (groups, alternation, look-around)
-/// is left to `NSRegularExpression`: ``init(_:)`` returns nil for such patterns.
+/// is refused: ``init(_:)`` returns nil for such patterns, and the schema does not load.
 ///
 /// Semantics follow ECMA-262 `test()`: unanchored patterns may match anywhere.
 struct SimplePattern: Sendable {
@@ -35,8 +35,8 @@ struct SimplePattern: Sendable {
             switch c {
             case 40, 41, 124, 94, 36:  // ( ) | ^ $ in the middle
                 return nil
-            case 46:  // .
-                atom = Atom(ranges: [10...10], negated: true)
+            case 46:  // . — any character but line terminators, as in ECMAScript
+                atom = Atom(ranges: [10...10, 13...13, 0x2028...0x2029], negated: true)
                 i += 1
             case 92:  // backslash
                 guard i + 1 < scalars.count else { return nil }

@@ -65,6 +65,7 @@ extension JournalCommand {
             }
             var order: [String] = []
             var grouped: [String: [ProposedEvent]] = [:]
+            var indices: [String: [Int]] = [:]
             for (index, event) in events.enumerated() {
                 guard let customerId = event.customerId else {
                     throw JournalError.invalidEvent(InvalidEvent(
@@ -73,8 +74,9 @@ extension JournalCommand {
                 }
                 if grouped[customerId] == nil { order.append(customerId) }
                 grouped[customerId, default: []].append(event)
+                indices[customerId, default: []].append(index)
             }
-            return order.map { AppendBatch(customerId: $0, events: grouped[$0]!) }
+            return order.map { AppendBatch(customerId: $0, events: grouped[$0]!, inputIndices: indices[$0]!) }
         }
 
         private func report(_ results: [AppendResult]) {

@@ -15,25 +15,49 @@ extension JournalCommand {
         @Option(name: .long, help: "Last position to check (default: the end of the log).")
         var to: Int64?
 
+        @Option(name: .long, help: "An anchor recorded earlier, POSITION:HASH (printed by verify): must still match.")
+        var anchor: String?
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard from >= 1 else { throw ValidationError("--from must be 1 or more.") }
             if let to, to < from { throw ValidationError("--to must not be before --from.") }
+            if let anchor, parsedAnchor(anchor) == nil {
+                throw ValidationError("--anchor takes POSITION:HASH, e.g. 59:3f2a… (64 hexadecimal digits).")
+            }
+        }
+
+        private func parsedAnchor(_ text: String) -> (position: Int64, hash: [UInt8])? {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64 else { return nil }
+            var bytes: [UInt8] = []
+            var index = parts[1].startIndex
+            while index < parts[1].endIndex {
+                let next = parts[1].index(index, offsetBy: 2)
+                guard let byte = UInt8(parts[1][index..<next], radix: 16) else { return nil }
+                bytes.append(byte)
+                index = next
+            }
+            return (position, bytes)
         }
 
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let report = try store.verify(from: from, through: to) { checked in
+                var report = try store.verify(from: from, through: to) { checked in
                     if !output.json { Output.error("  … \(Output.count(checked)) events verified") }
+                }
+                if report.isIntact, let anchor = anchor.flatMap(parsedAnchor) {
+                    report.failure = try store.checkAnchor(position: anchor.position, hash: anchor.hash)
                 }
                 if output.json {
                     var body: [JSONMember] = [
                         JSONMember("intact", .bool(report.isIntact)), JSONMember("from", .number(JSONNumber(report.first))),
                         JSONMember("to", .number(JSONNumber(report.last))), JSONMember("checked", .number(JSONNumber(report.checked))),
                     ]
+                    if let hash = report.lastHash { body.append(JSONMember("lastHash", .string(Hex.encode(hash)))) }
                     if let failure = report.failure {
                         body.append(JSONMember("failure", [
                             "position": .number(JSONNumber(failure.position)), "reason": .string(failure.reason),
@@ -47,6 +71,10 @@ extension JournalCommand {
                     Output.line("Nothing to verify: the journal holds no events in positions \(report.first)…\(report.last).")
                 } else {
                     Output.line("OK: \(Output.count(report.checked)) events, positions \(report.first)–\(report.last), hash chain intact.")
+                    if let hash = report.lastHash {
+                        Output.line("Anchor: \(report.last):\(Hex.encode(hash))")
+                        Output.line("Keep the anchor outside the journal; `tpj verify --anchor` proves later that nothing up to it changed.")
+                    }
                 }
                 if !report.isIntact { throw ExitCode(1) }
             }
