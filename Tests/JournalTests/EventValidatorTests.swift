@@ -100,7 +100,7 @@ import Testing
             try validator.prepare(event, index: 0, customerId: "C-1")
         } throws: { error in
             guard case .invalidEvent(let invalid) = error as? JournalError else { return false }
-            return invalid.rule == "duplicateKey" && invalid.path == "/payload/queueWaitSeconds"
+            return invalid.rule == "duplicateKey" && invalid.message.contains("\"queueWaitSeconds\" twice")
         }
     }
 

@@ -81,14 +81,14 @@ public struct EventValidator: Sendable {
         guard case .object = event.payload else {
             throw invalid("/payload", "type", "payload must be a JSON object, got \(event.payload.typeName)")
         }
-        if let duplicate = event.payload.firstDuplicateKey() {
-            throw invalid("/payload" + duplicate, "duplicateKey", "an object has the member name twice")
-        }
         let violations = entry.schema.validate(event.payload)
         if let first = violations.first {
             throw invalid("/payload" + first.path, first.rule, first.message, more: Array(violations.dropFirst()))
         }
-        let payload = CanonicalJSON.bytes(event.payload)
+        let (payload, repeatedName) = CanonicalJSON.bytesCheckingNames(event.payload)
+        if let repeatedName {
+            throw invalid("/payload", "duplicateKey", "an object in the payload has the member name \"\(repeatedName)\" twice")
+        }
         guard payload.count <= Self.maximumPayloadBytes else {
             throw invalid("/payload", "payloadTooLarge",
                           "payload is \(payload.count) bytes; the limit is \(Self.maximumPayloadBytes) bytes. Store documents elsewhere and reference them.")

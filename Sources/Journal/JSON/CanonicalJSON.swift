@@ -6,6 +6,21 @@
 public enum CanonicalJSON {
     /// Appends the canonical bytes of `value` to `output`.
     public static func write(_ value: JSONValue, into output: inout [UInt8]) {
+        var repeated: String?
+        write(value, into: &output, repeatedName: &repeated)
+    }
+
+    /// The canonical bytes of `value`, or the first member name that an object of it has twice
+    /// (the parser never builds such a value; one assembled in code can).
+    public static func bytesCheckingNames(_ value: JSONValue) -> (bytes: [UInt8], repeatedName: String?) {
+        var output: [UInt8] = []
+        output.reserveCapacity(256)
+        var repeated: String?
+        write(value, into: &output, repeatedName: &repeated)
+        return (output, repeated)
+    }
+
+    private static func write(_ value: JSONValue, into output: inout [UInt8], repeatedName: inout String?) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -15,16 +30,21 @@ public enum CanonicalJSON {
             output.append(UInt8(ascii: "["))
             for (offset, element) in elements.enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
-                write(element, into: &output)
+                write(element, into: &output, repeatedName: &repeatedName)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            for (offset, member) in sortedMembers(members).enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
+            let sorted = sortedMembers(members)
+            for (offset, member) in sorted.enumerated() {
+                if offset > 0 {
+                    output.append(UInt8(ascii: ","))
+                    // Sorted, equal names are neighbours.
+                    if repeatedName == nil, !utf16Less(sorted[offset - 1].key, member.key) { repeatedName = member.key }
+                }
                 writeString(member.key, into: &output)
                 output.append(UInt8(ascii: ":"))
-                write(member.value, into: &output)
+                write(member.value, into: &output, repeatedName: &repeatedName)
             }
             output.append(UInt8(ascii: "}"))
         }

@@ -78,7 +78,7 @@ public struct JSONParser {
         if depth > Self.maximumDepth { throw error("nesting deeper than \(Self.maximumDepth) levels") }
         index += 1
         var members: [JSONMember] = []
-        var names = MemberNames()
+        var repeats = RepeatedNameFinder()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -91,7 +91,7 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            if !names.insert(key) {
+            if repeats.isRepeat(key, among: members) {
                 throw JSONSyntaxError(offset: keyOffset, message: "duplicate member name \"\(key)\"")
             }
             skipWhitespace()

@@ -32,51 +32,27 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    /// The JSON Pointer of the first object that has a member name twice (byte for byte), if any.
-    /// The parser never builds one; a value assembled in code can.
-    public func firstDuplicateKey() -> String? {
-        switch self {
-        case .object(let members):
-            var keys = MemberNames()
-            for member in members {
-                if !keys.insert(member.key) { return "/" + member.key }
-                if let inner = member.value.firstDuplicateKey() { return "/" + member.key + inner }
-            }
-            return nil
-        case .array(let elements):
-            for (index, element) in elements.enumerated() {
-                if let inner = element.firstDuplicateKey() { return "/\(index)" + inner }
-            }
-            return nil
-        default:
-            return nil
-        }
-    }
-
     public var stringValue: String? {
         if case .string(let string) = self { return string }
         return nil
     }
 }
 
-/// The member names of one object, compared byte for byte (Swift's `==` equates canonically
-/// equivalent strings, JSON does not). Linear for small objects, hashed for large ones.
-struct MemberNames {
-    private var names: [String] = []
-    private var hashed: Set<String> = []
+/// Finds a repeated member name while an object's members are collected, comparing names byte for
+/// byte (Swift's `==` equates canonically equivalent strings, JSON does not). Pairwise for small
+/// objects, hashed for large ones, so hostile input with many members stays linear.
+struct RepeatedNameFinder {
+    private var hashed: Set<String>?
 
-    /// Adds `name`; false when the object already has exactly this name.
-    mutating func insert(_ name: String) -> Bool {
-        if names.count < 16 {
-            if names.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { return false }
-        } else {
-            if hashed.isEmpty { hashed = Set(names) }
-            // A hash hit may be a canonically equivalent but different name: confirm by bytes.
-            if hashed.contains(name), names.contains(where: { $0.utf8.elementsEqual(name.utf8) }) { return false }
-            hashed.insert(name)
-        }
-        names.append(name)
-        return true
+    /// True when `name` is already among `members`, which hold every name seen so far.
+    mutating func isRepeat(_ name: String, among members: [JSONMember]) -> Bool {
+        func sameBytes(_ other: String) -> Bool { other == name && other.utf8.elementsEqual(name.utf8) }
+        if members.count < 16 { return members.contains { sameBytes($0.key) } }
+        if hashed == nil { hashed = Set(members.map(\.key)) }
+        // A hash hit may be a canonically equivalent but different name: confirm by bytes.
+        if hashed!.contains(name), members.contains(where: { sameBytes($0.key) }) { return true }
+        hashed!.insert(name)
+        return false
     }
 }
 

@@ -220,7 +220,7 @@ final class SchemaNode: Sendable {
             case .stringEnumeration(let allowed, let display):
                 if case .string(let string) = instance {
                     // Set membership equates canonically equivalent strings; JSON Schema compares code points.
-                    let found = allowed.contains(string) && allowed.contains { $0.utf8.elementsEqual(string.utf8) }
+                    let found = allowed.firstIndex(of: string).map { allowed[$0].utf8.elementsEqual(string.utf8) } ?? false
                     if !found { report("enum", "must be one of \(display)") }
                 } else {
                     report("enum", "must be one of \(display)")
