@@ -36,12 +36,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // Projections: the runner and the built-in read models.
+        .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", .product(name: "GRDB", package: "GRDB.swift")]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalTesting",
+                "Journal", "JournalStore", "JournalProjections", "JournalTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +57,12 @@ let package = Package(
             dependencies: [
                 "Journal", "JournalStore", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "JournalProjectionsTests",
+            dependencies: [
+                "Journal", "JournalStore", "JournalProjections", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

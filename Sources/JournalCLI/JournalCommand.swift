@@ -15,6 +15,9 @@ struct JournalCommand: ParsableCommand {
             66 no journal at the path · 74 storage error · 75 version conflict (re-read and retry).
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Append.self, History.self, Log.self, Verify.self, Stats.self, Types.self, Demo.self]
+        subcommands: [
+            Init.self, Append.self, History.self, Timeline.self, Log.self, Verify.self, Stats.self, Types.self,
+            Projections.self, Rebuild.self, Demo.self,
+        ]
     )
 }

@@ -151,11 +151,14 @@ public struct EventStore: Sendable {
     /// Events of the whole journal after `position`, in global order, at most `limit`.
     public func events(after position: Int64, limit: Int) throws(JournalError) -> [RecordedEvent] {
         guard limit >= 0 else { throw .invalidArgument("limit must be 0 or more, got \(limit)") }
-        return try read { db in
-            try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event WHERE position > ? ORDER BY position LIMIT ?",
-                arguments: [position, limit])
-        }
+        return try read { db in try Self.events(after: position, limit: limit, in: db) }
+    }
+
+    /// Events after `position` read on a connection the caller holds (e.g. inside a write transaction).
+    public static func events(after position: Int64, limit: Int, in db: Database) throws -> [RecordedEvent] {
+        try EventRow.fetchAll(
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE position > ? ORDER BY position LIMIT ?",
+            arguments: [position, limit])
     }
 
     /// Calls `body` for each event after `position` in global order, reading in pages; stops when `body` returns false.

@@ -14,11 +14,25 @@ public enum JournalSchema {
         migrator.registerMigration("v1-event-log") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-projection-state") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
     /// The error message of the trigger that refuses an already recorded eventId.
     static let eventIdRecordedMessage = "journal events are immutable: eventId already recorded"
+
+    /// Projection state: one row per projection, updated in the same transaction as its tables.
+    public static let v2 = """
+        CREATE TABLE projection (
+            name        TEXT    PRIMARY KEY,
+            version     INTEGER NOT NULL CHECK (version >= 1),
+            generation  INTEGER NOT NULL CHECK (generation >= 1),
+            checkpoint  INTEGER NOT NULL CHECK (checkpoint >= 0),
+            updatedAtUs INTEGER NOT NULL
+        ) STRICT;
+        """
 
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.
     public static let v1 = """

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Journal
+import JournalProjections
+import JournalStore
+
+extension JournalCommand {
+    struct Timeline: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A customer's journey: touchpoints in business-time order, corrections and voids applied.",
+            discussion: """
+                Reads the timeline projection (brought up to date first). With --known-at T the timeline is
+                computed from the events recorded by T: the journey exactly as the journal knew it then.
+                """)
+
+        @Argument(help: "The customer id.")
+        var customer: String
+
+        @Option(name: .long, help: "Only touchpoints that occurred at or after this time (ISO-8601 with offset, or YYYY-MM-DD).")
+        var from: TimeArgument?
+
+        @Option(name: .long, help: "Only touchpoints that occurred before this time.")
+        var to: TimeArgument?
+
+        @Option(name: .long, help: "Only touchpoints of this kind (hotline, visit, part, complaint, …); repeatable.")
+        var kind: [String] = []
+
+        @Option(name: .long, help: "Only touchpoints of this machine (asset id).")
+        var asset: String?
+
+        @Option(name: .long, help: "Only touchpoints of this service case.")
+        var `case`: String?
+
+        @Option(name: .long, help: "The timeline as known at this time.")
+        var knownAt: TimeArgument?
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors(json: output.json) {
+                let store = try database.openStore(create: false)
+                let timeline = JourneyTimeline(registry: store.validator.registry)
+                let filter = TimelineFilter(
+                    from: from?.instant, to: to?.instant, kinds: Set(kind), assetId: asset, caseId: `case`)
+                let entries: [TimelineEntry]
+                if let knownAt {
+                    entries = try timeline.entries(of: customer, knownAt: knownAt.instant, filter: filter, store: store)
+                } else {
+                    try ProjectionRunner(store: store, projections: [timeline]).catchUp()
+                    entries = try timeline.entries(of: customer, filter: filter, store: store)
+                }
+                if output.json {
+                    Output.json(.array(entries.map(\.json)))
+                } else if entries.isEmpty {
+                    Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
+                } else {
+                    Output.line(Self.render(entries))
+                }
+            }
+        }
+
+        static func render(_ entries: [TimelineEntry]) -> String {
+            let rows = entries.map { entry -> [String] in
+                let date = String(entry.occurredAt.prefix(16)).replacingOccurrences(of: "T", with: " ")
+                let mark = entry.status == "recorded" ? "" : entry.status == "corrected" ? "✎ " : "✗ "
+                return [
+                    date, entry.kind, entry.type, entry.caseId ?? "-", entry.assetId ?? "-",
+                    mark + Output.summary((try? JSONParser.parse(entry.payload)) ?? .null, width: 60),
+                ]
+            }
+            return Output.table(["OCCURRED", "KIND", "TOUCHPOINT", "CASE", "ASSET", "DETAILS (✎ corrected, ✗ voided)"], rows)
+        }
+    }
+}
+
+extension TimelineEntry {
+    var json: JSONValue {
+        var members: [JSONMember] = [
+            JSONMember("position", .number(JSONNumber(position))), JSONMember("eventId", .string(eventId)),
+            JSONMember("customerId", .string(customerId)), JSONMember("occurredAt", .string(occurredAt)),
+            JSONMember("recordedAt", .string(recorded.rfc3339)), JSONMember("type", .string(type)),
+            JSONMember("kind", .string(kind)), JSONMember("status", .string(status)),
+        ]
+        let optional: [(String, String?)] = [("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("amendedBy", amendedBy)]
+        for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
+        members.append(JSONMember("payload", (try? JSONParser.parse(payload)) ?? .null))
+        if let originalPayload { members.append(JSONMember("originalPayload", (try? JSONParser.parse(originalPayload)) ?? .null)) }
+        return .object(members)
+    }
+}

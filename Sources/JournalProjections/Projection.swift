@@ -1,0 +1,46 @@
+import GRDB
+import Journal
+
+/// A read model folded from the log into its own tables.
+///
+/// A projection owns a few tables. It creates them for a *generation* and writes only through the
+/// physical names it is given, so that a rebuild can fill a new generation while readers still use
+/// the old one through the views named `<name>_<table>`.
+///
+/// ```swift
+/// struct CallCount: Projection {
+///     let name = "callcount", version = 1, tables = ["total"]
+///     func createTables(_ db: Database, _ names: ProjectionTables) throws {
+///         try db.execute(sql: "CREATE TABLE \(names["total"]) (customerId TEXT PRIMARY KEY, calls INTEGER NOT NULL) STRICT")
+///     }
+///     func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws { … }
+/// }
+/// ```
+public protocol Projection: Sendable {
+    /// Stable name: the checkpoint key and the prefix of its views. Lower-case letters and digits.
+    var name: String { get }
+    /// Bump to rebuild the projection from the log (new code, new tables).
+    var version: Int { get }
+    /// Logical table names; each is readable as the view `<name>_<table>`.
+    var tables: [String] { get }
+    /// Creates the tables (and their indexes) of one generation.
+    func createTables(_ db: Database, _ names: ProjectionTables) throws
+    /// Folds events, in position order, into the tables. Runs in the transaction that also moves the checkpoint.
+    func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
+}
+
+/// The physical table names of one generation of a projection.
+public struct ProjectionTables: Sendable {
+    public let projection: String
+    public let generation: Int
+
+    /// The physical name of the logical table `table`, e.g. `p_timeline_g2_entry`.
+    public subscript(_ table: String) -> String {
+        "p_\(projection)_g\(generation)_\(table)"
+    }
+
+    /// The view that always shows the active generation of `table`, e.g. `timeline_entry`.
+    public static func view(_ projection: String, _ table: String) -> String {
+        "\(projection)_\(table)"
+    }
+}

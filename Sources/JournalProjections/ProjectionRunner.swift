@@ -1,0 +1,180 @@
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+
+/// Keeps projections up to date with the log.
+///
+/// - Each projection's checkpoint is written in the same transaction as its tables: a batch is
+///   applied exactly once, even across crashes and several processes.
+/// - ``catchUp(batchSize:)`` folds the events after each checkpoint in batches.
+/// - A projection whose ``Projection/version`` differs from the stored one is rebuilt into a new
+///   generation of tables while the old generation keeps answering; views then switch atomically.
+///
+/// ```swift
+/// let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+/// try runner.catchUp()
+/// ```
+public struct ProjectionRunner: Sendable {
+    public let store: EventStore
+    public let projections: [any Projection]
+
+    public init(store: EventStore, projections: [any Projection]) {
+        self.store = store
+        self.projections = projections
+    }
+
+    /// Brings every projection to the head of the log; returns the checkpoints reached.
+    @discardableResult
+    public func catchUp(batchSize: Int = 5_000) throws -> [String: Int64] {
+        var reached: [String: Int64] = [:]
+        for projection in projections {
+            reached[projection.name] = try catchUp(projection, batchSize: batchSize)
+        }
+        return reached
+    }
+
+    /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
+    /// then switches to them. Returns the number of events folded per projection.
+    @discardableResult
+    public func rebuild(_ names: [String] = [], batchSize: Int = 5_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
+        let unknown = names.filter { name in !projections.contains { $0.name == name } }
+        guard unknown.isEmpty else {
+            throw JournalError.invalidArgument(
+                "no projection named \(unknown.joined(separator: ", ")); there are \(projections.map(\.name).joined(separator: ", "))")
+        }
+        var folded: [String: Int64] = [:]
+        for projection in projections where names.isEmpty || names.contains(projection.name) {
+            folded[projection.name] = try rebuild(projection, batchSize: batchSize, progress: progress)
+        }
+        return folded
+    }
+
+    /// Name, version, checkpoint and lag of each projection.
+    public func status() throws -> [ProjectionStatus] {
+        let head = try store.head()
+        return try store.writer.read { db in
+            try projections.map { projection in
+                let row = try Row.fetchOne(db, sql: "SELECT version, generation, checkpoint, updatedAtUs FROM projection WHERE name = ?", arguments: [projection.name])
+                let checkpoint: Int64 = row?["checkpoint"] ?? 0
+                return ProjectionStatus(
+                    name: projection.name, version: projection.version, storedVersion: row?["version"],
+                    generation: row?["generation"], checkpoint: checkpoint, head: head,
+                    updatedAt: (row?["updatedAtUs"] as Int64?).map(Timestamp.init(microseconds:)))
+            }
+        }
+    }
+
+    // MARK: Work on one projection
+
+    private func catchUp(_ projection: any Projection, batchSize: Int) throws -> Int64 {
+        guard let state = try state(of: projection), state.version == projection.version else {
+            return try rebuild(projection, batchSize: batchSize, progress: nil)
+        }
+        var checkpoint = state.checkpoint
+        let tables = ProjectionTables(projection: projection.name, generation: state.generation)
+        while true {
+            let events = try store.events(after: checkpoint, limit: batchSize)
+            guard let last = events.last else { return checkpoint }
+            let applied = try store.writer.write { db -> Bool in
+                // Another process may have moved the checkpoint meanwhile: then this batch is not ours.
+                try db.execute(
+                    sql: "UPDATE projection SET checkpoint = ?, updatedAtUs = ? WHERE name = ? AND generation = ? AND checkpoint = ?",
+                    arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
+                guard db.changesCount == 1 else { return false }
+                try projection.apply(events, db, tables)
+                return true
+            }
+            if !applied {
+                guard let current = try self.state(of: projection), current.generation == state.generation else {
+                    return try catchUp(projection, batchSize: batchSize)
+                }
+                checkpoint = current.checkpoint
+                continue
+            }
+            checkpoint = last.position
+        }
+    }
+
+    private func rebuild(_ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)?) throws -> Int64 {
+        let old = try state(of: projection)
+        let generation = (old?.generation ?? 0) + 1
+        let tables = ProjectionTables(projection: projection.name, generation: generation)
+        // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first).
+        try store.writer.write { db in
+            try dropTables(of: projection, generation: generation, db)
+            try projection.createTables(db, tables)
+        }
+        var built: Int64 = 0
+        var folded: Int64 = 0
+        // Fill the new generation in batches; the old one keeps answering meanwhile.
+        while true {
+            let events = try store.events(after: built, limit: batchSize)
+            guard let last = events.last else { break }
+            try store.writer.write { db in try projection.apply(events, db, tables) }
+            built = last.position
+            folded += Int64(events.count)
+            progress?(projection.name, folded)
+        }
+        // Switch: fold what arrived since, point the views at the new tables, drop the old ones.
+        return try store.writer.write { db in
+            let tail = try EventStore.events(after: built, limit: Int.max / 2, in: db)
+            if !tail.isEmpty { try projection.apply(tail, db, tables) }
+            folded += Int64(tail.count)
+            let checkpoint = tail.last?.position ?? built
+            for table in projection.tables {
+                let view = ProjectionTables.view(projection.name, table)
+                try db.execute(sql: "DROP VIEW IF EXISTS \(view)")
+                try db.execute(sql: "CREATE VIEW \(view) AS SELECT * FROM \(tables[table])")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO projection (name, version, generation, checkpoint, updatedAtUs) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET version = excluded.version, generation = excluded.generation,
+                      checkpoint = excluded.checkpoint, updatedAtUs = excluded.updatedAtUs
+                    """,
+                arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
+            if let old { try dropTables(of: projection, generation: old.generation, db) }
+            return folded
+        }
+    }
+
+    private func dropTables(of projection: any Projection, generation: Int, _ db: Database) throws {
+        let prefix = ProjectionTables(projection: projection.name, generation: generation)[""]
+        let names = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?",
+            arguments: [prefix.count, prefix])
+        for name in names { try db.execute(sql: "DROP TABLE \(name)") }
+    }
+
+    private struct State {
+        var version: Int
+        var generation: Int
+        var checkpoint: Int64
+    }
+
+    private func state(of projection: any Projection) throws -> State? {
+        try store.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?", arguments: [projection.name])
+                .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
+        }
+    }
+}
+
+/// Where a projection stands.
+public struct ProjectionStatus: Sendable, Hashable {
+    public var name: String
+    /// The version of the code.
+    public var version: Int
+    /// The version the stored tables were built with (nil before the first run).
+    public var storedVersion: Int?
+    public var generation: Int?
+    public var checkpoint: Int64
+    public var head: Int64
+    public var updatedAt: Timestamp?
+
+    /// Events of the log not yet folded in.
+    public var lag: Int64 { head - checkpoint }
+    /// True when the stored tables are of another version and the next run rebuilds them.
+    public var needsRebuild: Bool { storedVersion != version }
+}

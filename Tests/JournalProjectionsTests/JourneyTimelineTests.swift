@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import Journal
+import JournalProjections
+import JournalStore
+import JournalTesting
+import Testing
+
+@Suite struct JourneyTimelineTests {
+    func demo() throws -> (EventStore, ProjectionRunner) {
+        let writer = try JournalDatabase.inMemory()
+        try DemoWorld.write { clock in EventStore(writer: writer, clock: clock) }
+        let store = EventStore(writer: writer)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+        try runner.catchUp()
+        return (store, runner)
+    }
+
+    @Test func placesLateReportsByBusinessTimeAndAppliesCorrectionsAndVoids() throws {
+        let (store, _) = try demo()
+        let hoffmann = try store.writer.read { db in try JourneyTimeline.entries(of: "C-1001", in: db) }
+        #expect(hoffmann.map(\.occurred) == hoffmann.map(\.occurred).sorted())
+        // The first visit's report, recorded a week late, stands between the dispatch and the part request.
+        let visits = hoffmann.filter { $0.type == "technician.visit.completed" }
+        #expect(visits.count == 2 && visits[0].recorded > visits[1].recorded)
+        let bianchi = try store.writer.read { db in try JourneyTimeline.entries(of: "C-1003", in: db) }
+        #expect(!bianchi.contains { $0.type.hasPrefix("touchpoint.") })
+        let corrected = try #require(bianchi.first { $0.status == "corrected" })
+        #expect(corrected.type == "technician.visit.completed")
+        #expect(corrected.payload.contains(#""actualArrival":"2024-11-05T09:20:00+01:00""#))
+        #expect(corrected.originalPayload?.contains(#""actualArrival":"2024-11-05T11:40:00+01:00""#) == true)
+        let voided = bianchi.filter { $0.status == "voided" }
+        #expect(voided.count == 1 && voided[0].type == "note.added")
+    }
+
+    @Test func filtersByTimeKindAssetAndCase() throws {
+        let (store, _) = try demo()
+        func entries(_ filter: TimelineFilter) throws -> [TimelineEntry] {
+            try store.writer.read { db in try JourneyTimeline.entries(of: "C-1001", filter: filter, in: db) }
+        }
+        let all = try entries(TimelineFilter())
+        let inCase = try entries(TimelineFilter(caseId: "CASE-1001-01"))
+        #expect(!inCase.isEmpty && inCase.count < all.count && inCase.allSatisfy { $0.caseId == "CASE-1001-01" })
+        let complaints = try entries(TimelineFilter(kinds: ["complaint"]))
+        #expect(complaints.map(\.type) == ["complaint.filed", "complaint.acknowledged", "complaint.resolved"])
+        let june = try entries(TimelineFilter(from: try Timestamp(rfc3339: "2024-06-01T00:00:00Z"), to: try Timestamp(rfc3339: "2024-07-01T00:00:00Z")))
+        #expect(june.allSatisfy { $0.occurredAt.hasPrefix("2024-06") } && june.count > 5)
+        #expect(try entries(TimelineFilter(assetId: "SN-CNC5000-0417")).allSatisfy { $0.assetId == "SN-CNC5000-0417" })
+    }
+
+    @Test func theTimelineAsKnownAtAnInstantEqualsTheOneProjectedThen() throws {
+        // Given a log projected at instant T …
+        let (clock, setTime) = JournalClock.manual(try Timestamp(rfc3339: "2026-03-01T10:00:00Z"))
+        let writer = try JournalDatabase.inMemory()
+        let store = EventStore(writer: writer, clock: clock)
+        let timeline = JourneyTimeline(registry: .bundled)
+        let runner = ProjectionRunner(store: store, projections: [timeline])
+        let first = ProposedEvent(
+            eventId: TestEvents.id(1), type: "technician.visit.completed", occurredAt: "2026-03-01T09:00:00+01:00",
+            payload: ["visitNumber": 1, "promisedArrival": "2026-03-01T08:00:00+01:00", "actualArrival": "2026-03-01T09:00:00+01:00", "fixed": false])
+        try store.append([first, Events.call(2)], to: "C-1")
+        try runner.catchUp()
+        let thenProjected = try writer.read { db in try JourneyTimeline.entries(of: "C-1", in: db) }
+        let instant = try Timestamp(rfc3339: "2026-03-01T12:00:00Z")
+        // … when later events, a late report and a correction arrive,
+        setTime(try Timestamp(rfc3339: "2026-03-05T10:00:00Z"))
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(3), type: "touchpoint.corrected", occurredAt: "2026-03-05T09:00:00Z",
+                          payload: ["correctedEventId": .string(TestEvents.id(1)), "corrections": ["fixed": true], "reason": "typo"]),
+            ProposedEvent(eventId: TestEvents.id(4), type: "note.added", occurredAt: "2026-02-27T09:00:00Z", payload: ["text": "late"]),
+        ], to: "C-1")
+        try runner.catchUp()
+        // then the timeline as known at T is exactly what was projected at T,
+        let asKnown = try timeline.entries(of: "C-1", knownAt: instant, store: store)
+        #expect(asKnown == thenProjected)
+        // while today's timeline has the correction and the late note in its place.
+        let today = try writer.read { db in try JourneyTimeline.entries(of: "C-1", in: db) }
+        #expect(today.first?.type == "note.added")
+        #expect(today.first { $0.eventId == TestEvents.id(1) }?.status == "corrected")
+    }
+}
+
+enum Events {
+    static func call(_ n: Int) -> ProposedEvent {
+        ProposedEvent(
+            eventId: TestEvents.id(n), type: "hotline.call.received", occurredAt: "2026-03-01T09:30:00+01:00",
+            payload: ["queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": true, "machineDown": false])
+    }
+}
