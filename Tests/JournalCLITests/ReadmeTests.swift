@@ -2,8 +2,8 @@ import Foundation
 import JournalTesting
 import Testing
 
-/// The README's quick tour is executed: every `$ ` command runs in a fresh directory and must print
-/// exactly the lines that follow it.
+/// The README's transcripts are executed: every `$ ` command of every console block, from the quick tour
+/// on, runs in one fresh directory and must print exactly the lines that follow it.
 @Suite struct ReadmeTests {
     struct Step: Sendable {
         var command: String
@@ -12,23 +12,25 @@ import Testing
 
     static func tour() throws -> [Step] {
         let readme = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try #require(readme.range(of: "## Quick tour"))
-        let start = try #require(readme.range(of: "```console\n", range: section.upperBound..<readme.endIndex))
-        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        var cursor = try #require(readme.range(of: "## Quick tour")).upperBound
         var steps: [Step] = []
-        for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("$ ") {
-                steps.append(Step(command: String(line.dropFirst(2)), expected: ""))
-            } else {
-                steps[steps.count - 1].expected += line + "\n"
+        while let start = readme.range(of: "```console\n", range: cursor..<readme.endIndex) {
+            let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+            for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("$ ") {
+                    steps.append(Step(command: String(line.dropFirst(2)), expected: ""))
+                } else {
+                    steps[steps.count - 1].expected += line + "\n"
+                }
             }
+            cursor = end.upperBound
         }
         return steps
     }
 
     @Test func quickTourPrintsWhatTheReadmeShows() throws {
         let steps = try Self.tour()
-        #expect(steps.count >= 5)
+        #expect(steps.count >= 7)
         let directory = TestSupport.temporaryDirectory("tpj-readme")
         let path = TestSupport.tpj.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         for step in steps {
