@@ -45,7 +45,7 @@ public struct ProjectionRunner: Sendable {
         }
         var folded: [String: Int64] = [:]
         for projection in projections where names.isEmpty || names.contains(projection.name) {
-            folded[projection.name] = try rebuild(projection, batchSize: batchSize, progress: progress)
+            folded[projection.name] = try rebuild(projection, batchSize: batchSize, progress: progress).folded
         }
         return folded
     }
@@ -69,7 +69,7 @@ public struct ProjectionRunner: Sendable {
 
     private func catchUp(_ projection: any Projection, batchSize: Int) throws -> Int64 {
         guard let state = try state(of: projection), state.version == projection.version else {
-            return try rebuild(projection, batchSize: batchSize, progress: nil)
+            return try rebuild(projection, batchSize: batchSize, progress: nil).checkpoint
         }
         var checkpoint = state.checkpoint
         let tables = ProjectionTables(projection: projection.name, generation: state.generation)
@@ -96,7 +96,10 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    private func rebuild(_ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)?) throws -> Int64 {
+    /// Builds a new generation and switches to it; returns the events folded and the checkpoint reached.
+    private func rebuild(
+        _ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)?
+    ) throws -> (folded: Int64, checkpoint: Int64) {
         let old = try state(of: projection)
         let generation = (old?.generation ?? 0) + 1
         let tables = ProjectionTables(projection: projection.name, generation: generation)
@@ -135,7 +138,7 @@ public struct ProjectionRunner: Sendable {
                     """,
                 arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
             if let old { try dropTables(of: projection, generation: old.generation, db) }
-            return folded
+            return (folded, checkpoint)
         }
     }
 
