@@ -36,14 +36,16 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // Moment-of-truth, journey and churn maths. Pure: no I/O.
+        .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner and the built-in read models.
-        .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", "JournalScoring", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift")]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalProjections", "JournalTesting",
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +61,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "JournalScoringTests", dependencies: ["Journal", "JournalScoring", "JournalSchemas"]),
         .testTarget(
             name: "JournalProjectionsTests",
             dependencies: [

@@ -26,6 +26,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
+    /// Midnight UTC at the start of a calendar date `YYYY-MM-DD`.
+    public init(utcDate date: String) throws(TimestampError) {
+        guard date.utf8.count == 10 else { throw TimestampError(text: date, reason: "a date is YYYY-MM-DD") }
+        try self.init(rfc3339: date + "T00:00:00Z")
+    }
+
     private struct ParseFailure: Error {
         let message: String
     }
