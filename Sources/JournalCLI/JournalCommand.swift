@@ -17,7 +17,7 @@ struct JournalCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Append.self, History.self, Timeline.self, Log.self, Verify.self, Stats.self, Types.self,
-            Projections.self, Rebuild.self, Demo.self,
+            Moments.self, Segments.self, Churn.self, Projections.self, Rebuild.self, Demo.self,
         ]
     )
 }

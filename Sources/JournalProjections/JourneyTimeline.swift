@@ -1,24 +1,38 @@
 import GRDB
 import Journal
+import JournalScoring
 
-/// The journey timeline: every touchpoint of a customer with corrections and voids applied.
+/// The journey timeline: every touchpoint of a customer with corrections and voids applied, and
+/// each scored touchpoint's moment-of-truth score and reasons.
 ///
-/// One row per touchpoint event, keyed by its position. A `touchpoint.corrected` event merges its
-/// corrected fields into the touchpoint's payload (the original payload is kept) and marks it
-/// `corrected`; `touchpoint.voided` marks it `voided`. Corrections and voids are not rows of their own.
-/// Rows are read in business-time order, so late-recorded touchpoints land in their place.
+/// Tables:
+/// - `entry`: one row per touchpoint event, keyed by its position. A `touchpoint.corrected` event
+///   merges its corrected fields into the payload (the original is kept) and marks it `corrected`;
+///   `touchpoint.voided` marks it `voided`. Rows are read in business-time order, so late-recorded
+///   touchpoints land in their place. Scored rows carry their current score.
+/// - `score`: the score history, append-only. A touchpoint is scored again when something it
+///   depends on arrives (a survey about it, a correction, the case's next step, an earlier visit
+///   recorded late); each new score is a row stamped with the recording time of the event that
+///   caused it, so scores can be answered as known at any instant.
 public struct JourneyTimeline: Projection {
     public let name = "timeline"
-    public let version = 1
-    public let tables = ["entry"]
+    /// Code version × 10,000 + rules version: changing either rebuilds the projection.
+    public let version: Int
+    public let tables = ["entry", "score"]
     public let registry: SchemaRegistry
+    public let rules: MomentRules
 
-    public init(registry: SchemaRegistry) {
+    /// The version of this code; the rules version is added to it.
+    static let codeVersion = 2
+
+    public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
+        self.rules = rules
+        self.version = Self.codeVersion * 10_000 + rules.version
     }
 
     public func createTables(_ db: Database, _ names: ProjectionTables) throws {
-        let entry = names["entry"]
+        let entry = names["entry"], score = names["score"]
         try db.execute(sql: """
             CREATE TABLE \(entry) (
                 position        INTEGER PRIMARY KEY,
@@ -33,51 +47,106 @@ public struct JourneyTimeline: Projection {
                 assetId         TEXT,
                 siteId          TEXT,
                 actor           TEXT,
+                ref             TEXT,
                 payload         TEXT    NOT NULL,
                 originalPayload TEXT,
                 status          TEXT    NOT NULL CHECK (status IN ('recorded', 'corrected', 'voided')),
                 amendedBy       TEXT,
-                amendedAtUs     INTEGER
+                amendedAtUs     INTEGER,
+                score           INTEGER,
+                valence         REAL,
+                impact          REAL,
+                moment          INTEGER,
+                promiseKind     TEXT,
+                promiseKept     INTEGER,
+                reasons         TEXT,
+                rulesVersion    INTEGER
             ) STRICT;
             CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
+            CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId) WHERE caseId IS NOT NULL;
+            CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref) WHERE ref IS NOT NULL;
+            CREATE TABLE \(score) (
+                seq          INTEGER PRIMARY KEY,
+                position     INTEGER NOT NULL,
+                customerId   TEXT    NOT NULL,
+                caseId       TEXT,
+                type         TEXT    NOT NULL,
+                occurredAtUs INTEGER NOT NULL,
+                recordedAtUs INTEGER NOT NULL,
+                voided       INTEGER NOT NULL,
+                valence      REAL    NOT NULL,
+                weighted     REAL    NOT NULL,
+                criticality  REAL    NOT NULL,
+                severity     REAL    NOT NULL,
+                moment       INTEGER NOT NULL,
+                promiseKind  TEXT,
+                promiseKept  INTEGER,
+                lateSeconds  INTEGER,
+                reasons      TEXT    NOT NULL,
+                rulesVersion INTEGER NOT NULL
+            ) STRICT;
+            CREATE INDEX \(score)_customer ON \(score) (customerId, seq);
             """)
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
-        let entry = names["entry"]
+        let tables = TimelineTables(entry: names["entry"], score: names["score"])
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(entry) (position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind,
-              caseId, assetId, siteId, actor, payload, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
+            INSERT INTO \(tables.entry) (position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind,
+              caseId, assetId, siteId, actor, ref, payload, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
             """)
+        let scoring = CaseScoring(scorer: TouchpointScorer(rules: rules), tables: tables)
         for event in events {
             switch event.type {
             case "touchpoint.corrected":
-                try correct(event, entry: entry, db)
+                if let target = try correct(event, entry: tables.entry, db) {
+                    try scoring.rescore(around: target, recordedAtUs: event.recorded.microseconds, db)
+                }
             case "touchpoint.voided":
-                guard let target = event.payloadJSON["voidedEventId"]?.stringValue else { continue }
+                guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
                 try db.execute(
-                    sql: "UPDATE \(entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?",
-                    arguments: [event.eventId.rawValue, event.recorded.microseconds, target.lowercased()])
+                    sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?",
+                    arguments: [event.eventId.rawValue, event.recorded.microseconds, target])
+                try scoring.rescore(around: target, recordedAtUs: event.recorded.microseconds, db)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
+                let payload = event.payloadJSON
                 try insert.execute(arguments: [
                     event.position, event.eventId.rawValue, event.customerId, event.occurred.microseconds, event.occurredAt,
                     event.recorded.microseconds, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor,
-                    event.payload,
+                    Self.reference(type: event.type, payload: payload), event.payload,
                 ])
+                if event.type == "survey.answered", let related = payload["relatedEventId"]?.stringValue?.lowercased() {
+                    try scoring.rescore(around: related, recordedAtUs: event.recorded.microseconds, db)
+                }
+                if event.caseId != nil || rules.rule(for: event.type) != nil {
+                    try scoring.rescore(around: event.eventId.rawValue, recordedAtUs: event.recorded.microseconds, db)
+                }
             }
         }
     }
 
+    /// The id that ties a touchpoint to its business object: complaint, order, quote, or the event a survey is about.
+    static func reference(type: String, payload: JSONValue) -> String? {
+        switch type {
+        case "complaint.filed", "complaint.acknowledged", "complaint.escalated", "complaint.resolved": payload["complaintId"]?.stringValue
+        case "part.ordered", "part.delivered", "delivery.completed": payload["orderId"]?.stringValue
+        case "quote.sent", "quote.accepted", "quote.declined": payload["quoteId"]?.stringValue
+        case "survey.answered": payload["relatedEventId"]?.stringValue?.lowercased()
+        default: nil
+        }
+    }
+
     /// Merges the corrected fields into the touchpoint's current payload; keeps the first original.
-    private func correct(_ event: RecordedEvent, entry: String, _ db: Database) throws {
+    /// Returns the corrected event's id.
+    private func correct(_ event: RecordedEvent, entry: String, _ db: Database) throws -> String? {
         let payload = event.payloadJSON
         guard let target = payload["correctedEventId"]?.stringValue?.lowercased(),
             case .object(let corrections)? = payload["corrections"],
             let current = try String.fetchOne(db, sql: "SELECT payload FROM \(entry) WHERE eventId = ?", arguments: [target]),
             case .object(var members) = try JSONParser.parse(current)
-        else { return }
+        else { return nil }
         for correction in corrections {
             if let index = members.firstIndex(where: { $0.key == correction.key }) {
                 members[index].value = correction.value
@@ -92,5 +161,12 @@ public struct JourneyTimeline: Projection {
                 WHERE eventId = ?
                 """,
             arguments: [CanonicalJSON.string(.object(members)), event.eventId.rawValue, event.recorded.microseconds, target])
+        return target
     }
+}
+
+/// The physical tables of one generation of the timeline.
+struct TimelineTables {
+    let entry: String
+    let score: String
 }

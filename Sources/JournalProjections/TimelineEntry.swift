@@ -26,6 +26,17 @@ public struct TimelineEntry: Sendable, Hashable {
     public var status: String
     /// The correction or void that last changed this touchpoint.
     public var amendedBy: String?
+    /// The moment-of-truth score on −100 … +100, for scored touchpoints.
+    public var score: Int?
+    /// c · s · a: how much this touchpoint moved the customer's memory.
+    public var impact: Double?
+    /// True when the rules count this touchpoint as a moment of truth.
+    public var isMoment: Bool
+    /// Reason codes of the score, e.g. `PROMISE_BROKEN arrival +6h`.
+    public var reasons: [String]
+    /// The promise measured at this touchpoint (`arrival`, `part`, …) and whether it was kept.
+    public var promiseKind: String?
+    public var promiseKept: Bool?
 
     init(row: Row) {
         position = row["position"]
@@ -44,7 +55,21 @@ public struct TimelineEntry: Sendable, Hashable {
         originalPayload = row["originalPayload"]
         status = row["status"]
         amendedBy = row["amendedBy"]
+        score = row["score"]
+        impact = row["impact"]
+        isMoment = (row["moment"] as Int?) == 1
+        let reasonsText: String? = row["reasons"]
+        if let reasonsText, case .array(let items)? = try? JSONParser.parse(reasonsText) {
+            reasons = items.compactMap(\.stringValue)
+        } else {
+            reasons = []
+        }
+        promiseKind = row["promiseKind"]
+        promiseKept = (row["promiseKept"] as Int?).map { $0 == 1 }
     }
+
+    /// True when a promise measured at this touchpoint was broken.
+    public var promiseBroken: Bool { promiseKept == false }
 }
 
 /// Which part of a timeline to show.

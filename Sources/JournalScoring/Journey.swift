@@ -19,7 +19,7 @@ public struct ScoredTouchpoint: Sendable, Hashable {
     }
 
     /// The episode key: the case, or the touchpoint itself.
-    public var episodeKey: String { caseId ?? "#\(position)" }
+    public var episodeKey: String { caseId ?? "\(type) #\(position)" }
 }
 
 /// An episode (a case) as the customer remembers it: by its peak and its end (cx-metrics §2.2).

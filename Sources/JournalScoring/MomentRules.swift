@@ -133,4 +133,8 @@ public struct MomentRules: Sendable, Hashable, Codable {
 public struct MomentRulesError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     public var description: String { "moments-of-truth rules: \(message)" }
+
+    public init(message: String) {
+        self.message = message
+    }
 }

@@ -24,6 +24,24 @@ public struct MomentScore: Sendable, Hashable {
     /// The rules version that produced the score.
     public var rulesVersion: Int
 
+    public init(
+        promise: Double? = nil, outcome: Double? = nil, effort: Double? = nil, voice: Double? = nil, valence: Double, weighted: Double,
+        criticality: Double, severity: Double, isMoment: Bool, reasons: [String], promiseCheck: PromiseCheck? = nil, rulesVersion: Int
+    ) {
+        self.promise = promise
+        self.outcome = outcome
+        self.effort = effort
+        self.voice = voice
+        self.valence = valence
+        self.weighted = weighted
+        self.criticality = criticality
+        self.severity = severity
+        self.isMoment = isMoment
+        self.reasons = reasons
+        self.promiseCheck = promiseCheck
+        self.rulesVersion = rulesVersion
+    }
+
     /// impact = c · s · a: ranks the moments that hurt (or helped) most.
     public var impact: Double { criticality * severity * weighted }
     /// The score on −100 … +100 shown to staff: round(100 · v).
@@ -34,6 +52,12 @@ public struct MomentScore: Sendable, Hashable {
 
 /// A promise measured at a touchpoint: what was promised, and whether it was kept.
 public struct PromiseCheck: Sendable, Hashable {
+    public init(kind: String, kept: Bool, lateSeconds: Int64) {
+        self.kind = kind
+        self.kept = kept
+        self.lateSeconds = lateSeconds
+    }
+
     /// `reaction`, `arrival`, `delivery`, `part`, `maintenance`, `installation`, `quote` or `resolution`.
     public var kind: String
     public var kept: Bool

@@ -108,7 +108,7 @@ func generatedStore(customers: Int, perCustomer: Int, seed: UInt64) throws -> Ev
         // Given a log that grows in steps, with the timeline caught up after each step
         let store = try generatedStore(customers: 30, perCustomer: 15, seed: 5)
         let timeline = JourneyTimeline(registry: .bundled)
-        let runner = ProjectionRunner(store: store, projections: [timeline, CallCount()])
+        let runner = ProjectionRunner(store: store, projections: [timeline, CallCount(), CustomerFacts()])
         try runner.catchUp(batchSize: 64)
         var generator = TouchpointGenerator(seed: 6)
         for round in 0..<5 {
@@ -127,10 +127,10 @@ func generatedStore(customers: Int, perCustomer: Int, seed: UInt64) throws -> Ev
                           payload: ["voidedEventId": .string(targets.last!.eventId.rawValue), "reason": "duplicate"]),
         ], to: TouchpointGenerator.customerId(3))
         try runner.catchUp()
-        let incremental = try dump(store.writer, timeline) + dump(store.writer, CallCount())
+        let incremental = try dump(store.writer, timeline) + dump(store.writer, CallCount()) + dump(store.writer, CustomerFacts())
         // When everything is rebuilt from position 0, then the tables are byte-identical.
         try runner.rebuild()
-        let rebuilt = try dump(store.writer, timeline) + dump(store.writer, CallCount())
+        let rebuilt = try dump(store.writer, timeline) + dump(store.writer, CallCount()) + dump(store.writer, CustomerFacts())
         #expect(incremental == rebuilt)
         #expect(incremental.contains("'corrected'") && incremental.contains("'voided'"))
     }

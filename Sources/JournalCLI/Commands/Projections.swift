@@ -1,11 +1,12 @@
 import ArgumentParser
 import Journal
 import JournalProjections
+import JournalScoring
 import JournalStore
 
 /// The built-in projections, in the order they are run.
-func builtInProjections(_ registry: SchemaRegistry) -> [any Projection] {
-    [JourneyTimeline(registry: registry)]
+func builtInProjections(_ registry: SchemaRegistry, rules: MomentRules = .bundled) -> [any Projection] {
+    [JourneyTimeline(registry: registry, rules: rules), CustomerFacts()]
 }
 
 extension JournalCommand {

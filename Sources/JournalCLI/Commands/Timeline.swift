@@ -51,7 +51,8 @@ extension JournalCommand {
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }
                 if output.json {
-                    Output.json(.array(entries.map(\.json)))
+                    let flags = TimelineFlags(entries)
+                    Output.json(.array(entries.map { $0.json(flags: flags.of($0)) }))
                 } else if entries.isEmpty {
                     Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
                 } else {
@@ -61,21 +62,24 @@ extension JournalCommand {
         }
 
         static func render(_ entries: [TimelineEntry]) -> String {
+            let flags = TimelineFlags(entries)
             let rows = entries.map { entry -> [String] in
                 let date = String(entry.occurredAt.prefix(16)).replacingOccurrences(of: "T", with: " ")
                 let mark = entry.status == "recorded" ? "" : entry.status == "corrected" ? "✎ " : "✗ "
-                return [
-                    date, entry.kind, entry.type, entry.caseId ?? "-", entry.assetId ?? "-",
-                    mark + Output.summary((try? JSONParser.parse(entry.payload)) ?? .null, width: 60),
-                ]
+                let score = entry.score.map { ($0 > 0 ? "+" : "") + "\($0)" + (entry.isMoment ? " ★" : "") } ?? ""
+                let details = entry.reasons.isEmpty
+                    ? Output.summary((try? JSONParser.parse(entry.payload)) ?? .null, width: 60)
+                    : entry.reasons.joined(separator: ", ")
+                let flagText = flags.of(entry).map { "[\($0)] " }.joined()
+                return [date, entry.kind, entry.type, entry.caseId ?? "-", score, mark + flagText + details]
             }
-            return Output.table(["OCCURRED", "KIND", "TOUCHPOINT", "CASE", "ASSET", "DETAILS (✎ corrected, ✗ voided)"], rows)
+            return Output.table(["OCCURRED", "KIND", "TOUCHPOINT", "CASE", "MOT", "DETAILS (★ moment of truth, ✎ corrected, ✗ voided)"], rows)
         }
     }
 }
 
 extension TimelineEntry {
-    var json: JSONValue {
+    func json(flags: [String]) -> JSONValue {
         var members: [JSONMember] = [
             JSONMember("position", .number(JSONNumber(position))), JSONMember("eventId", .string(eventId)),
             JSONMember("customerId", .string(customerId)), JSONMember("occurredAt", .string(occurredAt)),
@@ -84,6 +88,13 @@ extension TimelineEntry {
         ]
         let optional: [(String, String?)] = [("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("amendedBy", amendedBy)]
         for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
+        if let score {
+            members.append(JSONMember("score", .number(JSONNumber(Int64(score)))))
+            members.append(JSONMember("impact", .number(JSONNumber(((impact ?? 0) * 10_000).rounded() / 10_000))))
+            members.append(JSONMember("momentOfTruth", .bool(isMoment)))
+            members.append(JSONMember("reasons", .array(reasons.map(JSONValue.string))))
+        }
+        members.append(JSONMember("flags", .array(flags.map(JSONValue.string))))
         members.append(JSONMember("payload", (try? JSONParser.parse(payload)) ?? .null))
         if let originalPayload { members.append(JSONMember("originalPayload", (try? JSONParser.parse(originalPayload)) ?? .null)) }
         return .object(members)

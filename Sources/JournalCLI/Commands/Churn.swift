@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Journal
+import JournalProjections
+import JournalScoring
+import JournalStore
+
+/// Where churn weights come from: `--weights`, `$TPJ_CHURN_WEIGHTS`, the file `churn fit` wrote next to the journal, or the defaults.
+struct WeightsOptions: ParsableArguments {
+    @Option(name: .long, help: "Churn weights file (default: $TPJ_CHURN_WEIGHTS, else <journal>.churn-weights.json if `tpj churn fit` wrote one, else the bundled defaults).")
+    var weights: String?
+
+    func path(journal: String) -> String? {
+        if let weights { return weights }
+        if let env = ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"], !env.isEmpty { return env }
+        let beside = journal + ".churn-weights.json"
+        return FileManager.default.fileExists(atPath: beside) ? beside : nil
+    }
+
+    func model(journal: String) throws -> (ChurnModel, String) {
+        let path = path(journal: journal)
+        do {
+            return (try ChurnModel.load(path: path), path ?? "bundled defaults")
+        } catch {
+            throw CLIError(code: 65, message: error.description)
+        }
+    }
+}
+
+extension JournalCommand {
+    struct Churn: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Churn risk per customer as of a date, with reason codes; `fit` re-estimates the weights.",
+            subcommands: [Score.self, Fit.self], defaultSubcommand: Score.self)
+    }
+}
+
+extension JournalCommand.Churn {
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "score",
+            abstract: "Customers by churn risk (0–100, band low/medium/high) with at most four reasons each.",
+            discussion: """
+                The risk is an additive log-odds scorecard over features computed at query time from the projected
+                facts as known at --as-of: the same date always gives the same answer.
+                """)
+
+        @Option(name: .long, help: "Show the N riskiest customers.")
+        var top = 20
+
+        @Option(name: .long, help: "Only this customer.")
+        var customer: String?
+
+        @OptionGroup var weightsOptions: WeightsOptions
+        @OptionGroup var scoring: ScoringOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard top > 0 else { throw ValidationError("--top must be at least 1") }
+        }
+
+        func run() throws {
+            try runReportingErrors(json: output.json) {
+                let asOf = scoring.instant
+                let (model, source) = try weightsOptions.model(journal: database.path)
+                let risks = try withInsights(database, scoring, model: model) { insights, _, db in
+                    try insights.churn(asOf: asOf, customerId: customer, in: db)
+                }
+                if let customer, risks.isEmpty {
+                    throw CLIError(code: 66, message: "customer \(customer) has no facts as of \(asOf.rfc3339), or was lost by then")
+                }
+                let shown = Array(risks.prefix(top))
+                if output.json {
+                    Output.json([
+                        "asOf": .string(asOf.rfc3339), "weights": .string(source), "customers": .number(JSONNumber(Int64(risks.count))),
+                        "bands": .object(["low", "medium", "high"].map { band in JSONMember(band, .number(JSONNumber(Int64(risks.count { $0.risk.band == band })))) }),
+                        "risks": .array(shown.map { item in
+                            [
+                                "customerId": .string(item.customerId), "segment": .string(item.segment), "score": .number(JSONNumber(Int64(item.risk.score))),
+                                "probability": number(item.risk.probability), "band": .string(item.risk.band),
+                                "reasons": .array(item.risk.reasons.map { ["feature": .string($0.feature), "contribution": number($0.contribution), "text": .string($0.sentence)] }),
+                                "features": .object(ChurnFeatures.names.map { JSONMember($0, number(item.features.values[$0] ?? 0)) }),
+                            ]
+                        }),
+                    ])
+                    return
+                }
+                let bands = ["high", "medium", "low"].map { band in "\(risks.count { $0.risk.band == band }) \(band)" }.joined(separator: ", ")
+                Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count)) customers — \(bands)")
+                var rows: [[String]] = []
+                for item in shown {
+                    let reasons = item.risk.reasons.isEmpty ? ["-"] : item.risk.reasons.map { String(format: "%+.2f  ", $0.contribution) + $0.sentence }
+                    rows.append([item.customerId, item.segment, "\(item.risk.score)", item.risk.band, reasons[0]])
+                    for reason in reasons.dropFirst() { rows.append(["", "", "", "", reason]) }
+                }
+                Output.line(Output.table(["CUSTOMER", "SEG", "RISK", "BAND", "REASONS (log-odds contribution)"], rows))
+            }
+        }
+    }
+
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-estimate the churn weights by logistic regression on monthly snapshots (out-of-time split).",
+            discussion: """
+                Labels: a customer counts as churned when `customer.lost` occurs within the horizon after a snapshot.
+                The older 70% of snapshot dates train the model (only snapshots whose horizon ends before the test
+                period), the newest 30% test it. Prints AUC of the default weights, the fitted weights and a
+                recency-only baseline, and writes the fitted weights to a file that `tpj churn` then uses.
+                """)
+
+        @Option(name: .long, help: "Prediction horizon, e.g. 180d.")
+        var horizon: String = "180d"
+
+        @Option(name: .long, help: "Where to write the weights (default: <journal>.churn-weights.json, used by `tpj churn`).")
+        var out: String?
+
+        @OptionGroup var scoring: ScoringOptions
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        var horizonDays: Int? {
+            guard horizon.hasSuffix("d"), let days = Int(horizon.dropLast()), days > 0, days <= 3650 else { return nil }
+            return days
+        }
+
+        func validate() throws {
+            guard horizonDays != nil else { throw ValidationError("--horizon must be a number of days such as 180d (1–3650)") }
+        }
+
+        func run() throws {
+            try runReportingErrors(json: output.json) {
+                let days = horizonDays!
+                let defaults = ChurnModel.bundled
+                let progress = Progress(label: "snapshots", enabled: !output.json)
+                let samples = try withInsights(database, scoring, model: defaults) { insights, _, db in
+                    try ChurnTraining(insights: insights, horizonDays: days).samples(in: db) { done, total in progress.update(done, total) }
+                }
+                progress.finish()
+                guard let evaluation = ChurnEvaluation.run(samples: samples, defaults: defaults, horizonDays: days),
+                    evaluation.trainPositives > 0, evaluation.testPositives > 0
+                else {
+                    throw CLIError(code: 65, message: "not enough history to fit: need lost customers in both the older and the newer part of a log spanning at least a year plus 2 × \(days) days (\(samples.count) snapshots)")
+                }
+                let path = out ?? database.path + ".churn-weights.json"
+                do {
+                    try evaluation.fitted.json.write(toFile: path, atomically: true, encoding: .utf8)
+                } catch {
+                    throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription)")
+                }
+                func auc(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
+                if output.json {
+                    Output.json([
+                        "horizonDays": .number(JSONNumber(Int64(days))), "trainSnapshots": .number(JSONNumber(Int64(evaluation.trainSamples))),
+                        "trainLost": .number(JSONNumber(Int64(evaluation.trainPositives))), "testSnapshots": .number(JSONNumber(Int64(evaluation.testSamples))),
+                        "testLost": .number(JSONNumber(Int64(evaluation.testPositives))), "aucDefault": auc(evaluation.defaultAUC),
+                        "aucFitted": auc(evaluation.fittedAUC), "aucRecencyOnly": auc(evaluation.recencyAUC), "weightsFile": .string(path),
+                    ])
+                    return
+                }
+                func text(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+                Output.line("Fitted on \(Output.count(evaluation.trainSamples)) snapshots (\(evaluation.trainPositives) lost within \(days) days); tested on \(Output.count(evaluation.testSamples)) later ones (\(evaluation.testPositives) lost).")
+                Output.line(Output.table(["MODEL", "AUC (held-out, later snapshots)"], [
+                    ["default weights", text(evaluation.defaultAUC)], ["fitted weights", text(evaluation.fittedAUC)],
+                    ["recency only", text(evaluation.recencyAUC)],
+                ]))
+                Output.line("Wrote the fitted weights to \(path); `tpj churn` uses them from now on.")
+            }
+        }
+    }
+}
+
+/// A progress line on stderr for long work, only when stderr is a terminal.
+final class Progress {
+    let label: String
+    let enabled: Bool
+    private var last = Date.distantPast
+
+    init(label: String, enabled: Bool) {
+        self.label = label
+        self.enabled = enabled && isatty(2) == 1
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, Date().timeIntervalSince(last) > 0.2 || done == total else { return }
+        last = Date()
+        FileHandle.standardError.write(Data("\r\(label): \(done * 100 / max(total, 1))%".utf8))
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

@@ -1,0 +1,128 @@
+import GRDB
+import Journal
+
+/// The business facts that segments and churn risk are computed from, kept as revisions so that
+/// any past answer can be reproduced.
+///
+/// Each event that carries a fact (an invoice, a parts order, a quote answer, a complaint, a survey,
+/// a contract, the customer's registration, loss or return) adds revision 0 of its facts. A
+/// correction adds the next revision with the corrected values; a void adds a revision without facts.
+/// Facts as known at T are the latest revision of each event recorded by T.
+public struct CustomerFacts: Projection {
+    public let name = "facts"
+    public let version = 1
+    public let tables = ["fact"]
+
+    public init() {}
+
+    public func createTables(_ db: Database, _ names: ProjectionTables) throws {
+        let fact = names["fact"]
+        try db.execute(sql: """
+            CREATE TABLE \(fact) (
+                position     INTEGER NOT NULL,
+                revision     INTEGER NOT NULL,
+                customerId   TEXT    NOT NULL,
+                kind         TEXT    NOT NULL,
+                occurredAtUs INTEGER NOT NULL,
+                recordedAtUs INTEGER NOT NULL,
+                amount       REAL,
+                key          TEXT,
+                detail       TEXT,
+                PRIMARY KEY (position, revision, kind)
+            ) STRICT;
+            CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
+            """)
+    }
+
+    public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
+        let fact = names["fact"]
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO \(fact) (position, revision, customerId, kind, occurredAtUs, recordedAtUs, amount, key, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, recordedAtUs: Int64) throws {
+            for fact in facts {
+                try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, recordedAtUs, fact.amount, fact.key, fact.detail])
+            }
+        }
+        for event in events {
+            switch event.type {
+            case "touchpoint.corrected", "touchpoint.voided":
+                let payload = event.payloadJSON
+                let voided = event.type == "touchpoint.voided"
+                guard let target = (voided ? payload["voidedEventId"] : payload["correctedEventId"])?.stringValue?.lowercased(),
+                    let source = try Row.fetchOne(
+                        db, sql: "SELECT position, type, payload, occurredAtUs FROM event WHERE eventId = ?", arguments: [target])
+                else { continue }
+                let position: Int64 = source["position"]
+                guard let last = try Row.fetchOne(
+                    db, sql: "SELECT revision, kind FROM \(fact) WHERE position = ? ORDER BY revision DESC LIMIT 1", arguments: [position])
+                else { continue }
+                let revision: Int = last["revision"]
+                if (last["kind"] as String) == "void" { continue }
+                var facts: [Fact] = [Fact(kind: "void")]
+                if !voided {
+                    // The corrected payload: the stored one with every correction so far merged in.
+                    let corrections = try String.fetchAll(db, sql: """
+                        SELECT payload FROM event WHERE type = 'touchpoint.corrected' AND customerId = ? AND position <= ?
+                          AND json_extract(payload, '$.correctedEventId') = ? ORDER BY position
+                        """, arguments: [event.customerId, event.position, target])
+                    var current = try JSONParser.parse(source["payload"] as String)
+                    for correction in corrections {
+                        guard case .object(let changes)? = try JSONParser.parse(correction)["corrections"], case .object(var members) = current
+                        else { continue }
+                        for change in changes {
+                            if let index = members.firstIndex(where: { $0.key == change.key }) { members[index].value = change.value } else { members.append(change) }
+                        }
+                        current = .object(members)
+                    }
+                    facts = Self.facts(type: source["type"], payload: current)
+                    if facts.isEmpty { facts = [Fact(kind: "void")] }
+                }
+                try write(facts, position: position, revision: revision + 1, customerId: event.customerId,
+                          occurredAtUs: source["occurredAtUs"], recordedAtUs: event.recorded.microseconds)
+            default:
+                let facts = Self.facts(type: event.type, payload: event.payloadJSON)
+                try write(facts, position: event.position, revision: 0, customerId: event.customerId,
+                          occurredAtUs: event.occurred.microseconds, recordedAtUs: event.recorded.microseconds)
+            }
+        }
+    }
+
+    struct Fact {
+        var kind: String
+        var amount: Double? = nil
+        var key: String? = nil
+        var detail: String? = nil
+    }
+
+    /// The facts an event carries.
+    static func facts(type: String, payload: JSONValue) -> [Fact] {
+        func string(_ key: String) -> String? { payload[key]?.stringValue }
+        func number(_ key: String) -> Double? {
+            if case .number(let number)? = payload[key] { return number.value }
+            return nil
+        }
+        switch type {
+        case "invoice.issued": return [Fact(kind: "revenue", amount: number("amount"), key: string("invoiceId"), detail: string("category"))]
+        case "part.ordered": return [Fact(kind: "order", amount: number("amount"), key: string("orderId"))]
+        case "quote.sent": return [Fact(kind: "quote", amount: number("amount"), key: string("quoteId"))]
+        case "quote.accepted": return [Fact(kind: "quote.accepted", key: string("quoteId"))]
+        case "quote.declined": return [Fact(kind: "quote.declined", key: string("quoteId"), detail: string("reason"))]
+        case "complaint.filed": return [Fact(kind: "complaint", key: string("complaintId"), detail: string("severity"))]
+        case "complaint.resolved":
+            return [Fact(kind: "complaint.resolved", amount: payload["customerSatisfied"] == .bool(false) ? 0 : 1, key: string("complaintId"))]
+        case "hotline.call.received": return [Fact(kind: "call")]
+        case "survey.answered":
+            return [Fact(kind: "survey", amount: number("recommend"), key: string("surveyId"), detail: number("csi").map { String(Int($0)) })]
+        case "contract.signed": return [Fact(kind: "contract", amount: number("annualValue"), key: string("contractId"), detail: string("endDate"))]
+        case "contract.renewed": return [Fact(kind: "contract", amount: number("annualValue"), key: string("contractId"), detail: string("newEndDate"))]
+        case "contract.cancelled": return [Fact(kind: "contract.cancelled", key: string("contractId"), detail: string("effectiveDate"))]
+        case "maintenance.performed", "training.completed": return [Fact(kind: "proactive")]
+        case "customer.registered": return [Fact(kind: "registered", key: string("name"))]
+        case "customer.lost": return [Fact(kind: "lost", detail: string("reason"))]
+        case "customer.reactivated": return [Fact(kind: "reactivated")]
+        default: return []
+        }
+    }
+}
