@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tpj", targets: ["JournalCLI"]),
         .executable(name: "tpj-bench", targets: ["JournalBench"]),
+        .executable(name: "tpj-bench-projections", targets: ["JournalProjectionBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
@@ -52,6 +53,13 @@ let package = Package(
         .executableTarget(
             name: "JournalBench",
             dependencies: ["Journal", "JournalStore", "JournalTesting", .product(name: "GRDBSQLite", package: "GRDB.swift")]
+        ),
+        .executableTarget(
+            name: "JournalProjectionBench",
+            dependencies: [
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "JournalSchemas", "JournalTesting"]),
         .testTarget(

@@ -25,11 +25,17 @@ public struct Insights: Sendable {
     /// Every customer's segment as of `asOf`, largest revenue first.
     public func segments(asOf: Timestamp, in db: Database) throws -> [SegmentAssignment] {
         var revenues: [(customerId: String, revenue: Double)] = []
-        try Self.forEachHistory(in: db, scores: false) { history in
+        // Every customer with any fact counts (with zero revenue if it has no invoices).
+        let customers = try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM facts_fact WHERE occurredAtUs <= ? AND recordedAtUs <= ?",
+                                            arguments: [asOf.microseconds, asOf.microseconds])
+        var seen: Set<String> = []
+        try Self.forEachHistory(in: db, scores: false, kinds: ["revenue", "void"]) { history in
             let facts = history.facts(knownAt: asOf)
-            guard facts.contains(where: { $0.kind != "void" }) else { return }
+            guard facts.contains(where: { $0.kind == "revenue" }) else { return }
+            seen.insert(history.customerId)
             revenues.append((history.customerId, Segmentation.trailingRevenue(facts, asOf: asOf, windowDays: segmentRules.windowDays)))
         }
+        for customer in customers where !seen.contains(customer) { revenues.append((customer, 0)) }
         return Segmentation.assign(revenues, rules: segmentRules)
     }
 
@@ -75,13 +81,14 @@ public struct Insights: Sendable {
 
     /// Calls `body` with each customer's history, in customer-id order, streaming both tables.
     public static func forEachHistory(
-        in db: Database, customerId: String? = nil, scores withScores: Bool, _ body: (CustomerHistory) throws -> Void
+        in db: Database, customerId: String? = nil, scores withScores: Bool, kinds: [String]? = nil, _ body: (CustomerHistory) throws -> Void
     ) throws {
         let filter = customerId == nil ? "" : "WHERE customerId = ?"
         let arguments: StatementArguments = customerId.map { [$0] } ?? []
+        let kindFilter = kinds.map { kinds in (customerId == nil ? "WHERE" : "AND") + " kind IN (\(kinds.map { "'\($0)'" }.joined(separator: ", ")))" } ?? ""
         let facts = try Row.fetchCursor(db, sql: """
             SELECT customerId, position, revision, kind, occurredAtUs, recordedAtUs, amount, key, detail
-            FROM facts_fact \(filter) ORDER BY customerId, position, revision
+            FROM facts_fact \(filter) \(kindFilter) ORDER BY customerId, position, revision
             """, arguments: arguments)
         let scores = withScores
             ? try Row.fetchCursor(db, sql: """

@@ -86,7 +86,7 @@ public struct ChurnFeatures: Sendable, Hashable {
         values["journeyDrop"] = max(0, (earlier?.value ?? journey?.value ?? 0) - (journey?.value ?? 0))
         let journeyText = journey.map { "Journey index \($0.display)/100 (\($0.band))" } ?? "No scored touchpoints"
         sentences["journeyDeficit"] = journeyText
-        sentences["journeyDrop"] = journeyText + (earlier.map { ", down from \($0.display) six months earlier" } ?? "")
+        sentences["journeyDrop"] = "Journey index fell from \(earlier?.display ?? journey?.display ?? 50) to \(journey?.display ?? 50) in six months"
 
         // 8–9. Complaints: open ones and how many lately.
         let filed = facts.filter { $0.kind == "complaint" }
