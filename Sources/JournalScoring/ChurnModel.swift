@@ -35,7 +35,7 @@ public struct ChurnModel: Sendable, Hashable, Codable {
 
     /// Reads a weights file.
     ///
-    /// - Throws: ``MomentRulesError``-style message naming the problem.
+    /// - Throws: ``ChurnModelError`` naming the problem (unreadable JSON, unknown feature, bad bands or horizon).
     public init(json: String) throws(ChurnModelError) {
         do {
             self = try JSONDecoder().decode(ChurnModel.self, from: Data(json.utf8))

@@ -163,6 +163,27 @@ import Testing
         #expect(result.stderr.hasPrefix("error: event 2 (eventId \(TestEvents.id(3))): /occurredAt"), "\(result.stderr)")
     }
 
+    @Test func scoringCommandsRejectBadRulesWeightsAndCustomers() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo").status == 0)
+        let rules = workspace.directory.appendingPathComponent("rules.json")
+        let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/moments-of-truth.json"), encoding: .utf8)
+        try bundled.replacingOccurrences(of: #""version": 1,"#, with: #""version": 0,"#).write(to: rules, atomically: true, encoding: .utf8)
+        let badRules = try workspace.tpj("moments", "C-1001", "--rules", rules.path)
+        #expect(badRules.status == 65 && badRules.stderr.contains("rules.json: /version:"), "\(badRules.stderr)")
+        let weights = workspace.directory.appendingPathComponent("weights.json")
+        try "not json".write(to: weights, atomically: true, encoding: .utf8)
+        let badWeights = try workspace.tpj("churn", "--weights", weights.path, "--as-of", "2025-01-01")
+        #expect(badWeights.status == 65 && badWeights.stderr.contains("cannot read the churn weights"), "\(badWeights.stderr)")
+        let unknown = try workspace.tpj("churn", "--customer", "C-9999", "--as-of", "2025-01-01")
+        #expect(unknown.status == 66 && unknown.stderr.contains("C-9999"))
+        #expect(try workspace.tpj("moments", "C-9999").status == 66)
+        #expect(try workspace.tpj("segments", "--a-share", "0.9", "--b-share", "0.5").status == 64)
+        #expect(try workspace.tpj("churn", "fit", "--horizon", "six months").status == 64)
+        // Nothing was written into the journal by the refused commands.
+        #expect(try workspace.tpj("stats", "--json").stdout.contains(#""events":59"#))
+    }
+
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
         #expect(try workspace.tpj("demo").status == 0)
