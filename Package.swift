@@ -38,6 +38,8 @@ let package = Package(
         ),
         // Projections: the runner and the built-in read models.
         .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The generated demo world: customers, machines and service processes with a hidden satisfaction.
+        .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
         .executableTarget(

@@ -1,0 +1,310 @@
+import Journal
+
+/// A broken promise or failure that a complaint can be about.
+struct Incident {
+    var category: String
+    var severity: String
+    var eventId: String
+    var time: Int64
+    /// How likely it alone makes the customer complain.
+    var weight: Double
+    var description: String
+}
+
+extension Customer {
+    /// Yearly breakdowns of one machine by age: the bathtub curve (teething troubles, wear-out).
+    static func failuresPerYear(ageDays: Int) -> Double {
+        switch ageDays {
+        case ..<365: 1.3
+        case ..<(3 * 365): 0.5
+        case ..<(10 * 365): 0.35
+        case ..<(15 * 365): 0.55
+        case ..<(20 * 365): 0.85
+        default: 1.15
+        }
+    }
+
+    /// Draws the day of the next breakdown after `day` from the installed base's failure rate.
+    mutating func scheduleBreakdown(after day: Int) {
+        let rate = installed(on: day).reduce(0) { $0 + Self.failuresPerYear(ageDays: day - Int($1.installDay)) }
+        nextBreakdown = rate > 0 ? day + 1 + Int(random.exponential(mean: 365 / rate)) : day + 90
+    }
+
+    mutating func scheduleQuestion(after day: Int) {
+        let rate = 0.25 * Double(max(1, installed(on: day).count))
+        nextQuestion = day + 1 + Int(random.exponential(mean: 365 / rate))
+    }
+
+    /// Hours within which a technician is promised after a breakdown call.
+    var responseHours: Int {
+        switch contract?.level {
+        case 3: 8
+        case 2: 24
+        case 1: 48
+        default: 72
+        }
+    }
+
+    // MARK: Hotline
+
+    /// A hotline call, repeated after an abandoned one. Returns the answered call's id and time and whether it solved the issue.
+    mutating func call(
+        at start: Int64, caseId: String, assetId: String?, siteId: String?, topic: String, machineDown: Bool,
+        solveChance: Double, incidents: inout [Incident], into out: inout Recorder
+    ) -> (eventId: String, time: Int64, solved: Bool) {
+        var time = start
+        var attempt = 0
+        while true {
+            attempt += 1
+            let agent = random.pick(WordLists.hotlineAgents)
+            let wait = min(3_600, Int(random.logNormal(median: 45, sigma: 1.1)))
+            let abandonChance = wait > 240 ? 0.45 : wait > 120 ? 0.12 : 0.015
+            if attempt < 3, random.chance(abandonChance) {
+                let id = emit(
+                    "hotline.call.received", at: time, caseId: caseId, assetId: assetId, siteId: siteId, actor: "telephony",
+                    source: "hotline",
+                    ["queueWaitSeconds": .int(wait), "abandoned": true, "solvedOnCall": false, "machineDown": .bool(machineDown),
+                     "topic": .string(topic)],
+                    into: &out)
+                feel(-0.03, at: time)
+                incidents.append(Incident(
+                    category: "communication", severity: machineDown ? "high" : "medium", eventId: id, time: time, weight: 0.04,
+                    description: "Hung up after \(wait / 60) minutes in the hotline queue."))
+                time += Int64(wait + random.int(300...2_400))
+                continue
+            }
+            if wait > 300 { feel(-0.015, at: time) }
+            let solved = random.chance(solveChance)
+            var payload: [JSONMember] = [
+                JSONMember("queueWaitSeconds", .int(wait)), JSONMember("abandoned", false),
+                JSONMember("solvedOnCall", .bool(solved)), JSONMember("machineDown", .bool(machineDown)),
+                JSONMember("durationSeconds", .int(random.int(90...1_200))), JSONMember("topic", .string(topic)),
+                JSONMember("agent", .string(agent.name)),
+            ]
+            let callbackBy: Int64? = !solved && random.chance(0.3) ? time + Int64(random.int(1...3)) * 3600 : nil
+            if let callbackBy { payload.append(JSONMember("callbackPromisedBy", .string(zone.text(callbackBy)))) }
+            let id = emit(
+                "hotline.call.received", at: time, caseId: caseId, assetId: assetId, siteId: siteId,
+                actor: "hotline/\(agent.handle)", source: "hotline", .object(payload), into: &out)
+            if solved { feel(0.015, at: time) }
+            if let callbackBy, random.chance(min(0.5, 0.14 * hardship)) {
+                // Nobody called back: the customer calls again.
+                let again = callbackBy + Int64(random.int(15...90)) * 60
+                let repeatWait = min(3_600, Int(random.logNormal(median: 45, sigma: 1.0)))
+                let repeatId = emit(
+                    "hotline.call.received", at: again, caseId: caseId, assetId: assetId, siteId: siteId,
+                    actor: "hotline/\(random.pick(WordLists.hotlineAgents).handle)", source: "hotline",
+                    ["queueWaitSeconds": .int(repeatWait), "abandoned": false, "solvedOnCall": false, "machineDown": .bool(machineDown),
+                     "durationSeconds": .int(random.int(60...400)), "topic": .string("Callback did not happen: \(topic)")],
+                    into: &out)
+                feel(-0.07, at: again)
+                incidents.append(Incident(
+                    category: "communication", severity: machineDown ? "high" : "medium", eventId: repeatId, time: again, weight: 0.12,
+                    description: "We were promised a call back and nobody called."))
+                return (id, again, solved)
+            }
+            return (id, time, solved)
+        }
+    }
+
+    /// A question to the hotline that is not a breakdown.
+    mutating func question(day: Int, into out: inout Recorder) {
+        defer { scheduleQuestion(after: day) }
+        let machines = installed(on: day)
+        guard !machines.isEmpty, !isWeekend(day) else { return }
+        let machine = random.pick(machines)
+        cases += 1
+        var incidents: [Incident] = []
+        _ = call(
+            at: at(day, random.int(7 * 60...17 * 60)), caseId: caseId(cases), assetId: assetId(machine),
+            siteId: siteId(Int(machine.site)), topic: random.pick(WordLists.questionTopics), machineDown: false,
+            solveChance: 0.8, incidents: &incidents, into: &out)
+        if let incident = incidents.last, random.chance(incident.weight * 0.5) {
+            complain(about: incident, caseId: caseId(cases), assetId: assetId(machine), into: &out)
+        }
+    }
+
+    // MARK: Breakdown case
+
+    /// A breakdown: hotline call, technician visits, parts when needed, the invoice; perhaps a complaint and a survey.
+    mutating func breakdown(day: Int, into out: inout Recorder) {
+        defer { scheduleBreakdown(after: day) }
+        let machines = installed(on: day)
+        guard !machines.isEmpty else { return }
+        let weights = machines.map { Self.failuresPerYear(ageDays: day - Int($0.installDay)) }
+        let machine = machines[random.weighted(weights)]
+        cases += 1
+        let caseId = caseId(cases)
+        let asset = assetId(machine), site = siteId(Int(machine.site))
+        let machineDown = random.chance(0.5)
+        let topic = random.pick(WordLists.breakdownTopics)
+        var incidents: [Incident] = []
+        let start = at(day, isWeekend(day) ? random.int(7 * 60...15 * 60) : random.int(6 * 60...19 * 60))
+        let callResult = call(
+            at: start, caseId: caseId, assetId: asset, siteId: site, topic: topic, machineDown: machineDown,
+            solveChance: machineDown ? 0.12 : 0.3, incidents: &incidents, into: &out)
+        var lastId = callResult.eventId
+        var time = callResult.time + Int64(random.int(300...1_800))
+        var labourHours = 0.0
+        var visits = 0
+        var partsCents = 0
+        var partsUsed: [String] = []
+        var lastVisitId: String?
+        var fixed = callResult.solved
+        var needsPart = false
+        var declined = false
+        // Visits until fixed, with a part ordered in between when needed.
+        while !fixed, visits < 4 {
+            visits += 1
+            let technician = pickTechnician()
+            let hours = visits == 1 ? Double(responseHours) * random.uniform(0.5, 1) : random.uniform(2, 20)
+            var promised = workingTime(notBefore: time + Int64(hours * 3600))
+            promised -= promised % 1800
+            if promised <= time { promised += 1800 }
+            let scheduled = emit(
+                "technician.visit.scheduled", at: time, caseId: caseId, assetId: asset, siteId: site,
+                actor: "dispatch/\(random.pick(WordLists.dispatchers).handle)", source: "dispatch", causation: lastId,
+                ["visitNumber": .int(visits), "promisedArrival": .string(zone.text(promised)), "reason": visits == 1 ? "breakdown" : "repair",
+                 "technician": .string(technician.name)],
+                into: &out)
+            // Arrival: mostly on time, sometimes hours late (more so at remote sites).
+            let arrival: Int64
+            let lateMinutes: Int
+            if random.chance(min(0.6, 0.2 * hardship)) {
+                lateMinutes = random.chance(0.7) ? random.int(30...180) : random.int(181...1_560)
+                arrival = promised + Int64(lateMinutes) * 60
+            } else {
+                lateMinutes = 0
+                arrival = max(time + 1800, promised - Int64(random.int(0...90)) * 60)
+            }
+            let work = Double(random.int(3...12)) / 2
+            labourHours += work
+            let outcome = random.unit()
+            let needsPartNow = visits == 1 && outcome < 0.17
+            fixed = visits == 1 ? outcome >= 0.26 : random.chance(0.9)
+            if needsPartNow { fixed = false }
+            needsPart = needsPart || needsPartNow
+            var payload: [JSONMember] = [
+                JSONMember("visitNumber", .int(visits)), JSONMember("promisedArrival", .string(zone.text(promised))),
+                JSONMember("actualArrival", .string(zone.text(arrival))), JSONMember("fixed", .bool(fixed)),
+                JSONMember("revisitRequired", .bool(!fixed)), JSONMember("technician", .string(technician.name)),
+                JSONMember("workHours", .hours(work)),
+            ]
+            if fixed, random.chance(0.3) {
+                let part = random.pick(WordLists.repairParts)
+                partsUsed.append(part.number)
+                partsCents += part.price * 100
+                payload.append(JSONMember("partsUsed", .array([.string(part.number)])))
+            }
+            payload.append(JSONMember(
+                "report",
+                .string(fixed ? "\(topic): cause found and repaired, test run OK."
+                    : needsPartNow ? "\(topic): defective part identified, replacement requested."
+                    : "\(topic): fault could not be cleared, second visit needed.")))
+            let reportTime = arrival + Int64(work * 3600)
+            let visitId = emit(
+                "technician.visit.completed", at: reportTime, caseId: caseId, assetId: asset, siteId: site,
+                actor: "field/\(technician.handle)", source: "field-app", causation: scheduled, .object(payload), into: &out)
+            lastVisitId = visitId
+            lastId = visitId
+            if lateMinutes > 180 {
+                feel(machineDown ? -0.16 : -0.1, at: reportTime)
+                incidents.append(Incident(
+                    category: "response-time", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime, weight: 0.3,
+                    description: "Technician came \(lateMinutes / 60) hours late\(machineDown ? " while the machine stood still" : "")."))
+            } else if lateMinutes > 0 {
+                feel(-0.05, at: reportTime)
+                incidents.append(Incident(
+                    category: "response-time", severity: "low", eventId: visitId, time: reportTime, weight: 0.06,
+                    description: "Technician arrived later than promised."))
+            } else {
+                feel(0.005, at: reportTime)
+            }
+            if fixed {
+                feel(visits == 1 ? 0.01 : 0, at: reportTime)
+            } else if !needsPartNow {
+                feel(-0.08, at: reportTime)
+                incidents.append(Incident(
+                    category: "technician", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime,
+                    weight: visits >= 2 ? 0.35 : 0.18, description: "The technician could not fix the machine on visit \(visits)."))
+            }
+            time = reportTime + Int64(random.int(600...3_600))
+            if needsPartNow {
+                guard let delivered = repairPart(
+                    at: time, caseId: caseId, assetId: asset, siteId: site, machineDown: machineDown, causation: visitId,
+                    incidents: &incidents, into: &out)
+                else {
+                    declined = true
+                    break
+                }
+                partsCents += delivered.cents
+                partsUsed.append(delivered.partNumber)
+                lastId = delivered.eventId
+                time = delivered.time + Int64(random.int(900...7_200))
+            }
+        }
+        // The invoice for the case.
+        if visits > 0 || partsCents > 0 {
+            let level = contract?.level ?? 0
+            let rate = level >= 2 ? random.int(95...110) : random.int(115...135)
+            let labour = level == 3 ? 0 : Int(labourHours * Double(rate) * 100) + visits * random.int(150...250) * 100
+            let total = labour + partsCents
+            if total > 0 {
+                let category = partsCents > 0 ? (labour > 0 ? "repair" : "parts") : "service"
+                invoice(at: officeTime(local(time).day + random.int(2...10)), cents: total, category: category, caseId: caseId, into: &out)
+            }
+        }
+        _ = declined
+        // Complaints are mostly about broken promises; an unhappy customer complains sooner.
+        if let worst = incidents.max(by: { $0.weight < $1.weight }) {
+            let total = min(0.85, incidents.reduce(0) { $0 + $1.weight } * (1.6 - satisfaction))
+            if random.chance(total) {
+                complain(about: worst, caseId: caseId, assetId: asset, into: &out)
+            }
+        }
+        if let lastVisitId, random.chance(status == .drifting ? 0.12 : 0.22) {
+            survey(after: time, about: lastVisitId, caseId: caseId, into: &out)
+        }
+    }
+
+    /// The repair part of a breakdown: request, quote, decision, order and delivery.
+    /// Returns nil when the customer declined the quote.
+    private mutating func repairPart(
+        at start: Int64, caseId: String, assetId: String, siteId: String, machineDown: Bool, causation: String,
+        incidents: inout [Incident], into out: inout Recorder
+    ) -> (eventId: String, time: Int64, cents: Int, partNumber: String)? {
+        let part = random.pick(WordLists.repairParts)
+        let model = WordLists.models[random.int(0...(WordLists.models.count - 1))]
+        let cents = Int(Double(part.price) * model.priceFactor * priceScale * random.uniform(0.9, 1.15) * 100)
+        requests += 1
+        let requestId = "PR-\(number)-\(requests)"
+        let requested = emit(
+            "part.requested", at: start, caseId: caseId, assetId: assetId, siteId: siteId, actor: "field/\(pickTechnician().handle)",
+            source: "field-app", causation: causation,
+            ["requestId": .string(requestId), "lines": [["partNumber": .string(part.number), "quantity": 1, "description": .string(part.description)]],
+             "machineDown": .bool(machineDown), "urgency": machineDown ? "express" : "standard"],
+            into: &out)
+        let quoteTime = workingTime(notBefore: start + Int64(machineDown ? random.int(1_800...10_800) : random.int(3_600...172_800)))
+        let decision = quoteDecision(machineDown: machineDown, day: local(quoteTime).day)
+        let quoteId = nextQuoteId()
+        let quote = emit(
+            "quote.sent", at: quoteTime, caseId: caseId, actor: "parts/\(random.pick(WordLists.partsDesk).handle)", source: "erp",
+            causation: requested,
+            ["quoteId": .string(quoteId), "subject": "parts", "amount": .euros(cents), "currency": "EUR",
+             "requestedAt": .string(zone.text(start)), "validUntil": .string(date(local(quoteTime).day + 30))],
+            into: &out)
+        let answerTime = quoteTime + Int64(machineDown ? random.int(900...14_400) : random.int(3_600...259_200))
+        if let reason = decision {
+            decline(quoteId: quoteId, at: answerTime, reason: reason, caseId: caseId, causation: quote, into: &out)
+            return nil
+        }
+        let accepted = emit(
+            "quote.accepted", at: answerTime, caseId: caseId, actor: "portal", source: "customer-portal", causation: quote,
+            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": "EUR"], into: &out)
+        let delivery = orderAndDeliver(
+            at: answerTime + Int64(random.int(300...3_600)), quoteId: quoteId, lines: [(part, 1)], cents: cents,
+            express: machineDown, caseId: caseId, assetId: assetId, siteId: siteId, causation: accepted,
+            incidents: &incidents, into: &out)
+        return (delivery.eventId, delivery.time, cents, part.number)
+    }
+}

@@ -1,0 +1,56 @@
+import Journal
+
+/// Holds the events that are waiting for the night they will be recorded in.
+///
+/// A calendar queue: one bucket per night. The simulation adds an event when it decides that the
+/// touchpoint happens (possibly days ahead, for the later steps of a service case, or a report typed
+/// in late); the night's bucket is taken once the day before it has been simulated. Only events not
+/// yet recorded are held, so memory stays bounded by a few weeks of the world.
+struct Recorder {
+    /// An event and the order it takes within its night.
+    struct Pending {
+        var customer: Int32
+        var occurred: Int64
+        var sequence: UInt32
+        var event: ProposedEvent
+    }
+
+    let startDay: Int
+    /// The last night of the world: night `n` is recorded at 02:00 UTC of day `n` of the world.
+    let lastNight: Int
+    private var buckets: [[Pending]]
+    private var sequence: UInt32 = 0
+
+    init(startDay: Int, lastNight: Int) {
+        self.startDay = startDay
+        self.lastNight = lastNight
+        buckets = Array(repeating: [], count: lastNight + 1)
+    }
+
+    /// The night in which a touchpoint that occurred at `occurred` is recorded, `lateDays` after the normal one.
+    func night(occurred: Int64, lateDays: Int) -> Int {
+        Int(occurred / WorldCalendar.secondsPerDay) - startDay + 1 + lateDays
+    }
+
+    /// Queues `event` for `night`; returns false (dropping it) when the night is after the end of the world.
+    @discardableResult
+    mutating func add(_ event: ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
+        guard night <= lastNight else { return false }
+        sequence &+= 1
+        buckets[night].append(Pending(customer: Int32(customer), occurred: occurred, sequence: sequence, event: event))
+        return true
+    }
+
+    /// The events of `night`, in customer order and, per customer, in order of occurrence.
+    mutating func take(night: Int) -> [Pending] {
+        var events: [Pending] = []
+        swap(&events, &buckets[night])
+        events.sort { ($0.customer, $0.occurred, $0.sequence) < ($1.customer, $1.occurred, $1.sequence) }
+        return events
+    }
+
+    /// The instant a night is recorded at (seconds since 1970, UTC).
+    func recordedAt(night: Int) -> Int64 {
+        Int64(startDay + night) * WorldCalendar.secondsPerDay + 2 * 3600
+    }
+}
