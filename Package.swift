@@ -45,13 +45,15 @@ let package = Package(
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalProjections", "JournalTesting",
+                "Journal", "JournalStore", "JournalProjections", "JournalWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "JournalBench",
-            dependencies: ["Journal", "JournalStore", "JournalTesting", .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", "JournalStore", "JournalTesting", "JournalWorld", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "JournalSchemas", "JournalTesting"]),
         .testTarget(
@@ -67,9 +69,10 @@ let package = Package(
                 "Journal", "JournalStore", "JournalProjections", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "JournalWorldTests", dependencies: ["Journal", "JournalStore", "JournalWorld", "JournalTesting"]),
         .testTarget(
             name: "JournalCLITests",
-            dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting"],
+            dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting", "JournalWorld"],
             exclude: ["Fixtures"]
         ),
     ],
