@@ -103,10 +103,6 @@ enum WorldCalendar {
             write2(second % 3600 / 60, buffer, 14)
             buffer[16] = UInt8(ascii: ":")
             write2(second % 60, buffer, 17)
-            if offsetMinutes == 0 {
-                buffer[19] = UInt8(ascii: "Z")
-                return 20
-            }
             buffer[19] = offsetMinutes < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+")
             write2(abs(offsetMinutes) / 60, buffer, 20)
             buffer[22] = UInt8(ascii: ":")
