@@ -25,7 +25,7 @@ extension Customer {
         emit(
             "contract.signed", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
             ["contractId": .string(contractId), "level": .string(["", "basic", "standard", "premium"][level]),
-             "startDate": .string(date(begin)), "endDate": .string(date(endDay)), "annualValue": .euros(cents), "currency": "EUR",
+             "startDate": .string(date(begin)), "endDate": .string(date(endDay)), "annualValue": .euros(cents), "currency": .eur,
              "responseTimeHours": .int(responseHours)],
             into: &out)
         contractBillingDay = begin
@@ -69,7 +69,7 @@ extension Customer {
                 emit(
                     "contract.renewed", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
                     ["contractId": .string(contractId), "newEndDate": .string(date(newEnd)), "annualValue": .euros(current.annualValueCents),
-                     "currency": "EUR"],
+                     "currency": .eur],
                     into: &out)
                 let nextBilling = current.endDay + 1
                 current.endDay = newEnd
@@ -160,7 +160,7 @@ extension Customer {
         let deliveredAt = at(actualDay, random.int(7 * 60...11 * 60))
         var payload: [JSONMember] = [
             JSONMember("orderId", .string("SO-\(number)-\(machine.number)")), JSONMember("promisedDate", .string(date(promisedDay))),
-            JSONMember("actualDate", .string(date(actualDay))), JSONMember("complete", .bool(complete)), JSONMember("damaged", .bool(damaged)),
+            JSONMember("actualDate", .string(date(actualDay))), JSONMember("complete", .flag(complete)), JSONMember("damaged", .flag(damaged)),
         ]
         if !complete { payload.append(JSONMember("missingItems", [.string(random.pick(WordLists.deliveryItems))])) }
         payload.append(JSONMember("carrier", .string(random.pick(WordLists.carriers))))
@@ -181,7 +181,7 @@ extension Customer {
         let engineer = pickTechnician()
         var installation: [JSONMember] = [
             JSONMember("scheduledDate", .string(date(scheduledDay))), JSONMember("completedDate", .string(date(completedDay))),
-            JSONMember("acceptancePassedFirstTime", .bool(passed)), JSONMember("acceptanceAttempts", .int(passed ? 1 : random.int(2...3))),
+            JSONMember("acceptancePassedFirstTime", .flag(passed)), JSONMember("acceptanceAttempts", .int(passed ? 1 : random.int(2...3))),
             JSONMember("engineer", .string(engineer.name)),
         ]
         if !passed {
@@ -256,7 +256,7 @@ extension Customer {
         let asset = assetId(machine)
         let sent = emit(
             "quote.sent", at: time, assetId: asset, actor: "sales/\(keyAccountManager.handle)", source: "crm",
-            ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": "EUR", "validUntil": .string(date(day + 90))],
+            ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": .eur, "validUntil": .string(date(day + 90))],
             into: &out)
         let answer = officeTime(day + random.int(10...60))
         let s = currentSatisfaction(day)
@@ -266,7 +266,7 @@ extension Customer {
         }
         let accepted = emit(
             "quote.accepted", at: answer, assetId: asset, actor: "sales/\(keyAccountManager.handle)", source: "crm", causation: sent,
-            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": "EUR"], into: &out)
+            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": .eur], into: &out)
         let doneDay = workday(onOrAfter: local(answer).day + random.int(30...90))
         let technician = pickTechnician()
         emit(

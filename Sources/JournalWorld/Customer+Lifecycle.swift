@@ -24,20 +24,23 @@ extension Customer {
     // MARK: The day's work
 
     /// Runs every process of this customer that is due on `day`.
-    mutating func step(day: Int, into out: inout Recorder) {
+    ///
+    /// - Returns: the next day on which something is due.
+    mutating func step(day: Int, into out: inout Recorder) -> Int {
+        defer { assert(wakeDay > day, "customer \(id) would wake up again on day \(wakeDay)") }
         switch status {
         case .prospect:
             if day >= joinDay { join(day: day, into: &out) }
-            return
+            return wakeDay
         case .lost:
             if day >= reactivationDay { reactivate(day: day, into: &out) }
-            return
+            return wakeDay
         case .active, .drifting:
             break
         }
         if day >= nextReview { review(day: day, into: &out) }
         // A customer about to leave starts nothing new.
-        guard status != .lost, day < lossDay else { return }
+        guard status != .lost, day < lossDay else { return wakeDay }
         if day >= nextBreakdown { breakdown(day: day, into: &out) }
         if day >= nextQuestion { question(day: day, into: &out) }
         if day >= nextPartsOrder { partsOrder(day: day, into: &out) }
@@ -45,6 +48,7 @@ extension Customer {
         if day >= nextContractStep { contractStep(day: day, into: &out) }
         if day >= nextPurchase { purchase(day: day, into: &out) }
         if day >= nextExtra { extra(day: day, into: &out) }
+        return wakeDay
     }
 
     /// Master data is recorded; a new customer's first machine is delivered and installed.
@@ -174,12 +178,12 @@ extension Customer {
         let cents = random.int(80...600) * 10_000
         let sent = emit(
             "quote.sent", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
-            ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": "EUR", "validUntil": .string(date(day + 90))],
+            ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": .eur, "validUntil": .string(date(day + 90))],
             into: &out)
         let accepted = officeTime(day + random.int(14...60))
         emit(
             "quote.accepted", at: accepted, actor: "sales/\(keyAccountManager.handle)", source: "crm", causation: sent,
-            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": "EUR"], into: &out)
+            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": .eur], into: &out)
         let (year, _, _) = WorldCalendar.civil(absolute(day))
         emit(
             "customer.reactivated", at: accepted + 300, actor: "kam/\(keyAccountManager.handle)", source: "crm",

@@ -43,8 +43,8 @@ extension Customer {
         if let quoteId { payload.append(JSONMember("quoteId", .string(quoteId))) }
         payload += [
             JSONMember("lines", .array(lines.map { ["partNumber": .string($0.0.number), "quantity": .int($0.1)] })),
-            JSONMember("express", .bool(express)), JSONMember("promisedDeliveryDate", .string(date(promisedDay))),
-            JSONMember("amount", .euros(cents)), JSONMember("currency", "EUR"),
+            JSONMember("express", .flag(express)), JSONMember("promisedDeliveryDate", .string(date(promisedDay))),
+            JSONMember("amount", .euros(cents)), JSONMember("currency", .eur),
         ]
         let ordered = emit(
             "part.ordered", at: time, caseId: caseId, assetId: assetId, actor: quoteId == nil ? "portal" : "parts/\(random.pick(WordLists.partsDesk).handle)",
@@ -57,7 +57,7 @@ extension Customer {
             "part.delivered", at: deliveredAt, caseId: caseId, assetId: assetId, siteId: siteId, actor: "logistics", source: "erp",
             causation: ordered,
             ["orderId": .string(orderId), "promisedDate": .string(date(promisedDay)), "actualDate": .string(date(actualDay)),
-             "express": .bool(express), "complete": .bool(complete)],
+             "express": .flag(express), "complete": .flag(complete)],
             into: &out)
         if actualDay > promisedDay || !complete {
             feel(express ? -0.1 : -0.05, at: deliveredAt)
@@ -75,7 +75,7 @@ extension Customer {
         invoices += 1
         var payload: [JSONMember] = [
             JSONMember("invoiceId", .string("INV-\(number)-\(invoices)")), JSONMember("amount", .euros(cents)),
-            JSONMember("currency", "EUR"), JSONMember("category", .string(category)),
+            JSONMember("currency", .eur), JSONMember("category", .string(category)),
         ]
         if let orderId { payload.append(JSONMember("orderId", .string(orderId))) }
         payload.append(JSONMember("dueDate", .string(date(local(time).day + 30))))
@@ -121,7 +121,7 @@ extension Customer {
             let request = time - Int64(random.int(3_600...172_800))
             let sent = emit(
                 "quote.sent", at: time, actor: "parts/\(random.pick(WordLists.partsDesk).handle)", source: "erp",
-                ["quoteId": .string(id), "subject": "parts", "amount": .euros(cents), "currency": "EUR",
+                ["quoteId": .string(id), "subject": "parts", "amount": .euros(cents), "currency": .eur,
                  "requestedAt": .string(zone.text(request)), "validUntil": .string(date(day + 30))],
                 into: &out)
             let answer = officeTime(day + random.int(1...12))
@@ -131,7 +131,7 @@ extension Customer {
             }
             causation = emit(
                 "quote.accepted", at: answer, actor: "portal", source: "customer-portal", causation: sent,
-                ["quoteId": .string(id), "amount": .euros(cents), "currency": "EUR"], into: &out)
+                ["quoteId": .string(id), "amount": .euros(cents), "currency": .eur], into: &out)
             quoteId = id
             time = answer + Int64(random.int(300...7_200))
         }

@@ -26,12 +26,15 @@ extension Customer {
 
     /// Draws the day of the next breakdown after `day` from the installed base's failure rate.
     mutating func scheduleBreakdown(after day: Int) {
-        let rate = installed(on: day).reduce(0) { $0 + Self.failuresPerYear(ageDays: day - Int($1.installDay)) }
+        var rate = 0.0
+        for machine in machines where Int(machine.installDay) <= day {
+            rate += Self.failuresPerYear(ageDays: day - Int(machine.installDay))
+        }
         nextBreakdown = rate > 0 ? day + 1 + Int(random.exponential(mean: 365 / rate)) : day + 90
     }
 
     mutating func scheduleQuestion(after day: Int) {
-        let rate = 0.25 * Double(max(1, installed(on: day).count))
+        let rate = 0.25 * Double(max(1, machines.count { Int($0.installDay) <= day }))
         nextQuestion = day + 1 + Int(random.exponential(mean: 365 / rate))
     }
 
@@ -63,7 +66,7 @@ extension Customer {
                 let id = emit(
                     "hotline.call.received", at: time, caseId: caseId, assetId: assetId, siteId: siteId, actor: "telephony",
                     source: "hotline",
-                    ["queueWaitSeconds": .int(wait), "abandoned": true, "solvedOnCall": false, "machineDown": .bool(machineDown),
+                    ["queueWaitSeconds": .int(wait), "abandoned": .yes, "solvedOnCall": .no, "machineDown": .flag(machineDown),
                      "topic": .string(topic)],
                     into: &out)
                 feel(-0.03, at: time)
@@ -76,8 +79,8 @@ extension Customer {
             if wait > 300 { feel(-0.015, at: time) }
             let solved = random.chance(solveChance)
             var payload: [JSONMember] = [
-                JSONMember("queueWaitSeconds", .int(wait)), JSONMember("abandoned", false),
-                JSONMember("solvedOnCall", .bool(solved)), JSONMember("machineDown", .bool(machineDown)),
+                JSONMember("queueWaitSeconds", .int(wait)), JSONMember("abandoned", .no),
+                JSONMember("solvedOnCall", .flag(solved)), JSONMember("machineDown", .flag(machineDown)),
                 JSONMember("durationSeconds", .int(random.int(90...1_200))), JSONMember("topic", .string(topic)),
                 JSONMember("agent", .string(agent.name)),
             ]
@@ -94,7 +97,7 @@ extension Customer {
                 let repeatId = emit(
                     "hotline.call.received", at: again, caseId: caseId, assetId: assetId, siteId: siteId,
                     actor: "hotline/\(random.pick(WordLists.hotlineAgents).handle)", source: "hotline",
-                    ["queueWaitSeconds": .int(repeatWait), "abandoned": false, "solvedOnCall": false, "machineDown": .bool(machineDown),
+                    ["queueWaitSeconds": .int(repeatWait), "abandoned": .no, "solvedOnCall": .no, "machineDown": .flag(machineDown),
                      "durationSeconds": .int(random.int(60...400)), "topic": .string("Callback did not happen: \(topic)")],
                     into: &out)
                 feel(-0.07, at: again)
@@ -186,8 +189,8 @@ extension Customer {
             needsPart = needsPart || needsPartNow
             var payload: [JSONMember] = [
                 JSONMember("visitNumber", .int(visits)), JSONMember("promisedArrival", .string(zone.text(promised))),
-                JSONMember("actualArrival", .string(zone.text(arrival))), JSONMember("fixed", .bool(fixed)),
-                JSONMember("revisitRequired", .bool(!fixed)), JSONMember("technician", .string(technician.name)),
+                JSONMember("actualArrival", .string(zone.text(arrival))), JSONMember("fixed", .flag(fixed)),
+                JSONMember("revisitRequired", .flag(!fixed)), JSONMember("technician", .string(technician.name)),
                 JSONMember("workHours", .hours(work)),
             ]
             if fixed, random.chance(0.3) {
@@ -282,7 +285,7 @@ extension Customer {
             "part.requested", at: start, caseId: caseId, assetId: assetId, siteId: siteId, actor: "field/\(pickTechnician().handle)",
             source: "field-app", causation: causation,
             ["requestId": .string(requestId), "lines": [["partNumber": .string(part.number), "quantity": 1, "description": .string(part.description)]],
-             "machineDown": .bool(machineDown), "urgency": machineDown ? "express" : "standard"],
+             "machineDown": .flag(machineDown), "urgency": machineDown ? "express" : "standard"],
             into: &out)
         let quoteTime = workingTime(notBefore: start + Int64(machineDown ? random.int(1_800...10_800) : random.int(3_600...172_800)))
         let decision = quoteDecision(machineDown: machineDown, day: local(quoteTime).day)
@@ -290,7 +293,7 @@ extension Customer {
         let quote = emit(
             "quote.sent", at: quoteTime, caseId: caseId, actor: "parts/\(random.pick(WordLists.partsDesk).handle)", source: "erp",
             causation: requested,
-            ["quoteId": .string(quoteId), "subject": "parts", "amount": .euros(cents), "currency": "EUR",
+            ["quoteId": .string(quoteId), "subject": "parts", "amount": .euros(cents), "currency": .eur,
              "requestedAt": .string(zone.text(start)), "validUntil": .string(date(local(quoteTime).day + 30))],
             into: &out)
         let answerTime = quoteTime + Int64(machineDown ? random.int(900...14_400) : random.int(3_600...259_200))
@@ -300,7 +303,7 @@ extension Customer {
         }
         let accepted = emit(
             "quote.accepted", at: answerTime, caseId: caseId, actor: "portal", source: "customer-portal", causation: quote,
-            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": "EUR"], into: &out)
+            ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": .eur], into: &out)
         let delivery = orderAndDeliver(
             at: answerTime + Int64(random.int(300...3_600)), quoteId: quoteId, lines: [(part, 1)], cents: cents,
             express: machineDown, caseId: caseId, assetId: assetId, siteId: siteId, causation: accepted,

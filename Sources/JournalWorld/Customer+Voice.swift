@@ -56,11 +56,11 @@ extension Customer {
         var payload: [JSONMember] = [
             JSONMember("complaintId", .string(complaintId)),
             JSONMember("resolution", .string(random.pick(Self.resolutions[incident.category] ?? Self.resolutions["other"]!))),
-            JSONMember("customerSatisfied", .bool(satisfied)),
+            JSONMember("customerSatisfied", .flag(satisfied)),
         ]
         if satisfied, serious, random.chance(0.4) {
             payload.append(JSONMember("goodwillAmount", .euros(random.int(2...20) * 5_000)))
-            payload.append(JSONMember("currency", "EUR"))
+            payload.append(JSONMember("currency", .eur))
         }
         let resolved = emit(
             "complaint.resolved", at: resolvedAt, caseId: caseId, actor: "service/\(manager.handle)", source: "crm", causation: last,

@@ -154,7 +154,9 @@ struct Customer {
     /// The first day on which anything is due.
     var wakeDay: Int {
         if status == .lost { return reactivationDay }
-        return min(nextBreakdown, nextQuestion, nextPartsOrder, nextMaintenance, nextContractStep, nextReview, nextPurchase, nextExtra)
+        let processes = min(nextBreakdown, nextQuestion, nextPartsOrder, nextMaintenance, nextContractStep, nextPurchase, nextExtra)
+        // From the day of its loss on, a customer only waits for the loss to be recorded.
+        return min(nextReview, processes < lossDay ? processes : .max)
     }
 
     var countryInfo: WordLists.Country { WordLists.countries[country] }

@@ -9,3 +9,13 @@ extension JSONValue {
 
     static func hours(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
 }
+
+/// Shared values: an indirect enum boxes every value, so the world reuses the common ones instead of
+/// allocating them for each event.
+extension JSONValue {
+    static let yes: JSONValue = .bool(true)
+    static let no: JSONValue = .bool(false)
+    static let eur: JSONValue = .string("EUR")
+
+    static func flag(_ value: Bool) -> JSONValue { value ? yes : no }
+}

@@ -60,9 +60,24 @@ enum WorldCalendar {
 
     /// Whether EU summer time is in force on `day` (for times of day after 03:00).
     static func isSummerTime(_ day: Int) -> Bool {
+        let index = day - summerTimeTable.first
+        if index >= 0, index < summerTimeTable.days.count { return summerTimeTable.days[index] }
         let year = civil(day).year
         return day >= lastSunday(year: year, month: 3) && day < lastSunday(year: year, month: 10)
     }
+
+    /// Summer time per day from 1990 to 2140, looked up for every business time the world writes.
+    private static let summerTimeTable: (first: Int, days: [Bool]) = {
+        let first = days(year: 1990, month: 1, day: 1)
+        var table: [Bool] = []
+        for year in 1990...2140 {
+            let start = lastSunday(year: year, month: 3), end = lastSunday(year: year, month: 10)
+            for day in days(year: year, month: 1, day: 1)..<days(year: year + 1, month: 1, day: 1) {
+                table.append(day >= start && day < end)
+            }
+        }
+        return (first, table)
+    }()
 
     /// The same calendar date `years` later (29 February becomes 28 February).
     static func adding(years: Int, to day: Int) -> Int {

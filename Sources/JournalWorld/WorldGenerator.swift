@@ -52,8 +52,7 @@ public struct WorldGenerator: Sendable {
     public mutating func nextNight() -> WorldNight? {
         while day < dayCount {
             for index in customers.indices where wake[index] <= day {
-                customers[index].step(day: day, into: &recorder)
-                wake[index] = customers[index].wakeDay
+                wake[index] = customers[index].step(day: day, into: &recorder)
             }
             day += 1
             let pending = recorder.take(night: day)
@@ -68,30 +67,35 @@ public struct WorldGenerator: Sendable {
         summary.lostCustomers = customers.count { $0.status == .lost }
     }
 
-    private mutating func night(_ index: Int, _ pending: [Recorder.Pending]) -> WorldNight {
+    /// Groups a night's events (given last first) into one batch per customer.
+    private mutating func night(_ index: Int, _ pending: consuming [Recorder.Pending]) -> WorldNight {
         let recordedAt = Timestamp.seconds(recorder.recordedAt(night: index))
+        let count = pending.count
         var batches: [AppendBatch] = []
-        var start = 0
-        while start < pending.count {
-            var end = start + 1
-            while end < pending.count, pending[end].customer == pending[start].customer { end += 1 }
-            let customerId = customers[Int(pending[start].customer)].id
-            batches.append(AppendBatch(customerId: customerId, events: pending[start..<end].map(\.event)))
-            start = end
+        var first = Int64.max, last = Int64.min
+        var customer: Int32 = -1
+        var events: [ProposedEvent] = []
+        while let item = pending.popLast() {
+            if item.customer != customer, !events.isEmpty {
+                batches.append(AppendBatch(customerId: events[0].customerId!, events: events))
+                events = []
+            }
+            customer = item.customer
+            first = min(first, item.occurred)
+            last = max(last, item.occurred)
+            summary.eventsByType[item.event.type, default: 0] += 1
+            events.append(item.event)
         }
-        for event in pending {
-            summary.eventsByType[event.event.type, default: 0] += 1
-            let occurred = Timestamp.seconds(event.occurred)
-            if summary.firstOccurred.map({ occurred < $0 }) ?? true { summary.firstOccurred = occurred }
-            if summary.lastOccurred.map({ occurred > $0 }) ?? true { summary.lastOccurred = occurred }
-        }
+        if !events.isEmpty { batches.append(AppendBatch(customerId: events[0].customerId!, events: events)) }
+        if summary.firstOccurred.map({ first < $0.microseconds / 1_000_000 }) ?? true { summary.firstOccurred = .seconds(first) }
+        if summary.lastOccurred.map({ last > $0.microseconds / 1_000_000 }) ?? true { summary.lastOccurred = .seconds(last) }
         summary.losses = summary.eventsByType["customer.lost"] ?? 0
         summary.reactivations = summary.eventsByType["customer.reactivated"] ?? 0
-        summary.events += pending.count
+        summary.events += count
         summary.nights += 1
         if summary.firstRecorded == nil { summary.firstRecorded = recordedAt }
         summary.lastRecorded = recordedAt
-        return WorldNight(index: index, recordedAt: recordedAt, batches: batches, eventCount: pending.count)
+        return WorldNight(index: index, recordedAt: recordedAt, batches: batches, eventCount: count)
     }
 
     /// Generates the whole world into `body`, night by night, without storing it.
