@@ -17,17 +17,21 @@ extension Customer {
 
     /// Moves satisfaction by `delta` at `time`; bad experiences weigh more than good ones in the deltas given.
     mutating func feel(_ delta: Double, at time: Int64) {
-        _ = currentSatisfaction(local(time).day)
+        let day = local(time).day
+        _ = currentSatisfaction(day)
         satisfaction = min(1, max(0, satisfaction + delta))
+        if delta < 0, status == .active, lossDay == .max, satisfaction < threshold + 0.1 {
+            nextReview = min(nextReview, day + 1)
+        }
     }
 
     // MARK: The day's work
 
     /// Runs every process of this customer that is due on `day`.
     ///
-    /// - Returns: the next day on which something is due.
+    /// - Returns: the next day on which something is due (a step due today that was set up by another
+    ///   one, such as the first invoice of a contract signed today, runs tomorrow).
     mutating func step(day: Int, into out: inout Recorder) -> Int {
-        defer { assert(wakeDay > day, "customer \(id) would wake up again on day \(wakeDay)") }
         switch status {
         case .prospect:
             if day >= joinDay { join(day: day, into: &out) }
@@ -86,6 +90,7 @@ extension Customer {
         if existing { schedulePurchase(after: day) }
         scheduleExtra(after: day)
         nextReview = day + 7
+        lastReview = day
     }
 
     // MARK: Churn
@@ -93,9 +98,12 @@ extension Customer {
     static let insolvencyPerWeek = 0.004 / 52
     static let retirementPerWeek = 0.05 / 52
 
-    /// The weekly look at the customer: exogenous losses, shocks, starting or giving up the search
-    /// for another provider, and the loss itself.
+    /// The regular look at the customer: exogenous losses, shocks, starting or giving up the search
+    /// for another provider, and the loss itself. Weekly for a customer near or past its threshold,
+    /// every four weeks otherwise (a bad experience brings the next look forward).
     mutating func review(day: Int, into out: inout Recorder) {
+        let weeks = Double(day - lastReview) / 7
+        lastReview = day
         nextReview = day + 7
         if lossDay != .max, day >= lossDay {
             // Everything already under way happens first.
@@ -108,18 +116,18 @@ extension Customer {
         }
         let s = currentSatisfaction(day)
         // Losses without warning: insolvency, or the last old machine retired.
-        if random.chance(Self.insolvencyPerWeek * (segment == .c ? 1.6 : 0.8)) {
+        if random.chance(weeks * Self.insolvencyPerWeek * (segment == .c ? 1.6 : 0.8)) {
             lossReason = "insolvency"
             lossDay = day
             return
         }
-        if !machines.isEmpty, machines.allSatisfy({ day - Int($0.installDay) > 18 * 365 }), random.chance(Self.retirementPerWeek) {
+        if !machines.isEmpty, machines.allSatisfy({ day - Int($0.installDay) > 18 * 365 }), random.chance(weeks * Self.retirementPerWeek) {
             lossReason = "machineRetired"
             lossDay = day + random.int(0...30)
             return
         }
         // Shocks from outside: a new purchasing manager, a price war, a competitor's campaign.
-        if random.chance(0.0035) {
+        if random.chance(weeks * 0.002) {
             satisfaction = max(0, s - random.uniform(0.15, 0.45))
         }
         switch status {
@@ -136,6 +144,7 @@ extension Customer {
         default:
             break
         }
+        if status == .active, satisfaction > threshold + 0.1 { nextReview = day + 28 }
     }
 
     /// The customer is lost: a running contract is cancelled first; now and then a lost customer comes back later.
@@ -201,5 +210,6 @@ extension Customer {
         scheduleExtra(after: restart)
         nextContractStep = .max
         nextReview = restart + 7
+        lastReview = restart
     }
 }

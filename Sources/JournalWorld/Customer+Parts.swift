@@ -60,7 +60,7 @@ extension Customer {
              "express": .flag(express), "complete": .flag(complete)],
             into: &out)
         if actualDay > promisedDay || !complete {
-            feel(express ? -0.1 : -0.05, at: deliveredAt)
+            feel(express ? -0.13 : -0.07, at: deliveredAt)
             incidents.append(Incident(
                 category: "parts", severity: express ? "high" : "medium", eventId: delivered, time: deliveredAt,
                 weight: express ? 0.3 : 0.08,
@@ -104,7 +104,7 @@ extension Customer {
         let lineCount = min(5, 1 + Int(random.exponential(mean: segment == .a ? 1.5 : segment == .b ? 0.8 : 0.4)))
         var lines: [(WordLists.Part, Int)] = []
         var cents = 0
-        let volume = exp(1.1 * potential) * (status == .drifting ? 0.55 : 1)
+        let volume = exp(1.25 * potential) * (status == .drifting ? 0.55 : 1)
         for _ in 0..<lineCount {
             let part = random.pick(WordLists.wearParts)
             let quantity = max(1, Int(random.logNormal(median: 2 * volume, sigma: 0.5)))

@@ -21,13 +21,15 @@ extension Customer {
             siteId: siteId, actor: actor, source: source, correlationId: caseId, causationId: causation, payload: payload)
         let night = out.night(occurred: time, lateDays: late)
         busyUntil = max(busyUntil, local(time).day)
+        let corrected = Self.correctionRates[type].map { random.chance($0) } ?? false
+        let twice = Self.duplicatedTypes.contains(type) && random.chance(0.0035)
+        guard corrected || twice else {
+            out.add(event, customer: index, occurred: time, night: night)
+            return eventId
+        }
         out.add(event, customer: index, occurred: time, night: night)
-        if let rate = Self.correctionRates[type], random.chance(rate) {
-            correct(event, recordedNight: night, into: &out)
-        }
-        if Self.duplicatedTypes.contains(type), random.chance(0.0035) {
-            enterTwice(event, at: time, night: night, into: &out)
-        }
+        if corrected { correct(event, recordedNight: night, into: &out) }
+        if twice { enterTwice(event, at: time, night: night, into: &out) }
         return eventId
     }
 

@@ -100,7 +100,7 @@ extension Customer {
                     ["queueWaitSeconds": .int(repeatWait), "abandoned": .no, "solvedOnCall": .no, "machineDown": .flag(machineDown),
                      "durationSeconds": .int(random.int(60...400)), "topic": .string("Callback did not happen: \(topic)")],
                     into: &out)
-                feel(-0.07, at: again)
+                feel(-0.09, at: again)
                 incidents.append(Incident(
                     category: "communication", severity: machineDown ? "high" : "medium", eventId: repeatId, time: again, weight: 0.12,
                     description: "We were promised a call back and nobody called."))
@@ -211,12 +211,12 @@ extension Customer {
             lastVisitId = visitId
             lastId = visitId
             if lateMinutes > 180 {
-                feel(machineDown ? -0.16 : -0.1, at: reportTime)
+                feel(machineDown ? -0.22 : -0.15, at: reportTime)
                 incidents.append(Incident(
                     category: "response-time", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime, weight: 0.3,
                     description: "Technician came \(lateMinutes / 60) hours late\(machineDown ? " while the machine stood still" : "")."))
             } else if lateMinutes > 0 {
-                feel(-0.05, at: reportTime)
+                feel(-0.07, at: reportTime)
                 incidents.append(Incident(
                     category: "response-time", severity: "low", eventId: visitId, time: reportTime, weight: 0.06,
                     description: "Technician arrived later than promised."))
@@ -226,7 +226,7 @@ extension Customer {
             if fixed {
                 feel(visits == 1 ? 0.01 : 0, at: reportTime)
             } else if !needsPartNow {
-                feel(-0.08, at: reportTime)
+                feel(-0.11, at: reportTime)
                 incidents.append(Incident(
                     category: "technician", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime,
                     weight: visits >= 2 ? 0.35 : 0.18, description: "The technician could not fix the machine on visit \(visits)."))

@@ -73,6 +73,7 @@ struct Customer {
     var nextMaintenance = Int.max
     var nextContractStep = Int.max
     var nextReview = Int.max
+    var lastReview = 0
     var nextPurchase = Int.max
     var nextExtra = Int.max
     /// The last day on which an event of this customer occurs so far (a loss comes after it).

@@ -13,6 +13,9 @@ struct Recorder {
         var occurred: Int64
         var sequence: UInt32
         var event: ProposedEvent
+
+        /// The event, moved out.
+        consuming func take() -> ProposedEvent { event }
     }
 
     let startDay: Int
@@ -34,7 +37,7 @@ struct Recorder {
 
     /// Queues `event` for `night`; returns false (dropping it) when the night is after the end of the world.
     @discardableResult
-    mutating func add(_ event: ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
+    mutating func add(_ event: consuming ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
         guard night <= lastNight else { return false }
         sequence &+= 1
         buckets[night].append(Pending(customer: Int32(customer), occurred: occurred, sequence: sequence, event: event))

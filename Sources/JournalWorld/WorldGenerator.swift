@@ -84,7 +84,7 @@ public struct WorldGenerator: Sendable {
             first = min(first, item.occurred)
             last = max(last, item.occurred)
             summary.eventsByType[item.event.type, default: 0] += 1
-            events.append(item.event)
+            events.append(item.take())
         }
         if !events.isEmpty { batches.append(AppendBatch(customerId: events[0].customerId!, events: events)) }
         if summary.firstOccurred.map({ first < $0.microseconds / 1_000_000 }) ?? true { summary.firstOccurred = .seconds(first) }
