@@ -21,8 +21,8 @@ extension Customer {
             siteId: siteId, actor: actor, source: source, correlationId: caseId, causationId: causation, payload: payload)
         let night = out.night(occurred: time, lateDays: late)
         busyUntil = max(busyUntil, local(time).day)
-        let corrected = Self.correctionRates[type].map { random.chance($0) } ?? false
-        let twice = Self.duplicatedTypes.contains(type) && random.chance(0.0035)
+        let corrected = random.chance(Self.correctionRate(type))
+        let twice = Self.isSometimesEnteredTwice(type) && random.chance(0.0035)
         guard corrected || twice else {
             out.add(event, customer: index, occurred: time, night: night)
             return eventId
@@ -51,14 +51,24 @@ extension Customer {
         }
     }
 
-    /// Per type, the probability that a recorded event is corrected later.
-    static let correctionRates: [String: Double] = [
-        "technician.visit.completed": 0.03, "invoice.issued": 0.012, "part.delivered": 0.012,
-        "hotline.call.received": 0.006, "maintenance.performed": 0.01, "delivery.completed": 0.03,
-    ]
+    /// The probability that a recorded event of `type` is corrected later.
+    static func correctionRate(_ type: String) -> Double {
+        switch type {
+        case "technician.visit.completed", "delivery.completed": 0.03
+        case "invoice.issued", "part.delivered": 0.012
+        case "maintenance.performed": 0.01
+        case "hotline.call.received": 0.006
+        default: 0
+        }
+    }
 
-    /// Kinds of events that are sometimes entered twice.
-    static let duplicatedTypes: Set<String> = ["note.added", "hotline.call.received", "invoice.issued", "part.requested", "quote.sent"]
+    /// Whether events of `type` are sometimes entered twice.
+    static func isSometimesEnteredTwice(_ type: String) -> Bool {
+        switch type {
+        case "note.added", "hotline.call.received", "invoice.issued", "part.requested", "quote.sent": true
+        default: false
+        }
+    }
 
     /// Records a `touchpoint.corrected` for `event` some days after it was recorded.
     private mutating func correct(_ event: ProposedEvent, recordedNight: Int, into out: inout Recorder) {

@@ -14,8 +14,14 @@ struct Recorder {
         var sequence: UInt32
         var event: ProposedEvent
 
-        /// The event, moved out.
-        consuming func take() -> ProposedEvent { event }
+        /// Moves the event out, leaving an empty one behind (cheaper than copying its strings and payload).
+        mutating func takeEvent() -> ProposedEvent {
+            var taken = Self.placeholder
+            swap(&taken, &event)
+            return taken
+        }
+
+        private static let placeholder = ProposedEvent(eventId: "", type: "", occurredAt: "", payload: .null)
     }
 
     let startDay: Int
@@ -44,12 +50,23 @@ struct Recorder {
         return true
     }
 
-    /// The events of `night`, in customer order and, per customer, in order of occurrence.
+    /// The events of `night`, in the order they were added; see ``recordingOrder(_:)``.
     mutating func take(night: Int) -> [Pending] {
         var events: [Pending] = []
         swap(&events, &buckets[night])
-        events.sort { ($0.customer, $0.occurred, $0.sequence) < ($1.customer, $1.occurred, $1.sequence) }
         return events
+    }
+
+    /// The positions of `events` in customer order and, per customer, in order of occurrence.
+    static func recordingOrder(_ events: [Pending]) -> [Int] {
+        // Sorting keys, not the events: an event is large, and moving it costs more than comparing.
+        var keys: [(customer: Int32, occurred: Int64, sequence: UInt32, index: Int)] = []
+        keys.reserveCapacity(events.count)
+        for index in events.indices {
+            keys.append((events[index].customer, events[index].occurred, events[index].sequence, index))
+        }
+        keys.sort { ($0.customer, $0.occurred, $0.sequence) < ($1.customer, $1.occurred, $1.sequence) }
+        return keys.map(\.index)
     }
 
     /// The instant a night is recorded at (seconds since 1970, UTC).

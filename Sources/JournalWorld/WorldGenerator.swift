@@ -67,7 +67,7 @@ public struct WorldGenerator: Sendable {
         summary.lostCustomers = customers.count { $0.status == .lost }
     }
 
-    /// Groups a night's events (given last first) into one batch per customer.
+    /// Puts a night's events in recording order, one batch per customer.
     private mutating func night(_ index: Int, _ pending: consuming [Recorder.Pending]) -> WorldNight {
         let recordedAt = Timestamp.seconds(recorder.recordedAt(night: index))
         let count = pending.count
@@ -75,16 +75,17 @@ public struct WorldGenerator: Sendable {
         var first = Int64.max, last = Int64.min
         var customer: Int32 = -1
         var events: [ProposedEvent] = []
-        while let item = pending.popLast() {
-            if item.customer != customer, !events.isEmpty {
+        for position in Recorder.recordingOrder(pending) {
+            let occurred = pending[position].occurred
+            if pending[position].customer != customer, !events.isEmpty {
                 batches.append(AppendBatch(customerId: events[0].customerId!, events: events))
                 events = []
             }
-            customer = item.customer
-            first = min(first, item.occurred)
-            last = max(last, item.occurred)
-            summary.eventsByType[item.event.type, default: 0] += 1
-            events.append(item.take())
+            customer = pending[position].customer
+            first = min(first, occurred)
+            last = max(last, occurred)
+            summary.eventsByType[pending[position].event.type, default: 0] += 1
+            events.append(pending[position].takeEvent())
         }
         if !events.isEmpty { batches.append(AppendBatch(customerId: events[0].customerId!, events: events)) }
         if summary.firstOccurred.map({ first < $0.microseconds / 1_000_000 }) ?? true { summary.firstOccurred = .seconds(first) }

@@ -59,6 +59,11 @@ import Testing
         #expect(Set(log.map(\.recorded)).count == summary.nights)
         #expect(log.allSatisfy { $0.recorded.microseconds % 86_400_000_000 == 2 * 3_600_000_000 })
         #expect(reports.count == summary.nights && reports.last?.events == summary.events)
+        // Within a night, customers come in order and each customer's events in order of occurrence.
+        for (earlier, later) in zip(log, log.dropFirst()) where earlier.recorded == later.recorded {
+            #expect(earlier.customerId <= later.customerId)
+            if earlier.customerId == later.customerId { #expect(earlier.occurred <= later.occurred) }
+        }
     }
 
     @Test func aJournalThatHoldsEventsIsRefused() throws {
