@@ -137,153 +137,158 @@ extension Customer {
         let weights = machines.map { Self.failuresPerYear(ageDays: day - Int($0.installDay)) }
         let machine = machines[random.weighted(weights)]
         cases += 1
-        let caseId = caseId(cases)
-        let asset = assetId(machine), site = siteId(Int(machine.site))
-        let machineDown = random.chance(0.5)
-        let topic = random.pick(WordLists.breakdownTopics)
-        var incidents: [Incident] = []
+        var work = Case(id: caseId(cases), machine: machine, asset: assetId(machine), site: siteId(Int(machine.site)),
+                        topic: random.pick(WordLists.breakdownTopics), machineDown: random.chance(0.5))
         let start = at(day, isWeekend(day) ? random.int(7 * 60...15 * 60) : random.int(6 * 60...19 * 60))
-        let callResult = call(
-            at: start, caseId: caseId, assetId: asset, siteId: site, topic: topic, machineDown: machineDown,
-            solveChance: machineDown ? 0.12 : 0.3, incidents: &incidents, into: &out)
-        var lastId = callResult.eventId
-        var time = callResult.time + Int64(random.int(300...1_800))
-        var labourHours = 0.0
-        var visits = 0
-        var partsCents = 0
-        var partsUsed: [String] = []
-        var lastVisitId: String?
-        var fixed = callResult.solved
-        var needsPart = false
-        var declined = false
-        // Visits until fixed, with a part ordered in between when needed.
-        while !fixed, visits < 4 {
-            visits += 1
-            let technician = pickTechnician()
-            let hours = visits == 1 ? Double(responseHours) * random.uniform(0.5, 1) : random.uniform(2, 20)
-            var promised = workingTime(notBefore: time + Int64(hours * 3600))
-            promised -= promised % 1800
-            if promised <= time { promised += 1800 }
-            let scheduled = emit(
-                "technician.visit.scheduled", at: time, caseId: caseId, assetId: asset, siteId: site,
-                actor: "dispatch/\(random.pick(WordLists.dispatchers).handle)", source: "dispatch", causation: lastId,
-                ["visitNumber": .int(visits), "promisedArrival": .string(zone.text(promised)), "reason": visits == 1 ? "breakdown" : "repair",
-                 "technician": .string(technician.name)],
-                into: &out)
-            // Arrival: mostly on time, sometimes hours late (more so at remote sites).
-            let arrival: Int64
-            let lateMinutes: Int
-            if random.chance(min(0.6, 0.2 * hardship)) {
-                lateMinutes = random.chance(0.7) ? random.int(30...180) : random.int(181...1_560)
-                arrival = promised + Int64(lateMinutes) * 60
-            } else {
-                lateMinutes = 0
-                arrival = max(time + 1800, promised - Int64(random.int(0...90)) * 60)
-            }
-            let work = Double(random.int(3...12)) / 2
-            labourHours += work
-            let outcome = random.unit()
-            let needsPartNow = visits == 1 && outcome < 0.17
-            fixed = visits == 1 ? outcome >= 0.26 : random.chance(0.9)
-            if needsPartNow { fixed = false }
-            needsPart = needsPart || needsPartNow
-            var payload: [JSONMember] = [
-                JSONMember("visitNumber", .int(visits)), JSONMember("promisedArrival", .string(zone.text(promised))),
-                JSONMember("actualArrival", .string(zone.text(arrival))), JSONMember("fixed", .flag(fixed)),
-                JSONMember("revisitRequired", .flag(!fixed)), JSONMember("technician", .string(technician.name)),
-                JSONMember("workHours", .hours(work)),
-            ]
-            if fixed, random.chance(0.3) {
-                let part = random.pick(WordLists.repairParts)
-                partsUsed.append(part.number)
-                partsCents += part.price * 100
-                payload.append(JSONMember("partsUsed", .array([.string(part.number)])))
-            }
-            payload.append(JSONMember(
-                "report",
-                .string(fixed ? "\(topic): cause found and repaired, test run OK."
-                    : needsPartNow ? "\(topic): defective part identified, replacement requested."
-                    : "\(topic): fault could not be cleared, second visit needed.")))
-            let reportTime = arrival + Int64(work * 3600)
-            let visitId = emit(
-                "technician.visit.completed", at: reportTime, caseId: caseId, assetId: asset, siteId: site,
-                actor: "field/\(technician.handle)", source: "field-app", causation: scheduled, .object(payload), into: &out)
-            lastVisitId = visitId
-            lastId = visitId
-            if lateMinutes > 180 {
-                feel(machineDown ? -0.22 : -0.15, at: reportTime)
-                incidents.append(Incident(
-                    category: "response-time", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime, weight: 0.3,
-                    description: "Technician came \(lateMinutes / 60) hours late\(machineDown ? " while the machine stood still" : "")."))
-            } else if lateMinutes > 0 {
-                feel(-0.07, at: reportTime)
-                incidents.append(Incident(
-                    category: "response-time", severity: "low", eventId: visitId, time: reportTime, weight: 0.06,
-                    description: "Technician arrived later than promised."))
-            } else {
-                feel(0.005, at: reportTime)
-            }
-            if fixed {
-                feel(visits == 1 ? 0.01 : 0, at: reportTime)
-            } else if !needsPartNow {
-                feel(-0.11, at: reportTime)
-                incidents.append(Incident(
-                    category: "technician", severity: machineDown ? "high" : "medium", eventId: visitId, time: reportTime,
-                    weight: visits >= 2 ? 0.35 : 0.18, description: "The technician could not fix the machine on visit \(visits)."))
-            }
-            time = reportTime + Int64(random.int(600...3_600))
-            if needsPartNow {
-                guard let delivered = repairPart(
-                    at: time, caseId: caseId, assetId: asset, siteId: site, machineDown: machineDown, causation: visitId,
-                    incidents: &incidents, into: &out)
-                else {
-                    declined = true
-                    break
-                }
-                partsCents += delivered.cents
-                partsUsed.append(delivered.partNumber)
-                lastId = delivered.eventId
-                time = delivered.time + Int64(random.int(900...7_200))
-            }
+        let call = call(
+            at: start, caseId: work.id, assetId: work.asset, siteId: work.site, topic: work.topic, machineDown: work.machineDown,
+            solveChance: work.machineDown ? 0.12 : 0.3, incidents: &work.incidents, into: &out)
+        work.lastId = call.eventId
+        work.time = call.time + Int64(random.int(300...1_800))
+        var fixed = call.solved
+        // Visits until fixed, with a part ordered in between when the first visit finds a defective part.
+        while !fixed, work.visits < 4 {
+            let outcome = visit(&work, into: &out)
+            fixed = outcome == .fixed
+            guard outcome == .needsPart else { continue }
+            guard let delivered = repairPart(&work, into: &out) else { break }  // declined: bought elsewhere
+            work.partsCents += delivered.cents
+            work.lastId = delivered.eventId
+            work.time = delivered.time + Int64(random.int(900...7_200))
         }
-        // The invoice for the case.
-        if visits > 0 || partsCents > 0 {
+        if work.visits > 0 {
             let level = contract?.level ?? 0
             let rate = level >= 2 ? random.int(95...110) : random.int(115...135)
-            let labour = level == 3 ? 0 : Int(labourHours * Double(rate) * 100) + visits * random.int(150...250) * 100
-            let total = labour + partsCents
+            let labour = level == 3 ? 0 : Int(work.labourHours * Double(rate) * 100) + work.visits * random.int(150...250) * 100
+            let total = labour + work.partsCents
             if total > 0 {
-                let category = partsCents > 0 ? (labour > 0 ? "repair" : "parts") : "service"
-                invoice(at: officeTime(local(time).day + random.int(2...10)), cents: total, category: category, caseId: caseId, into: &out)
+                let category = work.partsCents > 0 ? (labour > 0 ? "repair" : "parts") : "service"
+                invoice(at: officeTime(local(work.time).day + random.int(2...10)), cents: total, category: category, caseId: work.id, into: &out)
             }
         }
-        _ = declined
         // Complaints are mostly about broken promises; an unhappy customer complains sooner.
-        if let worst = incidents.max(by: { $0.weight < $1.weight }) {
-            let total = min(0.85, incidents.reduce(0) { $0 + $1.weight } * (1.6 - satisfaction))
-            if random.chance(total) {
-                complain(about: worst, caseId: caseId, assetId: asset, into: &out)
+        if let worst = work.incidents.max(by: { $0.weight < $1.weight }) {
+            let chance = min(0.85, work.incidents.reduce(0) { $0 + $1.weight } * (1.6 - satisfaction))
+            if random.chance(chance) {
+                complain(about: worst, caseId: work.id, assetId: work.asset, into: &out)
             }
         }
-        if let lastVisitId, random.chance(status == .drifting ? 0.12 : 0.22) {
-            survey(after: time, about: lastVisitId, caseId: caseId, into: &out)
+        if let lastVisitId = work.lastVisitId, random.chance(status == .drifting ? 0.12 : 0.22) {
+            survey(after: work.time, about: lastVisitId, caseId: work.id, into: &out)
         }
+    }
+
+    /// A breakdown case under way.
+    struct Case {
+        var id: String
+        var machine: Machine
+        var asset: String
+        var site: String
+        var topic: String
+        var machineDown: Bool
+        var incidents: [Incident] = []
+        var lastId: String?
+        var lastVisitId: String?
+        var time: Int64 = 0
+        var visits = 0
+        var labourHours = 0.0
+        var partsCents = 0
+    }
+
+    enum VisitOutcome { case fixed, needsPart, notFixed }
+
+    /// One technician visit of a case: scheduled with a promised arrival, then the report.
+    private mutating func visit(_ work: inout Case, into out: inout Recorder) -> VisitOutcome {
+        work.visits += 1
+        let number = work.visits
+        let technician = pickTechnician()
+        let hours = number == 1 ? Double(responseHours) * random.uniform(0.5, 1) : random.uniform(2, 20)
+        var promised = workingTime(notBefore: work.time + Int64(hours * 3600))
+        promised -= promised % 1800
+        if promised <= work.time { promised += 1800 }
+        let scheduled = emit(
+            "technician.visit.scheduled", at: work.time, caseId: work.id, assetId: work.asset, siteId: work.site,
+            actor: "dispatch/\(random.pick(WordLists.dispatchers).handle)", source: "dispatch", causation: work.lastId,
+            ["visitNumber": .int(number), "promisedArrival": .string(zone.text(promised)), "reason": number == 1 ? "breakdown" : "repair",
+             "technician": .string(technician.name)],
+            into: &out)
+        // Arrival: mostly on time, sometimes hours late (more often at remote sites).
+        var lateMinutes = 0
+        let arrival: Int64
+        if random.chance(min(0.6, 0.2 * hardship)) {
+            lateMinutes = random.chance(0.7) ? random.int(30...180) : random.int(181...1_560)
+            arrival = promised + Int64(lateMinutes) * 60
+        } else {
+            arrival = max(work.time + 1800, promised - Int64(random.int(0...90)) * 60)
+        }
+        let hoursWorked = Double(random.int(3...12)) / 2
+        work.labourHours += hoursWorked
+        // About three in four breakdowns are fixed on the first visit; a part is missing in one in six.
+        let roll = random.unit()
+        let outcome: VisitOutcome = number == 1 ? (roll < 0.17 ? .needsPart : roll < 0.26 ? .notFixed : .fixed)
+            : random.chance(0.9) ? .fixed : .notFixed
+        let fixed = outcome == .fixed
+        var payload: [JSONMember] = [
+            JSONMember("visitNumber", .int(number)), JSONMember("promisedArrival", .string(zone.text(promised))),
+            JSONMember("actualArrival", .string(zone.text(arrival))), JSONMember("fixed", .flag(fixed)),
+            JSONMember("revisitRequired", .flag(!fixed)), JSONMember("technician", .string(technician.name)),
+            JSONMember("workHours", .hours(hoursWorked)),
+        ]
+        if fixed, random.chance(0.3) {
+            let part = random.pick(WordLists.repairParts)
+            work.partsCents += Int(Double(part.price) * priceScale) * 100
+            payload.append(JSONMember("partsUsed", .array([.string(part.number)])))
+        }
+        let report = switch outcome {
+        case .fixed: "\(work.topic): cause found and repaired, test run OK."
+        case .needsPart: "\(work.topic): defective part identified, replacement requested."
+        case .notFixed: "\(work.topic): fault could not be cleared, another visit needed."
+        }
+        payload.append(JSONMember("report", .string(report)))
+        let reportTime = arrival + Int64(hoursWorked * 3600)
+        let visitId = emit(
+            "technician.visit.completed", at: reportTime, caseId: work.id, assetId: work.asset, siteId: work.site,
+            actor: "field/\(technician.handle)", source: "field-app", causation: scheduled, .object(payload), into: &out)
+        work.lastVisitId = visitId
+        work.lastId = visitId
+        if lateMinutes > 180 {
+            feel(work.machineDown ? -0.22 : -0.15, at: reportTime)
+            work.incidents.append(Incident(
+                category: "response-time", severity: work.machineDown ? "high" : "medium", eventId: visitId, time: reportTime,
+                weight: 0.3,
+                description: "Technician came \(lateMinutes / 60) hours late\(work.machineDown ? " while the machine stood still" : "")."))
+        } else if lateMinutes > 0 {
+            feel(-0.07, at: reportTime)
+            work.incidents.append(Incident(
+                category: "response-time", severity: "low", eventId: visitId, time: reportTime, weight: 0.06,
+                description: "Technician arrived later than promised."))
+        } else {
+            feel(0.005, at: reportTime)
+        }
+        if fixed {
+            feel(number == 1 ? 0.01 : 0, at: reportTime)
+        } else if outcome == .notFixed {
+            feel(-0.11, at: reportTime)
+            work.incidents.append(Incident(
+                category: "technician", severity: work.machineDown ? "high" : "medium", eventId: visitId, time: reportTime,
+                weight: number >= 2 ? 0.35 : 0.18, description: "The technician could not fix the machine on visit \(number)."))
+        }
+        work.time = reportTime + Int64(random.int(600...3_600))
+        return outcome
     }
 
     /// The repair part of a breakdown: request, quote, decision, order and delivery.
     /// Returns nil when the customer declined the quote.
-    private mutating func repairPart(
-        at start: Int64, caseId: String, assetId: String, siteId: String, machineDown: Bool, causation: String,
-        incidents: inout [Incident], into out: inout Recorder
-    ) -> (eventId: String, time: Int64, cents: Int, partNumber: String)? {
+    private mutating func repairPart(_ work: inout Case, into out: inout Recorder) -> (eventId: String, time: Int64, cents: Int)? {
+        let start = work.time, caseId = work.id, assetId = work.asset, siteId = work.site, machineDown = work.machineDown
         let part = random.pick(WordLists.repairParts)
-        let model = WordLists.models[random.int(0...(WordLists.models.count - 1))]
+        let model = WordLists.models[Int(work.machine.model)]
         let cents = Int(Double(part.price) * model.priceFactor * priceScale * random.uniform(0.9, 1.15) * 100)
         requests += 1
         let requestId = "PR-\(number)-\(requests)"
         let requested = emit(
             "part.requested", at: start, caseId: caseId, assetId: assetId, siteId: siteId, actor: "field/\(pickTechnician().handle)",
-            source: "field-app", causation: causation,
+            source: "field-app", causation: work.lastId,
             ["requestId": .string(requestId), "lines": [["partNumber": .string(part.number), "quantity": 1, "description": .string(part.description)]],
              "machineDown": .flag(machineDown), "urgency": machineDown ? "express" : "standard"],
             into: &out)
@@ -307,7 +312,7 @@ extension Customer {
         let delivery = orderAndDeliver(
             at: answerTime + Int64(random.int(300...3_600)), quoteId: quoteId, lines: [(part, 1)], cents: cents,
             express: machineDown, caseId: caseId, assetId: assetId, siteId: siteId, causation: accepted,
-            incidents: &incidents, into: &out)
-        return (delivery.eventId, delivery.time, cents, part.number)
+            incidents: &work.incidents, into: &out)
+        return (delivery.eventId, delivery.time, cents)
     }
 }

@@ -3,9 +3,9 @@
 /// Days are counted from 1970-01-01 (day 0). Business times are written in the customer's local time
 /// with its offset: Central European Time (+01:00, summer +02:00) for most countries, +00:00/+01:00 for
 /// the United Kingdom, Ireland and Portugal, +02:00/+03:00 for Finland, with the EU rule for summer time
-/// (last Sunday of March to last Sunday of October). The world only places touchpoints between 05:00
-/// and 23:00 local time, so a local day is also a UTC day, and the change of offset on the two Sundays
-/// (at 01:00 UTC) never falls inside a touchpoint's day.
+/// (last Sunday of March to last Sunday of October). Touchpoints happen in the daytime, so the offset of
+/// a day is the one in force after the change at 01:00 UTC; the night that records an event is the
+/// one after its UTC day, so `recordedAt` always follows `occurredAt`.
 enum WorldCalendar {
     static let secondsPerDay: Int64 = 86_400
 

@@ -31,7 +31,7 @@ public struct WorldSummary: Sendable, Hashable {
     public var lastOccurred: Timestamp?
     public var firstRecorded: Timestamp?
     public var lastRecorded: Timestamp?
-    /// Events per type, sorted by type.
+    /// Events per type.
     public var eventsByType: [String: Int] = [:]
 
     public init(configuration: WorldConfiguration) {
