@@ -22,7 +22,7 @@ extension Customer {
         let night = out.night(occurred: time, lateDays: late)
         busyUntil = max(busyUntil, local(time).day)
         let corrected = random.chance(Self.correctionRate(type))
-        let twice = Self.isSometimesEnteredTwice(type) && random.chance(0.0035)
+        let twice = Self.isSometimesEnteredTwice(type) && random.chance(0.0025)
         guard corrected || twice else {
             out.add(event, customer: index, occurred: time, night: night)
             return eventId
@@ -54,10 +54,11 @@ extension Customer {
     /// The probability that a recorded event of `type` is corrected later.
     static func correctionRate(_ type: String) -> Double {
         switch type {
-        case "technician.visit.completed", "delivery.completed": 0.03
-        case "invoice.issued", "part.delivered": 0.012
-        case "maintenance.performed": 0.01
-        case "hotline.call.received": 0.006
+        case "delivery.completed": 0.03
+        case "technician.visit.completed": 0.02
+        case "part.delivered", "maintenance.performed": 0.01
+        case "invoice.issued": 0.008
+        case "hotline.call.received": 0.005
         default: 0
         }
     }

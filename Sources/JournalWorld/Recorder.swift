@@ -11,7 +11,7 @@ struct Recorder {
     struct Pending {
         var customer: Int32
         var occurred: Int64
-        var sequence: UInt32
+        var sequence: UInt64
         var event: ProposedEvent
 
         /// Moves the event out, leaving an empty one behind (cheaper than copying its strings and payload).
@@ -28,7 +28,9 @@ struct Recorder {
     /// The last night of the world: night `n` is recorded at 02:00 UTC of day `n` of the world.
     let lastNight: Int
     private var buckets: [[Pending]]
-    private var sequence: UInt32 = 0
+    private var sequence: UInt64 = 0
+    /// The last night taken: nothing can be added to it or before it any more.
+    private var taken = 0
 
     init(startDay: Int, lastNight: Int) {
         self.startDay = startDay
@@ -45,6 +47,7 @@ struct Recorder {
     @discardableResult
     mutating func add(_ event: consuming ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
         guard night <= lastNight else { return false }
+        assert(night > taken, "an event was added to night \(night), which is already recorded")
         sequence &+= 1
         buckets[night].append(Pending(customer: Int32(customer), occurred: occurred, sequence: sequence, event: event))
         return true
@@ -54,13 +57,14 @@ struct Recorder {
     mutating func take(night: Int) -> [Pending] {
         var events: [Pending] = []
         swap(&events, &buckets[night])
+        taken = night
         return events
     }
 
     /// The positions of `events` in customer order and, per customer, in order of occurrence.
     static func recordingOrder(_ events: [Pending]) -> [Int] {
         // Sorting keys, not the events: an event is large, and moving it costs more than comparing.
-        var keys: [(customer: Int32, occurred: Int64, sequence: UInt32, index: Int)] = []
+        var keys: [(customer: Int32, occurred: Int64, sequence: UInt64, index: Int)] = []
         keys.reserveCapacity(events.count)
         for index in events.indices {
             keys.append((events[index].customer, events[index].occurred, events[index].sequence, index))

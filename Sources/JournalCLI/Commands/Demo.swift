@@ -63,7 +63,7 @@ extension JournalCommand {
                 Output.json([
                     "path": .string(database.path), "events": int(summary.events), "customers": int(summary.customers),
                     "lostCustomers": int(summary.lostCustomers), "losses": int(summary.losses), "reactivations": int(summary.reactivations),
-                    "transactions": int(summary.nights), "seed": .number(JSONNumber(Double(summary.configuration.seed))),
+                    "transactions": int(summary.nights), "seed": seed <= UInt64(Int64.max) ? .number(JSONNumber(Int64(seed))) : .string(String(seed)),
                     "years": int(years), "start": .string(start),
                     "firstOccurredAt": time(summary.firstOccurred), "lastOccurredAt": time(summary.lastOccurred),
                     "firstRecordedAt": time(summary.firstRecorded), "lastRecordedAt": time(summary.lastRecorded),
