@@ -3,7 +3,7 @@ import Journal
 extension Customer {
     // MARK: Service contracts
 
-    var contractId: String { "SC-\(number)-\(contractSerial)" }
+    var contractId: String { "SC-" + digits + "-" + String(contractSerial) }
 
     /// Signs a service contract; `existingSince` backdates a contract that ran before the journal started.
     mutating func signContract(at time: Int64, existingSince: Int? = nil, into out: inout Recorder) {
@@ -23,7 +23,7 @@ extension Customer {
         contractEnding = false
         contract = Contract(serial: contractSerial, level: level, startDay: begin, endDay: endDay, annualValueCents: cents)
         emit(
-            "contract.signed", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+            "contract.signed", at: time, actor: "sales/" + keyAccountManager.handle, source: "crm",
             ["contractId": .string(contractId), "level": .string(["", "basic", "standard", "premium"][level]),
              "startDate": .string(date(begin)), "endDate": .string(date(endDay)), "annualValue": .euros(cents), "currency": .eur,
              "responseTimeHours": .int(responseHours)],
@@ -67,7 +67,7 @@ extension Customer {
                 let newEnd = WorldCalendar.adding(years: years, to: absolute(current.endDay)) - startDay
                 current.annualValueCents = current.annualValueCents / 100 * 103
                 emit(
-                    "contract.renewed", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+                    "contract.renewed", at: time, actor: "sales/" + keyAccountManager.handle, source: "crm",
                     ["contractId": .string(contractId), "newEndDate": .string(date(newEnd)), "annualValue": .euros(current.annualValueCents),
                      "currency": .eur],
                     into: &out)
@@ -79,7 +79,7 @@ extension Customer {
             } else if status == .drifting || random.chance(0.5) {
                 contractEnding = true
                 emit(
-                    "contract.cancelled", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+                    "contract.cancelled", at: time, actor: "sales/" + keyAccountManager.handle, source: "crm",
                     ["contractId": .string(contractId), "effectiveDate": .string(date(current.endDay)), "cancelledBy": "customer",
                      "reason": .string(status == .drifting ? random.pick(["dissatisfaction", "switchedProvider", "price"]) : random.pick(["price", "other", "dissatisfaction"]))],
                     into: &out)
@@ -128,7 +128,7 @@ extension Customer {
         let time = at(performedDay, random.int(13 * 60...17 * 60))
         emit(
             "maintenance.performed", at: time, assetId: assetId(machine), siteId: siteId(Int(machine.site)),
-            actor: "field/\(technician.handle)", source: "field-app", .object(payload), into: &out)
+            actor: "field/" + technician.handle, source: "field-app", .object(payload), into: &out)
         feel(delay > 7 ? -0.03 : 0.01, at: time)
         if contract == nil {
             let model = WordLists.models[Int(machine.model)]
@@ -159,7 +159,7 @@ extension Customer {
         let damaged = random.chance(0.04)
         let deliveredAt = at(actualDay, random.int(7 * 60...11 * 60))
         var payload: [JSONMember] = [
-            JSONMember("orderId", .string("SO-\(number)-\(machine.number)")), JSONMember("promisedDate", .string(date(promisedDay))),
+            JSONMember("orderId", .string("SO-" + digits + "-" + String(machine.number))), JSONMember("promisedDate", .string(date(promisedDay))),
             JSONMember("actualDate", .string(date(actualDay))), JSONMember("complete", .flag(complete)), JSONMember("damaged", .flag(damaged)),
         ]
         if !complete { payload.append(JSONMember("missingItems", [.string(random.pick(WordLists.deliveryItems))])) }
@@ -192,7 +192,7 @@ extension Customer {
         }
         let installedAt = at(completedDay, random.int(15 * 60...18 * 60))
         let installed = emit(
-            "installation.completed", at: installedAt, assetId: asset, siteId: siteId, actor: "field/\(engineer.handle)",
+            "installation.completed", at: installedAt, assetId: asset, siteId: siteId, actor: "field/" + engineer.handle,
             source: "field-app", .object(installation), into: &out)
         feel(passed && completedDay <= scheduledDay + 1 ? 0.02 : -0.04, at: installedAt)
         if !passed {
@@ -220,7 +220,7 @@ extension Customer {
         let time = officeTime(day, from: 14 * 60, to: 17 * 60)
         let rating = min(5, max(1, Int((2.2 + 3 * currentSatisfaction(day) + 0.5 * random.normal()).rounded())))
         emit(
-            "training.completed", at: time, assetId: assetId, siteId: siteId, actor: "academy/\(trainer.handle)", source: "lms",
+            "training.completed", at: time, assetId: assetId, siteId: siteId, actor: "academy/" + trainer.handle, source: "lms",
             ["course": .string("Operator training \(WordLists.models[model].name)"), "participants": .int(participants),
              "days": .hours(days), "rating": .int(rating)],
             into: &out)
@@ -255,7 +255,7 @@ extension Customer {
         let time = officeTime(day)
         let asset = assetId(machine)
         let sent = emit(
-            "quote.sent", at: time, assetId: asset, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+            "quote.sent", at: time, assetId: asset, actor: "sales/" + keyAccountManager.handle, source: "crm",
             ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": .eur, "validUntil": .string(date(day + 90))],
             into: &out)
         let answer = officeTime(day + random.int(10...60))
@@ -265,13 +265,13 @@ extension Customer {
             return
         }
         let accepted = emit(
-            "quote.accepted", at: answer, assetId: asset, actor: "sales/\(keyAccountManager.handle)", source: "crm", causation: sent,
+            "quote.accepted", at: answer, assetId: asset, actor: "sales/" + keyAccountManager.handle, source: "crm", causation: sent,
             ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": .eur], into: &out)
         let doneDay = workday(onOrAfter: local(answer).day + random.int(30...90))
         let technician = pickTechnician()
         emit(
             "maintenance.performed", at: at(doneDay, 16 * 60), assetId: asset, siteId: siteId(Int(machine.site)),
-            actor: "field/\(technician.handle)", source: "field-app", causation: accepted,
+            actor: "field/" + technician.handle, source: "field-app", causation: accepted,
             ["kind": "retrofit", "scheduledDate": .string(date(doneDay)), "performedDate": .string(date(doneDay)), "defectsFound": 0,
              "findings": "Control and drives retrofitted; acceptance passed.", "technician": .string(technician.name)],
             into: &out)

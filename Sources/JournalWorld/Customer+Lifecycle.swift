@@ -77,7 +77,7 @@ extension Customer {
         ]
         if segment != .c { payload.append(JSONMember("keyAccountManager", .string(keyAccountManager.name))) }
         payload += [JSONMember("customerSince", .string(date(since))), JSONMember("sites", .array(sites))]
-        emit("customer.registered", at: time, actor: "crm/\(keyAccountManager.handle)", source: "crm", .object(payload), into: &out)
+        emit("customer.registered", at: time, actor: "crm/" + keyAccountManager.handle, source: "crm", .object(payload), into: &out)
         let contractChance = segment == .a ? 0.8 : segment == .b ? 0.5 : 0.15
         if existing, random.chance(contractChance) {
             signContract(at: time + Int64(random.int(300...3_600)), existingSince: day - random.int(0...(3 * 365 - 40)), into: &out)
@@ -154,7 +154,7 @@ extension Customer {
             let reason = lossReason == "insolvency" ? "other" : lossReason == "machineRetired" ? "machineRetired"
                 : lossReason == "price" ? "price" : lossReason == "competitor" ? "switchedProvider" : "dissatisfaction"
             emit(
-                "contract.cancelled", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+                "contract.cancelled", at: time, actor: "sales/" + keyAccountManager.handle, source: "crm",
                 ["contractId": .string(contractId), "effectiveDate": .string(date(local(time).day + 30)),
                  "cancelledBy": lossReason == "insolvency" ? "manufacturer" : "customer", "reason": .string(reason)],
                 into: &out)
@@ -162,7 +162,7 @@ extension Customer {
         var payload: [JSONMember] = [JSONMember("reason", .string(lossReason))]
         if lossReason == "competitor" { payload.append(JSONMember("competitor", .string(random.pick(WordLists.competitors)))) }
         payload.append(JSONMember("notes", .string(Self.lossNotes[lossReason] ?? "No orders for a long time.")))
-        emit("customer.lost", at: time + 600, actor: "kam/\(keyAccountManager.handle)", source: "crm", .object(payload), into: &out)
+        emit("customer.lost", at: time + 600, actor: "kam/" + keyAccountManager.handle, source: "crm", .object(payload), into: &out)
         status = .lost
         contract = nil
         lossDay = .max
@@ -186,16 +186,16 @@ extension Customer {
         let quoteId = nextQuoteId()
         let cents = random.int(80...600) * 10_000
         let sent = emit(
-            "quote.sent", at: time, actor: "sales/\(keyAccountManager.handle)", source: "crm",
+            "quote.sent", at: time, actor: "sales/" + keyAccountManager.handle, source: "crm",
             ["quoteId": .string(quoteId), "subject": "retrofit", "amount": .euros(cents), "currency": .eur, "validUntil": .string(date(day + 90))],
             into: &out)
         let accepted = officeTime(day + random.int(14...60))
         emit(
-            "quote.accepted", at: accepted, actor: "sales/\(keyAccountManager.handle)", source: "crm", causation: sent,
+            "quote.accepted", at: accepted, actor: "sales/" + keyAccountManager.handle, source: "crm", causation: sent,
             ["quoteId": .string(quoteId), "amount": .euros(cents), "currency": .eur], into: &out)
         let (year, _, _) = WorldCalendar.civil(absolute(day))
         emit(
-            "customer.reactivated", at: accepted + 300, actor: "kam/\(keyAccountManager.handle)", source: "crm",
+            "customer.reactivated", at: accepted + 300, actor: "kam/" + keyAccountManager.handle, source: "crm",
             ["reason": "Retrofit offer accepted", "campaign": .string("Reactivation \(year)")], into: &out)
         invoice(at: officeTime(local(accepted).day + random.int(20...60)), cents: cents, category: "retrofit", into: &out)
         let restart = local(accepted).day + 1

@@ -4,7 +4,7 @@ import Journal
 extension Customer {
     mutating func nextQuoteId() -> String {
         quotes += 1
-        return "Q-\(number)-\(quotes)"
+        return "Q-" + digits + "-" + String(quotes)
     }
 
     /// Whether the customer declines a quote, and why; nil when it accepts.
@@ -36,7 +36,7 @@ extension Customer {
         assetId: String?, siteId: String?, causation: String?, incidents: inout [Incident], into out: inout Recorder
     ) -> (eventId: String, time: Int64, orderId: String) {
         orders += 1
-        let orderId = "PO-\(number)-\(orders)"
+        let orderId = "PO-" + digits + "-" + String(orders)
         let orderDay = local(time).day
         let promisedDay = express ? workday(onOrAfter: orderDay + 1) : workday(onOrAfter: orderDay + random.int(3...8))
         var payload: [JSONMember] = [JSONMember("orderId", .string(orderId))]
@@ -47,7 +47,7 @@ extension Customer {
             JSONMember("amount", .euros(cents)), JSONMember("currency", .eur),
         ]
         let ordered = emit(
-            "part.ordered", at: time, caseId: caseId, assetId: assetId, actor: quoteId == nil ? "portal" : "parts/\(random.pick(WordLists.partsDesk).handle)",
+            "part.ordered", at: time, caseId: caseId, assetId: assetId, actor: quoteId == nil ? "portal" : "parts/" + random.pick(WordLists.partsDesk).handle,
             source: quoteId == nil ? "customer-portal" : "erp", causation: causation, .object(payload), into: &out)
         let lateDays = random.chance(min(0.5, (express ? 0.1 : 0.12) * hardship)) ? random.int(1...5) : 0
         let actualDay = workday(onOrAfter: promisedDay + lateDays)
@@ -74,7 +74,7 @@ extension Customer {
     mutating func invoice(at time: Int64, cents: Int, category: String, caseId: String? = nil, orderId: String? = nil, into out: inout Recorder) {
         invoices += 1
         var payload: [JSONMember] = [
-            JSONMember("invoiceId", .string("INV-\(number)-\(invoices)")), JSONMember("amount", .euros(cents)),
+            JSONMember("invoiceId", .string("INV-" + digits + "-" + String(invoices))), JSONMember("amount", .euros(cents)),
             JSONMember("currency", .eur), JSONMember("category", .string(category)),
         ]
         if let orderId { payload.append(JSONMember("orderId", .string(orderId))) }
@@ -120,7 +120,7 @@ extension Customer {
             let id = nextQuoteId()
             let request = time - Int64(random.int(3_600...172_800))
             let sent = emit(
-                "quote.sent", at: time, actor: "parts/\(random.pick(WordLists.partsDesk).handle)", source: "erp",
+                "quote.sent", at: time, actor: "parts/" + random.pick(WordLists.partsDesk).handle, source: "erp",
                 ["quoteId": .string(id), "subject": "parts", "amount": .euros(cents), "currency": .eur,
                  "requestedAt": .string(zone.text(request)), "validUntil": .string(date(day + 30))],
                 into: &out)

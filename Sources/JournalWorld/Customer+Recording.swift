@@ -113,7 +113,7 @@ extension Customer {
         let time = officeTime(recordedNight + random.int(0...12))
         emit(
             "touchpoint.corrected", at: time, caseId: event.caseId, assetId: event.assetId,
-            actor: "backoffice/\(random.pick(WordLists.dispatchers).handle)", source: "crm", lateDays: 0,
+            actor: "backoffice/" + random.pick(WordLists.dispatchers).handle, source: "crm", lateDays: 0,
             ["correctedEventId": .string(event.eventId), "corrections": .object([JSONMember(field, value)]), "reason": .string(reason)],
             into: &out)
     }
@@ -126,7 +126,7 @@ extension Customer {
         out.add(copy, customer: index, occurred: time + 120, night: night)
         let voidTime = officeTime(night + random.int(0...6))
         emit(
-            "touchpoint.voided", at: voidTime, caseId: event.caseId, actor: "backoffice/\(random.pick(WordLists.dispatchers).handle)",
+            "touchpoint.voided", at: voidTime, caseId: event.caseId, actor: "backoffice/" + random.pick(WordLists.dispatchers).handle,
             source: "crm", lateDays: 0,
             ["voidedEventId": .string(copy.eventId), "reason": .string(random.pick(["Entered twice by mistake.", "Duplicate entry from the import."]))],
             into: &out)

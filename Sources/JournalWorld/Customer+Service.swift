@@ -88,7 +88,7 @@ extension Customer {
             if let callbackBy { payload.append(JSONMember("callbackPromisedBy", .string(zone.text(callbackBy)))) }
             let id = emit(
                 "hotline.call.received", at: time, caseId: caseId, assetId: assetId, siteId: siteId,
-                actor: "hotline/\(agent.handle)", source: "hotline", .object(payload), into: &out)
+                actor: "hotline/" + agent.handle, source: "hotline", .object(payload), into: &out)
             if solved { feel(0.015, at: time) }
             if let callbackBy, random.chance(min(0.5, 0.14 * hardship)) {
                 // Nobody called back: the customer calls again.
@@ -96,7 +96,7 @@ extension Customer {
                 let repeatWait = min(3_600, Int(random.logNormal(median: 45, sigma: 1.0)))
                 let repeatId = emit(
                     "hotline.call.received", at: again, caseId: caseId, assetId: assetId, siteId: siteId,
-                    actor: "hotline/\(random.pick(WordLists.hotlineAgents).handle)", source: "hotline",
+                    actor: "hotline/" + random.pick(WordLists.hotlineAgents).handle, source: "hotline",
                     ["queueWaitSeconds": .int(repeatWait), "abandoned": .no, "solvedOnCall": .no, "machineDown": .flag(machineDown),
                      "durationSeconds": .int(random.int(60...400)), "topic": .string("Callback did not happen: \(topic)")],
                     into: &out)
@@ -208,7 +208,7 @@ extension Customer {
         if promised <= work.time { promised += 1800 }
         let scheduled = emit(
             "technician.visit.scheduled", at: work.time, caseId: work.id, assetId: work.asset, siteId: work.site,
-            actor: "dispatch/\(random.pick(WordLists.dispatchers).handle)", source: "dispatch", causation: work.lastId,
+            actor: "dispatch/" + random.pick(WordLists.dispatchers).handle, source: "dispatch", causation: work.lastId,
             ["visitNumber": .int(number), "promisedArrival": .string(zone.text(promised)), "reason": number == 1 ? "breakdown" : "repair",
              "technician": .string(technician.name)],
             into: &out)
@@ -248,7 +248,7 @@ extension Customer {
         let reportTime = arrival + Int64(hoursWorked * 3600)
         let visitId = emit(
             "technician.visit.completed", at: reportTime, caseId: work.id, assetId: work.asset, siteId: work.site,
-            actor: "field/\(technician.handle)", source: "field-app", causation: scheduled, .object(payload), into: &out)
+            actor: "field/" + technician.handle, source: "field-app", causation: scheduled, .object(payload), into: &out)
         work.lastVisitId = visitId
         work.lastId = visitId
         if lateMinutes > 180 {
@@ -285,9 +285,9 @@ extension Customer {
         let model = WordLists.models[Int(work.machine.model)]
         let cents = Int(Double(part.price) * model.priceFactor * priceScale * random.uniform(0.9, 1.15) * 100)
         requests += 1
-        let requestId = "PR-\(number)-\(requests)"
+        let requestId = "PR-" + digits + "-" + String(requests)
         let requested = emit(
-            "part.requested", at: start, caseId: caseId, assetId: assetId, siteId: siteId, actor: "field/\(pickTechnician().handle)",
+            "part.requested", at: start, caseId: caseId, assetId: assetId, siteId: siteId, actor: "field/" + pickTechnician().handle,
             source: "field-app", causation: work.lastId,
             ["requestId": .string(requestId), "lines": [["partNumber": .string(part.number), "quantity": 1, "description": .string(part.description)]],
              "machineDown": .flag(machineDown), "urgency": machineDown ? "express" : "standard"],
@@ -296,7 +296,7 @@ extension Customer {
         let decision = quoteDecision(machineDown: machineDown, day: local(quoteTime).day)
         let quoteId = nextQuoteId()
         let quote = emit(
-            "quote.sent", at: quoteTime, caseId: caseId, actor: "parts/\(random.pick(WordLists.partsDesk).handle)", source: "erp",
+            "quote.sent", at: quoteTime, caseId: caseId, actor: "parts/" + random.pick(WordLists.partsDesk).handle, source: "erp",
             causation: requested,
             ["quoteId": .string(quoteId), "subject": "parts", "amount": .euros(cents), "currency": .eur,
              "requestedAt": .string(zone.text(start)), "validUntil": .string(date(local(quoteTime).day + 30))],

@@ -5,12 +5,12 @@ extension Customer {
     /// resolved (to the customer's satisfaction or not) or left open.
     mutating func complain(about incident: Incident, caseId: String?, assetId: String?, followUp: Bool = false, into out: inout Recorder) {
         complaints += 1
-        let complaintId = "CMP-\(number)-\(complaints)"
+        let complaintId = "CMP-" + digits + "-" + String(complaints)
         let filedAt = workingTime(notBefore: incident.time + Int64(random.int(1_800...172_800)))
         let channel = random.int(0...2)
         let filed = emit(
             "complaint.filed", at: filedAt, caseId: caseId, assetId: assetId,
-            actor: channel == 0 ? "hotline/\(random.pick(WordLists.hotlineAgents).handle)" : "kam/\(keyAccountManager.handle)",
+            actor: channel == 0 ? "hotline/" + random.pick(WordLists.hotlineAgents).handle : "kam/" + keyAccountManager.handle,
             source: ["hotline", "crm", "email"][channel],
             ["complaintId": .string(complaintId), "category": .string(incident.category), "severity": .string(incident.severity),
              "description": .string(incident.description), "relatedEventId": .string(incident.eventId)],
@@ -22,7 +22,7 @@ extension Customer {
         let ackDay = local(ackTime).day
         let promisedDay = ackDay + random.int(7...21)
         let ack = emit(
-            "complaint.acknowledged", at: ackTime, caseId: caseId, actor: "service/\(manager.handle)", source: "crm", causation: filed,
+            "complaint.acknowledged", at: ackTime, caseId: caseId, actor: "service/" + manager.handle, source: "crm", causation: filed,
             ["complaintId": .string(complaintId), "acknowledgedBy": .string(manager.name), "promisedResolutionDate": .string(date(promisedDay))],
             into: &out)
         feel(slow ? -0.03 : 0.01, at: ackTime)
@@ -31,7 +31,7 @@ extension Customer {
         if random.chance(serious ? 0.3 : 0.12) {
             let escalated = officeTime(ackDay + random.int(3...14))
             last = emit(
-                "complaint.escalated", at: escalated, caseId: caseId, actor: "service/\(manager.handle)", source: "crm", causation: ack,
+                "complaint.escalated", at: escalated, caseId: caseId, actor: "service/" + manager.handle, source: "crm", causation: ack,
                 ["complaintId": .string(complaintId), "escalatedTo": .string(random.pick(["Head of Service", "Managing Director", "Key Account Management"])),
                  "reason": .string(random.pick(["Customer asked for a manager.", "No solution within the promised time.", "Repeated problem on the same machine."]))],
                 into: &out)
@@ -63,7 +63,7 @@ extension Customer {
             payload.append(JSONMember("currency", .eur))
         }
         let resolved = emit(
-            "complaint.resolved", at: resolvedAt, caseId: caseId, actor: "service/\(manager.handle)", source: "crm", causation: last,
+            "complaint.resolved", at: resolvedAt, caseId: caseId, actor: "service/" + manager.handle, source: "crm", causation: last,
             .object(payload), into: &out)
         // Service recovery: a complaint resolved well can leave the customer happier than before.
         feel(satisfied ? 0.08 : -0.06, at: resolvedAt)
@@ -134,7 +134,7 @@ extension Customer {
             ])
         }
         emit(
-            "note.added", at: officeTime(day), actor: "kam/\(keyAccountManager.handle)", source: "crm",
+            "note.added", at: officeTime(day), actor: "kam/" + keyAccountManager.handle, source: "crm",
             ["text": .string(text), "visibility": "internal", "author": .string(keyAccountManager.name)], into: &out)
     }
 }

@@ -28,6 +28,8 @@ struct Customer {
 
     let index: Int
     let number: Int
+    /// The customer number as text, the middle part of its identifiers.
+    let digits: String
     let id: String
     var random: WorldRandom
     let startDay: Int
@@ -91,7 +93,8 @@ struct Customer {
     init(index: Int, configuration: WorldConfiguration) {
         self.index = index
         number = 100_001 + index
-        id = "C-\(number)"
+        digits = String(number)
+        id = "C-" + digits
         startDay = configuration.startDay
         var random = WorldRandom(seed: configuration.seed, stream: UInt64(index))
         potential = random.normal()
@@ -162,15 +165,15 @@ struct Customer {
 
     var countryInfo: WordLists.Country { WordLists.countries[country] }
 
-    func siteId(_ site: Int) -> String { "S-\(number)-\(site + 1)" }
+    func siteId(_ site: Int) -> String { "S-" + digits + "-" + String(site + 1) }
 
     func assetId(_ machine: Machine) -> String {
         "SN-\(WordLists.models[Int(machine.model)].name)-\(number)\(machine.number < 10 ? "0" : "")\(machine.number)"
     }
 
     func caseId(_ n: Int) -> String {
-        let digits = String(n)
-        return "CASE-\(number)-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        let serial = String(n)
+        return "CASE-" + digits + "-" + String(repeating: "0", count: max(0, 4 - serial.count)) + serial
     }
 
     /// The absolute day number (since 1970) of world day `day`.

@@ -31,6 +31,8 @@ struct Recorder {
     private var sequence: UInt64 = 0
     /// The last night taken: nothing can be added to it or before it any more.
     private var taken = 0
+    /// Emptied buckets of nights already recorded, reused for later nights instead of growing new ones.
+    private var spare: [[Pending]] = []
 
     init(startDay: Int, lastNight: Int) {
         self.startDay = startDay
@@ -48,6 +50,7 @@ struct Recorder {
     mutating func add(_ event: consuming ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
         guard night <= lastNight else { return false }
         assert(night > taken, "an event was added to night \(night), which is already recorded")
+        if buckets[night].capacity == 0, let reused = spare.popLast() { buckets[night] = reused }
         sequence &+= 1
         buckets[night].append(Pending(customer: Int32(customer), occurred: occurred, sequence: sequence, event: event))
         return true
@@ -59,6 +62,12 @@ struct Recorder {
         swap(&events, &buckets[night])
         taken = night
         return events
+    }
+
+    /// Keeps an emptied bucket for a later night.
+    mutating func recycle(_ bucket: consuming [Pending]) {
+        bucket.removeAll(keepingCapacity: true)
+        if spare.count < 64 { spare.append(bucket) }
     }
 
     /// The positions of `events` in customer order and, per customer, in order of occurrence.

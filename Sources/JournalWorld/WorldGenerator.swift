@@ -75,19 +75,24 @@ public struct WorldGenerator: Sendable {
         var first = Int64.max, last = Int64.min
         var customer: Int32 = -1
         var events: [ProposedEvent] = []
-        for position in Recorder.recordingOrder(pending) {
+        let order = Recorder.recordingOrder(pending)
+        for (rank, position) in order.enumerated() {
             let occurred = pending[position].occurred
-            if pending[position].customer != customer, !events.isEmpty {
-                batches.append(AppendBatch(customerId: events[0].customerId!, events: events))
+            if pending[position].customer != customer {
+                if !events.isEmpty { batches.append(AppendBatch(customerId: events[0].customerId!, events: events)) }
+                customer = pending[position].customer
+                var end = rank + 1
+                while end < order.count, pending[order[end]].customer == customer { end += 1 }
                 events = []
+                events.reserveCapacity(end - rank)
             }
-            customer = pending[position].customer
             first = min(first, occurred)
             last = max(last, occurred)
             summary.eventsByType[pending[position].event.type, default: 0] += 1
             events.append(pending[position].takeEvent())
         }
         if !events.isEmpty { batches.append(AppendBatch(customerId: events[0].customerId!, events: events)) }
+        recorder.recycle(pending)
         if summary.firstOccurred.map({ first < $0.microseconds / 1_000_000 }) ?? true { summary.firstOccurred = .seconds(first) }
         if summary.lastOccurred.map({ last > $0.microseconds / 1_000_000 }) ?? true { summary.lastOccurred = .seconds(last) }
         summary.losses = summary.eventsByType["customer.lost"] ?? 0
