@@ -50,7 +50,8 @@ struct Recorder {
     mutating func add(_ event: consuming ProposedEvent, customer: Int, occurred: Int64, night: Int) -> Bool {
         guard night <= lastNight else { return false }
         assert(night > taken, "an event was added to night \(night), which is already recorded")
-        if buckets[night].capacity == 0, let reused = spare.popLast() { buckets[night] = reused }
+        // Only the next nights get a large reused bucket; far ones collect few events.
+        if buckets[night].capacity == 0, night - taken <= 2, let reused = spare.popLast() { buckets[night] = reused }
         sequence &+= 1
         buckets[night].append(Pending(customer: Int32(customer), occurred: occurred, sequence: sequence, event: event))
         return true
@@ -67,7 +68,7 @@ struct Recorder {
     /// Keeps an emptied bucket for a later night.
     mutating func recycle(_ bucket: consuming [Pending]) {
         bucket.removeAll(keepingCapacity: true)
-        if spare.count < 64 { spare.append(bucket) }
+        if spare.count < 3 { spare.append(bucket) }
     }
 
     /// The positions of `events` in customer order and, per customer, in order of occurrence.
