@@ -41,18 +41,22 @@ let package = Package(
         .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner and the built-in read models.
         .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", "JournalScoring", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The generated demo world: customers, machines and service processes with a hidden satisfaction.
+        .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalTesting",
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "JournalBench",
-            dependencies: ["Journal", "JournalStore", "JournalTesting", .product(name: "GRDBSQLite", package: "GRDB.swift")]
+            dependencies: [
+                "Journal", "JournalStore", "JournalTesting", "JournalWorld", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
         ),
         .executableTarget(
             name: "JournalProjectionBench",
@@ -76,9 +80,10 @@ let package = Package(
                 "Journal", "JournalStore", "JournalProjections", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "JournalWorldTests", dependencies: ["Journal", "JournalStore", "JournalWorld", "JournalTesting"]),
         .testTarget(
             name: "JournalCLITests",
-            dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting"],
+            dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting", "JournalWorld"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -6,6 +6,7 @@ import JournalTesting
 
 // Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read.
 // Usage: tpj-bench [--events N] [--customers N] [--batch-customers N] [--single N] [--dir DIR]
+//        tpj-bench generate [--customers N] [--years N] [--seed N]   (the world generator alone, see GenerateBenchmark)
 // Prints one JSON object on stdout; progress on stderr.
 
 struct Settings {
@@ -59,6 +60,10 @@ func removeDatabase(_ path: String) {
 @main
 enum AppendBenchmark {
     static func main() throws {
+        if CommandLine.arguments.dropFirst().first == "generate" {
+            try GenerateBenchmark.run(Array(CommandLine.arguments.dropFirst(2)))
+            return
+        }
         let settings = Settings(CommandLine.arguments)
         try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true)
         let perCustomer = settings.events / settings.customers

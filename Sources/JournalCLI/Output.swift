@@ -26,6 +26,11 @@ enum Output {
         return (value < 0 ? "-" : "") + grouped
     }
 
+    /// `1, "customer"` → `1 customer`, `1234, "event"` → `1,234 events`.
+    static func count(_ value: some BinaryInteger, _ noun: String) -> String {
+        count(value) + " " + (value == 1 ? noun : noun + "s")
+    }
+
     /// Left-aligned columns separated by two spaces.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)

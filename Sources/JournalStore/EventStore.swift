@@ -14,7 +14,7 @@ import Synchronization
 /// ## Topics
 /// - ``append(_:to:expecting:)``
 /// - ``append(_:)``
-/// - ``history(of:order:knownAt:occurredBefore:)``
+/// - ``history(of:order:knownAt:occurredAfter:occurredBefore:)``
 /// - ``events(after:limit:)``
 /// - ``verify(from:through:progress:)``
 public struct EventStore: Sendable {
@@ -130,15 +130,21 @@ public struct EventStore: Sendable {
     /// - Parameters:
     ///   - order: stream order (as recorded) or business-time order (as it happened).
     ///   - knownAt: only events recorded at or before this instant: what the journal knew then.
+    ///   - occurredAfter: only events whose business time is at or after this instant.
     ///   - occurredBefore: only events whose business time is before this instant.
     public func history(
-        of customerId: String, order: HistoryOrder = .stream, knownAt: Timestamp? = nil, occurredBefore: Timestamp? = nil
+        of customerId: String, order: HistoryOrder = .stream, knownAt: Timestamp? = nil,
+        occurredAfter: Timestamp? = nil, occurredBefore: Timestamp? = nil
     ) throws(JournalError) -> [RecordedEvent] {
         var sql = "SELECT \(EventRow.columns) FROM event WHERE customerId = ?"
         var arguments: StatementArguments = [customerId]
         if let knownAt {
             sql += " AND recordedAtUs <= ?"
             arguments += [knownAt.microseconds]
+        }
+        if let occurredAfter {
+            sql += " AND occurredAtUs >= ?"
+            arguments += [occurredAfter.microseconds]
         }
         if let occurredBefore {
             sql += " AND occurredAtUs < ?"

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalStore
 import JournalTesting
 
 /// A temporary directory with a journal file for one CLI test.
@@ -10,6 +11,12 @@ struct CLIWorkspace {
     /// Runs `tpj` with `--db` pointing at this workspace's journal.
     func tpj(_ arguments: String..., input: String? = nil) throws -> TestSupport.ProcessResult {
         try TestSupport.runTPJ(arguments + ["--db", db], in: directory, input: input)
+    }
+
+    /// Writes the hand-made four-customer world (59 events) into this workspace's journal.
+    func writeHandMadeWorld() throws {
+        let writer = try JournalDatabase.open(path: db)
+        try DemoWorld.write { clock in EventStore(writer: writer, clock: clock) }
     }
 
     func write(_ name: String, _ contents: String) throws -> String {

@@ -76,7 +76,7 @@ import Testing
 
     @Test func verifyExitsWith1AndNamesTheAlteredPosition() throws {
         let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo").status == 0)
+        try workspace.writeHandMadeWorld()
         #expect(try workspace.tpj("verify").stdout.hasPrefix("OK: 59 events, positions 1–59, hash chain intact."))
         // Tamper with event 17 through a raw connection that drops the triggers first.
         let raw = try DatabaseQueue(path: workspace.db)
@@ -121,9 +121,9 @@ import Testing
     }
 
     @Test func anAnchorKeptOutsideTheJournalRevealsATruncatedLog() throws {
-        // Given a demo journal and the anchor verify prints
+        // Given the hand-made world and the anchor verify prints
         let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo").status == 0)
+        try workspace.writeHandMadeWorld()
         let verified = try workspace.tpj("verify")
         let anchorLine = try #require(verified.stdout.split(separator: "\n").first { $0.hasPrefix("Anchor: ") })
         let anchor = String(anchorLine.dropFirst("Anchor: ".count))
@@ -165,7 +165,7 @@ import Testing
 
     @Test func scoringCommandsRejectBadRulesWeightsAndCustomers() throws {
         let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo").status == 0)
+        try workspace.writeHandMadeWorld()
         let rules = workspace.directory.appendingPathComponent("rules.json")
         let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/moments-of-truth.json"), encoding: .utf8)
         try bundled.replacingOccurrences(of: #""version": 1,"#, with: #""version": 0,"#).write(to: rules, atomically: true, encoding: .utf8)
@@ -186,7 +186,7 @@ import Testing
 
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo").status == 0)
+        try workspace.writeHandMadeWorld()
         #expect(try workspace.tpj("projections").stdout.contains("timeline  v20001   0           59   not built yet"))
         let timeline = try workspace.tpj("timeline", "C-1003")
         #expect(timeline.status == 0)
@@ -202,13 +202,6 @@ import Testing
         #expect(try workspace.tpj("rebuild").stdout == "Rebuilt facts from 59 events.\nRebuilt timeline from 59 events.\n")
         let unknown = try workspace.tpj("rebuild", "nope")
         #expect(unknown.status == 64 && unknown.stderr.contains("no projection named nope; there are timeline, facts"))
-    }
-
-    @Test func demoRefusesAJournalThatHoldsEvents() throws {
-        let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo").status == 0)
-        let again = try workspace.tpj("demo")
-        #expect(again.status == 64 && again.stderr.contains("the journal already holds 59 events"))
     }
 
     @Test func schemaDirectoryAddsAnEventTypeWithoutCodeChanges() throws {

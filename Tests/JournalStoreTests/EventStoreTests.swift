@@ -140,6 +140,12 @@ import Testing
         // and what occurred before 2026-03-04 includes the late report.
         let before = try store.history(of: "C-1", order: .occurred, occurredBefore: try Timestamp(rfc3339: "2026-03-04T00:00:00Z"))
         #expect(before.map(\.position) == [1, 3])
+        // From 2026-03-02 on (inclusive) the first event is left out; both bounds together give a window.
+        let from = try Timestamp(rfc3339: "2026-03-02T15:00:00Z")
+        #expect(try store.history(of: "C-1", order: .occurred, occurredAfter: from).map(\.position) == [3, 2])
+        let window = try store.history(
+            of: "C-1", order: .occurred, occurredAfter: from, occurredBefore: try Timestamp(rfc3339: "2026-03-04T00:00:00Z"))
+        #expect(window.map(\.position) == [3])
         #expect(try store.history(of: "C-unknown").isEmpty)
     }
 

@@ -36,20 +36,36 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Time-ordered ids keep the event-id index append-mostly, which makes bulk appends about twice
     /// as fast as with random (version 4) ids.
     public static func version7(milliseconds: Int64, random: (UInt64, UInt64)) -> EventID {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - i))) }
-        for i in 0..<8 { bytes[6 + i] = UInt8(truncatingIfNeeded: random.0 >> (8 * i)) }
-        for i in 0..<2 { bytes[14 + i] = UInt8(truncatingIfNeeded: random.1 >> (8 * i)) }
-        bytes[6] = 0x70 | (bytes[6] & 0x0F)
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        let hex = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0xF)])
+        func byte(_ index: Int) -> UInt8 {
+            switch index {
+            case 0..<6: UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+            case 6: 0x70 | (UInt8(truncatingIfNeeded: random.0) & 0x0F)
+            case 8: 0x80 | (UInt8(truncatingIfNeeded: random.0 >> 16) & 0x3F)
+            case 7..<14: UInt8(truncatingIfNeeded: random.0 >> (8 * (index - 6)))
+            default: UInt8(truncatingIfNeeded: random.1 >> (8 * (index - 14)))
+            }
         }
-        return EventID(String(decoding: text, as: UTF8.self))!
+        // Written straight into the string's storage: ids are made in bulk by generators and importers.
+        let text = String(unsafeUninitializedCapacity: 36) { buffer in
+            var at = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                let value = byte(index)
+                let high = value >> 4, low = value & 0xF
+                buffer[at] = high < 10 ? 48 + high : 87 + high
+                buffer[at + 1] = low < 10 ? 48 + low : 87 + low
+                at += 2
+            }
+            return 36
+        }
+        return EventID(lowercased: text)
+    }
+
+    /// An id already in canonical form.
+    private init(lowercased text: String) {
+        rawValue = text
     }
 }

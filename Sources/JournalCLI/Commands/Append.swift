@@ -104,7 +104,7 @@ extension JournalCommand {
             if results.count > 20 {
                 let appended = results.reduce(0) { $0 + $1.appended }
                 let duplicates = results.reduce(0) { $0 + $1.duplicates }
-                var line = "… \(Output.count(results.count)) customers, \(Output.count(appended)) events appended in all"
+                var line = "… \(Output.count(results.count, "customer")), \(Output.count(appended, "event")) appended in all"
                 if duplicates > 0 { line += "; \(Output.count(duplicates)) already recorded (no change)" }
                 Output.line(line + ".")
             }

@@ -88,7 +88,7 @@ extension JournalCommand.Churn {
                     return
                 }
                 let bands = ["high", "medium", "low"].map { band in "\(risks.count { $0.risk.band == band }) \(band)" }.joined(separator: ", ")
-                Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count)) customers — \(bands)")
+                Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count, "customer")) — \(bands)")
                 var rows: [[String]] = []
                 for item in shown {
                     let reasons = item.risk.reasons.isEmpty ? ["-"] : item.risk.reasons.map { String(format: "%+.2f  ", $0.contribution) + $0.sentence }
@@ -160,7 +160,7 @@ extension JournalCommand.Churn {
                     return
                 }
                 func text(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
-                Output.line("Fitted on \(Output.count(evaluation.trainSamples)) snapshots (\(evaluation.trainPositives) lost within \(days) days); tested on \(Output.count(evaluation.testSamples)) later ones (\(evaluation.testPositives) lost).")
+                Output.line("Fitted on \(Output.count(evaluation.trainSamples, "snapshot")) (\(evaluation.trainPositives) lost within \(days) days); tested on \(Output.count(evaluation.testSamples)) later ones (\(evaluation.testPositives) lost).")
                 Output.line(Output.table(["MODEL", "AUC (held-out, later snapshots)"], [
                     ["default weights", text(evaluation.defaultAUC)], ["fitted weights", text(evaluation.fittedAUC)],
                     ["recency only", text(evaluation.recencyAUC)],

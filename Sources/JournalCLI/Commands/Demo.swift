@@ -2,38 +2,114 @@ import ArgumentParser
 import Foundation
 import Journal
 import JournalStore
-import JournalTesting
+import JournalWorld
 
 extension JournalCommand {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a small, realistic demo world into a new journal.",
+            abstract: "Generate a realistic after-sales world into a new journal.",
             discussion: """
-                Four customers whose journeys use every event type: a breakdown with a broken promise and a
-                technician report typed in a week late, a complaint and its recovery, declined quotes and a
-                lost customer, a correction, a void and a reactivation. Each event is recorded at the time
-                it would have been, so --known-at questions have real answers.
+                A deterministic world of customers with ABC behaviour and installed machines: deliveries and
+                installations, breakdowns with hotline calls, technician visits and parts, routine parts orders,
+                maintenance, contracts, complaints and surveys, late-recorded reports, corrections and voids. A hidden
+                satisfaction per customer drives declined quotes, silence, contracts not renewed and lost customers.
+
+                The same --customers, --years, --seed and --start always give the same events. The world is recorded
+                night by night: what occurred on a day is appended at 02:00 UTC the next day, so --known-at questions
+                have real answers. Business times carry the customer's local offset (e.g. +01:00, summer +02:00).
                 """)
+
+        @Option(help: "Number of customers (1 to 5,000,000).")
+        var customers = 200
+
+        @Option(help: "Years to simulate (1 to 30).")
+        var years = 3
+
+        @Option(help: "Seed of the world; the same seed gives the same events.")
+        var seed: UInt64 = 1
+
+        @Option(help: "First day of the world, YYYY-MM-DD.")
+        var start = "2023-01-01"
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
+
+        var world: WorldConfiguration {
+            WorldConfiguration(customers: customers, years: years, seed: seed, start: start)
+        }
+
+        func validate() throws {
+            if let problem = world.problem { throw ValidationError(problem + ".") }
+        }
 
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let writer = try database.openWriter(create: true)
                 let registry = try database.registry()
-                let stored = try DemoWorld.write { clock in EventStore(writer: writer, registry: registry, clock: clock) }
-                if output.json {
-                    Output.json([
-                        "path": .string(database.path), "events": .number(JSONNumber(Int64(stored))),
-                        "customers": .array(DemoWorld.customers.map { .string($0.id) }),
-                    ])
-                } else {
-                    Output.line("Wrote the demo world to \(database.path): \(stored) events of \(DemoWorld.customers.count) customers.")
-                    for customer in DemoWorld.customers { Output.line("  \(customer.id)  \(customer.name)") }
-                    Output.line("Try: tpj history C-1001 --order occurred")
-                }
+                let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(years) years")
+                let summary = try WorldGenerator.write(world, using: { clock in
+                    EventStore(writer: writer, registry: registry, clock: clock)
+                }, progress: progress.report)
+                progress.finish()
+                report(summary, seconds: progress.elapsed)
             }
         }
+
+        private func report(_ summary: WorldSummary, seconds: Double) {
+            func time(_ t: Timestamp?) -> JSONValue { t.map { .string($0.rfc3339) } ?? .null }
+            func int(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
+            let rate = seconds > 0 ? Int(Double(summary.events) / seconds) : 0
+            if output.json {
+                Output.json([
+                    "path": .string(database.path), "events": int(summary.events), "customers": int(summary.customers),
+                    "lostCustomers": int(summary.lostCustomers), "losses": int(summary.losses), "reactivations": int(summary.reactivations),
+                    "transactions": int(summary.nights), "seed": seed <= UInt64(Int64.max) ? .number(JSONNumber(Int64(seed))) : .string(String(seed)),
+                    "years": int(years), "start": .string(start),
+                    "firstOccurredAt": time(summary.firstOccurred), "lastOccurredAt": time(summary.lastOccurred),
+                    "firstRecordedAt": time(summary.firstRecorded), "lastRecordedAt": time(summary.lastRecorded),
+                    "seconds": .number(JSONNumber((seconds * 100).rounded() / 100)), "eventsPerSecond": int(rate),
+                    "eventsByType": .object(summary.eventsByType.sorted { $0.key < $1.key }.map { JSONMember($0.key, int($0.value)) }),
+                ])
+                return
+            }
+            Output.line("Wrote a demo world to \(database.path): \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")).")
+            Output.line("Lost       \(Output.count(summary.lostCustomers, "customer")) (\(Output.count(summary.losses)) \(summary.losses == 1 ? "loss" : "losses"), \(Output.count(summary.reactivations)) reactivated)")
+            if let first = summary.firstOccurred, let last = summary.lastOccurred {
+                Output.line("Occurred   \(first.utcDate) … \(last.utcDate)")
+            }
+            Output.line("Recorded   \(Output.count(summary.nights, "nightly transaction")) in \(String(format: "%.1f", seconds)) s (\(Output.count(rate)) events/s)")
+            Output.line("Seed       \(summary.configuration.seed) (tpj demo --customers \(customers) --years \(years) --seed \(seed) --start \(start))")
+            Output.line("Try: tpj stats, tpj history C-100001 --order occurred, tpj timeline C-100001")
+        }
+    }
+}
+
+/// Progress of a long run on stderr: redrawn in place on a terminal, a line every few seconds otherwise.
+final class ProgressLine {
+    private let label: String
+    private let started = Date()
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private var lastShown = Date.distantPast
+    private var shown = false
+
+    init(label: String) {
+        self.label = label
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(started) }
+
+    func report(_ progress: WorldProgress) {
+        let now = Date()
+        let interval = terminal ? 0.2 : 5
+        guard now.timeIntervalSince(lastShown) >= interval, now.timeIntervalSince(started) >= (terminal ? 0.5 : 5) else { return }
+        lastShown = now
+        shown = true
+        let rate = progress.seconds > 0 ? Int(Double(progress.events) / progress.seconds) : 0
+        let text = "\(label): \(Int(progress.fraction * 100))%  \(Output.count(progress.events, "event"))  \(Output.count(rate)) events/s"
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
+    }
+
+    func finish() {
+        if terminal, shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -8,8 +8,8 @@ extension JournalCommand {
             abstract: "A customer's events exactly as recorded, optionally as known at a past instant.",
             discussion: """
                 --known-at T shows only what the journal had recorded by T (the auditor's question);
-                --occurred-before T only what happened before T. Times are ISO-8601 with offset, or a
-                date YYYY-MM-DD meaning 00:00 UTC.
+                --occurred-after T and --occurred-before T only what happened from T on, or before T.
+                Times are ISO-8601 with offset, or a date YYYY-MM-DD meaning 00:00 UTC.
                 """)
 
         @Argument(help: "The customer id.")
@@ -21,6 +21,9 @@ extension JournalCommand {
         @Option(name: .long, help: "Only events recorded at or before this time (ISO-8601 with offset, or YYYY-MM-DD).")
         var knownAt: TimeArgument?
 
+        @Option(name: .long, help: "Only events that occurred at or after this time (ISO-8601 with offset, or YYYY-MM-DD).")
+        var occurredAfter: TimeArgument?
+
         @Option(name: .long, help: "Only events that occurred before this time (ISO-8601 with offset, or YYYY-MM-DD).")
         var occurredBefore: TimeArgument?
 
@@ -31,7 +34,8 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
                 let events = try store.history(
-                    of: customer, order: order, knownAt: knownAt?.instant, occurredBefore: occurredBefore?.instant)
+                    of: customer, order: order, knownAt: knownAt?.instant,
+                    occurredAfter: occurredAfter?.instant, occurredBefore: occurredBefore?.instant)
                 if output.json {
                     Output.json(.array(events.map(\.json)))
                 } else if events.isEmpty {

@@ -18,7 +18,7 @@ extension JournalCommand {
                 if output.json {
                     Output.json(["path": .string(database.path), "created": .bool(!existed), "events": .number(JSONNumber(stats.events))])
                 } else if existed {
-                    Output.line("Journal \(database.path) already exists: \(Output.count(stats.events)) events.")
+                    Output.line("Journal \(database.path) already exists: \(Output.count(stats.events, "event")).")
                 } else {
                     Output.line("Created journal \(database.path) (SQLite, WAL, synchronous=FULL).")
                 }

@@ -61,14 +61,14 @@ extension JournalCommand {
                 let folded = try runner.rebuild(names) { name, count in
                     if !output.json, count - lastReport >= 100_000 {
                         lastReport = count
-                        Output.error("  … \(name): \(Output.count(count)) events")
+                        Output.error("  … \(name): \(Output.count(count, "event"))")
                     }
                 }
                 if output.json {
                     Output.json(.object(folded.sorted { $0.key < $1.key }.map { JSONMember($0.key, .number(JSONNumber($0.value))) }))
                 } else {
                     for (name, count) in folded.sorted(by: { $0.key < $1.key }) {
-                        Output.line("Rebuilt \(name) from \(Output.count(count)) events.")
+                        Output.line("Rebuilt \(name) from \(Output.count(count, "event")).")
                     }
                 }
             }

@@ -47,7 +47,7 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
                 var report = try store.verify(from: from, through: to) { checked in
-                    if !output.json { Output.error("  … \(Output.count(checked)) events verified") }
+                    if !output.json { Output.error("  … \(Output.count(checked, "event")) verified") }
                 }
                 if report.isIntact, let anchor = anchor.flatMap(parsedAnchor) {
                     report.failure = try store.checkAnchor(position: anchor.position, hash: anchor.hash)
@@ -66,11 +66,11 @@ extension JournalCommand {
                     Output.json(.object(body))
                 } else if let failure = report.failure {
                     Output.line("TAMPERED: position \(failure.position): \(failure.reason).")
-                    Output.line("\(Output.count(report.checked)) events before it verified.")
+                    Output.line("\(Output.count(report.checked, "event")) before it verified.")
                 } else if report.checked == 0 {
                     Output.line("Nothing to verify: the journal holds no events in positions \(report.first)…\(report.last).")
                 } else {
-                    Output.line("OK: \(Output.count(report.checked)) events, positions \(report.first)–\(report.last), hash chain intact.")
+                    Output.line("OK: \(Output.count(report.checked, "event")), positions \(report.first)–\(report.last), hash chain intact.")
                     if let hash = report.lastHash {
                         Output.line("Anchor: \(report.last):\(Hex.encode(hash))")
                         Output.line("Keep the anchor outside the journal; `tpj verify --anchor` proves later that nothing up to it changed.")
