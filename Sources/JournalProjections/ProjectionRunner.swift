@@ -10,6 +10,9 @@ import JournalStore
 /// - ``catchUp(batchSize:)`` folds the events after each checkpoint in batches.
 /// - A projection whose ``Projection/version`` differs from the stored one is rebuilt into a new
 ///   generation of tables while the old generation keeps answering; views then switch atomically.
+///   One rebuild runs at a time per journal, across processes (``RebuildLock``).
+/// - ``follow(_:batchSize:_:)`` keeps catching up as appends arrive, woken by a ``JournalWatcher``;
+///   ``wait(until:timeout:watcher:)`` blocks a reader until the projections have reached a position.
 ///
 /// ```swift
 /// let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
@@ -37,7 +40,7 @@ public struct ProjectionRunner: Sendable {
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
     /// then switches to them. Returns the number of events folded per projection.
     @discardableResult
-    public func rebuild(_ names: [String] = [], batchSize: Int = 5_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
+    public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
         guard unknown.isEmpty else {
             throw JournalError.invalidArgument(
@@ -45,9 +48,36 @@ public struct ProjectionRunner: Sendable {
         }
         var folded: [String: Int64] = [:]
         for projection in projections where names.isEmpty || names.contains(projection.name) {
-            folded[projection.name] = try rebuild(projection, batchSize: batchSize, progress: progress).folded
+            folded[projection.name] = try RebuildLock.holding(journalPath: store.writer.path) {
+                try rebuild(projection, batchSize: batchSize, progress: progress).folded
+            }
         }
         return folded
+    }
+
+    /// Follows the log: catches up, hands the checkpoints reached to `body`, waits until the journal
+    /// changes (an append by any process), and again — until `body` returns false. To stop a follower
+    /// from another thread, make `body` return false and call ``JournalWatcher/interrupt()``.
+    public func follow(_ watcher: JournalWatcher, batchSize: Int = 5_000, _ body: ([String: Int64]) throws -> Bool) throws {
+        while true {
+            let reached = try catchUp(batchSize: batchSize)
+            guard try body(reached) else { return }
+            watcher.wait()
+        }
+    }
+
+    /// Waits until every projection, at its current version, has folded the log up to `position` —
+    /// folded by a follower in this or another process; this call folds nothing itself. Returns false
+    /// when `timeout` seconds pass first.
+    public func wait(until position: Int64, timeout: Double, watcher: JournalWatcher) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let statuses = try status()
+            if statuses.allSatisfy({ !$0.needsRebuild && $0.checkpoint >= position }) { return true }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return false }
+            watcher.wait(timeout: left)
+        }
     }
 
     /// Name, version, checkpoint and lag of each projection.
@@ -69,7 +99,12 @@ public struct ProjectionRunner: Sendable {
 
     private func catchUp(_ projection: any Projection, batchSize: Int) throws -> Int64 {
         guard let state = try state(of: projection), state.version == projection.version else {
-            return try rebuild(projection, batchSize: batchSize, progress: nil).checkpoint
+            let rebuilt = try RebuildLock.holding(journalPath: store.writer.path) { () throws -> Int64? in
+                // Another process may have rebuilt it while this one waited for the lock.
+                if let state = try self.state(of: projection), state.version == projection.version { return nil }
+                return try rebuild(projection, batchSize: batchSize, progress: nil).checkpoint
+            }
+            return try rebuilt ?? catchUp(projection, batchSize: batchSize)
         }
         var checkpoint = state.checkpoint
         let tables = ProjectionTables(projection: projection.name, generation: state.generation)

@@ -77,7 +77,7 @@ public struct TouchpointGenerator: Sendable {
             ]
         case 54..<60:
             type = roll % 2 == 0 ? "quote.accepted" : "quote.declined"
-            payload = roll % 2 == 0 ? ["quoteId": .string("Q-\(counter - 3)")] : ["quoteId": .string("Q-\(counter - 3)"), "reason": "price"]
+            payload = roll % 2 == 0 ? ["quoteId": .string("Q-\(counter > 3 ? counter - 3 : 1)")] : ["quoteId": .string("Q-\(counter > 3 ? counter - 3 : 1)"), "reason": "price"]
         case 60..<67:
             type = "part.delivered"
             payload = [

@@ -11,10 +11,17 @@ struct ScoringOptions: ParsableArguments {
     @Option(name: .long, help: "The answer as of this time (ISO-8601 with offset, or YYYY-MM-DD; default: now).")
     var asOf: TimeArgument?
 
-    @Option(name: .long, help: "Moments-of-truth rules file (default: $TPJ_RULES, else the bundled Schemas/moments-of-truth.json).")
-    var rules: String?
+    @OptionGroup var rules: RulesOptions
 
     var instant: Timestamp { asOf?.instant ?? JournalClock.live.now() }
+
+    func momentRules() throws -> MomentRules { try rules.momentRules() }
+}
+
+/// The moments-of-truth rules the timeline projection scores with.
+struct RulesOptions: ParsableArguments {
+    @Option(name: .long, help: "Moments-of-truth rules file (default: $TPJ_RULES, else the bundled Schemas/moments-of-truth.json).")
+    var rules: String?
 
     func momentRules() throws -> MomentRules {
         do {

@@ -34,13 +34,14 @@ extension JournalCommand {
         @Option(name: .long, help: "The timeline as known at this time.")
         var knownAt: TimeArgument?
 
+        @OptionGroup var rules: RulesOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let timeline = JourneyTimeline(registry: store.validator.registry)
+                let timeline = JourneyTimeline(registry: store.validator.registry, rules: try rules.momentRules())
                 let filter = TimelineFilter(
                     from: from?.instant, to: to?.instant, kinds: Set(kind), assetId: asset, caseId: `case`)
                 let entries: [TimelineEntry]

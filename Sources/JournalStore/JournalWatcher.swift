@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+import Journal
+
+#if os(Linux)
+import Glibc
+#endif
+
+/// Wakes when a journal file changes, whichever process changed it.
+///
+/// Every append and every projection step writes the journal's write-ahead log (`<journal>-wal`), and
+/// a WAL checkpoint writes the journal file itself; the watcher listens for both with inotify on the
+/// journal's directory. Changes queue from the moment the watcher exists, so a change that happens
+/// between reading the log and calling ``wait(timeout:)`` is never missed.
+///
+/// ```swift
+/// let watcher = try JournalWatcher(journalPath: "journal.sqlite")
+/// while try store.head() < position { _ = watcher.wait(timeout: 10) }
+/// ```
+public final class JournalWatcher: @unchecked Sendable {
+    private let notifications: Int32
+    private let wakePipe: (read: Int32, write: Int32)
+    private let watchedNames: Set<String>
+
+    /// Watches the journal at `journalPath` (the SQLite file) and its WAL.
+    public init(journalPath: String) throws(JournalError) {
+        #if os(Linux)
+        let url = URL(fileURLWithPath: journalPath)
+        let directory = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        watchedNames = [name, name + "-wal"]
+        let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard descriptor >= 0 else { throw .storage("cannot watch \(journalPath): inotify_init1 failed (errno \(errno))") }
+        let mask = UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)
+        guard inotify_add_watch(descriptor, directory, mask) >= 0 else {
+            let code = errno
+            close(descriptor)
+            throw .storage("cannot watch the directory \(directory) of \(journalPath) (errno \(code))")
+        }
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else {
+            close(descriptor)
+            throw .storage("cannot watch \(journalPath): pipe2 failed (errno \(errno))")
+        }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        notifications = descriptor
+        wakePipe = (ends[0], ends[1])
+        #else
+        throw .storage("following the journal needs inotify, which this system does not have")
+        #endif
+    }
+
+    /// Watches the journal `store` writes to.
+    public convenience init(watching store: EventStore) throws(JournalError) {
+        try self.init(journalPath: store.writer.path)
+    }
+
+    deinit {
+        #if os(Linux)
+        close(notifications)
+        close(wakePipe.read)
+        close(wakePipe.write)
+        #endif
+    }
+
+    /// Blocks until one of the journal's files changes, ``interrupt()`` is called, or `timeout` seconds
+    /// pass (nil: no limit). Returns true when something changed or the wait was interrupted. All
+    /// changes queued so far are consumed: many appends wake one wait.
+    @discardableResult
+    public func wait(timeout: Double? = nil) -> Bool {
+        #if os(Linux)
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        while true {
+            let milliseconds = deadline.map { Int32(max(0, min(Double(Int32.max), $0.timeIntervalSinceNow * 1000).rounded(.up))) } ?? -1
+            var descriptors = [
+                pollfd(fd: notifications, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0),
+            ]
+            let ready = poll(&descriptors, 2, milliseconds)
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            if descriptors[1].revents != 0 {
+                drain(wakePipe.read)
+                return true
+            }
+            if drainNotifications() { return true }
+            if let deadline, deadline.timeIntervalSinceNow <= 0 { return false }
+        }
+        #else
+        return false
+        #endif
+    }
+
+    /// The descriptor ``interrupt()`` writes a byte to; writing to it from a signal handler wakes the wait
+    /// the same way (`write` is async-signal-safe).
+    public var interruptDescriptor: Int32 { wakePipe.write }
+
+    /// Wakes a thread blocked in ``wait(timeout:)`` (e.g. to stop a follower); a later wait returns at once.
+    public func interrupt() {
+        #if os(Linux)
+        var byte: UInt8 = 1
+        _ = write(wakePipe.write, &byte, 1)
+        #endif
+    }
+
+    #if os(Linux)
+    /// Reads every queued notification; true if one is about the journal's files.
+    private func drainNotifications() -> Bool {
+        var relevant = false
+        let capacity = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(notifications, buffer, capacity)
+            guard count > 0 else { return relevant }
+            var offset = 0
+            let header = MemoryLayout<inotify_event>.size
+            while offset + header <= count {
+                let event = buffer.load(fromByteOffset: offset, as: inotify_event.self)
+                let nameLength = Int(event.len)
+                if nameLength > 0 {
+                    let name = String(cString: buffer.advanced(by: offset + header).assumingMemoryBound(to: CChar.self))
+                    if watchedNames.contains(name) { relevant = true }
+                }
+                offset += header + nameLength
+            }
+        }
+    }
+
+    private func drain(_ descriptor: Int32) {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while read(descriptor, &bytes, bytes.count) > 0 {}
+    }
+    #endif
+}
