@@ -4,11 +4,28 @@ import JournalScoring
 
 /// Scores the touchpoints of a case (or a touchpoint without one) from the timeline's rows, and
 /// records each changed score in the score history.
-struct CaseScoring {
+///
+/// One instance serves one batch, inside its transaction: it keeps the rows of the cases it has read
+/// (payloads parsed once) and the surveys about each touchpoint, and keeps them in step with what it
+/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:_:)`` and ``surveyAdded(about:)`` tell it about
+/// the batch's other writes.
+final class CaseScoring {
     let scorer: TouchpointScorer
     let tables: TimelineTables
+    private var cases: [CaseKey: [Row]] = [:]
+    private var surveys: [String: [SurveyAnswer]] = [:]
 
-    private struct Row {
+    init(scorer: TouchpointScorer, tables: TimelineTables) {
+        self.scorer = scorer
+        self.tables = tables
+    }
+
+    private struct CaseKey: Hashable {
+        var customerId: String
+        var caseId: String
+    }
+
+    struct Row {
         var position: Int64
         var eventId: String
         var type: String
@@ -20,32 +37,81 @@ struct CaseScoring {
         var ref: String?
     }
 
+    /// A row the batch has just inserted into the timeline.
+    func inserted(_ row: Row, customerId: String, caseId: String?) {
+        guard let caseId else { return }
+        let key = CaseKey(customerId: customerId, caseId: caseId)
+        guard var rows = cases[key] else { return }
+        let index = rows.firstIndex { ($0.occurred, $0.position) > (row.occurred, row.position) } ?? rows.endIndex
+        rows.insert(row, at: index)
+        cases[key] = rows
+    }
+
+    /// The touchpoint `eventId` was corrected or voided: its case's rows, and the surveys (it may be
+    /// one), are read again when next needed.
+    func amended(_ eventId: String, _ db: Database) throws {
+        surveys = [:]
+        let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
+        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]), let caseId = target["caseId"] as String? else { return }
+        cases[CaseKey(customerId: target["customerId"], caseId: caseId)] = nil
+    }
+
+    /// A survey about `eventId` was inserted.
+    func surveyAdded(about eventId: String) {
+        surveys[eventId] = nil
+    }
+
     /// Scores again every scored touchpoint of the case that `eventId` belongs to.
     func rescore(around eventId: String, recordedAtUs: Int64, _ db: Database) throws {
-        guard let target = try GRDB.Row.fetchOne(
-            db, sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?", arguments: [eventId])
-        else { return }
-        let customerId: String = target["customerId"]
-        let caseId: String? = target["caseId"]
-        let rows: [Row]
+        let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
+        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
+        try rescore(customerId: target["customerId"], caseId: target["caseId"], eventId: eventId, recordedAtUs: recordedAtUs, db)
+    }
+
+    /// Scores again every scored touchpoint of the case `caseId`, or the touchpoint `eventId` when it has no case.
+    func rescore(customerId: String, caseId: String?, eventId: String, recordedAtUs: Int64, _ db: Database) throws {
+        var rows: [Row]
         if let caseId {
-            rows = try fetch(db, "customerId = ? AND caseId = ?", [customerId, caseId])
+            let key = CaseKey(customerId: customerId, caseId: caseId)
+            if let cached = cases[key] {
+                rows = cached
+            } else {
+                rows = try fetch(db, "customerId = ? AND caseId = ?", [customerId, caseId])
+            }
+            defer { cases[key] = rows }
+            try rescore(&rows, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db)
         } else {
             rows = try fetch(db, "eventId = ?", [eventId])
+            try rescore(&rows, customerId: customerId, caseId: nil, recordedAtUs: recordedAtUs, db)
         }
+    }
+
+    private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, recordedAtUs: Int64, _ db: Database) throws {
         let live = rows.filter { !$0.voided }
         let machineDown = live.contains { $0.payload["machineDown"] == .bool(true) }
-        for (index, row) in rows.enumerated() where scorer.rules.rule(for: row.type) != nil {
+        var earlierContacts = 0, earlierVisits = 0
+        for index in rows.indices {
+            let row = rows[index]
+            defer {
+                if !row.voided {
+                    if row.type == "hotline.call.received" { earlierContacts += 1 }
+                    if row.type == "technician.visit.completed" { earlierVisits += 1 }
+                }
+            }
+            guard scorer.rules.rule(for: row.type) != nil else { continue }
             if row.type == "survey.answered", row.ref != nil { continue }
             if row.voided {
-                if row.valence != nil { try record(nil, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db) }
+                if row.valence != nil {
+                    try record(nil, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db)
+                    rows[index].valence = nil
+                    rows[index].reasons = nil
+                }
                 continue
             }
-            let earlier = rows[..<index].filter { !$0.voided }
             var context = CaseContext()
             context.machineDown = machineDown
-            context.earlierContacts = earlier.count { $0.type == "hotline.call.received" }
-            context.earlierVisits = earlier.count { $0.type == "technician.visit.completed" }
+            context.earlierContacts = earlierContacts
+            context.earlierVisits = earlierVisits
             context.followedUpAt = rows[(index + 1)...].first { !$0.voided && $0.occurred > row.occurred }?.occurred
             if row.type == "technician.visit.completed", let number = row.payload["visitNumber"] {
                 context.promiseMadeAt = live.last {
@@ -58,26 +124,42 @@ struct CaseScoring {
                 context.promisedResolutionDate = complaint.last { $0.type == "complaint.acknowledged" }?
                     .payload["promisedResolutionDate"]?.stringValue
             }
-            context.surveys = try fetch(db, "customerId = ? AND ref = ? AND type = 'survey.answered'", [customerId, row.eventId])
-                .filter { !$0.voided }
-                .map { survey in
-                    SurveyAnswer(csi: survey.payload["csi"]?.integer, ces: survey.payload["ces"]?.integer,
-                                 recommend: survey.payload["recommend"]?.integer)
-                }
+            context.surveys = try surveys(about: row.eventId, customerId: customerId, db)
             let score = scorer.score(type: row.type, occurred: row.occurred, payload: row.payload, context: context)
-            try record(score, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db)
+            if try record(score, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db) {
+                rows[index].valence = score?.valence
+                rows[index].reasons = score.map(Self.reasons)
+            }
         }
     }
 
-    /// Writes a changed score to the row and the history; nil marks a voided touchpoint.
-    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, recordedAtUs: Int64, _ db: Database) throws {
-        let reasons = score.map { CanonicalJSON.string(.array($0.reasons.map(JSONValue.string))) }
-        if let score, score.valence == row.valence, reasons == row.reasons { return }
-        try db.execute(
-            sql: """
-                UPDATE \(tables.entry) SET score = ?, valence = ?, impact = ?, moment = ?, promiseKind = ?, promiseKept = ?,
-                  reasons = ?, rulesVersion = ? WHERE position = ?
-                """,
+    private func surveys(about eventId: String, customerId: String, _ db: Database) throws -> [SurveyAnswer] {
+        if let known = surveys[eventId] { return known }
+        let answers = try fetch(db, "customerId = ? AND ref = ? AND type = 'survey.answered'", [customerId, eventId])
+            .filter { !$0.voided }
+            .map { survey in
+                SurveyAnswer(csi: survey.payload["csi"]?.integer, ces: survey.payload["ces"]?.integer,
+                             recommend: survey.payload["recommend"]?.integer)
+            }
+        surveys[eventId] = answers
+        return answers
+    }
+
+    private static func reasons(_ score: MomentScore) -> String {
+        CanonicalJSON.string(.array(score.reasons.map(JSONValue.string)))
+    }
+
+    /// Writes a changed score to the row and the history; nil marks a voided touchpoint. Returns false
+    /// when the score has not changed.
+    @discardableResult
+    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, recordedAtUs: Int64, _ db: Database) throws -> Bool {
+        let reasons = score.map(Self.reasons)
+        if let score, score.valence == row.valence, reasons == row.reasons { return false }
+        let update = try db.cachedStatement(sql: """
+            UPDATE \(tables.entry) SET score = ?, valence = ?, impact = ?, moment = ?, promiseKind = ?, promiseKept = ?,
+              reasons = ?, rulesVersion = ? WHERE position = ?
+            """)
+        try update.execute(
             arguments: [score?.score, score?.valence, score?.impact, score.map { $0.isMoment ? 1 : 0 }, score?.promiseCheck?.kind,
                         score?.promiseCheck.map { $0.kept ? 1 : 0 }, reasons, score?.rulesVersion, row.position])
         let insert = try db.cachedStatement(sql: """
@@ -91,6 +173,7 @@ struct CaseScoring {
             score.map { $0.isMoment ? 1 : 0 } ?? 0, score?.promiseCheck?.kind, score?.promiseCheck.map { $0.kept ? 1 : 0 },
             score?.promiseCheck?.lateSeconds, reasons ?? "[]", scorer.rules.version,
         ])
+        return true
     }
 
     private func fetch(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Row] {

@@ -23,7 +23,7 @@ public struct JourneyTimeline: Projection {
     public let rules: MomentRules
 
     /// The version of this code; the rules version is added to it.
-    static let codeVersion = 2
+    static let codeVersion = 3
 
     public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
@@ -63,8 +63,8 @@ public struct JourneyTimeline: Projection {
                 rulesVersion    INTEGER
             ) STRICT;
             CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
-            CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId) WHERE caseId IS NOT NULL;
-            CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref) WHERE ref IS NOT NULL;
+            CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId, occurredAtUs, position) WHERE caseId IS NOT NULL;
+            CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref, occurredAtUs, position) WHERE ref IS NOT NULL;
             CREATE TABLE \(score) (
                 seq          INTEGER PRIMARY KEY,
                 position     INTEGER NOT NULL,
@@ -98,30 +98,38 @@ public struct JourneyTimeline: Projection {
             """)
         let scoring = CaseScoring(scorer: TouchpointScorer(rules: rules), tables: tables)
         for event in events {
+            let recordedAtUs = event.recorded.microseconds
             switch event.type {
             case "touchpoint.corrected":
                 if let target = try correct(event, entry: tables.entry, db) {
-                    try scoring.rescore(around: target, recordedAtUs: event.recorded.microseconds, db)
+                    try scoring.amended(target, db)
+                    try scoring.rescore(around: target, recordedAtUs: recordedAtUs, db)
                 }
             case "touchpoint.voided":
                 guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
-                try db.execute(
-                    sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?",
-                    arguments: [event.eventId.rawValue, event.recorded.microseconds, target])
-                try scoring.rescore(around: target, recordedAtUs: event.recorded.microseconds, db)
+                let void = try db.cachedStatement(sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?")
+                try void.execute(arguments: [event.eventId.rawValue, recordedAtUs, target])
+                try scoring.amended(target, db)
+                try scoring.rescore(around: target, recordedAtUs: recordedAtUs, db)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
                 let payload = event.payloadJSON
+                let reference = Self.reference(type: event.type, payload: payload)
                 try insert.execute(arguments: [
                     event.position, event.eventId.rawValue, event.customerId, event.occurred.microseconds, event.occurredAt,
-                    event.recorded.microseconds, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor,
-                    Self.reference(type: event.type, payload: payload), event.payload,
+                    recordedAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload,
                 ])
-                if event.type == "survey.answered", let related = payload["relatedEventId"]?.stringValue?.lowercased() {
-                    try scoring.rescore(around: related, recordedAtUs: event.recorded.microseconds, db)
+                scoring.inserted(
+                    CaseScoring.Row(position: event.position, eventId: event.eventId.rawValue, type: event.type, occurred: event.occurred,
+                                    payload: payload, voided: false, valence: nil, reasons: nil, ref: reference),
+                    customerId: event.customerId, caseId: event.caseId)
+                if event.type == "survey.answered", let related = reference {
+                    scoring.surveyAdded(about: related)
+                    try scoring.rescore(around: related, recordedAtUs: recordedAtUs, db)
                 }
                 if event.caseId != nil || rules.rule(for: event.type) != nil {
-                    try scoring.rescore(around: event.eventId.rawValue, recordedAtUs: event.recorded.microseconds, db)
+                    try scoring.rescore(
+                        customerId: event.customerId, caseId: event.caseId, eventId: event.eventId.rawValue, recordedAtUs: recordedAtUs, db)
                 }
             }
         }
