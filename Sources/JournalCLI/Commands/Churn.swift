@@ -87,7 +87,7 @@ extension JournalCommand.Churn {
                     ])
                     return
                 }
-                let bands = ["high", "medium", "low"].map { band in "\(risks.count { $0.risk.band == band }) \(band)" }.joined(separator: ", ")
+                let bands = ["high", "medium", "low"].map { band in "\(Output.count(risks.count { $0.risk.band == band })) \(band)" }.joined(separator: ", ")
                 Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count, "customer")) — \(bands)")
                 var rows: [[String]] = []
                 for item in shown {

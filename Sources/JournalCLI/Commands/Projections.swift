@@ -55,7 +55,14 @@ extension JournalCommand {
                 if let waitFor {
                     let watcher = try JournalWatcher(watching: store)
                     guard try runner.wait(until: waitFor, timeout: timeout, watcher: watcher) else {
-                        throw CLIError(code: 75, message: "the projections did not reach position \(waitFor) within \(timeout) s; is `tpj projections --follow` running?")
+                        let behind = try runner.status().filter { $0.needsRebuild || $0.checkpoint < waitFor }.map { item in
+                            item.storedVersion == nil ? "\(item.name) not built yet"
+                                : item.needsRebuild ? "\(item.name) due for a rebuild" : "\(item.name) at \(item.checkpoint)"
+                        }
+                        throw CLIError(code: 75, message: """
+                            the projections did not reach position \(waitFor) within \(timeout) s (\(behind.joined(separator: ", "))); \
+                            is `tpj projections --follow` running?
+                            """)
                     }
                 }
                 printStatus(try runner.status())
