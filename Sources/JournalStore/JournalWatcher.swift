@@ -119,6 +119,8 @@ public final class JournalWatcher: @unchecked Sendable {
             let header = MemoryLayout<inotify_event>.size
             while offset + header <= count {
                 let event = buffer.load(fromByteOffset: offset, as: inotify_event.self)
+                // A full queue drops notifications: treat it as a change, so no append goes unnoticed.
+                if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { relevant = true }
                 let nameLength = Int(event.len)
                 if nameLength > 0 {
                     let name = String(cString: buffer.advanced(by: offset + header).assumingMemoryBound(to: CChar.self))

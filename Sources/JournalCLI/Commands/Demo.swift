@@ -46,7 +46,7 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 let writer = try database.openWriter(create: true)
                 let registry = try database.registry()
-                let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(years) years")
+                let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(Output.count(years, "year"))")
                 let summary = try WorldGenerator.write(world, using: { clock in
                     EventStore(writer: writer, registry: registry, clock: clock)
                 }, progress: progress.report)

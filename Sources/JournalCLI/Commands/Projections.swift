@@ -5,9 +5,9 @@ import JournalProjections
 import JournalScoring
 import JournalStore
 
-/// The built-in projections, in the order they are run.
-func builtInProjections(_ registry: SchemaRegistry, rules: MomentRules = .bundled) -> [any Projection] {
-    [JourneyTimeline(registry: registry, rules: rules), CustomerFacts()]
+/// A runner of the built-in projections, in the order they are run, scoring with `rules`.
+func builtInRunner(_ store: EventStore, rules: MomentRules) -> ProjectionRunner {
+    ProjectionRunner(store: store, projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts()])
 }
 
 extension JournalCommand {
@@ -47,7 +47,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let runner = ProjectionRunner(store: store, projections: builtInProjections(store.validator.registry, rules: try rules.momentRules()))
+                let runner = builtInRunner(store, rules: try rules.momentRules())
                 if follow {
                     try followLog(runner)
                     return
@@ -133,7 +133,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let runner = ProjectionRunner(store: store, projections: builtInProjections(store.validator.registry, rules: try rules.momentRules()))
+                let runner = builtInRunner(store, rules: try rules.momentRules())
                 var lastReport: Int64 = 0
                 let folded = try runner.rebuild(names) { name, count in
                     if !output.json, count - lastReport >= 100_000 {
