@@ -38,34 +38,41 @@ public struct TimelineEntry: Sendable, Hashable {
     public var promiseKind: String?
     public var promiseKept: Bool?
 
+    /// The columns ``init(row:)`` reads, in its order.
+    static let columns = """
+        position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind, caseId, assetId, siteId, actor,
+        payload, originalPayload, status, amendedBy, score, impact, moment, reasons, promiseKind, promiseKept
+        """
+
+    /// Reads a row of ``columns`` by index (a timeline of hundreds of rows is read per request).
     init(row: Row) {
-        position = row["position"]
-        eventId = row["eventId"]
-        customerId = row["customerId"]
-        occurred = Timestamp(microseconds: row["occurredAtUs"])
-        occurredAt = row["occurredAt"]
-        recorded = Timestamp(microseconds: row["recordedAtUs"])
-        type = row["type"]
-        kind = row["kind"]
-        caseId = row["caseId"]
-        assetId = row["assetId"]
-        siteId = row["siteId"]
-        actor = row["actor"]
-        payload = row["payload"]
-        originalPayload = row["originalPayload"]
-        status = row["status"]
-        amendedBy = row["amendedBy"]
-        score = row["score"]
-        impact = row["impact"]
-        isMoment = (row["moment"] as Int?) == 1
-        let reasonsText: String? = row["reasons"]
+        position = row[0]
+        eventId = row[1]
+        customerId = row[2]
+        occurred = Timestamp(microseconds: row[3])
+        occurredAt = row[4]
+        recorded = Timestamp(microseconds: row[5])
+        type = row[6]
+        kind = row[7]
+        caseId = row[8]
+        assetId = row[9]
+        siteId = row[10]
+        actor = row[11]
+        payload = row[12]
+        originalPayload = row[13]
+        status = row[14]
+        amendedBy = row[15]
+        score = row[16]
+        impact = row[17]
+        isMoment = (row[18] as Int?) == 1
+        let reasonsText: String? = row[19]
         if let reasonsText, case .array(let items)? = try? JSONParser.parse(reasonsText) {
             reasons = items.compactMap(\.stringValue)
         } else {
             reasons = []
         }
-        promiseKind = row["promiseKind"]
-        promiseKept = (row["promiseKept"] as Int?).map { $0 == 1 }
+        promiseKind = row[20]
+        promiseKept = (row[21] as Int?).map { $0 == 1 }
     }
 
     /// True when a promise measured at this touchpoint was broken.
@@ -118,7 +125,7 @@ extension JourneyTimeline {
     }
 
     private static func entries(of customerId: String, filter: TimelineFilter, table: String, _ db: Database) throws -> [TimelineEntry] {
-        var sql = "SELECT * FROM \(table) WHERE customerId = ?"
+        var sql = "SELECT \(TimelineEntry.columns) FROM \(table) WHERE customerId = ?"
         var arguments: StatementArguments = [customerId]
         if let from = filter.from {
             sql += " AND occurredAtUs >= ?"
@@ -141,6 +148,6 @@ extension JourneyTimeline {
             arguments += [caseId]
         }
         sql += " ORDER BY occurredAtUs, position"
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(TimelineEntry.init(row:))
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(TimelineEntry.init(row:))
     }
 }
