@@ -34,6 +34,11 @@ public struct ProjectionTables: Sendable {
     public let projection: String
     public let generation: Int
 
+    public init(projection: String, generation: Int) {
+        self.projection = projection
+        self.generation = generation
+    }
+
     /// The physical name of the logical table `table`, e.g. `p_timeline_g2_entry`.
     public subscript(_ table: String) -> String {
         "p_\(projection)_g\(generation)_\(table)"
