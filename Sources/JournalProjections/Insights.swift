@@ -76,6 +76,14 @@ public struct Insights: Sendable {
             result.proactiveContacts12m = proactive.count
             result.lastSurvey = facts.filter { $0.kind == "survey" }.max { $0.occurred < $1.occurred }
         }
+        // The reasons of each touchpoint's latest score known by then.
+        let reasons = try db.cachedStatement(sql: """
+            SELECT position, reasons FROM timeline_score WHERE customerId = ? AND recordedAtUs <= ? ORDER BY seq
+            """)
+        for row in try Row.fetchAll(reasons, arguments: [customerId, asOf.microseconds]) {
+            guard case .array(let items)? = try? JSONParser.parse(row[1] as String) else { continue }
+            result.reasons[row[0]] = items.compactMap(\.stringValue)
+        }
         return result
     }
 
@@ -145,6 +153,8 @@ public struct CustomerMoments: Sendable {
     public var openComplaints: [Timestamp] = []
     public var proactiveContacts12m = 0
     public var lastSurvey: FactRow?
+    /// The reason codes of each scored touchpoint, by position.
+    public var reasons: [Int64: [String]] = [:]
 
     public var promiseKeepingRatio: Double? { promisesDue > 0 ? promisesKept / promisesDue : nil }
 }

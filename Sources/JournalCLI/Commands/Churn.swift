@@ -71,26 +71,14 @@ extension JournalCommand.Churn {
                 if let customer, risks.isEmpty {
                     throw CLIError(code: 66, message: "customer \(customer) has no facts as of \(asOf.rfc3339), or was lost by then")
                 }
-                let shown = Array(risks.prefix(top))
                 if output.json {
-                    Output.json([
-                        "asOf": .string(asOf.rfc3339), "weights": .string(source), "customers": .number(JSONNumber(Int64(risks.count))),
-                        "bands": .object(["low", "medium", "high"].map { band in JSONMember(band, .number(JSONNumber(Int64(risks.count { $0.risk.band == band })))) }),
-                        "risks": .array(shown.map { item in
-                            [
-                                "customerId": .string(item.customerId), "segment": .string(item.segment), "score": .number(JSONNumber(Int64(item.risk.score))),
-                                "probability": number(item.risk.probability), "band": .string(item.risk.band),
-                                "reasons": .array(item.risk.reasons.map { ["feature": .string($0.feature), "contribution": number($0.contribution), "text": .string($0.sentence)] }),
-                                "features": .object(ChurnFeatures.names.map { JSONMember($0, number(item.features.values[$0] ?? 0)) }),
-                            ]
-                        }),
-                    ])
+                    Output.json(Documents.churn(risks, top: top, asOf: asOf, weights: source))
                     return
                 }
                 let bands = ["high", "medium", "low"].map { band in "\(Output.count(risks.count { $0.risk.band == band })) \(band)" }.joined(separator: ", ")
                 Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count, "customer")) — \(bands)")
                 var rows: [[String]] = []
-                for item in shown {
+                for item in risks.prefix(top) {
                     let reasons = item.risk.reasons.isEmpty ? ["-"] : item.risk.reasons.map { String(format: "%+.2f  ", $0.contribution) + $0.sentence }
                     rows.append([item.customerId, item.segment, "\(item.risk.score)", item.risk.band, reasons[0]])
                     for reason in reasons.dropFirst() { rows.append(["", "", "", "", reason]) }
@@ -149,7 +137,7 @@ extension JournalCommand.Churn {
                 } catch {
                     throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription)")
                 }
-                func auc(_ value: Double?) -> JSONValue { value.map(number) ?? .null }
+                func auc(_ value: Double?) -> JSONValue { value.map(Documents.number) ?? .null }
                 if output.json {
                     Output.json([
                         "horizonDays": .number(JSONNumber(Int64(days))), "trainSnapshots": .number(JSONNumber(Int64(evaluation.trainSamples))),

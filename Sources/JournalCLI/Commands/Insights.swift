@@ -42,8 +42,6 @@ func withInsights<T>(_ database: DatabaseOptions, _ scoring: ScoringOptions, mod
     return try store.writer.read { db in try body(insights, store, db) }
 }
 
-func number(_ value: Double) -> JSONValue { .number(JSONNumber((value * 10_000).rounded() / 10_000)) }
-
 extension JournalCommand {
     struct Moments: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -59,43 +57,17 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
-                let (moments, reasons) = try withInsights(database, scoring) { insights, _, db in
-                    (try insights.moments(of: customer, asOf: asOf, in: db),
-                     try Dictionary(Row.fetchAll(db, sql: "SELECT position, reasons FROM timeline_score WHERE customerId = ? AND recordedAtUs <= ? ORDER BY seq",
-                                                 arguments: [customer, asOf.microseconds]).map { ($0[0] as Int64, $0[1] as String) }, uniquingKeysWith: { _, b in b }))
+                let moments = try withInsights(database, scoring) { insights, _, db in
+                    try insights.moments(of: customer, asOf: asOf, in: db)
                 }
                 guard !moments.touchpoints.isEmpty else {
                     throw CLIError(code: 66, message: "customer \(customer) has no scored touchpoints as of \(asOf.rfc3339)")
                 }
-                func reasonList(_ position: Int64) -> [String] {
-                    guard let text = reasons[position], case .array(let items)? = try? JSONParser.parse(text) else { return [] }
-                    return items.compactMap(\.stringValue)
-                }
-                let touchpoints = moments.touchpoints.sorted { ($0.touchpoint.occurred, $0.touchpoint.position) < ($1.touchpoint.occurred, $1.touchpoint.position) }
                 if output.json {
-                    Output.json([
-                        "customerId": .string(customer), "asOf": .string(asOf.rfc3339),
-                        "journey": moments.journey.map { ["value": number($0.value), "display": .number(JSONNumber(Int64($0.display))), "band": .string($0.band), "episodes": .number(JSONNumber(Int64($0.episodes)))] } ?? .null,
-                        "promiseKeepingRatio": moments.promiseKeepingRatio.map(number) ?? .null,
-                        "openComplaints": .number(JSONNumber(Int64(moments.openComplaints.count))),
-                        "proactiveContacts12m": .number(JSONNumber(Int64(moments.proactiveContacts12m))),
-                        "touchpoints": .array(touchpoints.map { row in
-                            let score = row.touchpoint.score
-                            return [
-                                "position": .number(JSONNumber(row.touchpoint.position)), "type": .string(row.touchpoint.type),
-                                "occurredAt": .string(row.touchpoint.occurred.rfc3339), "caseId": row.touchpoint.caseId.map(JSONValue.string) ?? .null,
-                                "score": .number(JSONNumber(Int64(score.score))), "valence": number(score.valence), "weighted": number(score.weighted),
-                                "impact": number(score.impact), "momentOfTruth": .bool(score.isMoment),
-                                "reasons": .array(reasonList(row.touchpoint.position).map(JSONValue.string)), "rulesVersion": .number(JSONNumber(Int64(score.rulesVersion))),
-                            ]
-                        }),
-                        "episodes": .array(moments.episodes.map { episode in
-                            ["key": .string(episode.key), "touchpoints": .number(JSONNumber(Int64(episode.touchpoints))), "peak": number(episode.peak),
-                             "end": number(episode.end), "value": number(episode.value), "last": .string(episode.last.rfc3339)]
-                        }),
-                    ])
+                    Output.json(Documents.moments(moments, asOf: asOf))
                     return
                 }
+                let touchpoints = moments.touchpoints.sorted { ($0.touchpoint.occurred, $0.touchpoint.position) < ($1.touchpoint.occurred, $1.touchpoint.position) }
                 let journey = moments.journey.map { "\($0.display)/100 (\($0.band); J = \(String(format: "%.3f", $0.value)) over \($0.episodes) episodes)" } ?? "-"
                 Output.line("Moments of truth of \(customer) as of \(asOf.rfc3339)")
                 Output.line("  Journey index      \(journey)")
@@ -107,7 +79,7 @@ extension JournalCommand {
                     let score = row.touchpoint.score
                     return [String(row.touchpoint.occurred.rfc3339.prefix(10)), row.touchpoint.type, row.touchpoint.caseId ?? "-",
                             (score.score > 0 ? "+" : "") + "\(score.score)", String(format: "%+.2f", score.impact), score.isMoment ? "★" : "",
-                            reasonList(row.touchpoint.position).joined(separator: ", ")]
+                            (moments.reasons[row.touchpoint.position] ?? []).joined(separator: ", ")]
                 }
                 Output.line(Output.table(["DATE", "TOUCHPOINT", "CASE", "SCORE", "IMPACT", "MOT", "REASONS"], rows))
                 Output.line("")
@@ -148,22 +120,15 @@ extension JournalCommand {
                 let assignments = try withInsights(database, scoring, segmentRules: SegmentRules(aShare: aShare, bShare: bShare)) { insights, _, db in
                     try insights.segments(asOf: asOf, in: db)
                 }
-                let total = assignments.reduce(0) { $0 + $1.revenue }
-                let summary = ["A", "B", "C"].map { segment -> (String, Int, Double) in
-                    let members = assignments.filter { $0.segment == segment }
-                    return (segment, members.count, members.reduce(0) { $0 + $1.revenue })
-                }
                 if output.json {
-                    Output.json([
-                        "asOf": .string(asOf.rfc3339), "aShare": number(aShare), "bShare": number(bShare), "revenue": number(total),
-                        "segments": .array(summary.map { ["segment": .string($0.0), "customers": .number(JSONNumber(Int64($0.1))), "revenue": number($0.2)] }),
-                        "customers": .array(assignments.map { ["customerId": .string($0.customerId), "segment": .string($0.segment), "revenue": number($0.revenue)] }),
-                    ])
+                    Output.json(Documents.segments(assignments, rules: SegmentRules(aShare: aShare, bShare: bShare), asOf: asOf))
                     return
                 }
+                let total = assignments.reduce(0) { $0 + $1.revenue }
                 Output.line("ABC segments as of \(asOf.rfc3339) by service revenue of the trailing 12 months (A: first \(Int(aShare * 100))%, B: up to \(Int(bShare * 100))%)")
-                Output.line(Output.table(["SEGMENT", "CUSTOMERS", "REVENUE", "SHARE"], summary.map { segment, count, revenue in
-                    [segment, Output.count(count), String(format: "%.0f", revenue), total > 0 ? String(format: "%.1f%%", revenue / total * 100) : "-"]
+                Output.line(Output.table(["SEGMENT", "CUSTOMERS", "REVENUE", "SHARE"], SegmentSummary.of(assignments).map { summary in
+                    [summary.segment, Output.count(summary.customers), String(format: "%.0f", summary.revenue),
+                     total > 0 ? String(format: "%.1f%%", summary.revenue / total * 100) : "-"]
                 }))
                 if list {
                     Output.line("")

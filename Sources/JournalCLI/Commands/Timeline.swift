@@ -52,8 +52,7 @@ extension JournalCommand {
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }
                 if output.json {
-                    let flags = TimelineFlags(entries)
-                    Output.json(.array(entries.map { $0.json(flags: flags.of($0)) }))
+                    Output.json(Documents.timeline(entries))
                 } else if entries.isEmpty {
                     Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
                 } else {
@@ -76,28 +75,5 @@ extension JournalCommand {
             }
             return Output.table(["OCCURRED", "KIND", "TOUCHPOINT", "CASE", "MOT", "DETAILS (★ moment of truth, ✎ corrected, ✗ voided)"], rows)
         }
-    }
-}
-
-extension TimelineEntry {
-    func json(flags: [String]) -> JSONValue {
-        var members: [JSONMember] = [
-            JSONMember("position", .number(JSONNumber(position))), JSONMember("eventId", .string(eventId)),
-            JSONMember("customerId", .string(customerId)), JSONMember("occurredAt", .string(occurredAt)),
-            JSONMember("recordedAt", .string(recorded.rfc3339)), JSONMember("type", .string(type)),
-            JSONMember("kind", .string(kind)), JSONMember("status", .string(status)),
-        ]
-        let optional: [(String, String?)] = [("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("amendedBy", amendedBy)]
-        for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
-        if let score {
-            members.append(JSONMember("score", .number(JSONNumber(Int64(score)))))
-            members.append(JSONMember("impact", .number(JSONNumber(((impact ?? 0) * 10_000).rounded() / 10_000))))
-            members.append(JSONMember("momentOfTruth", .bool(isMoment)))
-            members.append(JSONMember("reasons", .array(reasons.map(JSONValue.string))))
-        }
-        members.append(JSONMember("flags", .array(flags.map(JSONValue.string))))
-        members.append(JSONMember("payload", (try? JSONParser.parse(payload)) ?? .null))
-        if let originalPayload { members.append(JSONMember("originalPayload", (try? JSONParser.parse(originalPayload)) ?? .null)) }
-        return .object(members)
     }
 }

@@ -1,0 +1,124 @@
+import Journal
+import JournalScoring
+
+/// The JSON documents of the views, shared by the CLI's `--json` output and the HTTP API, so that a
+/// script sees the same shape from either.
+public enum Documents {
+    /// A number rounded to four decimals.
+    public static func number(_ value: Double) -> JSONValue { .number(JSONNumber((value * 10_000).rounded() / 10_000)) }
+
+    static func integer(_ value: some BinaryInteger) -> JSONValue { .number(JSONNumber(Int64(value))) }
+
+    /// A customer's timeline: the entries with their flags.
+    public static func timeline(_ entries: [TimelineEntry]) -> JSONValue {
+        let flags = TimelineFlags(entries)
+        return .array(entries.map { $0.document(flags: flags.of($0)) })
+    }
+
+    /// A customer's moments of truth as of a date.
+    public static func moments(_ moments: CustomerMoments, asOf: Timestamp) -> JSONValue {
+        let touchpoints = moments.touchpoints.sorted {
+            ($0.touchpoint.occurred, $0.touchpoint.position) < ($1.touchpoint.occurred, $1.touchpoint.position)
+        }
+        return [
+            "customerId": .string(moments.customerId), "asOf": .string(asOf.rfc3339),
+            "journey": moments.journey.map {
+                ["value": number($0.value), "display": integer($0.display), "band": .string($0.band), "episodes": integer($0.episodes)]
+            } ?? .null,
+            "promiseKeepingRatio": moments.promiseKeepingRatio.map(number) ?? .null,
+            "openComplaints": integer(moments.openComplaints.count),
+            "proactiveContacts12m": integer(moments.proactiveContacts12m),
+            "touchpoints": .array(touchpoints.map { row in
+                let score = row.touchpoint.score
+                return [
+                    "position": .number(JSONNumber(row.touchpoint.position)), "type": .string(row.touchpoint.type),
+                    "occurredAt": .string(row.touchpoint.occurred.rfc3339), "caseId": row.touchpoint.caseId.map(JSONValue.string) ?? .null,
+                    "score": integer(score.score), "valence": number(score.valence), "weighted": number(score.weighted),
+                    "impact": number(score.impact), "momentOfTruth": .bool(score.isMoment),
+                    "reasons": .array((moments.reasons[row.touchpoint.position] ?? []).map(JSONValue.string)),
+                    "rulesVersion": integer(score.rulesVersion),
+                ]
+            }),
+            "episodes": .array(moments.episodes.map { episode in
+                ["key": .string(episode.key), "touchpoints": integer(episode.touchpoints), "peak": number(episode.peak),
+                 "end": number(episode.end), "value": number(episode.value), "last": .string(episode.last.rfc3339)]
+            }),
+        ]
+    }
+
+    /// ABC segments as of a date: the summary per segment and, when `customers` is true, every customer.
+    public static func segments(_ assignments: [SegmentAssignment], rules: SegmentRules, asOf: Timestamp, customers: Bool = true) -> JSONValue {
+        let total = assignments.reduce(0) { $0 + $1.revenue }
+        var members: [JSONMember] = [
+            JSONMember("asOf", .string(asOf.rfc3339)), JSONMember("aShare", number(rules.aShare)), JSONMember("bShare", number(rules.bShare)),
+            JSONMember("revenue", number(total)),
+            JSONMember("segments", .array(SegmentSummary.of(assignments).map {
+                ["segment": .string($0.segment), "customers": integer($0.customers), "revenue": number($0.revenue)]
+            })),
+        ]
+        if customers {
+            members.append(JSONMember("customers", .array(assignments.map {
+                ["customerId": .string($0.customerId), "segment": .string($0.segment), "revenue": number($0.revenue)]
+            })))
+        }
+        return .object(members)
+    }
+
+    /// Churn risks as of a date: band counts over all `risks` and the first `top` of them in detail.
+    public static func churn(_ risks: [CustomerRisk], top: Int, asOf: Timestamp, weights: String) -> JSONValue {
+        [
+            "asOf": .string(asOf.rfc3339), "weights": .string(weights), "customers": integer(risks.count),
+            "bands": .object(["low", "medium", "high"].map { band in JSONMember(band, integer(risks.count { $0.risk.band == band })) }),
+            "risks": .array(risks.prefix(top).map(risk)),
+        ]
+    }
+
+    /// One customer's churn risk with its reasons and features.
+    public static func risk(_ item: CustomerRisk) -> JSONValue {
+        [
+            "customerId": .string(item.customerId), "segment": .string(item.segment), "score": integer(item.risk.score),
+            "probability": number(item.risk.probability), "band": .string(item.risk.band),
+            "reasons": .array(item.risk.reasons.map { ["feature": .string($0.feature), "contribution": number($0.contribution), "text": .string($0.sentence)] }),
+            "features": .object(ChurnFeatures.names.map { JSONMember($0, number(item.features.values[$0] ?? 0)) }),
+        ]
+    }
+}
+
+/// Customers and revenue of one ABC segment.
+public struct SegmentSummary: Sendable, Hashable {
+    public var segment: String
+    public var customers: Int
+    public var revenue: Double
+
+    /// A, B and C, in that order (a segment without customers included).
+    public static func of(_ assignments: [SegmentAssignment]) -> [SegmentSummary] {
+        ["A", "B", "C"].map { segment in
+            let members = assignments.filter { $0.segment == segment }
+            return SegmentSummary(segment: segment, customers: members.count, revenue: members.reduce(0) { $0 + $1.revenue })
+        }
+    }
+}
+
+extension TimelineEntry {
+    /// The entry as JSON, with its flags (`PROMISE BROKEN`, `OPEN CASE`, `OPEN COMPLAINT`).
+    public func document(flags: [String]) -> JSONValue {
+        var members: [JSONMember] = [
+            JSONMember("position", .number(JSONNumber(position))), JSONMember("eventId", .string(eventId)),
+            JSONMember("customerId", .string(customerId)), JSONMember("occurredAt", .string(occurredAt)),
+            JSONMember("recordedAt", .string(recorded.rfc3339)), JSONMember("type", .string(type)),
+            JSONMember("kind", .string(kind)), JSONMember("status", .string(status)),
+        ]
+        let optional: [(String, String?)] = [("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("amendedBy", amendedBy)]
+        for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
+        if let score {
+            members.append(JSONMember("score", Documents.integer(score)))
+            members.append(JSONMember("impact", Documents.number(impact ?? 0)))
+            members.append(JSONMember("momentOfTruth", .bool(isMoment)))
+            members.append(JSONMember("reasons", .array(reasons.map(JSONValue.string))))
+        }
+        members.append(JSONMember("flags", .array(flags.map(JSONValue.string))))
+        members.append(JSONMember("payload", (try? JSONParser.parse(payload)) ?? .null))
+        if let originalPayload { members.append(JSONMember("originalPayload", (try? JSONParser.parse(originalPayload)) ?? .null)) }
+        return .object(members)
+    }
+}
