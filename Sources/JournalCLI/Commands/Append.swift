@@ -8,9 +8,9 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "Append events from a JSON array or NDJSON (a file, or - for standard input).",
             discussion: """
-                With --customer, the input is one customer's batch; each event may omit customerId.
-                Without it, every event must carry customerId; each customer's events form a batch,
-                and all batches are stored in one transaction. Either way nothing is stored if any
+                With --customer, the input is one customer's batch; each event may omit customerId. \
+                Without it, every event must carry customerId; each customer's events form a batch, \
+                and all batches are stored in one transaction. Either way nothing is stored if any \
                 event is invalid. Re-sending an event with the same eventId and content is a no-op.
                 """)
 

@@ -42,7 +42,7 @@ extension JournalCommand.Churn {
             commandName: "score",
             abstract: "Customers by churn risk (0–100, band low/medium/high) with at most four reasons each.",
             discussion: """
-                The risk is an additive log-odds scorecard over features computed at query time from the projected
+                The risk is an additive log-odds scorecard over features computed at query time from the projected \
                 facts as known at --as-of: the same date always gives the same answer.
                 """)
 
@@ -92,9 +92,9 @@ extension JournalCommand.Churn {
         static let configuration = CommandConfiguration(
             abstract: "Re-estimate the churn weights by logistic regression on monthly snapshots (out-of-time split).",
             discussion: """
-                Labels: a customer counts as churned when `customer.lost` occurs within the horizon after a snapshot.
-                The older 70% of snapshot dates train the model (only snapshots whose horizon ends before the test
-                period), the newest 30% test it. Prints AUC of the default weights, the fitted weights and a
+                Labels: a customer counts as churned when `customer.lost` occurs within the horizon after a snapshot. \
+                The older 70% of snapshot dates train the model (only snapshots whose horizon ends before the test \
+                period), the newest 30% test it. Prints AUC of the default weights, the fitted weights and a \
                 recency-only baseline, and writes the fitted weights to a file that `tpj churn` then uses.
                 """)
 

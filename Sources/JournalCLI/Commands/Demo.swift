@@ -9,13 +9,13 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate a realistic after-sales world into a new journal.",
             discussion: """
-                A deterministic world of customers with ABC behaviour and installed machines: deliveries and
-                installations, breakdowns with hotline calls, technician visits and parts, routine parts orders,
-                maintenance, contracts, complaints and surveys, late-recorded reports, corrections and voids. A hidden
+                A deterministic world of customers with ABC behaviour and installed machines: deliveries and \
+                installations, breakdowns with hotline calls, technician visits and parts, routine parts orders, \
+                maintenance, contracts, complaints and surveys, late-recorded reports, corrections and voids. A hidden \
                 satisfaction per customer drives declined quotes, silence, contracts not renewed and lost customers.
 
-                The same --customers, --years, --seed and --start always give the same events. The world is recorded
-                night by night: what occurred on a day is appended at 02:00 UTC the next day, so --known-at questions
+                The same --customers, --years, --seed and --start always give the same events. The world is recorded \
+                night by night: what occurred on a day is appended at 02:00 UTC the next day, so --known-at questions \
                 have real answers. Business times carry the customer's local offset (e.g. +01:00, summer +02:00).
                 """)
 

@@ -7,8 +7,8 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "A customer's events exactly as recorded, optionally as known at a past instant.",
             discussion: """
-                --known-at T shows only what the journal had recorded by T (the auditor's question);
-                --occurred-after T and --occurred-before T only what happened from T on, or before T.
+                --known-at T shows only what the journal had recorded by T (the auditor's question); \
+                --occurred-after T and --occurred-before T only what happened from T on, or before T. \
                 Times are ISO-8601 with offset, or a date YYYY-MM-DD meaning 00:00 UTC.
                 """)
 

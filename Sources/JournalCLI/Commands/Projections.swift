@@ -15,13 +15,13 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the projections with their version, checkpoint and lag behind the log; follow the log.",
             discussion: """
-                --follow keeps the projections up to date: it folds what is appended, by any process, as it
-                arrives — woken by changes to the journal's files, without polling — until interrupted (Ctrl-C;
-                every batch is its own transaction, so stopping loses nothing). It prints a line whenever a
+                --follow keeps the projections up to date: it folds what is appended, by any process, as it \
+                arrives — woken by changes to the journal's files, without polling — until interrupted (Ctrl-C; \
+                every batch is its own transaction, so stopping loses nothing). It prints a line whenever a \
                 checkpoint moves.
 
-                --wait-for N waits until every projection has folded the log up to position N (folded by a
-                follower; this command folds nothing itself), then lists them. After --timeout seconds it
+                --wait-for N waits until every projection has folded the log up to position N (folded by a \
+                follower; this command folds nothing itself), then lists them. After --timeout seconds it \
                 gives up with exit code 75.
                 """)
 
@@ -119,7 +119,7 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebuild projections from the start of the log into new tables, then switch to them.",
             discussion: """
-                The current tables keep answering until the rebuilt ones take over in one transaction. One rebuild
+                The current tables keep answering until the rebuilt ones take over in one transaction. One rebuild \
                 runs at a time per journal: a second one, from any process, waits for the first.
                 """)
 

@@ -9,7 +9,7 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "A customer's journey: touchpoints in business-time order, corrections and voids applied.",
             discussion: """
-                Reads the timeline projection (brought up to date first). With --known-at T the timeline is
+                Reads the timeline projection (brought up to date first). With --known-at T the timeline is \
                 computed from the events recorded by T: the journey exactly as the journal knew it then.
                 """)
 
