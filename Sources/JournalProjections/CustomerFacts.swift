@@ -10,7 +10,8 @@ import Journal
 /// Facts as known at T are the latest revision of each event recorded by T.
 public struct CustomerFacts: Projection {
     public let name = "facts"
-    public let version = 1
+    /// 2: an index of customers' names for the customer search.
+    public let version = 2
     public let tables = ["fact"]
 
     public init() {}
@@ -31,6 +32,7 @@ public struct CustomerFacts: Projection {
                 PRIMARY KEY (position, revision, kind)
             ) STRICT;
             CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
+            CREATE INDEX \(fact)_name ON \(fact) (kind, key, customerId, position, revision) WHERE kind = 'registered';
             """)
     }
 

@@ -64,22 +64,26 @@ public enum Documents {
         return .object(members)
     }
 
-    /// Churn risks as of a date: band counts over all `risks` and the first `top` of them in detail.
-    public static func churn(_ risks: [CustomerRisk], top: Int, asOf: Timestamp, weights: String) -> JSONValue {
+    /// Churn risks as of a date: customer and band counts over all `risks`, and the first `top` of
+    /// `listed` (default: all of them, riskiest first) in detail.
+    public static func churn(_ risks: [CustomerRisk], listed: [CustomerRisk]? = nil, top: Int, asOf: Timestamp, weights: String) -> JSONValue {
         [
             "asOf": .string(asOf.rfc3339), "weights": .string(weights), "customers": integer(risks.count),
             "bands": .object(["low", "medium", "high"].map { band in JSONMember(band, integer(risks.count { $0.risk.band == band })) }),
-            "risks": .array(risks.prefix(top).map(risk)),
+            "risks": .array((listed ?? risks).prefix(top).map { .object(riskMembers($0)) }),
         ]
     }
 
     /// One customer's churn risk with its reasons and features.
-    public static func risk(_ item: CustomerRisk) -> JSONValue {
+    public static func riskMembers(_ item: CustomerRisk) -> [JSONMember] {
         [
-            "customerId": .string(item.customerId), "segment": .string(item.segment), "score": integer(item.risk.score),
-            "probability": number(item.risk.probability), "band": .string(item.risk.band),
-            "reasons": .array(item.risk.reasons.map { ["feature": .string($0.feature), "contribution": number($0.contribution), "text": .string($0.sentence)] }),
-            "features": .object(ChurnFeatures.names.map { JSONMember($0, number(item.features.values[$0] ?? 0)) }),
+            JSONMember("customerId", .string(item.customerId)), JSONMember("segment", .string(item.segment)),
+            JSONMember("score", integer(item.risk.score)), JSONMember("probability", number(item.risk.probability)),
+            JSONMember("band", .string(item.risk.band)),
+            JSONMember("reasons", .array(item.risk.reasons.map {
+                ["feature": .string($0.feature), "contribution": number($0.contribution), "text": .string($0.sentence)]
+            })),
+            JSONMember("features", .object(ChurnFeatures.names.map { JSONMember($0, number(item.features.values[$0] ?? 0)) })),
         ]
     }
 }

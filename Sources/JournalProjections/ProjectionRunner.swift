@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Journal
+import JournalScoring
 import JournalStore
 
 /// Keeps projections up to date with the log.
@@ -25,6 +26,11 @@ public struct ProjectionRunner: Sendable {
     public init(store: EventStore, projections: [any Projection]) {
         self.store = store
         self.projections = projections
+    }
+
+    /// The built-in projections: the journey timeline, scored with `rules`, and the customer facts.
+    public static func builtIn(store: EventStore, rules: MomentRules = .bundled) -> ProjectionRunner {
+        ProjectionRunner(store: store, projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts()])
     }
 
     /// Brings every projection to the head of the log; returns the checkpoints reached.

@@ -150,6 +150,20 @@ public struct VerificationReport: Sendable, Hashable {
     public var failure: VerificationFailure?
 
     public var isIntact: Bool { failure == nil }
+
+    /// The report as JSON (`tpj verify --json` and the HTTP API).
+    public var document: JSONValue {
+        var body: [JSONMember] = [
+            JSONMember("intact", .bool(isIntact)), JSONMember("from", .number(JSONNumber(first))),
+            JSONMember("to", .number(JSONNumber(last))), JSONMember("checked", .number(JSONNumber(checked))),
+            JSONMember("head", .number(JSONNumber(head))),
+        ]
+        if let lastHash { body.append(JSONMember("lastHash", .string(Hex.encode(lastHash)))) }
+        if let failure {
+            body.append(JSONMember("failure", ["position": .number(JSONNumber(failure.position)), "reason": .string(failure.reason)]))
+        }
+        return .object(body)
+    }
 }
 
 public struct VerificationFailure: Sendable, Hashable {

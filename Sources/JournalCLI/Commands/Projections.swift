@@ -7,7 +7,7 @@ import JournalStore
 
 /// A runner of the built-in projections, in the order they are run, scoring with `rules`.
 func builtInRunner(_ store: EventStore, rules: MomentRules) -> ProjectionRunner {
-    ProjectionRunner(store: store, projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts()])
+    ProjectionRunner.builtIn(store: store, rules: rules)
 }
 
 extension JournalCommand {

@@ -53,17 +53,7 @@ extension JournalCommand {
                     report.failure = try store.checkAnchor(position: anchor.position, hash: anchor.hash)
                 }
                 if output.json {
-                    var body: [JSONMember] = [
-                        JSONMember("intact", .bool(report.isIntact)), JSONMember("from", .number(JSONNumber(report.first))),
-                        JSONMember("to", .number(JSONNumber(report.last))), JSONMember("checked", .number(JSONNumber(report.checked))),
-                    ]
-                    if let hash = report.lastHash { body.append(JSONMember("lastHash", .string(Hex.encode(hash)))) }
-                    if let failure = report.failure {
-                        body.append(JSONMember("failure", [
-                            "position": .number(JSONNumber(failure.position)), "reason": .string(failure.reason),
-                        ]))
-                    }
-                    Output.json(.object(body))
+                    Output.json(report.document)
                 } else if let failure = report.failure {
                     Output.line("TAMPERED: position \(failure.position): \(failure.reason).")
                     Output.line("\(Output.count(report.checked, "event")) before it verified.")

@@ -1,0 +1,31 @@
+import Foundation
+import GRDB
+import Journal
+
+/// Finding a customer by id or name, from the facts projection's registrations.
+public enum CustomerDirectory {
+    public struct Match: Sendable, Hashable {
+        public var customerId: String
+        public var name: String?
+
+        public var document: JSONValue {
+            ["customerId": .string(customerId), "name": name.map(JSONValue.string) ?? .null]
+        }
+    }
+
+    /// Customers whose id starts with `text` or whose registered name contains it (case-insensitive
+    /// for ASCII letters), exact id first; at most `limit`. Each comes with its latest registered name.
+    public static func search(_ text: String, limit: Int, in db: Database) throws -> [Match] {
+        let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        let ids = try String.fetchAll(db, sql: """
+            SELECT DISTINCT customerId FROM facts_fact
+            WHERE kind = 'registered' AND (customerId LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\')
+            ORDER BY customerId <> ?, customerId LIMIT ?
+            """, arguments: [String(pattern.dropFirst()), pattern, text, limit])
+        let latestName = try db.cachedStatement(sql: """
+            SELECT key FROM facts_fact WHERE customerId = ? AND kind = 'registered' ORDER BY position DESC, revision DESC LIMIT 1
+            """)
+        return try ids.map { id in Match(customerId: id, name: try String.fetchOne(latestName, arguments: [id])) }
+    }
+}
