@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // Pure core: envelope, JSON, canonical bytes, hashing, schema validation. No I/O.
@@ -45,10 +48,21 @@ let package = Package(
         .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
+        // `tpj serve`: the HTTP API, tokens and roles, the events feed, health and metrics.
+        .target(
+            name: "JournalServer",
+            dependencies: [
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld",
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld", "JournalServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +95,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JournalWorldTests", dependencies: ["Journal", "JournalStore", "JournalWorld", "JournalTesting"]),
+        .testTarget(
+            name: "JournalServerTests",
+            dependencies: [
+                "Journal", "JournalStore", "JournalProjections", "JournalServer", "JournalTesting", "JournalWorld",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "JournalCLITests",
             dependencies: ["JournalCLI", "Journal", "JournalStore", "JournalTesting", "JournalWorld"],

@@ -3,7 +3,7 @@ import Journal
 
 /// `tpj`: the touchpoint journal's command line.
 @main
-struct JournalCommand: ParsableCommand {
+struct JournalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tpj",
         abstract: "Touchpoint Journal: an immutable, hash-chained log of every customer touchpoint.",
@@ -17,7 +17,7 @@ struct JournalCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Append.self, History.self, Timeline.self, Log.self, Verify.self, Stats.self, Types.self,
-            Moments.self, Segments.self, Churn.self, Projections.self, Rebuild.self, Demo.self,
+            Moments.self, Segments.self, Churn.self, Projections.self, Rebuild.self, Demo.self, Serve.self, Token.self,
         ]
     )
 }

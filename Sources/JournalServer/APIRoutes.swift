@@ -1,0 +1,247 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Journal
+import JournalProjections
+import JournalScoring
+import JournalStore
+
+/// The JSON API under `/v1`: append, the views of a customer, the portfolio views, history and verify.
+/// Every read of a projection (search, timeline, moments, churn, segments) accepts `?waitFor=POSITION`
+/// (read-your-writes: wait until the projections have folded the log up to that position).
+extension JournalServer {
+    func addAPIRoutes(to router: Router<JournalRequestContext>) {
+        router.post("/v1/customers/:customerId/events") { request, context in
+            try context.require(.ingest)
+            return try await append(request, customerId: try customerId(context))
+        }
+        router.get("/v1/customers") { request, context in
+            try context.require(.staff)
+            let query = Query(request)
+            guard let text = query.string("q")?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+                throw APIError.badRequest("q is required: a customer id or part of a name")
+            }
+            let limit = Int(try query.integer("limit", in: 1...100) ?? 20)
+            try await waitFor(query)
+            let matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, in: db) }
+            return JSONResponse.make(["query": .string(text), "customers": .array(matches.map(\.document))])
+        }
+        router.get("/v1/customers/:customerId/timeline") { request, context in
+            try context.require(.staff)
+            let customerId = try customerId(context)
+            let query = Query(request)
+            let filter = TimelineFilter(
+                from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
+                assetId: query.string("asset"), caseId: query.string("case"))
+            let knownAt = try query.time("knownAt")
+            try await waitFor(query)
+            try await requireCustomer(customerId)
+            let entries: [TimelineEntry]
+            if let knownAt {
+                let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
+                let store = store
+                entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
+            } else {
+                entries = try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: filter, in: db) }
+            }
+            var members = [JSONMember("customerId", .string(customerId))]
+            if let knownAt { members.append(JSONMember("knownAt", .string(knownAt.rfc3339))) }
+            members.append(JSONMember("entries", Documents.timeline(entries)))
+            return JSONResponse.make(.object(members))
+        }
+        router.get("/v1/customers/:customerId/moments") { request, context in
+            try context.require(.staff)
+            let customerId = try customerId(context)
+            let query = Query(request)
+            let asOf = try query.time("asOf") ?? store.clock.now()
+            try await waitFor(query)
+            try await requireCustomer(customerId)
+            let insights = insights
+            let moments = try await store.writer.read { db in try insights.moments(of: customerId, asOf: asOf, in: db) }
+            return JSONResponse.make(Documents.moments(moments, asOf: asOf))
+        }
+        router.get("/v1/customers/:customerId/churn") { request, context in
+            try context.require(.staff)
+            let customerId = try customerId(context)
+            let query = Query(request)
+            let asOf = try query.time("asOf") ?? store.clock.now()
+            try await waitFor(query)
+            try await requireCustomer(customerId)
+            let insights = insights
+            let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db) }
+            guard let risk = risks.first else {
+                throw APIError.notFound("customer \(customerId) has no facts as of \(asOf.rfc3339), or was lost by then")
+            }
+            return JSONResponse.make(.object(
+                [JSONMember("asOf", .string(asOf.rfc3339)), JSONMember("weights", .string(weightsSource))] + Documents.riskMembers(risk)))
+        }
+        router.get("/v1/churn") { request, context in
+            try context.require(.staff)
+            let query = Query(request)
+            let asOf = try query.time("asOf") ?? store.clock.now()
+            let top = Int(try query.integer("top", in: 1...1_000) ?? 20)
+            let band = try query.oneOf("band", ["low", "medium", "high"])
+            let segment = try query.oneOf("segment", ["A", "B", "C"])
+            try await waitFor(query)
+            let insights = insights
+            let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, in: db) }
+            let listed = risks.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }
+            return JSONResponse.make(Documents.churn(risks, listed: listed, top: top, asOf: asOf, weights: weightsSource))
+        }
+        router.get("/v1/segments") { request, context in
+            try context.require(.staff)
+            let query = Query(request)
+            let asOf = try query.time("asOf") ?? store.clock.now()
+            let aShare = try query.number("aShare", in: 0.01...0.99) ?? 0.8
+            let bShare = try query.number("bShare", in: 0.01...1) ?? 0.95
+            guard aShare < bShare else { throw APIError.badRequest("aShare must be below bShare (got \(aShare) and \(bShare))") }
+            let list = try query.oneOf("list", ["true", "false"]) == "true"
+            try await waitFor(query)
+            let segmentRules = SegmentRules(aShare: aShare, bShare: bShare)
+            let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
+            let assignments = try await store.writer.read { db in try insights.segments(asOf: asOf, in: db) }
+            return JSONResponse.make(Documents.segments(assignments, rules: segmentRules, asOf: asOf, customers: list))
+        }
+        router.get("/v1/customers/:customerId/history") { request, context in
+            try context.require(.auditor)
+            let customerId = try customerId(context)
+            let query = Query(request)
+            let order: HistoryOrder = try query.oneOf("order", ["stream", "occurred"]) == "occurred" ? .occurred : .stream
+            let knownAt = try query.time("knownAt"), after = try query.time("occurredAfter"), before = try query.time("occurredBefore")
+            let store = store
+            let events = try await offload {
+                try store.history(of: customerId, order: order, knownAt: knownAt, occurredAfter: after, occurredBefore: before)
+            }
+            if events.isEmpty { try await requireCustomer(customerId) }
+            var members = [JSONMember("customerId", .string(customerId))]
+            if let knownAt { members.append(JSONMember("knownAt", .string(knownAt.rfc3339))) }
+            members.append(JSONMember("events", .array(events.map(\.json))))
+            return JSONResponse.make(.object(members))
+        }
+        router.get("/v1/verify") { request, context in
+            try context.require(.auditor)
+            let query = Query(request)
+            let from = try query.integer("from", in: 1...Int64.max) ?? 1
+            let through = try query.integer("to", in: 1...Int64.max)
+            let store = store
+            let report = try await offload { try store.verify(from: from, through: through) }
+            return JSONResponse.make(report.document)
+        }
+        router.get("/v1/projections") { _, context in
+            try context.require(.admin)
+            let runner = runner
+            let statuses = try await offload { try runner.status() }
+            return JSONResponse.make(["projections": .array(statuses.map(\.document))])
+        }
+    }
+
+    // MARK: Append
+
+    private func append(_ request: Request, customerId: String) async throws -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: settings.maxBodyBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "payload_too_large", "the request body is over \(settings.maxBodyBytes) bytes; send smaller batches")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(Array(buffer: body))
+        } catch {
+            throw APIError.badRequest("the body is not JSON: \(error)")
+        }
+        guard case .object = document, case .array(let items)? = document["events"] else {
+            throw APIError(.badRequest, "bad_request", #"the body must be an object {"events": [...], "expectedVersion": N?}"#,
+                           details: ["path": "/events", "rule": "required"])
+        }
+        var expected = ExpectedVersion.any
+        if let version = document["expectedVersion"] {
+            guard case .number(let number) = version, number.isInteger, number.value >= 0 else {
+                throw APIError(.badRequest, "bad_request", "expectedVersion must be a whole number, 0 or more (0: no events yet)",
+                               details: ["path": "/expectedVersion", "rule": "minimum"])
+            }
+            expected = ExpectedVersion(Int(number.value))
+        }
+        guard !items.isEmpty else {
+            throw APIError(.badRequest, "bad_request", "events is empty; send at least one event", details: ["path": "/events", "rule": "minItems"])
+        }
+        var events: [ProposedEvent] = []
+        for (index, item) in items.enumerated() {
+            do {
+                events.append(try ProposedEvent(json: item, index: index))
+            } catch {
+                throw APIError.from(error)
+            }
+        }
+        let store = store
+        let batch = AppendBatch(customerId: customerId, expected: expected, events: events)
+        let results: [AppendResult]
+        do {
+            results = try await offload { () throws(JournalError) -> [AppendResult] in try store.append([batch]) }
+        } catch let error as JournalError {
+            throw APIError.from(error)
+        }
+        let result = results[0]
+        metrics.recordAppended(result.appended)
+        let reply: JSONValue = [
+            "customerId": .string(result.customerId), "appended": .number(JSONNumber(Int64(result.appended))),
+            "duplicates": .number(JSONNumber(Int64(result.duplicates))), "streamVersion": .number(JSONNumber(Int64(result.streamVersion))),
+            "positions": .array(result.positions.map { .number(JSONNumber($0)) }),
+        ]
+        return JSONResponse.make(reply, status: result.appended > 0 ? .created : .ok)
+    }
+
+    // MARK: Helpers
+
+    private func customerId(_ context: JournalRequestContext) throws -> String {
+        let id = try context.parameters.require("customerId")
+        guard !id.isEmpty, id.count <= 128 else { throw APIError.badRequest("the customer id must have 1 to 128 characters") }
+        return id
+    }
+
+    /// 404 unless the customer has events.
+    private func requireCustomer(_ customerId: String) async throws {
+        let store = store
+        let version = try await offload { try store.streamVersion(of: customerId) }
+        guard version > 0 else { throw APIError.notFound("no customer \(customerId): the journal holds no events of it") }
+    }
+
+    /// Honours `?waitFor=POSITION`: waits until the projections have folded the log up to it.
+    func waitFor(_ query: Query) async throws {
+        guard let position = try query.integer("waitFor", in: 0...Int64.max) else { return }
+        let store = store
+        let head = try await offload { try store.head() }
+        guard position <= head else {
+            throw APIError(.badRequest, "bad_request", "waitFor \(position) is beyond the newest event of the log (\(head))",
+                           details: ["parameter": "waitFor", "rule": "maximum", "head": .number(JSONNumber(head))])
+        }
+        guard await progress.wait(for: position, timeout: settings.waitForTimeout) else {
+            var error = APIError(.serviceUnavailable, "not_caught_up",
+                                 "the projections have not reached position \(position) within \(Int(settings.waitForTimeout)) s; retry shortly")
+            error.headers[.retryAfter] = "1"
+            throw error
+        }
+    }
+}
+
+/// Runs blocking work (SQLite through the store) off the server's threads.
+func offload<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do throws(E) {
+                continuation.resume(returning: try work())
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+}
+
+extension ProjectionStatus {
+    var document: JSONValue {
+        [
+            "name": .string(name), "version": .number(JSONNumber(Int64(version))), "checkpoint": .number(JSONNumber(checkpoint)),
+            "head": .number(JSONNumber(head)), "lag": .number(JSONNumber(lag)), "needsRebuild": .bool(needsRebuild),
+        ]
+    }
+}

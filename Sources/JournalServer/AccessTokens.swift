@@ -1,0 +1,147 @@
+import Crypto
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+
+/// What a bearer token may do.
+public enum Role: String, Sendable, CaseIterable, Codable {
+    /// Producers: append events.
+    case ingest
+    /// Service staff: timelines, moments, churn, segments, customer search, and the web pages.
+    case staff
+    /// Analysts: the events feed and its live stream.
+    case analyst
+    /// Auditors: raw and as-known-at history, verification.
+    case auditor
+    /// Everything, including metrics and projection status.
+    case admin
+}
+
+/// A token as listed: never the secret, which is shown once at creation and stored only as a hash.
+public struct AccessToken: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    public var created: Timestamp
+    public var revoked: Timestamp?
+}
+
+/// Bearer tokens with roles, kept in the journal file beside the log (table `access_token`).
+///
+/// A token is `tpj_` followed by 43 base64url characters (32 random bytes). Only its SHA-256 is
+/// stored; it is unguessable, so a fast hash is enough, and a lookup costs one indexed read.
+public struct AccessTokens: Sendable {
+    let writer: any DatabaseWriter
+    let clock: JournalClock
+
+    public init(store: EventStore) throws {
+        self.writer = store.writer
+        self.clock = store.clock
+        try writer.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS access_token (
+                    id          TEXT    PRIMARY KEY,
+                    name        TEXT    NOT NULL,
+                    role        TEXT    NOT NULL,
+                    hash        TEXT    NOT NULL UNIQUE,
+                    createdAtUs INTEGER NOT NULL,
+                    revokedAtUs INTEGER
+                ) STRICT
+                """)
+        }
+    }
+
+    /// Creates a token; returns it with its secret, which cannot be shown again.
+    public func create(name: String, role: Role) throws -> (token: AccessToken, secret: String) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 100 else {
+            throw JournalError.invalidArgument("a token needs a name of 1 to 100 characters (who or what uses it)")
+        }
+        let secret = "tpj_" + Self.base64url(Self.randomBytes(32))
+        let token = AccessToken(id: Self.hex(Self.randomBytes(4)), name: trimmed, role: role, created: clock.now(), revoked: nil)
+        try writer.write { db in
+            let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM access_token WHERE name = ? AND revokedAtUs IS NULL", arguments: [trimmed]) ?? 0
+            guard active == 0 else {
+                throw JournalError.invalidArgument("an active token is already named \"\(trimmed)\"; revoke it first or choose another name")
+            }
+            try db.execute(
+                sql: "INSERT INTO access_token (id, name, role, hash, createdAtUs) VALUES (?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, role.rawValue, Self.hash(secret), token.created.microseconds])
+        }
+        return (token, secret)
+    }
+
+    /// Every token, newest first.
+    public func list() throws -> [AccessToken] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token ORDER BY createdAtUs DESC, id")
+                .map(Self.token)
+        }
+    }
+
+    /// Revokes the token with this id, or the active token with this name. Returns the token revoked.
+    public func revoke(_ idOrName: String) throws -> AccessToken {
+        try writer.write { db in
+            let row = try Row.fetchOne(
+                db, sql: """
+                    SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token
+                    WHERE revokedAtUs IS NULL AND (id = ? OR name = ?)
+                    """,
+                arguments: [idOrName, idOrName])
+            guard var token = row.map(Self.token) else {
+                throw JournalError.invalidArgument("no active token has the id or name \"\(idOrName)\"; `tpj token list` shows them")
+            }
+            token.revoked = clock.now()
+            try db.execute(sql: "UPDATE access_token SET revokedAtUs = ? WHERE id = ?", arguments: [token.revoked!.microseconds, token.id])
+            return token
+        }
+    }
+
+    /// The active token with this secret, if any.
+    public func identify(_ secret: String) throws -> AccessToken? {
+        guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
+        return try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL",
+                arguments: [Self.hash(secret)]
+            ).map(Self.token)
+        }
+    }
+
+    static func token(_ row: Row) -> AccessToken {
+        AccessToken(
+            id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .staff,
+            created: Timestamp(microseconds: row["createdAtUs"]), revoked: (row["revokedAtUs"] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+
+    static func hash(_ secret: String) -> String { hex(Array(SHA256.hash(data: Array(secret.utf8)))) }
+
+    private static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func base64url(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension AccessTokens {
+    /// ``identify(_:)`` without blocking the caller's thread.
+    func identifyAsync(_ secret: String) async throws -> AccessToken? {
+        guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
+        let hash = Self.hash(secret)
+        return try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL",
+                arguments: [hash]
+            ).map(Self.token)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import Journal
+import JournalProjections
+import JournalScoring
+import JournalStore
+import Logging
+
+/// Where and how the server listens.
+public struct ServerSettings: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The largest append body accepted (413 above it).
+    public var maxBodyBytes = 4 << 20
+    /// How long `?waitFor=` waits for the projections before answering 503.
+    public var waitForTimeout = 10.0
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// `tpj serve`: the JSON API, the events feed and the health and metrics endpoints over one journal,
+/// with the built-in projections followed live in the same process.
+///
+/// ```swift
+/// let server = try JournalServer(store: store)
+/// try await server.application(logger: logger).runService()
+/// ```
+public struct JournalServer: Sendable {
+    public let store: EventStore
+    public let rules: MomentRules
+    public let model: ChurnModel
+    /// Where the churn weights came from, as shown in churn answers.
+    public let weightsSource: String
+    public var settings: ServerSettings
+    let tokens: AccessTokens
+    let progress = ProjectionProgress()
+    let metrics = ServerMetrics()
+
+    public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
+                settings: ServerSettings = ServerSettings()) throws {
+        self.store = store
+        self.rules = rules
+        self.model = model
+        self.weightsSource = weightsSource
+        self.settings = settings
+        self.tokens = try AccessTokens(store: store)
+    }
+
+    var runner: ProjectionRunner { ProjectionRunner.builtIn(store: store, rules: rules) }
+    var insights: Insights { Insights(rules: rules, model: model) }
+
+    /// Brings the projections to the head of the log (a rebuild when their version changed) before
+    /// the server answers; `progress` is told the events folded.
+    public func prepare(progress report: ((String, Int64) -> Void)? = nil) throws {
+        let runner = runner
+        if try runner.status().contains(where: \.needsRebuild) {
+            try runner.rebuild(runner.status().filter(\.needsRebuild).map(\.name), progress: report)
+        }
+        let reached = try runner.catchUp()
+        if let least = reached.values.min() { progress.publish(least) }
+    }
+
+    /// The router with every route and middleware.
+    public func router() -> Router<JournalRequestContext> {
+        let router = Router(context: JournalRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ErrorBodies())
+        router.add(middleware: Authentication(tokens: tokens))
+        router.get("/healthz") { _, _ in
+            let store = store, progress = progress
+            let head = try await offload { try store.head() }
+            return JSONResponse.make(["status": "ok", "head": .number(JSONNumber(head)), "projected": .number(JSONNumber(progress.reached))])
+        }
+        router.get("/metrics") { _, context in
+            try context.require(.admin)
+            let runner = runner, store = store
+            let (statuses, head) = try await offload { (try runner.status(), try store.head()) }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(statuses: statuses, headPosition: head))))
+        }
+        addAPIRoutes(to: router)
+        addFeedRoutes(to: router)
+        return router
+    }
+
+    /// The application: the router on `settings.host:port`, with the projection follower as a service.
+    public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
+            services: [ProjectionFollower(runner: runner, progress: progress, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,74 @@
+import Hummingbird
+import JournalProjections
+import Prometheus
+
+/// The server's metrics in Prometheus' text format: requests by route and status, their latency,
+/// events appended, and at each scrape the head of the log and every projection's lag.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let appended: Counter
+    private let head: Gauge
+
+    init() {
+        appended = registry.makeCounter(descriptor: Self.name("events_appended", "total", "Events appended through the API."))
+        head = registry.makeGauge(descriptor: Self.name("log_head", "position", "Position of the newest event in the log."))
+    }
+
+    func recordAppended(_ count: Int) {
+        appended.increment(by: Int64(count))
+    }
+
+    func recordRequest(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: Self.name("http_requests", "total", "HTTP requests by route and status."),
+            labels: [("method", method), ("route", route), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route."),
+            labels: [("method", method), ("route", route)],
+            buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+        ).record(duration)
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "tpj", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// The text exposition, with the log head and projection lag read now.
+    func render(statuses: [ProjectionStatus], headPosition: Int64) -> String {
+        head.set(Double(headPosition))
+        for status in statuses {
+            registry.makeGauge(descriptor: Self.name("projection_lag", "events", "Events of the log a projection has not folded yet."),
+                               labels: [("projection", status.name)]).set(Double(status.lag))
+            registry.makeGauge(descriptor: Self.name("projection_checkpoint", "position", "Position a projection has folded up to."),
+                               labels: [("projection", status.name)]).set(Double(status.checkpoint))
+        }
+        return registry.emitToString()
+    }
+}
+
+/// Counts and times every request under the route that matched (the path template, not the raw path).
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = JournalRequestContext
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        func record(_ status: Int) {
+            metrics.recordRequest(
+                method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status, duration: ContinuousClock.now - start)
+        }
+        do {
+            let response = try await next(request, context)
+            record(response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            record(error.status.code)
+            throw error
+        } catch {
+            record(500)
+            throw error
+        }
+    }
+}

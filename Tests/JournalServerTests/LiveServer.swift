@@ -1,0 +1,75 @@
+import Foundation
+import Journal
+import JournalServer
+import JournalStore
+import JournalTesting
+import JournalWorld
+import Logging
+import ServiceLifecycle
+
+/// A real `tpj` server on a loopback port over a generated world, with one token per role.
+final class LiveServer: Sendable {
+    let store: EventStore
+    let port: Int
+    let tokens: [Role: String]
+    let directory: URL
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(store: EventStore, port: Int, tokens: [Role: String], directory: URL, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.store = store
+        self.port = port
+        self.tokens = tokens
+        self.directory = directory
+        self.group = group
+        self.task = task
+    }
+
+    /// Generates a world of `customers` × one year, folds the projections and starts listening on a free port.
+    static func start(customers: Int = 30, settings: ServerSettings = ServerSettings(host: "127.0.0.1", port: 0)) async throws -> LiveServer {
+        let directory = TestSupport.temporaryDirectory("tpj-server")
+        let path = directory.appendingPathComponent("journal.sqlite").path
+        let writer = try JournalDatabase.open(path: path, create: true)
+        _ = try WorldGenerator.write(WorldConfiguration(customers: customers, years: 1, seed: 5, start: "2024-01-01")) { clock in
+            EventStore(writer: writer, clock: clock)
+        }
+        let store = EventStore(writer: writer)
+        let server = try JournalServer(store: store, settings: settings)
+        try server.prepare()
+        let accessTokens = try AccessTokens(store: store)
+        var tokens: [Role: String] = [:]
+        for role in Role.allCases { tokens[role] = try accessTokens.create(name: "test \(role.rawValue)", role: role).secret }
+        var logger = Logger(label: "tpj-test")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = server.application(logger: logger) { port in continuation.yield(port) }
+        let group = ServiceGroup(services: [application], logger: logger)
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw HTTPTestError("the server did not start") }
+        return LiveServer(store: store, port: port, tokens: tokens, directory: directory, group: group, task: task)
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    /// A request on a fresh connection; `role` picks the bearer token (nil: none).
+    func request(_ method: String, _ path: String, role: Role? = nil, token: String? = nil, headers: [String: String] = [:],
+                 body: String? = nil) async throws -> HTTPTestResponse {
+        var headers = headers
+        if let secret = token ?? role.flatMap({ tokens[$0] }) { headers["Authorization"] = "Bearer \(secret)" }
+        let port = port, allHeaders = headers
+        return try await offloadTest {
+            try HTTPTestClient.send(port: port, method: method, path: path, headers: allHeaders, body: body.map { Array($0.utf8) })
+        }
+    }
+}
+
+/// Runs blocking socket work off the test's task.
+func offloadTest<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+}

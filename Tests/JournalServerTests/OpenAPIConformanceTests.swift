@@ -1,0 +1,81 @@
+import Foundation
+import Journal
+import JournalServer
+import JournalStore
+import JournalTesting
+import Testing
+
+/// Every route's answers — successes and errors — checked against Schemas/openapi.yaml by
+/// tools/check-openapi.py (JSON Schema 2020-12 with format checks), which also fails when an
+/// operation of the document was not exercised.
+@Suite struct OpenAPIConformanceTests {
+    @Test func everyAnswerMatchesTheDocument() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let head = try server.store.head()
+        let risky = try #require(try await server.request("GET", "/v1/churn?top=1", role: .staff).document["risks"]?[0]?["customerId"]?.stringValue)
+        let newEvent = { ServerTests.callBody(eventId: UUID().uuidString.lowercased()) }
+        let fixedId = "0194c1b5-20bb-7275-8a1c-0000000000bb"
+        let requests: [(String, String, Role?, String?)] = [
+            ("GET", "/healthz", nil, nil),
+            ("GET", "/metrics", .admin, nil), ("GET", "/metrics", .staff, nil), ("GET", "/metrics", nil, nil),
+            ("GET", "/v1/projections", .admin, nil),
+            ("POST", "/v1/customers/C-100004/events", .ingest, ServerTests.callBody(eventId: fixedId)),
+            ("POST", "/v1/customers/C-100004/events", .ingest, ServerTests.callBody(eventId: fixedId)),
+            ("POST", "/v1/customers/C-100004/events", .ingest, ServerTests.callBody(eventId: fixedId, queueWait: 99)),
+            ("POST", "/v1/customers/C-100004/events", .ingest, ServerTests.callBody(eventId: UUID().uuidString.lowercased(), expectedVersion: 0)),
+            ("POST", "/v1/customers/C-100004/events", .ingest, ServerTests.callBody(eventId: UUID().uuidString.lowercased(), queueWait: -1)),
+            ("POST", "/v1/customers/C-100004/events", .ingest, #"{"events": []}"#),
+            ("POST", "/v1/customers/C-100004/events", .ingest, String(repeating: " ", count: 5 << 20) + newEvent()),
+            ("POST", "/v1/customers/C-100004/events", .staff, newEvent()),
+            ("GET", "/v1/customers?q=C-1000", .staff, nil), ("GET", "/v1/customers?q=gmbh&limit=2", .staff, nil), ("GET", "/v1/customers", .staff, nil),
+            ("GET", "/v1/customers/C-100004/timeline?waitFor=\(head)", .staff, nil),
+            ("GET", "/v1/customers/C-100004/timeline?kind=visit,hotline&from=2024-03-01", .staff, nil),
+            ("GET", "/v1/customers/C-100004/timeline?knownAt=2024-06-01", .staff, nil),
+            ("GET", "/v1/customers/C-999999/timeline", .staff, nil), ("GET", "/v1/customers/C-100004/timeline?to=never", .staff, nil),
+            ("GET", "/v1/customers/C-100004/moments", .staff, nil), ("GET", "/v1/customers/C-100004/moments?asOf=2024-06-01", .staff, nil),
+            ("GET", "/v1/customers/C-999999/moments", .staff, nil),
+            ("GET", "/v1/customers/\(risky)/churn", .staff, nil), ("GET", "/v1/customers/C-999999/churn", .staff, nil),
+            ("GET", "/v1/churn", .staff, nil), ("GET", "/v1/churn?band=high&segment=A&top=5", .staff, nil), ("GET", "/v1/churn?top=0", .staff, nil),
+            ("GET", "/v1/segments", .staff, nil), ("GET", "/v1/segments?list=true&aShare=0.7&bShare=0.9", .staff, nil),
+            ("GET", "/v1/segments?aShare=2", .staff, nil),
+            ("GET", "/v1/customers/C-100004/history", .auditor, nil), ("GET", "/v1/customers/C-100004/history?order=occurred&knownAt=2024-06-01", .auditor, nil),
+            ("GET", "/v1/customers/C-999999/history", .auditor, nil), ("GET", "/v1/customers/C-100004/history?order=sideways", .auditor, nil),
+            ("GET", "/v1/verify", .auditor, nil), ("GET", "/v1/verify?from=3&to=9", .auditor, nil), ("GET", "/v1/verify?from=9&to=3", .auditor, nil),
+            ("GET", "/v1/events?after=5&limit=3", .analyst, nil), ("GET", "/v1/events?limit=0", .analyst, nil),
+            ("GET", "/v1/events/stream", .analyst, nil), ("GET", "/v1/events/stream?after=x", .analyst, nil), ("GET", "/v1/events/stream", .staff, nil),
+        ]
+        var samples = ""
+        for (method, path, role, body) in requests {
+            let response: HTTPTestResponse
+            if path.hasPrefix("/v1/events/stream"), role == .analyst, !path.contains("x") {
+                let port = server.port, token = try #require(server.tokens[.analyst])
+                response = try await offloadTest {
+                    let client = try HTTPTestClient(port: port)
+                    try client.write(method: method, path: path, headers: ["Authorization": "Bearer \(token)"], body: nil)
+                    let (status, headers) = try client.readHead()
+                    return HTTPTestResponse(status: status, headers: headers, body: [])
+                }
+            } else {
+                response = try await server.request(method, path, role: role, body: body)
+            }
+            let contentType = response.headers["content-type"] ?? ""
+            let bodyValue: JSONValue = contentType.hasPrefix("application/json") ? response.document : .string(response.text)
+            let sample: JSONValue = [
+                "method": .string(method), "path": .string(path), "status": .number(JSONNumber(Int64(response.status))),
+                "contentType": .string(contentType), "body": bodyValue,
+            ]
+            samples += CanonicalJSON.string(sample) + "\n"
+        }
+        let directory = TestSupport.temporaryDirectory("tpj-openapi")
+        let file = directory.appendingPathComponent("samples.ndjson")
+        try samples.write(to: file, atomically: true, encoding: .utf8)
+        let root = TestSupport.repositoryRoot
+        let result = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", root.appendingPathComponent("tools/check-openapi.py").path, root.appendingPathComponent("Schemas/openapi.yaml").path, file.path],
+            in: directory)
+        #expect(result.status == 0, "responses that break Schemas/openapi.yaml:\n\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("\(requests.count) responses checked"), "\(result.stderr)")
+    }
+}

@@ -1,0 +1,238 @@
+import Foundation
+import GRDB
+import Journal
+import JournalServer
+import JournalStore
+import Testing
+
+/// The HTTP API against a real server on loopback: the route × role matrix, appends and their errors,
+/// read-your-writes, reads and their errors, the events feed, health and metrics.
+@Suite(.serialized)
+struct ServerTests {
+    /// Who may call what, as the product defines it (admin may do everything; /healthz needs no token).
+    static let matrix: [(method: String, path: String, roles: Set<Role>)] = [
+        ("GET", "/metrics", [.admin]),
+        ("GET", "/v1/projections", [.admin]),
+        ("POST", "/v1/customers/C-100002/events", [.ingest, .admin]),
+        ("GET", "/v1/customers?q=C-10000", [.staff, .admin]),
+        ("GET", "/v1/customers/C-100002/timeline", [.staff, .admin]),
+        ("GET", "/v1/customers/C-100002/moments", [.staff, .admin]),
+        ("GET", "/v1/customers/{risky}/churn", [.staff, .admin]),
+        ("GET", "/v1/churn?top=3", [.staff, .admin]),
+        ("GET", "/v1/segments", [.staff, .admin]),
+        ("GET", "/v1/customers/C-100002/history", [.auditor, .admin]),
+        ("GET", "/v1/verify", [.auditor, .admin]),
+        ("GET", "/v1/events?after=0&limit=5", [.analyst, .admin]),
+        ("GET", "/v1/events/stream?after=0", [.analyst, .admin]),
+    ]
+
+    @Test func everyRouteAnswersEveryRoleAsDefined() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let risky = try #require(try await server.request("GET", "/v1/churn?top=1", role: .staff).document["risks"]?[0]?["customerId"]?.stringValue)
+        #expect(try await server.request("GET", "/healthz").status == 200)
+        var checked = 0
+        for route in Self.matrix {
+            let path = route.path.replacingOccurrences(of: "{risky}", with: risky)
+            // No token, and a token that does not exist: 401 with the error body and a challenge.
+            for token in [nil, "tpj_" + String(repeating: "x", count: 43)] as [String?] {
+                let response = try await call(server, route.method, path, token: token)
+                #expect(response.status == 401, "\(route.method) \(path) without a valid token")
+                #expect(response.headers["www-authenticate"] == #"Bearer realm="tpj""#)
+            }
+            for role in Role.allCases {
+                let response = try await call(server, route.method, path, token: server.tokens[role])
+                if route.roles.contains(role) {
+                    #expect([200, 201].contains(response.status), "\(route.method) \(path) as \(role): \(response.status) \(response.text.prefix(200))")
+                } else {
+                    #expect(response.status == 403, "\(route.method) \(path) as \(role)")
+                    #expect(response.errorCode == "forbidden")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked == Self.matrix.count * Role.allCases.count)
+    }
+
+    /// One call of the matrix: appends send a new valid event; the stream is read up to its head.
+    private func call(_ server: LiveServer, _ method: String, _ path: String, token: String?) async throws -> HTTPTestResponse {
+        if path.hasPrefix("/v1/events/stream") {
+            // An open stream never ends: read its head only; an error answer has a body to read whole.
+            let port = server.port
+            let head = try await offloadTest {
+                let client = try HTTPTestClient(port: port)
+                try client.write(method: method, path: path, headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:], body: nil)
+                let (status, headers) = try client.readHead()
+                return HTTPTestResponse(status: status, headers: headers, body: [])
+            }
+            if head.status == 200 { return head }
+        }
+        let body = method == "POST" ? Self.callBody(eventId: UUID().uuidString.lowercased()) : nil
+        return try await server.request(method, path, token: token, body: body)
+    }
+
+    static func callBody(eventId: String, expectedVersion: Int? = nil, queueWait: Int = 30) -> String {
+        let expected = expectedVersion.map { #""expectedVersion": \#($0), "# } ?? ""
+        return """
+            {\(expected)"events": [{"eventId": "\(eventId)", "type": "hotline.call.received", "occurredAt": "2024-12-30T10:00:00+01:00",
+              "caseId": "CASE-TEST-1", "payload": {"queueWaitSeconds": \(queueWait), "durationSeconds": 300, "agent": "Test Agent",
+              "topic": "Test", "abandoned": false, "solvedOnCall": true, "machineDown": false}}]}
+            """
+    }
+
+    @Test func appendsAreIdempotentCheckedAndReadableAtOnce() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let path = "/v1/customers/C-100003/events"
+        let version = try server.store.streamVersion(of: "C-100003")
+        let eventId = "0194c1b5-20bb-7275-8a1c-0000000000aa"
+
+        let created = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: eventId, expectedVersion: version))
+        #expect(created.status == 201)
+        let position = try #require(created.document["positions"]?[0]?.number)
+        #expect(created.document["streamVersion"]?.number == Double(version + 1))
+
+        // Read-your-writes: the timeline as of that position shows the call, scored.
+        let timeline = try await server.request("GET", "/v1/customers/C-100003/timeline?waitFor=\(Int(position))&case=CASE-TEST-1", role: .staff)
+        #expect(timeline.status == 200)
+        let entry = try #require(timeline.document["entries"]?[0])
+        #expect(entry["eventId"]?.stringValue == eventId)
+        #expect(entry["score"] != nil)
+
+        // The same event again stores nothing and says so.
+        let again = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: eventId))
+        #expect(again.status == 200)
+        #expect(again.document["duplicates"]?.number == 1)
+        #expect(again.document["appended"]?.number == 0)
+
+        let head = try server.store.head()
+        // A stale expected version: 409, nothing stored.
+        let conflict = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: UUID().uuidString.lowercased(), expectedVersion: version))
+        #expect(conflict.status == 409)
+        #expect(conflict.errorCode == "conflict")
+        #expect(conflict.document["error"]?["details"]?["streamVersion"]?.number == Double(version + 1))
+        // The same eventId with other content: 409 naming the differing field.
+        let reused = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: eventId, queueWait: 31))
+        #expect(reused.status == 409)
+        #expect(reused.errorCode == "event_id_reused")
+        // A schema violation: 422 with the JSON path and rule.
+        let invalid = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: UUID().uuidString.lowercased(), queueWait: -5))
+        #expect(invalid.status == 422)
+        #expect(invalid.errorCode == "invalid_event")
+        #expect(invalid.document["error"]?["details"]?["path"]?.stringValue == "/payload/queueWaitSeconds")
+        #expect(invalid.document["error"]?["details"]?["rule"]?.stringValue == "minimum")
+        // Not JSON, no events, an empty batch, a bad expectedVersion: 400.
+        for body in ["{", #"{"event": []}"#, #"{"events": []}"#, #"{"events": [{}], "expectedVersion": -1}"#, "[]"] {
+            let response = try await server.request("POST", path, role: .ingest, body: body)
+            #expect(response.status == 400, "\(body)")
+            #expect(response.errorCode == "bad_request")
+        }
+        // Over the size limit: 413.
+        let huge = String(repeating: " ", count: 5 << 20) + Self.callBody(eventId: UUID().uuidString.lowercased())
+        let tooLarge = try await server.request("POST", path, role: .ingest, body: huge)
+        #expect(tooLarge.status == 413)
+        #expect(tooLarge.errorCode == "payload_too_large")
+        #expect(try server.store.head() == head, "a rejected request stored something")
+    }
+
+    @Test func readsNameWhatIsWrong() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let unknown = try await server.request("GET", "/v1/customers/C-999999/timeline", role: .staff)
+        #expect(unknown.status == 404)
+        #expect(unknown.errorCode == "not_found")
+        #expect(unknown.text.contains("C-999999"))
+        let badTime = try await server.request("GET", "/v1/customers/C-100002/timeline?from=yesterday", role: .staff)
+        #expect(badTime.status == 400)
+        #expect(badTime.document["error"]?["details"]?["parameter"]?.stringValue == "from")
+        let head = try server.store.head()
+        let beyond = try await server.request("GET", "/v1/customers/C-100002/moments?waitFor=\(head + 1)", role: .staff)
+        #expect(beyond.status == 400)
+        #expect(beyond.document["error"]?["details"]?["head"]?.number == Double(head))
+        for path in ["/v1/churn?top=0", "/v1/churn?band=extreme", "/v1/segments?aShare=0.9&bShare=0.5", "/v1/events?limit=5000", "/v1/customers"] {
+            let response = try await server.request("GET", path, role: .admin)
+            #expect(response.status == 400, "\(path)")
+        }
+        let missing = try await server.request("GET", "/v1/nothing-here", role: .admin)
+        #expect(missing.status == 404)
+        #expect(missing.errorCode == "not_found")
+        let backwards = try await server.request("GET", "/v1/verify?from=100&to=5", role: .auditor)
+        #expect(backwards.status == 400)
+        #expect(backwards.errorCode == "bad_request")
+    }
+
+    @Test func historyKnownAtAndTheFeedAgreeWithTheStore() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let all = try server.store.history(of: "C-100002")
+        let cut = try #require(all.dropLast().last).recorded
+        let known = try await server.request("GET", "/v1/customers/C-100002/history?knownAt=\(cut.rfc3339)", role: .auditor)
+        let events = try #require(known.document["events"]?.arrayValue)
+        #expect(events.count == all.filter { $0.recorded <= cut }.count)
+        #expect(events.count < all.count)
+
+        let high = try await server.request("GET", "/v1/churn?band=high&top=1000", role: .staff)
+        let listed = try #require(high.document["risks"]?.arrayValue)
+        #expect(listed.allSatisfy { $0["band"]?.stringValue == "high" })
+        #expect(Double(listed.count) == high.document["bands"]?["high"]?.number)
+        #expect((high.document["customers"]?.number ?? 0) >= Double(listed.count))
+
+        let page = try await server.request("GET", "/v1/events?after=10&limit=7", role: .analyst)
+        let positions = try #require(page.document["events"]?.arrayValue).compactMap { $0["position"]?.number }
+        #expect(positions == (11...17).map(Double.init))
+        #expect(page.document["next"]?.number == 17)
+
+        let verify = try await server.request("GET", "/v1/verify", role: .auditor)
+        #expect(verify.document["intact"] == .bool(true))
+        #expect(verify.document["checked"]?.number == Double(try server.store.head()))
+    }
+
+    @Test func healthAndMetricsReportTheServer() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let health = try await server.request("GET", "/healthz")
+        #expect(health.document["status"]?.stringValue == "ok")
+        #expect(health.document["head"]?.number == Double(try server.store.head()))
+        _ = try await server.request("GET", "/v1/customers/C-100002/timeline", role: .staff)
+        _ = try await server.request("POST", "/v1/customers/C-100002/events", role: .ingest, body: Self.callBody(eventId: UUID().uuidString.lowercased()))
+        let metrics = try await server.request("GET", "/metrics", role: .admin)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
+        #expect(metrics.text.contains(#"tpj_http_requests_total{method="GET",route="/v1/customers/{customerId}/timeline",status="200"} 1"#))
+        #expect(metrics.text.contains("tpj_events_appended_total 1"))
+        #expect(metrics.text.contains(#"tpj_projection_lag_events{projection="timeline"}"#))
+        #expect(metrics.text.contains("tpj_http_request_duration_seconds_bucket"))
+    }
+
+    @Test func revokedTokensStopWorkingAndOnlyHashesAreStored() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let tokens = try AccessTokens(store: server.store)
+        let (token, secret) = try tokens.create(name: "desk 7", role: .staff)
+        #expect(try await server.request("GET", "/v1/segments", token: secret).status == 200)
+        #expect(throws: JournalError.self) { try tokens.create(name: "desk 7", role: .staff) }
+        _ = try tokens.revoke(token.id)
+        let after = try await server.request("GET", "/v1/segments", token: secret)
+        #expect(after.status == 401)
+        #expect(after.text.contains("revoked"))
+        let stored = try await server.store.writer.read { db in try String.fetchAll(db, sql: "SELECT id || name || role || hash FROM access_token") }
+        #expect(!stored.contains { $0.contains(secret) || $0.contains(String(secret.dropFirst(4))) })
+        #expect(throws: JournalError.self) { try tokens.revoke("no such token") }
+    }
+}
+
+extension JSONValue {
+    var number: Double? {
+        if case .number(let number) = self { return number.value }
+        return nil
+    }
+
+    var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    subscript(index: Int) -> JSONValue? {
+        guard case .array(let items) = self, items.indices.contains(index) else { return nil }
+        return items[index]
+    }
+}
