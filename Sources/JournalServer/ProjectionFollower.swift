@@ -93,28 +93,36 @@ struct ProjectionFollower: Service {
         let watcher = try JournalWatcher(watching: runner.store)
         let stopping = StopFlag()
         let runner = runner, progress = progress, logger = logger
-        try await withGracefulShutdownHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread {
-                    while !stopping.value.load(ordering: .acquiring) {
-                        do {
-                            try runner.follow(watcher) { reached in
-                                if let least = reached.values.min() { progress.publish(least) }
-                                return !stopping.value.load(ordering: .acquiring)
-                            }
-                        } catch {
-                            logger.error("projection follower failed; retrying on the next append", metadata: ["error": "\(error)"])
-                            watcher.wait(timeout: 1)
-                        }
-                    }
-                    done.resume()
-                }
-                thread.name = "projection-follower"
-                thread.start()
-            }
-        } onGracefulShutdown: {
+        let stop: @Sendable () -> Void = {
             stopping.value.store(true, ordering: .releasing)
             watcher.interrupt()
+        }
+        // Stop on graceful shutdown, and on cancellation (another service failed, e.g. the port was taken).
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    let thread = Thread {
+                        while !stopping.value.load(ordering: .acquiring) {
+                            do {
+                                try runner.follow(watcher) { reached in
+                                    if let least = reached.values.min() { progress.publish(least) }
+                                    return !stopping.value.load(ordering: .acquiring)
+                                }
+                            } catch {
+                                logger.error("projection follower failed; retrying on the next append", metadata: ["error": "\(error)"])
+                                watcher.wait(timeout: 1)
+                            }
+                        }
+                        done.resume()
+                    }
+                    thread.name = "projection-follower"
+                    thread.start()
+                }
+            } onGracefulShutdown: {
+                stop()
+            }
+        } onCancel: {
+            stop()
         }
     }
 }

@@ -84,9 +84,13 @@ extension JournalCommand {
                     Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
                 }
                 let host = host
-                try await server.application(logger: logger) { port in
-                    Output.line("Listening on http://\(host):\(port) (API under /v1, health at /healthz). Stop with Ctrl-C.")
-                }.runService()
+                do {
+                    try await server.application(logger: logger) { port in
+                        Output.line("Listening on http://\(host):\(port) (API under /v1, health at /healthz). Stop with Ctrl-C.")
+                    }.runService()
+                } catch {
+                    throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
+                }
             } catch let error as JournalError {
                 Output.error("error: \(error.description)")
                 throw ExitCode(error.exitCode)
