@@ -50,23 +50,13 @@ extension JournalServer {
             return JSONResponse.make(.object(members))
         }
         router.get("/v1/customers/:customerId/moments") { request, context in
-            try context.require(.staff)
-            let customerId = try customerId(context)
-            let query = Query(request)
-            let asOf = try query.time("asOf") ?? store.clock.now()
-            try await waitFor(query)
-            try await requireCustomer(customerId)
+            let (customerId, asOf) = try await customerAsOf(request, context)
             let insights = insights
             let moments = try await store.writer.read { db in try insights.moments(of: customerId, asOf: asOf, in: db) }
             return JSONResponse.make(Documents.moments(moments, asOf: asOf))
         }
         router.get("/v1/customers/:customerId/churn") { request, context in
-            try context.require(.staff)
-            let customerId = try customerId(context)
-            let query = Query(request)
-            let asOf = try query.time("asOf") ?? store.clock.now()
-            try await waitFor(query)
-            try await requireCustomer(customerId)
+            let (customerId, asOf) = try await customerAsOf(request, context)
             let insights = insights
             let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db) }
             guard let risk = risks.first else {
@@ -192,6 +182,17 @@ extension JournalServer {
     }
 
     // MARK: Helpers
+
+    /// The staff read of one customer as of a date: checks the role, the customer and `asOf`, honours `waitFor`.
+    private func customerAsOf(_ request: Request, _ context: JournalRequestContext) async throws -> (String, Timestamp) {
+        try context.require(.staff)
+        let customerId = try customerId(context)
+        let query = Query(request)
+        let asOf = try query.time("asOf") ?? store.clock.now()
+        try await waitFor(query)
+        try await requireCustomer(customerId)
+        return (customerId, asOf)
+    }
 
     private func customerId(_ context: JournalRequestContext) throws -> String {
         let id = try context.parameters.require("customerId")
