@@ -15,6 +15,8 @@ final class ProjectionProgress: Sendable {
         var closed = false
         var nextWaiter = 0
         var waiters: [Int: (target: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
+        /// Waits that timed out or were cancelled before they were registered.
+        var expired: Set<Int> = []
     }
     private let state = Mutex(State())
 
@@ -53,16 +55,17 @@ final class ProjectionProgress: Sendable {
             state.nextWaiter += 1
             return state.nextWaiter
         }
+        defer { state.withLock { _ = $0.expired.remove(id) } }
         return await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group -> Bool in
                 group.addTask { [self] in
                     try? await Task.sleep(for: .seconds(timeout))
-                    resume(id, with: false)
+                    if !Task.isCancelled { resume(id, with: false) }
                 }
                 let result = await withCheckedContinuation { continuation in
                     let ready = state.withLock { state -> Bool? in
                         if state.reached >= position { return true }
-                        if state.closed { return false }
+                        if state.closed || state.expired.remove(id) != nil { return false }
                         state.waiters[id] = (position, continuation)
                         return nil
                     }
@@ -76,8 +79,13 @@ final class ProjectionProgress: Sendable {
         }
     }
 
+    /// Ends the wait `id` — or, when it is not registered yet, makes it end as soon as it is.
     private func resume(_ id: Int, with value: Bool) {
-        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        let waiter = state.withLock { state in
+            let waiter = state.waiters.removeValue(forKey: id)
+            if waiter == nil { state.expired.insert(id) }
+            return waiter
+        }
         waiter?.continuation.resume(returning: value)
     }
 }
