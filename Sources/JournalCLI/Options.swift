@@ -50,13 +50,8 @@ struct TimeArgument: ExpressibleByArgument {
     var instant: Timestamp
 
     init?(argument: String) {
-        if let instant = try? Timestamp(rfc3339: argument) {
-            self.instant = instant
-        } else if argument.utf8.count == 10, let instant = try? Timestamp(rfc3339: argument + "T00:00:00Z") {
-            self.instant = instant
-        } else {
-            return nil
-        }
+        guard let instant = Timestamp(instantOrDate: argument) else { return nil }
+        self.instant = instant
     }
 
     static var defaultCompletionKind: CompletionKind { .default }

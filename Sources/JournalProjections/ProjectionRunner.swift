@@ -221,4 +221,14 @@ public struct ProjectionStatus: Sendable, Hashable {
     public var lag: Int64 { head - checkpoint }
     /// True when the stored tables are of another version and the next run rebuilds them.
     public var needsRebuild: Bool { storedVersion != version }
+
+    /// The status as JSON (`tpj projections --json` and the HTTP API).
+    public var document: JSONValue {
+        [
+            "name": .string(name), "version": .number(JSONNumber(Int64(version))),
+            "storedVersion": storedVersion.map { .number(JSONNumber(Int64($0))) } ?? .null,
+            "checkpoint": .number(JSONNumber(checkpoint)), "head": .number(JSONNumber(head)),
+            "lag": .number(JSONNumber(lag)), "needsRebuild": .bool(needsRebuild),
+        ]
+    }
 }

@@ -237,12 +237,3 @@ func offload<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> 
         }
     }
 }
-
-extension ProjectionStatus {
-    var document: JSONValue {
-        [
-            "name": .string(name), "version": .number(JSONNumber(Int64(version))), "checkpoint": .number(JSONNumber(checkpoint)),
-            "head": .number(JSONNumber(head)), "lag": .number(JSONNumber(lag)), "needsRebuild": .bool(needsRebuild),
-        ]
-    }
-}

@@ -87,8 +87,7 @@ struct Query {
     /// A time: RFC 3339 with offset, or a date YYYY-MM-DD meaning 00:00 UTC.
     func time(_ name: String) throws -> Timestamp? {
         guard let text = string(name) else { return nil }
-        if let instant = try? Timestamp(rfc3339: text) { return instant }
-        if text.utf8.count == 10, let instant = try? Timestamp(rfc3339: text + "T00:00:00Z") { return instant }
+        if let instant = Timestamp(instantOrDate: text) { return instant }
         throw APIError(.badRequest, "bad_request", "\(name) must be an RFC 3339 time with offset or a date YYYY-MM-DD (got \"\(text)\")",
                        details: ["parameter": .string(name), "rule": "format"])
     }

@@ -32,6 +32,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         try self.init(rfc3339: date + "T00:00:00Z")
     }
 
+    /// An RFC 3339 time with offset, or a date `YYYY-MM-DD` meaning midnight UTC; nil for anything else.
+    /// The form every command-line option and query parameter that names an instant accepts.
+    public init?(instantOrDate text: String) {
+        if let instant = try? Timestamp(rfc3339: text) {
+            self = instant
+        } else if let midnight = try? Timestamp(utcDate: text) {
+            self = midnight
+        } else {
+            return nil
+        }
+    }
+
     private struct ParseFailure: Error {
         let message: String
     }

@@ -96,14 +96,7 @@ extension JournalCommand {
 
         private func printStatus(_ status: [ProjectionStatus]) {
             if output.json {
-                Output.json(.array(status.map { item in
-                    [
-                        "name": .string(item.name), "version": .number(JSONNumber(Int64(item.version))),
-                        "storedVersion": item.storedVersion.map { .number(JSONNumber(Int64($0))) } ?? .null,
-                        "checkpoint": .number(JSONNumber(item.checkpoint)), "head": .number(JSONNumber(item.head)),
-                        "lag": .number(JSONNumber(item.lag)), "needsRebuild": .bool(item.needsRebuild),
-                    ]
-                }))
+                Output.json(.array(status.map(\.document)))
             } else {
                 Output.line(Output.table(["NAME", "VERSION", "CHECKPOINT", "LAG", "STATE"], status.map { item in
                     let state = item.storedVersion == nil ? "not built yet"
