@@ -71,6 +71,19 @@ extension ParsableCommand {
         }
     }
 
+    /// ``runReportingErrors(json:_:)`` for async work.
+    func runReportingErrors(json: Bool, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as JournalError {
+            report(code: error.exitCode, kind: error.kind, message: error.description, details: error.details, json: json)
+            throw ExitCode(error.exitCode)
+        } catch let error as CLIError {
+            report(code: error.code, kind: "error", message: error.message, details: [], json: json)
+            throw ExitCode(error.code)
+        }
+    }
+
     private func report(code: Int32, kind: String, message: String, details: [JSONMember], json: Bool) {
         if json {
             let body: JSONValue = ["error": .object([JSONMember("code", .string(kind)), JSONMember("message", .string(message))] + details)]

@@ -7,7 +7,7 @@ import JournalScoring
 ///
 /// One instance serves one batch, inside its transaction: it keeps the rows of the cases it has read
 /// (payloads parsed once) and the surveys about each touchpoint, and keeps them in step with what it
-/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:_:)`` and ``surveyAdded(about:)`` tell it about
+/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:recordedAtUs:_:)`` and ``surveyAdded(about:)`` tell it about
 /// the batch's other writes.
 final class CaseScoring {
     let scorer: TouchpointScorer
@@ -47,13 +47,15 @@ final class CaseScoring {
         cases[key] = rows
     }
 
-    /// The touchpoint `eventId` was corrected or voided: its case's rows, and the surveys (it may be
-    /// one), are read again when next needed.
-    func amended(_ eventId: String, _ db: Database) throws {
+    /// The touchpoint `eventId` was corrected or voided: drops its case's rows and the surveys (it may
+    /// be one) so they are read again, then scores its case again.
+    func amended(_ eventId: String, recordedAtUs: Int64, _ db: Database) throws {
         surveys = [:]
         let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
-        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]), let caseId = target["caseId"] as String? else { return }
-        cases[CaseKey(customerId: target["customerId"], caseId: caseId)] = nil
+        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
+        let customerId: String = target["customerId"], caseId: String? = target["caseId"]
+        if let caseId { cases[CaseKey(customerId: customerId, caseId: caseId)] = nil }
+        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, recordedAtUs: recordedAtUs, db)
     }
 
     /// A survey about `eventId` was inserted.

@@ -93,11 +93,11 @@ public struct Insights: Sendable {
     ) throws {
         let filter = customerId == nil ? "" : "WHERE customerId = ?"
         let arguments: StatementArguments = customerId.map { [$0] } ?? []
-        let kindFilter = kinds.map { kinds in (customerId == nil ? "WHERE" : "AND") + " kind IN (\(kinds.map { "'\($0)'" }.joined(separator: ", ")))" } ?? ""
+        let kindFilter = kinds.map { kinds in (customerId == nil ? "WHERE" : "AND") + " kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))" } ?? ""
         let facts = try Row.fetchCursor(db, sql: """
             SELECT customerId, position, revision, kind, occurredAtUs, recordedAtUs, amount, key, detail
             FROM facts_fact \(filter) \(kindFilter) ORDER BY customerId, position, revision
-            """, arguments: arguments)
+            """, arguments: arguments + StatementArguments(kinds ?? []))
         let scores = withScores
             ? try Row.fetchCursor(db, sql: """
                 SELECT customerId, position, caseId, type, occurredAtUs, recordedAtUs, voided, valence, weighted, criticality,

@@ -102,15 +102,13 @@ public struct JourneyTimeline: Projection {
             switch event.type {
             case "touchpoint.corrected":
                 if let target = try correct(event, entry: tables.entry, db) {
-                    try scoring.amended(target, db)
-                    try scoring.rescore(around: target, recordedAtUs: recordedAtUs, db)
+                    try scoring.amended(target, recordedAtUs: recordedAtUs, db)
                 }
             case "touchpoint.voided":
                 guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
                 let void = try db.cachedStatement(sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?")
                 try void.execute(arguments: [event.eventId.rawValue, recordedAtUs, target])
-                try scoring.amended(target, db)
-                try scoring.rescore(around: target, recordedAtUs: recordedAtUs, db)
+                try scoring.amended(target, recordedAtUs: recordedAtUs, db)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
                 let payload = event.payloadJSON

@@ -23,10 +23,6 @@ extension Customer {
         busyUntil = max(busyUntil, local(time).day)
         let corrected = random.chance(Self.correctionRate(type))
         let twice = Self.isSometimesEnteredTwice(type) && random.chance(0.0025)
-        guard corrected || twice else {
-            out.add(event, customer: index, occurred: time, night: night)
-            return eventId
-        }
         out.add(event, customer: index, occurred: time, night: night)
         if corrected { correct(event, recordedNight: night, into: &out) }
         if twice { enterTwice(event, at: time, night: night, into: &out) }

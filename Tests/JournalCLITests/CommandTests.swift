@@ -180,8 +180,9 @@ import Testing
         #expect(try workspace.tpj("moments", "C-9999").status == 66)
         #expect(try workspace.tpj("segments", "--a-share", "0.9", "--b-share", "0.5").status == 64)
         #expect(try workspace.tpj("churn", "fit", "--horizon", "six months").status == 64)
-        // Nothing was written into the journal by the refused commands.
+        // Nothing was written by the refused commands: no events, no weights file from the refused fit.
         #expect(try workspace.tpj("stats", "--json").stdout.contains(#""events":59"#))
+        #expect(!FileManager.default.fileExists(atPath: workspace.db + ".churn-weights.json"))
     }
 
     @Test func timelineProjectionsAndRebuild() throws {

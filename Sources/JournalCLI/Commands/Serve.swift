@@ -39,64 +39,61 @@ extension JournalCommand {
         }
 
         func run() async throws {
-            var path = database.path
-            var demoDirectory: URL?
-            if demo {
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tpj-demo-\(ProcessInfo.processInfo.processIdentifier)")
-                try? FileManager.default.removeItem(at: directory)
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                demoDirectory = directory
-                path = directory.appendingPathComponent("journal.sqlite").path
+            try await runReportingErrors(json: false) {
+                var path = database.path
+                var demoDirectory: URL?
+                if demo {
+                    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tpj-demo-\(ProcessInfo.processInfo.processIdentifier)")
+                    try? FileManager.default.removeItem(at: directory)
+                    do {
+                        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    } catch {
+                        throw CLIError(code: 74, message: "cannot create \(directory.path) for the demo world: \(error.localizedDescription)")
+                    }
+                    demoDirectory = directory
+                    path = directory.appendingPathComponent("journal.sqlite").path
+                }
+                defer { if let demoDirectory { try? FileManager.default.removeItem(at: demoDirectory) } }
+                try await serve(path: path)
             }
-            defer { if let demoDirectory { try? FileManager.default.removeItem(at: demoDirectory) } }
-            try await serve(path: path)
         }
 
         private func serve(path: String) async throws {
             var logger = Logger(label: "tpj")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let registry = try database.registry()
+            if demo {
+                let writer = try JournalDatabase.open(path: path, create: true)
+                let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: "2023-01-01")) { clock in
+                    EventStore(writer: writer, registry: registry, clock: clock)
+                }
+                Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
+            }
+            let store = EventStore(writer: try JournalDatabase.open(path: path, create: false), registry: registry)
+            let (model, source) = try weightsOptions.model(journal: path)
+            let server = try JournalServer(
+                store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: ServerSettings(host: host, port: port))
+            let started = Date()
+            try server.prepare { name, folded in
+                Output.error("Rebuilding \(name): \(Output.count(folded, "event")) folded")
+            }
+            logger.info("projections up to date", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
+            let tokens = try AccessTokens(store: store)
+            if demo {
+                for (role, name) in [(Role.admin, "demo admin"), (Role.staff, "demo staff")] {
+                    let created = try tokens.create(name: name, role: role)
+                    Output.line("Token (\(role.rawValue)): \(created.secret)")
+                }
+            } else if try tokens.list().allSatisfy({ $0.revoked != nil }) {
+                Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
+            }
+            let host = host
             do {
-                let registry = try database.registry()
-                if demo {
-                    let writer = try JournalDatabase.open(path: path, create: true)
-                    let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: "2023-01-01")) { clock in
-                        EventStore(writer: writer, registry: registry, clock: clock)
-                    }
-                    Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
-                }
-                let store = EventStore(writer: try JournalDatabase.open(path: path, create: false), registry: registry)
-                let (model, source) = try weightsOptions.model(journal: path)
-                var settings = ServerSettings(host: host, port: port)
-                settings.waitForTimeout = 10
-                let server = try JournalServer(store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
-                let started = Date()
-                try server.prepare { name, folded in
-                    Output.error("Rebuilding \(name): \(Output.count(folded, "event")) folded")
-                }
-                logger.info("projections up to date", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
-                let tokens = try AccessTokens(store: store)
-                if demo {
-                    for (role, name) in [(Role.admin, "demo admin"), (Role.staff, "demo staff")] {
-                        let created = try tokens.create(name: name, role: role)
-                        Output.line("Token (\(role.rawValue)): \(created.secret)")
-                    }
-                } else if try tokens.list().allSatisfy({ $0.revoked != nil }) {
-                    Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
-                }
-                let host = host
-                do {
-                    try await server.application(logger: logger) { port in
-                        Output.line("Listening on http://\(host):\(port) (API under /v1, health at /healthz). Stop with Ctrl-C.")
-                    }.runService()
-                } catch {
-                    throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
-                }
-            } catch let error as JournalError {
-                Output.error("error: \(error.description)")
-                throw ExitCode(error.exitCode)
-            } catch let error as CLIError {
-                Output.error("error: \(error.message)")
-                throw ExitCode(error.code)
+                try await server.application(logger: logger) { port in
+                    Output.line("Listening on http://\(host):\(port) (API under /v1, health at /healthz). Stop with Ctrl-C.")
+                }.runService()
+            } catch {
+                throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
             }
         }
     }
