@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
     ],
     targets: [
         // Pure core: envelope, JSON, canonical bytes, hashing, schema validation. No I/O.
@@ -48,7 +49,7 @@ let package = Package(
         .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
         .target(name: "JournalTesting", dependencies: ["Journal", "JournalStore"]),
-        // `tpj serve`: the HTTP API, tokens and roles, the events feed, health and metrics.
+        // `tpj serve`: the HTTP API, tokens and roles, the events feed, health and metrics, and the web pages.
         .target(
             name: "JournalServer",
             dependencies: [
@@ -56,6 +57,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         .executableTarget(

@@ -23,9 +23,17 @@ public enum CustomerDirectory {
             WHERE kind = 'registered' AND (customerId LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\')
             ORDER BY customerId <> ?, customerId LIMIT ?
             """, arguments: [String(pattern.dropFirst()), pattern, text, limit])
+        let names = try names(of: ids, in: db)
+        return ids.map { id in Match(customerId: id, name: names[id]) }
+    }
+
+    /// The latest registered name of each of `customerIds` that has one.
+    public static func names(of customerIds: some Sequence<String>, in db: Database) throws -> [String: String] {
         let latestName = try db.cachedStatement(sql: """
             SELECT key FROM facts_fact WHERE customerId = ? AND kind = 'registered' ORDER BY position DESC, revision DESC LIMIT 1
             """)
-        return try ids.map { id in Match(customerId: id, name: try String.fetchOne(latestName, arguments: [id])) }
+        var names: [String: String] = [:]
+        for id in customerIds { names[id] = try String.fetchOne(latestName, arguments: [id]) }
+        return names
     }
 }

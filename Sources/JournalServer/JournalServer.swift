@@ -21,7 +21,7 @@ public struct ServerSettings: Sendable {
     }
 }
 
-/// `tpj serve`: the JSON API, the events feed and the health and metrics endpoints over one journal,
+/// `tpj serve`: the JSON API, the events feed, the web pages and the health and metrics endpoints over one journal,
 /// with the built-in projections followed live in the same process.
 ///
 /// ```swift
@@ -38,6 +38,7 @@ public struct JournalServer: Sendable {
     let tokens: AccessTokens
     let progress = ProjectionProgress()
     let metrics = ServerMetrics()
+    let pages: PageRenderer
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 settings: ServerSettings = ServerSettings()) throws {
@@ -47,6 +48,7 @@ public struct JournalServer: Sendable {
         self.weightsSource = weightsSource
         self.settings = settings
         self.tokens = try AccessTokens(store: store)
+        self.pages = try PageRenderer()
     }
 
     var runner: ProjectionRunner { ProjectionRunner.builtIn(store: store, rules: rules) }
@@ -85,6 +87,7 @@ public struct JournalServer: Sendable {
         }
         addAPIRoutes(to: router)
         addFeedRoutes(to: router)
+        addPageRoutes(to: router)
         return router
     }
 

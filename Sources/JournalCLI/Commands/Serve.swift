@@ -10,14 +10,16 @@ import Logging
 extension JournalCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the JSON API and the events feed over HTTP, following the projections live.",
+            abstract: "Serve the web pages, the JSON API and the events feed over HTTP, following the projections live.",
             discussion: """
-                Every route but /healthz needs a bearer token (`tpj token create`). The projections are brought \
-                up to date before the server answers, then followed as appends arrive from any process. \
-                SIGINT or SIGTERM stops the server gracefully. LOG_LEVEL (trace … critical) sets the log level.
+                The pages (find a customer, the journey, customers at risk) are at / and sign in with a staff or \
+                admin token, kept in an HttpOnly cookie. Every API route but /healthz needs a bearer token \
+                (`tpj token create`). The projections are brought up to date before the server answers, then \
+                followed as appends arrive from any process. SIGINT or SIGTERM stops the server gracefully. \
+                LOG_LEVEL (trace … critical) sets the log level.
 
-                --demo generates a fresh demo world (200 customers × 3 years) into a temporary directory, creates \
-                an admin and a staff token, prints them, and removes the directory on exit.
+                --demo generates a fresh demo world (200 customers over the three years up to today) into a \
+                temporary directory, creates an admin and a staff token, prints them, and removes the directory on exit.
                 """)
 
         @Option(name: .long, help: "Address to listen on.")
@@ -58,13 +60,23 @@ extension JournalCommand {
             }
         }
 
+        /// The demo world runs for the three years up to about today, so that its answers as of now
+        /// (churn, segments) read like those of a live journal.
+        static func demoStart(now: Date = Date()) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let start = calendar.date(byAdding: DateComponents(year: -3, day: -2), to: now)!
+            let day = calendar.dateComponents([.year, .month, .day], from: start)
+            return String(format: "%04d-%02d-%02d", day.year!, day.month!, day.day!)
+        }
+
         private func serve(path: String) async throws {
             var logger = Logger(label: "tpj")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             let registry = try database.registry()
             if demo {
                 let writer = try JournalDatabase.open(path: path, create: true)
-                let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: "2023-01-01")) { clock in
+                let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: Self.demoStart())) { clock in
                     EventStore(writer: writer, registry: registry, clock: clock)
                 }
                 Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
@@ -90,7 +102,8 @@ extension JournalCommand {
             let host = host
             do {
                 try await server.application(logger: logger) { port in
-                    Output.line("Listening on http://\(host):\(port) (API under /v1, health at /healthz). Stop with Ctrl-C.")
+                    Output.line("Listening on http://\(host):\(port)")
+                    Output.line("Pages at http://\(host):\(port)/ (sign in with a staff or admin token), API under /v1, health at /healthz. Stop with Ctrl-C.")
                 }.runService()
             } catch {
                 throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")

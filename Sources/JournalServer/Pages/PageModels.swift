@@ -1,0 +1,148 @@
+import Foundation
+import Journal
+import JournalProjections
+import JournalScoring
+
+/// What the templates render: plain values, already formatted. Mustache escapes every one of them.
+/// Every value a template reads is a stored property: the templates read values by reflection.
+enum PageModels {
+    struct Viewer { var name: String; var role: String }
+
+    struct Layout {
+        var title: String
+        var viewer: Viewer?
+        var head: String
+        var projected: String
+        var body: String
+    }
+
+    struct SignIn { var message: String?; var next: String }
+
+    struct Problem { var heading: String; var message: String }
+
+    struct Match { var customerId: String; var name: String; var href: String }
+
+    struct Customers {
+        var query: String
+        var searched: Bool
+        var matches: [Match]
+        var hasMatches: Bool
+
+        init(query: String, searched: Bool, matches: [Match]) {
+            self.query = query
+            self.searched = searched
+            self.matches = matches
+            self.hasMatches = !matches.isEmpty
+        }
+    }
+
+    struct Option { var value: String; var label: String; var selected: Bool }
+
+    struct Risk {
+        var customerId: String, name: String, href: String, segment: String, probability: String, band: String, reason: String
+    }
+
+    struct AtRisk {
+        var bands: [Option], segments: [Option], tops: [Option]
+        var customers: String, asOf: String, high: String, medium: String, low: String
+        var matching: String, shown: String, cut: Bool
+        var risks: [Risk]
+        var hasRisks: Bool
+    }
+
+    struct Reason { var contribution: String; var text: String }
+
+    struct Moment {
+        var position: Int64, occurred: String, type: String, caseId: String, score: String, scoreClass: String, impact: String, reasons: String
+    }
+
+    struct Customer {
+        var customerId: String, name: String, asOf: String, touchpointCount: String
+        var segment: String, journeyDisplay: String, journeyBand: String, churnProbability: String, churnBand: String
+        var promiseKeeping: String, openComplaints: String, openCases: String
+        var hasOpenComplaints: Bool, hasOpenCases: Bool
+        var churnReasons: [Reason]
+        /// The journey's time axis (SVG) and the touchpoints' rows, newest first.
+        var chart: String
+        var moments: [Moment]
+        var touchpoints: String
+        var hasChurnReasons = false
+        var hasMoments = false
+    }
+
+    /// The customer page from the customer's timeline, moments and churn risk (nil when the customer
+    /// has no facts yet or was lost).
+    static func customer(
+        _ customerId: String, name: String?, entries: [TimelineEntry], moments: CustomerMoments, risk: CustomerRisk?, asOf: Timestamp
+    ) -> Customer {
+        let flags = TimelineFlags(entries)
+        let entryFlags = entries.map(flags.of)
+        let rows = zip(entries, entryFlags).reversed().map { entry, flags in touchpointRow(entry, flags: flags) }
+        let chart = entries.isEmpty ? "" : TimelineChart(entries: entries, flags: entryFlags).svg(label: "Journey of \(customerId) on a time axis")
+        let openCases = Set(zip(entries, entryFlags).filter { $0.1.contains("OPEN CASE") }.compactMap(\.0.caseId)).count
+        let momentRows = moments.touchpoints.filter(\.touchpoint.score.isMoment)
+            .sorted { ($0.touchpoint.occurred, $0.touchpoint.position) > ($1.touchpoint.occurred, $1.touchpoint.position) }
+            .map { row in
+                let score = row.touchpoint.score
+                return Moment(
+                    position: row.touchpoint.position, occurred: minute(row.touchpoint.occurred.rfc3339), type: row.touchpoint.type,
+                    caseId: row.touchpoint.caseId ?? "", score: signed(score.score), scoreClass: TimelineChart.scoreClass(score.score),
+                    impact: String(format: "%+.2f", score.impact), reasons: (moments.reasons[row.touchpoint.position] ?? []).joined(separator: ", "))
+            }
+        var customer = Customer(
+            customerId: customerId, name: name ?? customerId, asOf: minute(asOf.rfc3339), touchpointCount: grouped(entries.count),
+            segment: risk?.segment ?? "–",
+            journeyDisplay: moments.journey.map { "\($0.display)" } ?? "–", journeyBand: moments.journey?.band ?? "no scores yet",
+            churnProbability: risk.map { String(format: "%.0f %%", $0.risk.probability * 100) } ?? "–",
+            churnBand: risk?.risk.band ?? "not assessed",
+            promiseKeeping: moments.promiseKeepingRatio.map { String(format: "%.0f %%", $0 * 100) } ?? "–",
+            openComplaints: "\(moments.openComplaints.count)", openCases: "\(openCases)",
+            hasOpenComplaints: !moments.openComplaints.isEmpty, hasOpenCases: openCases > 0,
+            churnReasons: (risk?.risk.reasons ?? []).map { Reason(contribution: String(format: "%+.2f", $0.contribution), text: $0.sentence) },
+            chart: chart.text, moments: momentRows, touchpoints: HTML("\(rows)").text)
+        customer.hasChurnReasons = !customer.churnReasons.isEmpty
+        customer.hasMoments = !momentRows.isEmpty
+        return customer
+    }
+
+    /// One row of the touchpoint list; its payload and record details show when the row is the page's target.
+    static func touchpointRow(_ entry: TimelineEntry, flags: [String]) -> HTML {
+        let score: HTML = entry.score.map { "<span class=\"score \(TimelineChart.scoreClass($0))\">\(signed($0))</span>" } ?? ""
+        let star: HTML = entry.isMoment ? " <span class=\"star\" title=\"moment of truth\">★</span>" : ""
+        let badges = flags.map { flag -> HTML in "<span class=\"flag\">\(flag)</span> " }
+        let reasons: HTML = entry.reasons.isEmpty ? "" : "<span class=\"reasons\">\(entry.reasons.joined(separator: ", "))</span>"
+        let fields = payloadFields(entry.payload).map { field -> HTML in "<dt>\(field.key)</dt><dd>\(field.value)</dd>" }
+        var meta: HTML = "Position \(entry.position) · event \(entry.eventId) · recorded \(entry.recorded.rfc3339)"
+        if let actor = entry.actor { meta = "\(meta) · by \(actor)" }
+        if let amendedBy = entry.amendedBy { meta = "\(meta) · \(entry.status) by \(amendedBy)" }
+        return """
+            <tr id="tp-\(entry.position)" class="\(flags.isEmpty ? "" : "flagged ")\(entry.status)">\
+            <td>\(minute(entry.occurredAt))</td><td>\(entry.kind)</td><td>\(entry.type)\(star)</td><td>\(entry.caseId ?? "")</td>\
+            <td>\(entry.assetId ?? "")</td><td>\(score)</td><td class="details">\(badges)\(reasons)<dl>\(fields)</dl><p class="meta">\(meta)</p></td></tr>
+
+            """
+    }
+
+    /// The payload's members as key and value text (nested values as compact JSON).
+    static func payloadFields(_ payload: String) -> [(key: String, value: String)] {
+        guard case .object(let members)? = try? JSONParser.parse(payload) else { return [("payload", payload)] }
+        return members.map { member in
+            let value: String = if case .string(let text) = member.value { text } else { CanonicalJSON.string(member.value) }
+            return (member.key, value)
+        }
+    }
+
+    static func signed(_ score: Int) -> String { score > 0 ? "+\(score)" : "\(score)" }
+
+    /// `2024-06-24T16:59:00+02:00` → `2024-06-24 16:59` (the producer's local time).
+    static func minute(_ rfc3339: String) -> String { String(rfc3339.prefix(16)).replacingOccurrences(of: "T", with: " ") }
+
+    static func grouped(_ value: Int) -> String { value.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
+
+    /// A path segment for a customer id (ids may hold any character).
+    static func customerHref(_ customerId: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return "/customers/" + (customerId.addingPercentEncoding(withAllowedCharacters: allowed) ?? customerId)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import GRDB
+import Hummingbird
+import Journal
+import JournalProjections
+import JournalScoring
+import JournalStore
+import Mustache
+
+/// Renders the web pages from ``PageTemplates``: each page's body, then the layout around it.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+
+    init() throws {
+        library = MustacheLibrary(templates: try PageTemplates.all.mapValues { try MustacheTemplate(string: $0) })
+    }
+
+    func render(_ template: String, _ model: Any, title: String, viewer: AccessToken?, head: Int64, projected: Int64) -> String {
+        let body = library.render(model, withTemplate: template) ?? ""
+        let layout = PageModels.Layout(
+            title: title, viewer: viewer.map { PageModels.Viewer(name: $0.name, role: $0.role.rawValue) },
+            head: PageModels.grouped(Int(head)), projected: PageModels.grouped(Int(projected)), body: body)
+        return library.render(layout, withTemplate: "layout") ?? ""
+    }
+}
+
+/// The web pages for service staff: sign in with a token, find a customer, the customer's journey,
+/// moments of truth and churn risk, and the customers at risk. Pages need the staff (or admin)
+/// role; without a valid cookie they send the browser to the sign-in page.
+extension JournalServer {
+    /// How long the sign-in cookie lives.
+    static let sessionSeconds = 12 * 3600
+
+    func addPageRoutes(to router: Router<JournalRequestContext>) {
+        router.get("/") { _, _ in Self.redirect(to: "/customers") }
+        router.get("/static/tpj.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: PageTemplates.styleSheet)))
+        }
+        router.get("/sign-in") { request, context in
+            try await page(context, status: .ok, title: "Sign in", template: "sign-in",
+                           PageModels.SignIn(message: nil, next: Self.safeNext(Query(request).string("next"))))
+        }
+        router.post("/sign-in") { request, context in try await signIn(request, context) }
+        router.post("/sign-out") { request, context in
+            try Self.requireSameOrigin(request)
+            var response = Self.redirect(to: "/sign-in")
+            response.headers[.setCookie] = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            return response
+        }
+        router.get("/customers") { request, context in
+            try await staffPage(request, context) {
+                let query = (Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces)
+                var matches: [CustomerDirectory.Match] = []
+                if !query.isEmpty {
+                    let text = String(query.prefix(200))
+                    matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: 50, in: db) }
+                    if let exact = matches.first, exact.customerId == query {
+                        return Self.redirect(to: PageModels.customerHref(exact.customerId))
+                    }
+                }
+                return try await page(context, status: .ok, title: query.isEmpty ? "Find a customer" : "Search: \(query)", template: "customers",
+                    PageModels.Customers(
+                        query: query, searched: !query.isEmpty,
+                        matches: matches.map { .init(customerId: $0.customerId, name: $0.name ?? "", href: PageModels.customerHref($0.customerId)) }))
+            }
+        }
+        router.get("/customers/:customerId") { request, context in
+            try await staffPage(request, context) {
+                let customerId = try context.parameters.require("customerId")
+                guard !customerId.isEmpty, customerId.count <= 128 else { throw APIError.badRequest("a customer id has 1 to 128 characters") }
+                let store = store, insights = insights
+                guard try await offload({ try store.streamVersion(of: customerId) }) > 0 else {
+                    throw APIError.notFound("The journal holds no events of customer \(customerId).")
+                }
+                let asOf = store.clock.now()
+                let model = try await store.writer.read { db in
+                    let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)
+                    let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
+                    let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
+                    let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
+                    return PageModels.customer(customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf)
+                }
+                return try await page(context, status: .ok, title: "\(model.name) (\(customerId))", template: "customer", model)
+            }
+        }
+        router.get("/at-risk") { request, context in
+            try await staffPage(request, context) {
+                let query = Query(request)
+                // An empty choice (the form's "any") means no filter.
+                let band = query.string("band") == "" ? "" : try query.oneOf("band", ["high", "medium", "low"]) ?? ""
+                let segment = query.string("segment") == "" ? "" : try query.oneOf("segment", ["A", "B", "C"]) ?? ""
+                let top = Int(try query.oneOf("top", ["25", "50", "100", "500"]) ?? "50")!
+                let asOf = store.clock.now()
+                let insights = insights
+                let (risks, names) = try await store.writer.read { db in
+                    let risks = try insights.churn(asOf: asOf, in: db)
+                    let listed = risks.filter { (band.isEmpty || $0.risk.band == band) && (segment.isEmpty || $0.segment == segment) }
+                    return ((risks, listed), try CustomerDirectory.names(of: listed.prefix(top).map(\.customerId), in: db))
+                }
+                let (all, listed) = risks
+                func options(_ values: [(String, String)], _ chosen: String) -> [PageModels.Option] {
+                    values.map { PageModels.Option(value: $0.0, label: $0.1, selected: $0.0 == chosen) }
+                }
+                let model = PageModels.AtRisk(
+                    bands: options([("", "any"), ("high", "high"), ("medium", "medium"), ("low", "low")], band),
+                    segments: options([("", "any"), ("A", "A"), ("B", "B"), ("C", "C")], segment),
+                    tops: options(["25", "50", "100", "500"].map { ($0, "top \($0)") }, String(top)),
+                    customers: PageModels.grouped(all.count), asOf: PageModels.minute(asOf.rfc3339),
+                    high: PageModels.grouped(all.count { $0.risk.band == "high" }), medium: PageModels.grouped(all.count { $0.risk.band == "medium" }),
+                    low: PageModels.grouped(all.count { $0.risk.band == "low" }),
+                    matching: PageModels.grouped(listed.count), shown: PageModels.grouped(min(top, listed.count)), cut: listed.count > top,
+                    risks: listed.prefix(top).map { item in
+                        PageModels.Risk(
+                            customerId: item.customerId, name: names[item.customerId] ?? "", href: PageModels.customerHref(item.customerId),
+                            segment: item.segment, probability: String(format: "%.0f %%", item.risk.probability * 100), band: item.risk.band,
+                            reason: item.risk.reasons.first?.sentence ?? "")
+                    },
+                    hasRisks: !listed.isEmpty)
+                return try await page(context, status: .ok, title: "Customers at risk", template: "at-risk", model)
+            }
+        }
+    }
+
+    /// Checks the token, turns it into the session cookie and sends the browser on.
+    private func signIn(_ request: Request, _ context: JournalRequestContext) async throws -> Response {
+        try Self.requireSameOrigin(request)
+        let form = try await Self.form(request)
+        let next = Self.safeNext(form["next"])
+        let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = secret.isEmpty ? nil : try await tokens.identifyAsync(secret)
+        let refusal: (HTTPResponse.Status, String)? = switch token {
+        case nil where secret.isEmpty: (.badRequest, "Enter your access token.")
+        case nil: (.unauthorized, "This token is not known or was revoked.")
+        case let token? where token.role != .staff && token.role != .admin:
+            (.forbidden, "This token has the role \(token.role.rawValue); the pages need a staff or admin token.")
+        default: nil
+        }
+        if let (status, message) = refusal {
+            return try await page(context, status: status, title: "Sign in", template: "sign-in", PageModels.SignIn(message: message, next: next))
+        }
+        var response = Self.redirect(to: next)
+        response.headers[.setCookie] = "tpj_token=\(secret); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.sessionSeconds)"
+        return response
+    }
+
+    /// Runs a page for staff: without a valid token the browser goes to the sign-in page; a role
+    /// that may not read customers, a bad parameter or an unknown customer gets an error page.
+    private func staffPage(
+        _ request: Request, _ context: JournalRequestContext, _ body: () async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        guard let token = context.token else {
+            let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            var response = Self.redirect(to: "/sign-in?next=" + (target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+            if context.presentedUnknownToken { response.headers[.setCookie] = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" }
+            return response
+        }
+        var response: Response
+        do {
+            guard token.role == .staff || token.role == .admin else {
+                throw APIError(.forbidden, "forbidden", "The token \"\(token.name)\" has the role \(token.role.rawValue); these pages need a staff or admin token.")
+            }
+            response = try await body()
+        } catch let error as APIError {
+            let heading = switch error.status {
+            case .notFound: "Not found"
+            case .forbidden: "Not allowed"
+            case .badRequest: "Bad request"
+            default: "Something went wrong"
+            }
+            response = try await page(context, status: error.status, title: heading, template: "error", PageModels.Problem(heading: heading, message: error.message))
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        response.headers[.init("Server-Timing")!] = String(format: "app;dur=%.1f", milliseconds)
+        return response
+    }
+
+    /// A rendered page with the headers every page carries.
+    private func page(_ context: JournalRequestContext, status: HTTPResponse.Status, title: String, template: String, _ model: Any) async throws -> Response {
+        let store = store
+        let head = try await offload { try store.head() }
+        let html = pages.render(template, model, title: title, viewer: context.token, head: head, projected: progress.reached)
+        return Response(status: status, headers: Self.pageHeaders, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static let pageHeaders: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        .init("Content-Security-Policy")!: "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff",
+        .init("Referrer-Policy")!: "same-origin",
+    ]
+
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// Only a path on this server (never `//host` or a full address) may follow sign-in.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n") else {
+            return "/customers"
+        }
+        return next
+    }
+
+    /// A form posted from another site is refused (the cookie is SameSite=Strict as well).
+    static func requireSameOrigin(_ request: Request) throws {
+        guard let origin = request.headers[.origin] else { return }
+        let authority = request.head.authority ?? ""
+        let url = URL(string: origin)
+        guard let host = url?.host(percentEncoded: false), host + (url?.port.map { ":\($0)" } ?? "") == authority else {
+            throw APIError(.forbidden, "forbidden", "a form from \(origin) may not post to this server")
+        }
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body (at most 16 KiB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 16 << 10)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let key = parts.first { fields[decode(key)] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return fields
+    }
+}

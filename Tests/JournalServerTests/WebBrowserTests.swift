@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import Journal
+import JournalProjections
+import JournalServer
+import JournalStore
+import Testing
+
+/// The web pages in a real headless Chromium: sign in through the form, find a customer, read the
+/// journey on its time axis and click a touchpoint, filter the customers at risk, sign out. The
+/// assertions read the rendered DOM; screenshots go to `.build/screenshots/` for a person to look at.
+@Suite(.serialized)
+struct WebBrowserTests {
+    static let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/screenshots")
+
+    /// The customer with the most touchpoints among those with a broken promise.
+    static func busyCustomerWithBrokenPromise(_ store: EventStore) throws -> String {
+        try store.writer.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT customerId FROM timeline_entry GROUP BY customerId
+                HAVING SUM(promiseKept = 0 AND status <> 'voided') > 0 ORDER BY COUNT(*) DESC, customerId LIMIT 1
+                """)!
+        }
+    }
+
+    @Test func staffUseThePagesInARealBrowser() async throws {
+        let server = try await LiveServer.start(customers: 40)
+        defer { Task { try await server.stop() } }
+        let hostile = try await WebPageTests.appendHostileCustomer(server)
+        let browser = try await HeadlessBrowser.launch()
+        let base = "http://127.0.0.1:\(server.port)"
+        let customerId = try Self.busyCustomerWithBrokenPromise(server.store)
+
+        // Not signed in: the customer page sends the browser to the sign-in form, which keeps where to go next.
+        try await browser.open("\(base)/customers/\(customerId)")
+        #expect(try await browser.evaluate("location.pathname") == "/sign-in")
+        #expect(try await browser.evaluate("document.querySelector('input[name=next]').value") == .string("/customers/\(customerId)"))
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("sign-in.png"))
+
+        // A wrong token is refused on the page; the staff token signs in and lands on the customer.
+        try await browser.evaluateAndWaitForLoad(Self.submitSignIn("tpj_wrong"))
+        #expect(try await browser.evaluate("document.querySelector('.error').textContent") == "This token is not known or was revoked.")
+        try await browser.evaluateAndWaitForLoad(Self.submitSignIn(try #require(server.tokens[.staff])))
+        #expect(try await browser.evaluate("location.pathname") == .string("/customers/\(customerId)"))
+        let cookie = try #require(try await browser.cookies(for: base).first { $0["name"] == "tpj_token" })
+        #expect(cookie["httpOnly"] == .bool(true))
+        #expect(cookie["sameSite"] == "Strict")
+        #expect(try await browser.evaluate("document.cookie.includes('tpj_token')") == .bool(false), "scripts cannot read the token")
+
+        // The journey: one mark per touchpoint, lanes for the account, machines and cases, rings on broken promises.
+        let entries = try await server.store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
+        let flags = TimelineFlags(entries)
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.mark').length").number == Double(entries.count))
+        #expect(try await browser.evaluate("document.querySelectorAll('#touchpoints tbody tr').length").number == Double(entries.count))
+        let lanes = Set(entries.compactMap(\.caseId)).count + Set(entries.compactMap(\.assetId)).count + (entries.contains { $0.caseId == nil && $0.assetId == nil } ? 1 : 0)
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart g.lane').length").number == Double(lanes))
+        let rings = entries.count { ($0.promiseBroken && $0.status != "voided") } + entries.count { flags.of($0).contains("OPEN COMPLAINT") }
+        #expect(rings > 0)
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart circle.ring').length").number == Double(rings))
+        let moments = entries.count(where: \.isMoment)
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart circle.moment').length").number == Double(moments))
+        // Marks are coloured by score: the rendered fill of a strongly negative and of an unscored mark differ.
+        let fills = try await browser.evaluate("[...new Set([...document.querySelectorAll('#timeline-chart a.mark circle:not(.ring)')].map(c => getComputedStyle(c).fill))].length")
+        #expect((fills.number ?? 0) >= 3, "at least three score colours on a busy journey")
+        #expect(try await browser.evaluate("document.querySelector('#segment').textContent.length").number == 1)
+
+        // Clicking a broken promise opens its details in the touchpoint list (hidden before the click).
+        #expect(try await browser.evaluate("getComputedStyle(document.querySelector('#tp-\(try #require(entries.last { $0.promiseBroken && $0.status != "voided" }).position) .meta')).display") == "none")
+        let broken = try #require(entries.last { $0.promiseBroken && $0.status != "voided" })
+        let clicked = try await browser.evaluate("""
+            new Promise(resolve => {
+              addEventListener('hashchange', () => {
+                const row = document.getElementById('tp-\(broken.position)');
+                resolve({hash: location.hash, detail: getComputedStyle(row.querySelector('.meta')).display,
+                         flag: row.querySelector('.flag').textContent, text: row.querySelector('.details').textContent});
+              }, {once: true});
+              document.querySelector('#timeline-chart a.mark[data-position="\(broken.position)"]')
+                .dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
+            })
+            """)
+        #expect(clicked["hash"] == .string("#tp-\(broken.position)"))
+        #expect(clicked["detail"] == "block")
+        #expect(clicked["flag"] == "PROMISE BROKEN")
+        #expect(clicked["text"]?.stringValue?.contains(broken.eventId) == true)
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("customer.png"))
+        let serverTime = try await browser.evaluate("performance.getEntriesByType('navigation')[0].serverTiming.map(t => t.duration)[0]")
+        #expect(serverTime.number != nil, "the page reports its server time")
+
+        // Find a customer by part of the name; an exact id goes straight to the customer.
+        let name = try #require(try await server.store.writer.read { db in try CustomerDirectory.names(of: [customerId], in: db)[customerId] })
+        let part = String(name.split(separator: " ").first!)
+        try await browser.open("\(base)/customers")
+        try await browser.evaluateAndWaitForLoad("document.querySelector('input[name=q]').value = \(part.jsonQuoted); document.querySelector('form.search').submit()")
+        let listed = try await browser.evaluate("[...document.querySelectorAll('.matches li a')].map(a => a.textContent)")
+        #expect(listed.arrayValue?.contains(.string(customerId)) == true, "\(part) finds \(customerId)")
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("search.png"))
+        try await browser.evaluateAndWaitForLoad("document.querySelector('input[name=q]').value = \(customerId.jsonQuoted); document.querySelector('form.search').submit()")
+        #expect(try await browser.evaluate("location.pathname") == .string("/customers/\(customerId)"))
+
+        // At risk, filtered by band: every row is in the band, and the count matches the API's.
+        try await browser.open("\(base)/at-risk")
+        try await browser.evaluateAndWaitForLoad("document.querySelector('select[name=band]').value = 'high'; document.querySelector('select[name=top]').value = '500'; document.querySelector('form.filters').submit()")
+        #expect(try await browser.evaluate("location.search").stringValue?.contains("band=high") == true)
+        let bands = try await browser.evaluate("[...document.querySelectorAll('#risks tbody tr .band')].map(b => b.textContent)")
+        let high = try await server.request("GET", "/v1/churn?band=high&top=1000", role: .staff).document["risks"]?.arrayValue?.count
+        #expect(bands.arrayValue?.count == high && (high ?? 0) > 0)
+        #expect(bands.arrayValue?.allSatisfy { $0 == "high" } == true)
+        #expect(try await browser.evaluate("document.querySelector('select[name=band]').value") == "high", "the form shows the filter applied")
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("at-risk.png"))
+
+        // Markup in a customer's records stays text: nothing ran, nothing was inserted.
+        try await browser.open("\(base)/customers/\(hostile)")
+        #expect(try await browser.evaluate("document.querySelector('h1 .name').textContent") == .string(WebPageTests.hostileName))
+        #expect(try await browser.evaluate("document.querySelectorAll('main script, main img, main b').length").number == 0)
+        #expect(try await browser.evaluate("typeof window.__xss") == "undefined")
+        #expect(try await browser.evaluate("document.body.textContent.includes(\(WebPageTests.hostileNote.jsonQuoted))") == .bool(true))
+
+        // Signing out removes the cookie; the pages send the browser back to the sign-in form.
+        try await browser.evaluateAndWaitForLoad("document.querySelector('form.sign-out').submit()")
+        #expect(try await browser.cookies(for: base).contains { $0["name"] == "tpj_token" } == false)
+        try await browser.open("\(base)/at-risk")
+        #expect(try await browser.evaluate("location.pathname") == "/sign-in")
+    }
+
+    static func submitSignIn(_ token: String) -> String {
+        "document.querySelector('input[name=token]').value = \(token.jsonQuoted); document.querySelector('.sign-in form').submit()"
+    }
+}

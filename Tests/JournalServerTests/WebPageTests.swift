@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import Journal
+import JournalProjections
+import JournalServer
+import JournalStore
+import Testing
+
+/// The web pages over HTTP: who may see them, signing in and out, and that nothing a customer's
+/// records hold can become markup.
+@Suite(.serialized)
+struct WebPageTests {
+    static let pages = ["/customers", "/customers?q=C-1000", "/customers/C-100002", "/at-risk", "/at-risk?band=high&segment=A"]
+
+    /// A customer whose name and note are markup, appended over the API; returns its id once the projections have it.
+    static func appendHostileCustomer(_ server: LiveServer) async throws -> String {
+        let body = """
+            {"events": [
+              {"eventId": "\(UUID().uuidString.lowercased())", "type": "customer.registered", "occurredAt": "2024-03-01T10:00:00+01:00",
+               "payload": {"name": \(hostileName.jsonQuoted), "country": "DE"}},
+              {"eventId": "\(UUID().uuidString.lowercased())", "type": "note.added", "occurredAt": "2024-03-02T10:00:00+01:00",
+               "payload": {"text": \(hostileNote.jsonQuoted)}}]}
+            """
+        let appended = try await server.request("POST", "/v1/customers/C-XSS/events", role: .ingest, body: body)
+        try #require(appended.status == 201, "\(appended.text)")
+        let last = try #require(appended.document["positions"]?[1]?.number)
+        try #require(try await server.request("GET", "/v1/customers/C-XSS/timeline?waitFor=\(Int64(last))", role: .staff).status == 200)
+        return "C-XSS"
+    }
+
+    static let hostileName = #"<script>window.__xss=1</script> & "Söhne" 'GmbH'"#
+    static let hostileNote = #""><img src=x onerror="window.__xss=2"><b>bold</b>"#
+
+    func page(_ server: LiveServer, _ path: String, role: Role? = nil, cookie: String? = nil) async throws -> HTTPTestResponse {
+        var headers: [String: String] = [:]
+        if let secret = cookie ?? role.flatMap({ server.tokens[$0] }) { headers["Cookie"] = "theme=dark; tpj_token=\(secret)" }
+        return try await server.request("GET", path, headers: headers)
+    }
+
+    @Test func pagesAnswerStaffAndAdminSendOthersToSignInAndRefuseOtherRoles() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        for path in Self.pages {
+            let anonymous = try await page(server, path)
+            #expect(anonymous.status == 303, "\(path)")
+            #expect(anonymous.headers["location"] == "/sign-in?next=" + path.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            let unknown = try await page(server, path, cookie: "tpj_" + String(repeating: "x", count: 43))
+            #expect(unknown.status == 303 && unknown.headers["set-cookie"]?.contains("Max-Age=0") == true, "a revoked or unknown cookie is cleared")
+            for role in Role.allCases {
+                let response = try await page(server, path, role: role)
+                if role == .staff || role == .admin {
+                    #expect(response.status == 200, "\(path) as \(role)")
+                    #expect(response.headers["content-type"] == "text/html; charset=utf-8")
+                    #expect(response.headers["content-security-policy"]?.contains("default-src 'none'") == true)
+                    #expect(response.headers["server-timing"]?.hasPrefix("app;dur=") == true)
+                } else {
+                    #expect(response.status == 403, "\(path) as \(role)")
+                    #expect(response.text.contains("these pages need a staff or admin token"))
+                }
+            }
+        }
+        // The bearer header works as well as the cookie (for scripts that fetch a page).
+        #expect(try await server.request("GET", "/at-risk", role: .staff).status == 200)
+    }
+
+    @Test func signInSetsAnHttpOnlyStrictCookieAndSignOutClearsIt() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let form = ["Content-Type": "application/x-www-form-urlencoded"]
+        func signIn(_ token: String, next: String = "/customers/C-100002", headers: [String: String] = [:]) async throws -> HTTPTestResponse {
+            let body = "token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            return try await server.request("POST", "/sign-in", headers: form.merging(headers) { $1 }, body: body)
+        }
+        let staff = try #require(server.tokens[.staff])
+        let accepted = try await signIn(staff)
+        #expect(accepted.status == 303)
+        #expect(accepted.headers["location"] == "/customers/C-100002")
+        #expect(accepted.headers["set-cookie"] == "tpj_token=\(staff); Path=/; HttpOnly; SameSite=Strict; Max-Age=43200")
+        // Same-origin posts (as browsers send them) pass; a form from another site does not.
+        #expect(try await signIn(staff, headers: ["Origin": "http://127.0.0.1"]).status == 303)
+        let crossSite = try await signIn(staff, headers: ["Origin": "https://evil.example"])
+        #expect(crossSite.status == 403 && crossSite.headers["set-cookie"] == nil)
+        // Only a path on this server may follow sign-in.
+        for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", "customers"] {
+            #expect(try await signIn(staff, next: next).headers["location"] == "/customers", "\(next)")
+        }
+        let refusals: [(String, Int, String)] = [
+            ("", 400, "Enter your access token."),
+            ("tpj_" + String(repeating: "y", count: 43), 401, "This token is not known or was revoked."),
+            (try #require(server.tokens[.ingest]), 403, "This token has the role ingest; the pages need a staff or admin token."),
+        ]
+        for (token, status, message) in refusals {
+            let refused = try await signIn(token)
+            #expect(refused.status == status)
+            #expect(refused.headers["set-cookie"] == nil)
+            #expect(refused.text.contains(message), "\(refused.text)")
+            #expect(refused.text.contains(#"name="next" value="/customers/C-100002""#), "the form keeps where to go next")
+        }
+        let signOut = try await server.request("POST", "/sign-out", headers: ["Cookie": "tpj_token=\(staff)"])
+        #expect(signOut.status == 303 && signOut.headers["location"] == "/sign-in")
+        #expect(signOut.headers["set-cookie"]?.hasPrefix("tpj_token=; ") == true && signOut.headers["set-cookie"]?.contains("Max-Age=0") == true)
+    }
+
+    @Test func everythingACustomerRecordHoldsIsEscaped() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let customerId = try await Self.appendHostileCustomer(server)
+        let html = try await page(server, "/customers/\(customerId)", role: .staff).text
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("<img"))
+        #expect(!html.contains("<b>bold"))
+        #expect(html.contains("&lt;script&gt;window.__xss=1&lt;/script&gt; &amp; &quot;Söhne&quot; &#39;GmbH&#39;"))
+        #expect(html.contains("&quot;&gt;&lt;img src=x onerror=&quot;window.__xss=2&quot;&gt;"))
+        // The search echoes the query escaped too.
+        let search = try await page(server, "/customers?q=%3Cscript%3Ezz", role: .staff).text
+        #expect(search.contains("“&lt;script&gt;zz”") && !search.contains("<script"))
+    }
+
+    @Test func badParametersAndUnknownCustomersGetAnErrorPage() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let cases: [(String, Int, String)] = [
+            ("/at-risk?band=extreme", 400, "band must be one of high, medium, low (got &quot;extreme&quot;)"),
+            ("/at-risk?top=7", 400, "top must be one of 25, 50, 100, 500"),
+            ("/customers/C-NOBODY", 404, "The journal holds no events of customer C-NOBODY."),
+        ]
+        for (path, status, message) in cases {
+            let response = try await page(server, path, role: .staff)
+            #expect(response.status == status, "\(path)")
+            #expect(response.headers["content-type"] == "text/html; charset=utf-8")
+            #expect(response.text.contains(message), "\(response.text)")
+        }
+        // An exact id goes straight to the customer; the search lists partial matches.
+        let exact = try await page(server, "/customers?q=C-100002", role: .staff)
+        #expect(exact.status == 303 && exact.headers["location"] == "/customers/C-100002")
+        let partial = try await page(server, "/customers?q=C-10000", role: .staff)
+        #expect(partial.status == 200 && partial.text.components(separatedBy: "<li>").count - 1 == 9)
+    }
+}
+
+extension String {
+    /// The string as a JSON string literal.
+    var jsonQuoted: String { CanonicalJSON.string(.string(self)) }
+}
