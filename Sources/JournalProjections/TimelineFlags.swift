@@ -11,8 +11,9 @@ public struct TimelineFlags: Sendable {
     /// open until a `complaint.resolved` with the same complaint id.
     public init(_ entries: [TimelineEntry]) {
         var casesWithWork: Set<String> = [], closedCases: Set<String> = [], resolved: Set<String> = []
+        let readsPayload: Set<String> = ["technician.visit.completed", "hotline.call.received", "complaint.resolved", "complaint.filed"]
         for entry in entries where entry.status != "voided" {
-            let payload = (try? JSONParser.parse(entry.payload)) ?? .null
+            let payload = readsPayload.contains(entry.type) ? (try? JSONParser.parse(entry.payload)) ?? .null : .null
             if let caseId = entry.caseId {
                 if entry.type == "hotline.call.received" || entry.type.hasPrefix("technician.visit.") { casesWithWork.insert(caseId) }
                 if (entry.type == "technician.visit.completed" && payload["fixed"] == .bool(true))

@@ -72,4 +72,14 @@ import Testing
         let value = try JSONParser.parse(#"{"Ａ":1,"😀":2}"#)
         #expect(CanonicalJSON.string(value) == #"{"😀":2,"Ａ":1}"#)
     }
+
+    @Test func membersAreOrderedByUTF16CodeUnitsWhateverTheirScript() throws {
+        let keys = ["b", "a", "ab", "", "é", "e\u{301}", "Ａ", "😀", "\u{E000}", "\u{FFFF}", "𝄞", "z", "Z", "ä", "ß", "日本", "aé", "a😀", "aＡ"]
+        for rotation in keys.indices {
+            let shuffled = Array(keys[rotation...] + keys[..<rotation]).reversed()
+            let written = CanonicalJSON.string(.object(shuffled.map { JSONMember($0, .null) }))
+            let expected = keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+            #expect(written == "{" + expected.map { CanonicalJSON.string(.string($0)) + ":null" }.joined(separator: ",") + "}")
+        }
+    }
 }

@@ -107,8 +107,18 @@ public enum CanonicalJSON {
         return members.sorted { utf16Less($0.key, $1.key) }
     }
 
-    /// RFC 8785 orders member names by their UTF-16 code units.
+    /// RFC 8785 orders member names by their UTF-16 code units. UTF-8 bytes order like code points,
+    /// and code points like UTF-16 units except where U+E000 … U+FFFF meets a supplementary character,
+    /// so the bytes decide unless the first difference involves a lead byte of U+E000 or above.
     static func utf16Less(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf16.lexicographicallyPrecedes(rhs.utf16)
+        var left = lhs.utf8.makeIterator(), right = rhs.utf8.makeIterator()
+        while true {
+            guard let a = left.next() else { return right.next() != nil }
+            guard let b = right.next() else { return false }
+            if a != b {
+                if a >= 0xEE || b >= 0xEE { return lhs.utf16.lexicographicallyPrecedes(rhs.utf16) }
+                return a < b
+            }
+        }
     }
 }
