@@ -30,6 +30,8 @@ struct PageRenderer: Sendable {
 extension JournalServer {
     /// How long the sign-in cookie lives.
     static let sessionSeconds = 12 * 3600
+    /// Removes the sign-in cookie.
+    static let clearedCookie = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
 
     func addPageRoutes(to router: Router<JournalRequestContext>) {
         router.get("/") { _, _ in Self.redirect(to: "/customers") }
@@ -46,15 +48,15 @@ extension JournalServer {
         router.post("/sign-out") { request, context in
             try Self.requireSameOrigin(request)
             var response = Self.redirect(to: "/sign-in")
-            response.headers[.setCookie] = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[.setCookie] = Self.clearedCookie
             return response
         }
         router.get("/customers") { request, context in
             try await staffPage(request, context) {
-                let query = (Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces)
+                let query = String((Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
                 var matches: [CustomerDirectory.Match] = []
                 if !query.isEmpty {
-                    let text = String(query.prefix(200))
+                    let text = query
                     matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: 50, in: db) }
                     if let exact = matches.first, exact.customerId == query {
                         return Self.redirect(to: PageModels.customerHref(exact.customerId))
@@ -154,7 +156,7 @@ extension JournalServer {
         guard let token = context.token else {
             let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             var response = Self.redirect(to: "/sign-in?next=" + (target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
-            if context.presentedUnknownToken { response.headers[.setCookie] = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" }
+            if context.presentedUnknownToken { response.headers[.setCookie] = Self.clearedCookie }
             return response
         }
         var response: Response
