@@ -62,12 +62,8 @@ extension ParsableCommand {
     func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as JournalError {
-            report(code: error.exitCode, kind: error.kind, message: error.description, details: error.details, json: json)
-            throw ExitCode(error.exitCode)
-        } catch let error as CLIError {
-            report(code: error.code, kind: "error", message: error.message, details: [], json: json)
-            throw ExitCode(error.code)
+        } catch {
+            throw reported(error, json: json)
         }
     }
 
@@ -75,12 +71,22 @@ extension ParsableCommand {
     func runReportingErrors(json: Bool, _ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let error as JournalError {
+        } catch {
+            throw reported(error, json: json)
+        }
+    }
+
+    /// Reports a journal or command error and gives its exit code; other errors pass through.
+    private func reported(_ error: any Error, json: Bool) -> any Error {
+        switch error {
+        case let error as JournalError:
             report(code: error.exitCode, kind: error.kind, message: error.description, details: error.details, json: json)
-            throw ExitCode(error.exitCode)
-        } catch let error as CLIError {
+            return ExitCode(error.exitCode)
+        case let error as CLIError:
             report(code: error.code, kind: "error", message: error.message, details: [], json: json)
-            throw ExitCode(error.code)
+            return ExitCode(error.code)
+        default:
+            return error
         }
     }
 

@@ -86,8 +86,8 @@ struct TimelineChart {
         for assetId in assets { keys += ["asset " + assetId] + (casesOfAsset[assetId] ?? []).map { "case " + $0 } }
 
         func title(_ entry: TimelineEntry, _ entryFlags: [String]) -> String {
-            var parts = [String(entry.occurredAt.prefix(16)).replacingOccurrences(of: "T", with: " "), entry.type]
-            if let score = entry.score { parts.append("score \(score > 0 ? "+" : "")\(score)") }
+            var parts = [PageModels.minute(entry.occurredAt), entry.type]
+            if let score = entry.score { parts.append("score \(PageModels.signed(score))") }
             if entry.isMoment { parts.append("moment of truth") }
             parts += entryFlags
             if entry.status != "recorded" { parts.append(entry.status) }
@@ -170,13 +170,13 @@ struct TimelineChart {
         }
     }
 
-    /// Axis ticks at the start of each year, quarter or month, whichever gives at most about 12.
+    /// Axis ticks at the start of every month, quarter, year or few years: about a dozen at most.
     static func ticks(from start: Int64, to end: Int64) -> [(time: Timestamp, label: String)] {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let startDate = Date(timeIntervalSince1970: Double(start) / 1e6), endDate = Date(timeIntervalSince1970: Double(end) / 1e6)
         let months = calendar.dateComponents([.month], from: startDate, to: endDate).month ?? 0
-        let step = months > 36 ? 12 : (months > 12 ? 3 : 1)
+        let step = months > 36 ? 12 * max(1, (months + 143) / 144) : (months > 12 ? 3 : 1)
         var components = calendar.dateComponents([.year, .month], from: startDate)
         components.month = ((components.month! - 1) / step) * step + 1
         var ticks: [(Timestamp, String)] = []
@@ -184,7 +184,7 @@ struct TimelineChart {
         while date <= endDate {
             if date >= startDate {
                 let shown = calendar.dateComponents([.year, .month], from: date)
-                let label = step == 12 ? "\(shown.year!)" : String(format: "%04d-%02d", shown.year!, shown.month!)
+                let label = step >= 12 ? "\(shown.year!)" : String(format: "%04d-%02d", shown.year!, shown.month!)
                 ticks.append((Timestamp(microseconds: Int64(date.timeIntervalSince1970 * 1e6)), label))
             }
             date = calendar.date(byAdding: .month, value: step, to: date)!

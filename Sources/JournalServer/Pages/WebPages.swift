@@ -213,7 +213,9 @@ extension JournalServer {
         guard let origin = request.headers[.origin] else { return }
         let authority = request.head.authority ?? ""
         let url = URL(string: origin)
-        guard let host = url?.host(percentEncoded: false), host + (url?.port.map { ":\($0)" } ?? "") == authority else {
+        guard let host = url?.host(percentEncoded: false),
+              (host.contains(":") ? "[\(host)]" : host) + (url?.port.map { ":\($0)" } ?? "") == authority
+        else {
             throw APIError(.forbidden, "forbidden", "a form from \(origin) may not post to this server")
         }
     }
