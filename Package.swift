@@ -44,7 +44,13 @@ let package = Package(
         // Moment-of-truth, journey and churn maths. Pure: no I/O.
         .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner and the built-in read models.
-        .target(name: "JournalProjections", dependencies: ["Journal", "JournalStore", "JournalScoring", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "JournalProjections",
+            dependencies: [
+                "Journal", "JournalStore", "JournalScoring", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         // The generated demo world: customers, machines and service processes with a hidden satisfaction.
         .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.

@@ -140,8 +140,8 @@ final class CaseScoring {
         let answers = try fetch(db, "customerId = ? AND ref = ? AND type = 'survey.answered'", [customerId, eventId])
             .filter { !$0.voided }
             .map { survey in
-                SurveyAnswer(csi: survey.payload["csi"]?.integer, ces: survey.payload["ces"]?.integer,
-                             recommend: survey.payload["recommend"]?.integer)
+                SurveyAnswer(csi: survey.payload["csi"]?.intValue, ces: survey.payload["ces"]?.intValue,
+                             recommend: survey.payload["recommend"]?.intValue)
             }
         surveys[eventId] = answers
         return answers
@@ -191,10 +191,3 @@ final class CaseScoring {
     }
 }
 
-extension JSONValue {
-    /// The value as a whole number, if it is one.
-    var integer: Int? {
-        if case .number(let number) = self, number.isInteger { return Int(number.value) }
-        return nil
-    }
-}

@@ -5,14 +5,22 @@ import JournalScoring
 /// script sees the same shape from either.
 public enum Documents {
     /// A number rounded to four decimals.
-    public static func number(_ value: Double) -> JSONValue { .number(JSONNumber((value * 10_000).rounded() / 10_000)) }
+    public static func number(_ value: Double) -> JSONValue { .number(JSONNumber(rounded(value))) }
+
+    /// `value` rounded to four decimals, as every document shows fractions.
+    static func rounded(_ value: Double) -> Double { (value * 10_000).rounded() / 10_000 }
 
     static func integer(_ value: some BinaryInteger) -> JSONValue { .number(JSONNumber(Int64(value))) }
 
-    /// A customer's timeline: the entries with their flags.
-    public static func timeline(_ entries: [TimelineEntry]) -> JSONValue {
+    /// A customer's timeline: the entries with their flags, as a canonical JSON array appended to `output`.
+    public static func writeTimeline(_ entries: [TimelineEntry], into output: inout [UInt8]) {
         let flags = TimelineFlags(entries)
-        return .array(entries.map { $0.document(flags: flags.of($0)) })
+        output.append(UInt8(ascii: "["))
+        for (index, entry) in entries.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            entry.writeJSON(flags: flags.of(entry), into: &output)
+        }
+        output.append(UInt8(ascii: "]"))
     }
 
     /// A customer's moments of truth as of a date.
@@ -104,25 +112,31 @@ public struct SegmentSummary: Sendable, Hashable {
 }
 
 extension TimelineEntry {
-    /// The entry as JSON, with its flags (`PROMISE BROKEN`, `OPEN CASE`, `OPEN COMPLAINT`).
-    public func document(flags: [String]) -> JSONValue {
-        var members: [JSONMember] = [
-            JSONMember("position", .number(JSONNumber(position))), JSONMember("eventId", .string(eventId)),
-            JSONMember("customerId", .string(customerId)), JSONMember("occurredAt", .string(occurredAt)),
-            JSONMember("recordedAt", .string(recorded.rfc3339)), JSONMember("type", .string(type)),
-            JSONMember("kind", .string(kind)), JSONMember("status", .string(status)),
-        ]
-        let optional: [(String, String?)] = [("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("amendedBy", amendedBy)]
-        for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
-        if let score {
-            members.append(JSONMember("score", Documents.integer(score)))
-            members.append(JSONMember("impact", Documents.number(impact ?? 0)))
-            members.append(JSONMember("momentOfTruth", .bool(isMoment)))
-            members.append(JSONMember("reasons", .array(reasons.map(JSONValue.string))))
+    /// Appends the entry as canonical JSON, with its flags (`PROMISE BROKEN`, `OPEN CASE`, `OPEN COMPLAINT`).
+    /// Written member by member in canonical order; the stored payloads and reasons are canonical
+    /// already and are copied as they are.
+    public func writeJSON(flags: [String], into output: inout [UInt8]) {
+        JSONObjectWriter.append(to: &output) { object in
+            object.string("actor", actor)
+            object.string("amendedBy", amendedBy)
+            object.string("assetId", assetId)
+            object.string("caseId", caseId)
+            object.string("customerId", customerId)
+            object.string("eventId", eventId)
+            object.strings("flags", flags)
+            if score != nil { object.number("impact", JSONNumber(Documents.rounded(impact ?? 0))) }
+            object.string("kind", kind)
+            if score != nil { object.bool("momentOfTruth", isMoment) }
+            object.string("occurredAt", occurredAt)
+            object.json("originalPayload", originalPayload)
+            object.json("payload", payload)
+            object.integer("position", position)
+            if score != nil { object.json("reasons", reasonsJSON ?? "[]") }
+            object.instant("recordedAt", recorded)
+            object.integer("score", score.map(Int64.init))
+            object.string("siteId", siteId)
+            object.string("status", status)
+            object.string("type", type)
         }
-        members.append(JSONMember("flags", .array(flags.map(JSONValue.string))))
-        members.append(JSONMember("payload", (try? JSONParser.parse(payload)) ?? .null))
-        if let originalPayload { members.append(JSONMember("originalPayload", (try? JSONParser.parse(originalPayload)) ?? .null)) }
-        return .object(members)
     }
 }

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import Journal
 import JournalStore
 
@@ -32,47 +33,65 @@ public struct TimelineEntry: Sendable, Hashable {
     public var impact: Double?
     /// True when the rules count this touchpoint as a moment of truth.
     public var isMoment: Bool
-    /// Reason codes of the score, e.g. `PROMISE_BROKEN arrival +6h`.
-    public var reasons: [String]
+    /// Reason codes of the score as stored: a canonical JSON array of strings.
+    public var reasonsJSON: String?
     /// The promise measured at this touchpoint (`arrival`, `part`, …) and whether it was kept.
     public var promiseKind: String?
     public var promiseKept: Bool?
+    /// True for a completed visit that fixed the machine or a call that solved the problem: the case is closed.
+    public var closesCase: Bool
+    /// The complaint a `complaint.filed` or `complaint.resolved` is about.
+    public var complaintId: String?
 
-    /// The columns ``init(row:)`` reads, in its order.
+    /// Reason codes of the score, e.g. `PROMISE_BROKEN arrival +6h`.
+    public var reasons: [String] {
+        guard let reasonsJSON, case .array(let items)? = try? JSONParser.parse(reasonsJSON) else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// The columns ``init(statement:)`` reads, in its order. The last two are read from the payload here,
+    /// so that the flags need no payload parsed in Swift.
     static let columns = """
         position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind, caseId, assetId, siteId, actor,
-        payload, originalPayload, status, amendedBy, score, impact, moment, reasons, promiseKind, promiseKept
+        payload, originalPayload, status, amendedBy, score, impact, moment, reasons, promiseKind, promiseKept,
+        CASE type WHEN 'technician.visit.completed' THEN json_type(payload, '$.fixed') = 'true'
+          WHEN 'hotline.call.received' THEN json_type(payload, '$.solvedOnCall') = 'true' ELSE 0 END,
+        CASE WHEN type IN ('complaint.filed', 'complaint.resolved') AND json_type(payload, '$.complaintId') = 'text'
+          THEN json_extract(payload, '$.complaintId') END
         """
 
-    /// Reads a row of ``columns`` by index (a timeline of hundreds of rows is read per request).
-    init(row: Row) {
-        position = row[0]
-        eventId = row[1]
-        customerId = row[2]
-        occurred = Timestamp(microseconds: row[3])
-        occurredAt = row[4]
-        recorded = Timestamp(microseconds: row[5])
-        type = row[6]
-        kind = row[7]
-        caseId = row[8]
-        assetId = row[9]
-        siteId = row[10]
-        actor = row[11]
-        payload = row[12]
-        originalPayload = row[13]
-        status = row[14]
-        amendedBy = row[15]
-        score = row[16]
-        impact = row[17]
-        isMoment = (row[18] as Int?) == 1
-        let reasonsText: String? = row[19]
-        if let reasonsText, case .array(let items)? = try? JSONParser.parse(reasonsText) {
-            reasons = items.compactMap(\.stringValue)
-        } else {
-            reasons = []
-        }
-        promiseKind = row[20]
-        promiseKept = (row[21] as Int?).map { $0 == 1 }
+    /// Reads the current row of a statement selecting ``columns``, through the C API: a timeline
+    /// of hundreds of rows is read per request, and decoding through `Row` cost more than the query.
+    init(statement s: SQLiteStatement) {
+        position = sqlite3_column_int64(s, 0)
+        eventId = Self.text(s, 1) ?? ""
+        customerId = Self.text(s, 2) ?? ""
+        occurred = Timestamp(microseconds: sqlite3_column_int64(s, 3))
+        occurredAt = Self.text(s, 4) ?? ""
+        recorded = Timestamp(microseconds: sqlite3_column_int64(s, 5))
+        type = Self.text(s, 6) ?? ""
+        kind = Self.text(s, 7) ?? ""
+        caseId = Self.text(s, 8)
+        assetId = Self.text(s, 9)
+        siteId = Self.text(s, 10)
+        actor = Self.text(s, 11)
+        payload = Self.text(s, 12) ?? "null"
+        originalPayload = Self.text(s, 13)
+        status = Self.text(s, 14) ?? "recorded"
+        amendedBy = Self.text(s, 15)
+        score = sqlite3_column_type(s, 16) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(s, 16))
+        impact = sqlite3_column_type(s, 17) == SQLITE_NULL ? nil : sqlite3_column_double(s, 17)
+        isMoment = sqlite3_column_int64(s, 18) == 1
+        reasonsJSON = Self.text(s, 19)
+        promiseKind = Self.text(s, 20)
+        promiseKept = sqlite3_column_type(s, 21) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 21) == 1
+        closesCase = sqlite3_column_int64(s, 22) == 1
+        complaintId = Self.text(s, 23)
+    }
+
+    private static func text(_ statement: SQLiteStatement, _ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(statement, column) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
     }
 
     /// True when a promise measured at this touchpoint was broken.
@@ -148,6 +167,19 @@ extension JourneyTimeline {
             arguments += [caseId]
         }
         sql += " ORDER BY occurredAtUs, position"
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(TimelineEntry.init(row:))
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        // Reset when done: a statement left on a row would keep the read snapshot open.
+        defer { sqlite3_reset(handle) }
+        var entries: [TimelineEntry] = []
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return entries }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            entries.append(TimelineEntry(statement: handle))
+        }
     }
 }

@@ -11,19 +11,13 @@ public struct TimelineFlags: Sendable {
     /// open until a `complaint.resolved` with the same complaint id.
     public init(_ entries: [TimelineEntry]) {
         var casesWithWork: Set<String> = [], closedCases: Set<String> = [], resolved: Set<String> = []
-        let readsPayload: Set<String> = ["technician.visit.completed", "hotline.call.received", "complaint.resolved", "complaint.filed"]
         for entry in entries where entry.status != "voided" {
-            let payload = readsPayload.contains(entry.type) ? (try? JSONParser.parse(entry.payload)) ?? .null : .null
             if let caseId = entry.caseId {
                 if entry.type == "hotline.call.received" || entry.type.hasPrefix("technician.visit.") { casesWithWork.insert(caseId) }
-                if (entry.type == "technician.visit.completed" && payload["fixed"] == .bool(true))
-                    || (entry.type == "hotline.call.received" && payload["solvedOnCall"] == .bool(true))
-                {
-                    closedCases.insert(caseId)
-                }
+                if entry.closesCase { closedCases.insert(caseId) }
             }
-            if entry.type == "complaint.resolved", let id = payload["complaintId"]?.stringValue { resolved.insert(id) }
-            if entry.type == "complaint.filed", let id = payload["complaintId"]?.stringValue { openComplaints.insert(id) }
+            if entry.type == "complaint.resolved", let id = entry.complaintId { resolved.insert(id) }
+            if entry.type == "complaint.filed", let id = entry.complaintId { openComplaints.insert(id) }
         }
         openCases = casesWithWork.subtracting(closedCases)
         openComplaints.subtract(resolved)
@@ -36,7 +30,7 @@ public struct TimelineFlags: Sendable {
         if let caseId = entry.caseId, openCases.contains(caseId), entry.type == "hotline.call.received" || entry.type.hasPrefix("technician.visit.") {
             flags.append("OPEN CASE")
         }
-        if entry.type == "complaint.filed", let id = (try? JSONParser.parse(entry.payload))?["complaintId"]?.stringValue, openComplaints.contains(id) {
+        if entry.type == "complaint.filed", let id = entry.complaintId, openComplaints.contains(id) {
             flags.append("OPEN COMPLAINT")
         }
         return flags

@@ -140,17 +140,17 @@ func median(_ values: [Double]) -> Double? {
 private func sum(_ facts: [FactRow]) -> Double { facts.reduce(0) { $0 + ($1.amount ?? 0) } }
 
 func format1(_ value: Double) -> String {
-    let tenths = Int((value * 10).rounded())
+    guard let tenths = Int(exactly: (value * 10).rounded()) else { return "\(value)" }
     return "\(tenths / 10).\(abs(tenths % 10))"
 }
 
 private func percent(_ fraction: Double) -> String {
-    let value = Int((fraction * 100).rounded())
+    guard let value = Int(exactly: (fraction * 100).rounded()) else { return "\(fraction * 100)%" }
     return value > 0 ? "+\(value)%" : "\(value)%"
 }
 
 private func money(_ amount: Double) -> String {
-    let whole = Int(amount.rounded())
+    guard let whole = Int(exactly: amount.rounded()) else { return "\(amount)" }
     var digits = String(whole)
     var groups: [String] = []
     while digits.count > 3 {

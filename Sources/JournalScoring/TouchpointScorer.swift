@@ -78,9 +78,9 @@ public struct TouchpointScorer: Sendable {
         case "quote.sent": quote(payload, occurred: occurred, &parts)
         case "training.completed":
             parts.outcome = 1
-            if let rating = payload["rating"]?.int { parts.voice(SurveyAnswer(csi: rating), label: "rating") }
+            if let rating = payload["rating"]?.intValue { parts.voice(SurveyAnswer(csi: rating), label: "rating") }
         case "survey.answered":
-            parts.voice(SurveyAnswer(csi: payload["csi"]?.int, ces: payload["ces"]?.int, recommend: payload["recommend"]?.int), label: "survey")
+            parts.voice(SurveyAnswer(csi: payload["csi"]?.intValue, ces: payload["ces"]?.intValue, recommend: payload["recommend"]?.intValue), label: "survey")
         default: return nil
         }
         for survey in context.surveys { parts.voice(survey, label: "survey") }
@@ -128,9 +128,9 @@ public struct TouchpointScorer: Sendable {
             parts.outcome = -1
             parts.reasons.append(payload["revisitRequired"]?.bool == true ? "REVISIT_REQUIRED" : "NOT_FIXED")
         }
-        if context.earlierVisits > 0 || (payload["visitNumber"]?.int ?? 1) > 1 {
+        if context.earlierVisits > 0 || (payload["visitNumber"]?.intValue ?? 1) > 1 {
             parts.flags += 1
-            parts.reasons.append("REPEAT_CONTACT visit \(max(context.earlierVisits + 1, payload["visitNumber"]?.int ?? 1))")
+            parts.reasons.append("REPEAT_CONTACT visit \(max(context.earlierVisits + 1, payload["visitNumber"]?.intValue ?? 1))")
         }
         if payload["report"] == nil {
             parts.flags += 1
@@ -152,7 +152,7 @@ public struct TouchpointScorer: Sendable {
             parts.outcome = -1
             parts.reasons.append("ACCEPTANCE_FAILED")
         }
-        if let attempts = payload["acceptanceAttempts"]?.int, attempts > 1 {
+        if let attempts = payload["acceptanceAttempts"]?.intValue, attempts > 1 {
             parts.flags += attempts - 1
             parts.reasons.append("ACCEPTANCE_ATTEMPTS \(attempts)")
         }
@@ -297,7 +297,10 @@ private struct Parts {
 extension String {
     /// Two decimals, without Foundation.
     init(format2 value: Double) {
-        let hundredths = Int((abs(value) * 100).rounded())
+        guard let hundredths = Int(exactly: (abs(value) * 100).rounded()) else {
+            self = "\(value)"
+            return
+        }
         let text = "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
         self = value < 0 && hundredths > 0 ? "-" + text : text
     }
@@ -311,11 +314,6 @@ extension JSONValue {
 
     var double: Double? {
         if case .number(let number) = self { return number.value }
-        return nil
-    }
-
-    var int: Int? {
-        if case .number(let number) = self, number.isInteger { return Int(number.value) }
         return nil
     }
 

@@ -39,6 +39,7 @@ public struct APIError: Error, Sendable, HTTPResponseError {
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "bad_request", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
+    static func unknownCustomer(_ customerId: String) -> APIError { notFound("no customer \(customerId): the journal holds no events of it") }
 
     /// The API's reading of a journal error.
     static func from(_ error: JournalError) -> APIError {
@@ -83,9 +84,15 @@ public struct APIError: Error, Sendable, HTTPResponseError {
 /// JSON responses from the journal's own JSON values (canonical member order as built).
 enum JSONResponse {
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        make(bytes: CanonicalJSON.bytes(value), status: status)
+    }
+
+    /// A response of JSON bytes written already; a newline ends it.
+    static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         var buffer = ByteBuffer()
-        buffer.writeString(CanonicalJSON.string(value))
-        buffer.writeString("\n")
+        buffer.reserveCapacity(bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(ascii: "\n"))
         return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
     }
 }

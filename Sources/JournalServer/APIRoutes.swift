@@ -35,19 +35,32 @@ extension JournalServer {
                 assetId: query.string("asset"), caseId: query.string("case"))
             let knownAt = try query.time("knownAt")
             try await waitFor(query)
-            try await requireCustomer(customerId)
-            let entries: [TimelineEntry]
+            @Sendable func document(_ entries: [TimelineEntry]) -> [UInt8] {
+                var body: [UInt8] = []
+                body.reserveCapacity(1_024 + entries.count * 768)
+                JSONObjectWriter.append(to: &body) { document in
+                    document.string("customerId", customerId)
+                    document.json("entries") { Documents.writeTimeline(entries, into: &$0) }
+                    document.instant("knownAt", knownAt)
+                }
+                return body
+            }
             if let knownAt {
+                try await requireCustomer(customerId)
                 let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
                 let store = store
-                entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
-            } else {
-                entries = try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: filter, in: db) }
+                let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
+                return JSONResponse.make(bytes: document(entries))
             }
-            var members = [JSONMember("customerId", .string(customerId))]
-            if let knownAt { members.append(JSONMember("knownAt", .string(knownAt.rfc3339))) }
-            members.append(JSONMember("entries", Documents.timeline(entries)))
-            return JSONResponse.make(.object(members))
+            // One read for the rows and, only when there are none, whether the customer exists; the
+            // document is written on the reading thread too.
+            let body = try await store.writer.read { db -> [UInt8]? in
+                let entries = try JourneyTimeline.entries(of: customerId, filter: filter, in: db)
+                if entries.isEmpty, try EventStore.streamVersion(of: customerId, in: db) == 0 { return nil }
+                return document(entries)
+            }
+            guard let body else { throw APIError.unknownCustomer(customerId) }
+            return JSONResponse.make(bytes: body)
         }
         router.get("/v1/customers/:customerId/moments") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)
@@ -146,11 +159,11 @@ extension JournalServer {
         }
         var expected = ExpectedVersion.any
         if let version = document["expectedVersion"] {
-            guard case .number(let number) = version, number.isInteger, number.value >= 0 else {
+            guard case .number(let number) = version, number.value >= 0, let value = Int(exactly: number.value) else {
                 throw APIError(.badRequest, "bad_request", "expectedVersion must be a whole number, 0 or more (0: no events yet)",
                                details: ["path": "/expectedVersion", "rule": "minimum"])
             }
-            expected = ExpectedVersion(Int(number.value))
+            expected = ExpectedVersion(value)
         }
         guard !items.isEmpty else {
             throw APIError(.badRequest, "bad_request", "events is empty; send at least one event", details: ["path": "/events", "rule": "minItems"])
@@ -163,15 +176,12 @@ extension JournalServer {
                 throw APIError.from(error)
             }
         }
-        let store = store
-        let batch = AppendBatch(customerId: customerId, expected: expected, events: events)
-        let results: [AppendResult]
+        let result: AppendResult
         do {
-            results = try await offload { () throws(JournalError) -> [AppendResult] in try store.append([batch]) }
-        } catch let error as JournalError {
+            result = try await commits.append(AppendBatch(customerId: customerId, expected: expected, events: events))
+        } catch {
             throw APIError.from(error)
         }
-        let result = results[0]
         metrics.recordAppended(result.appended)
         let reply: JSONValue = [
             "customerId": .string(result.customerId), "appended": .number(JSONNumber(Int64(result.appended))),
@@ -204,7 +214,7 @@ extension JournalServer {
     private func requireCustomer(_ customerId: String) async throws {
         let store = store
         let version = try await offload { try store.streamVersion(of: customerId) }
-        guard version > 0 else { throw APIError.notFound("no customer \(customerId): the journal holds no events of it") }
+        guard version > 0 else { throw APIError.unknownCustomer(customerId) }
     }
 
     /// Honours `?waitFor=POSITION`: waits until the projections have folded the log up to it.

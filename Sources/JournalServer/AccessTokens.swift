@@ -34,10 +34,22 @@ public struct AccessToken: Sendable, Hashable {
 public struct AccessTokens: Sendable {
     let writer: any DatabaseWriter
     let clock: JournalClock
+    /// The connection ``identify(_:)`` reads through: one of its own, so that a lookup on a request's
+    /// thread never waits for the pool's readers (which requests hold across suspension points).
+    private let lookup: any DatabaseReader
 
     public init(store: EventStore) throws {
         self.writer = store.writer
         self.clock = store.clock
+        if let pool = writer as? DatabasePool {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(5)
+            configuration.label = "tokens"
+            lookup = try DatabaseQueue(path: pool.path, configuration: configuration)
+        } else {
+            lookup = writer
+        }
         try writer.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS access_token (
@@ -59,7 +71,7 @@ public struct AccessTokens: Sendable {
             throw JournalError.invalidArgument("a token needs a name of 1 to 100 characters (who or what uses it)")
         }
         let secret = "tpj_" + Self.base64url(Self.randomBytes(32))
-        let token = AccessToken(id: Self.hex(Self.randomBytes(4)), name: trimmed, role: role, created: clock.now(), revoked: nil)
+        let token = AccessToken(id: Hex.encode(Self.randomBytes(4)), name: trimmed, role: role, created: clock.now(), revoked: nil)
         try writer.write { db in
             let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM access_token WHERE name = ? AND revokedAtUs IS NULL", arguments: [trimmed]) ?? 0
             guard active == 0 else {
@@ -98,14 +110,15 @@ public struct AccessTokens: Sendable {
         }
     }
 
-    /// The active token with this secret, if any.
+    /// The active token with this secret, if any: one indexed read, short enough to run on the caller's
+    /// thread (handing it to another thread cost more than the read).
     public func identify(_ secret: String) throws -> AccessToken? {
         guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
-        return try writer.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL",
-                arguments: [Self.hash(secret)]
-            ).map(Self.token)
+        let hash = Self.hash(secret)
+        return try lookup.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL")
+            return try Row.fetchOne(statement, arguments: [hash]).map(Self.token)
         }
     }
 
@@ -115,15 +128,11 @@ public struct AccessTokens: Sendable {
             created: Timestamp(microseconds: row["createdAtUs"]), revoked: (row["revokedAtUs"] as Int64?).map(Timestamp.init(microseconds:)))
     }
 
-    static func hash(_ secret: String) -> String { hex(Array(SHA256.hash(data: Array(secret.utf8)))) }
+    static func hash(_ secret: String) -> String { Hex.encode(SHA256.hash(data: Array(secret.utf8))) }
 
     private static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     private static func base64url(_ bytes: [UInt8]) -> String {
@@ -132,16 +141,3 @@ public struct AccessTokens: Sendable {
     }
 }
 
-extension AccessTokens {
-    /// ``identify(_:)`` without blocking the caller's thread.
-    func identifyAsync(_ secret: String) async throws -> AccessToken? {
-        guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
-        let hash = Self.hash(secret)
-        return try await writer.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL",
-                arguments: [hash]
-            ).map(Self.token)
-        }
-    }
-}

@@ -37,6 +37,8 @@ public struct JournalServer: Sendable {
     public var settings: ServerSettings
     let tokens: AccessTokens
     let progress = ProjectionProgress()
+    /// Appends arriving together share one transaction and one fsync.
+    let commits: GroupCommit
     let metrics = ServerMetrics()
     let pages: PageRenderer
 
@@ -48,6 +50,7 @@ public struct JournalServer: Sendable {
         self.weightsSource = weightsSource
         self.settings = settings
         self.tokens = try AccessTokens(store: store)
+        self.commits = GroupCommit(store: store)
         self.pages = try PageRenderer()
     }
 
@@ -91,12 +94,12 @@ public struct JournalServer: Sendable {
         return router
     }
 
-    /// The application: the router on `settings.host:port`, with the projection follower as a service.
+    /// The application: the router on `settings.host:port`, with the appends' writer and the projection follower as services.
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
-            services: [ProjectionFollower(runner: runner, progress: progress, logger: logger)],
+            services: [AppendWriterService(commits: commits), ProjectionFollower(runner: runner, progress: progress, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -36,7 +36,7 @@ struct Authentication: RouterMiddleware {
     func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
         var context = context
         if let secret = Self.secret(in: request) {
-            context.token = try await tokens.identifyAsync(secret)
+            context.token = try tokens.identify(secret)
             context.presentedUnknownToken = context.token == nil
         }
         return try await next(request, context)

@@ -88,20 +88,25 @@ public struct EventStore: Sendable {
     /// Records prepared batches in one write transaction.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
         let clock = self.clock
-        do {
-            return try writer.write { db in
-                var writer = try AppendWriter(db: db, clock: clock)
-                var results: [AppendResult] = []
-                results.reserveCapacity(batches.count)
-                for batch in batches {
-                    do {
-                        results.append(try writer.append(batch))
-                    } catch let error as JournalError where batches.count > 1 {
-                        throw error.inBatch(of: batch.customerId)
-                    }
+        return try writeTransaction { db in
+            var writer = try AppendWriter(db: db, clock: clock)
+            var results: [AppendResult] = []
+            results.reserveCapacity(batches.count)
+            for batch in batches {
+                do {
+                    results.append(try writer.append(batch))
+                } catch let error as JournalError where batches.count > 1 {
+                    throw error.inBatch(of: batch.customerId)
                 }
-                return results
             }
+            return results
+        }
+    }
+
+    /// Runs `body` in a write transaction; any error comes out as a ``JournalError``.
+    func writeTransaction<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try writer.write(body)
         } catch let error as JournalError {
             throw error
         } catch let error as DatabaseError {
@@ -115,14 +120,18 @@ public struct EventStore: Sendable {
 
     /// The position of the last event (0 for an empty journal).
     public func head() throws(JournalError) -> Int64 {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0 }
+        try read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(position), 0) FROM event")) ?? 0 }
     }
 
     /// The customer's current stream version (0 when the customer has no events).
     public func streamVersion(of customerId: String) throws(JournalError) -> Int {
-        try read { db in
-            try Int.fetchOne(db, sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?", arguments: [customerId]) ?? 0
-        }
+        try read { db in try Self.streamVersion(of: customerId, in: db) }
+    }
+
+    /// The customer's stream version as `db` sees it (0 when the customer has no events).
+    public static func streamVersion(of customerId: String, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?"), arguments: [customerId]) ?? 0
     }
 
     /// A customer's history.

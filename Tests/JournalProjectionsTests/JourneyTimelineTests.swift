@@ -78,6 +78,65 @@ import Testing
         #expect(today.first?.type == "note.added")
         #expect(today.first { $0.eventId == TestEvents.id(1) }?.status == "corrected")
     }
+
+    @Test func theTimelineDocumentIsCanonicalAndCarriesEachEntryWithItsFlags() throws {
+        let (store, _) = try demo()
+        for customer in ["C-1001", "C-1002", "C-1003", "C-1004"] {
+            let entries = try store.writer.read { db in try JourneyTimeline.entries(of: customer, in: db) }
+            var bytes: [UInt8] = []
+            Documents.writeTimeline(entries, into: &bytes)
+            let document = try JSONParser.parse(bytes)
+            // Written member by member, yet byte for byte what the canonical writer makes of it.
+            #expect(CanonicalJSON.bytes(document) == bytes, "\(customer)")
+            guard case .array(let items) = document else { Issue.record("not an array"); continue }
+            #expect(items.count == entries.count && !entries.isEmpty)
+            let flags = TimelineFlags(entries)
+            for (item, entry) in zip(items, entries) {
+                #expect(item["position"] == .number(JSONNumber(entry.position)))
+                #expect(item["eventId"] == .string(entry.eventId))
+                #expect(item["recordedAt"] == .string(entry.recorded.rfc3339))
+                #expect(item["payload"] == (try JSONParser.parse(entry.payload)))
+                #expect(item["originalPayload"] == (try entry.originalPayload.map { try JSONParser.parse($0) }))
+                #expect(item["flags"] == .array(flags.of(entry).map(JSONValue.string)))
+                #expect(item["status"] == .string(entry.status))
+                if let score = entry.score {
+                    #expect(item["score"] == .number(JSONNumber(Int64(score))))
+                    #expect(item["reasons"] == .array(entry.reasons.map(JSONValue.string)))
+                    #expect(item["momentOfTruth"] == .bool(entry.isMoment))
+                } else {
+                    #expect(item["score"] == nil && item["reasons"] == nil && item["impact"] == nil)
+                }
+            }
+        }
+    }
+
+    @Test func flagsFollowCasesAndComplaintsAsTheyCloseAndCorrectionsChangeThem() throws {
+        let writer = try JournalDatabase.inMemory()
+        let store = EventStore(writer: writer)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+        func flags() throws -> [String: [String]] {
+            try runner.catchUp()
+            let entries = try writer.read { db in try JourneyTimeline.entries(of: "C-1", in: db) }
+            let flags = TimelineFlags(entries)
+            return Dictionary(uniqueKeysWithValues: entries.map { ($0.type, flags.of($0)) })
+        }
+        let visit = ProposedEvent(
+            eventId: TestEvents.id(1), type: "technician.visit.completed", occurredAt: "2026-03-02T09:00:00+01:00", caseId: "CASE-1",
+            payload: ["visitNumber": 1, "promisedArrival": "2026-03-02T09:00:00+01:00", "actualArrival": "2026-03-02T09:00:00+01:00", "fixed": false])
+        let complaint = ProposedEvent(
+            eventId: TestEvents.id(2), type: "complaint.filed", occurredAt: "2026-03-03T09:00:00+01:00",
+            payload: ["complaintId": "CMP-1", "category": "technician", "severity": "high"])
+        try store.append([visit, complaint], to: "C-1")
+        #expect(try flags() == ["technician.visit.completed": ["OPEN CASE"], "complaint.filed": ["OPEN COMPLAINT"]])
+        // A correction saying the machine was fixed closes the case; the resolution closes the complaint.
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(3), type: "touchpoint.corrected", occurredAt: "2026-03-04T09:00:00Z",
+                          payload: ["correctedEventId": .string(TestEvents.id(1)), "corrections": ["fixed": true], "reason": "typo"]),
+            ProposedEvent(eventId: TestEvents.id(4), type: "complaint.resolved", occurredAt: "2026-03-05T09:00:00+01:00",
+                          payload: ["complaintId": "CMP-1", "resolution": "apologised"]),
+        ], to: "C-1")
+        #expect(try flags() == ["technician.visit.completed": [], "complaint.filed": [], "complaint.resolved": []])
+    }
 }
 
 enum Events {

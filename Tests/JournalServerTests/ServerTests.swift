@@ -122,7 +122,11 @@ struct ServerTests {
         #expect(invalid.document["error"]?["details"]?["path"]?.stringValue == "/payload/queueWaitSeconds")
         #expect(invalid.document["error"]?["details"]?["rule"]?.stringValue == "minimum")
         // Not JSON, no events, an empty batch, a bad expectedVersion: 400.
-        for body in ["{", #"{"event": []}"#, #"{"events": []}"#, #"{"events": [{}], "expectedVersion": -1}"#, "[]"] {
+        let badBodies = [
+            "{", #"{"event": []}"#, #"{"events": []}"#, #"{"events": [{}], "expectedVersion": -1}"#, "[]",
+            #"{"events": [{}], "expectedVersion": 1e300}"#, #"{"events": [{}], "expectedVersion": 2.5}"#,
+        ]
+        for body in badBodies {
             let response = try await server.request("POST", path, role: .ingest, body: body)
             #expect(response.status == 400, "\(body)")
             #expect(response.errorCode == "bad_request")

@@ -127,6 +127,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The instant in UTC with six fractional digits: `2026-03-01T07:15:00.000000Z`.
     public var rfc3339: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        writeRFC3339(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``rfc3339`` to `output`, written digit by digit (documents carry many instants).
+    public func writeRFC3339(into output: inout [UInt8]) {
         let (seconds, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
         var wholeSeconds = seconds
         var fraction = micros
@@ -136,9 +144,36 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         let (days, secondOfDay) = Self.floorDivide(wholeSeconds, 86_400)
         let (year, month, day) = Self.civilFromDays(Int(days))
-        let hour = Int(secondOfDay / 3600), minute = Int(secondOfDay % 3600 / 60), second = Int(secondOfDay % 60)
-        return "\(Self.pad(year, 4))-\(Self.pad(month, 2))-\(Self.pad(day, 2))T\(Self.pad(hour, 2)):"
-            + "\(Self.pad(minute, 2)):\(Self.pad(second, 2)).\(Self.pad(Int(fraction), 6))Z"
+        if (0...9999).contains(year) {
+            Self.appendDigits(year, 4, &output)
+        } else {
+            output.append(contentsOf: String(year).utf8)
+        }
+        output.append(UInt8(ascii: "-"))
+        Self.appendDigits(month, 2, &output)
+        output.append(UInt8(ascii: "-"))
+        Self.appendDigits(day, 2, &output)
+        output.append(UInt8(ascii: "T"))
+        Self.appendDigits(Int(secondOfDay / 3600), 2, &output)
+        output.append(UInt8(ascii: ":"))
+        Self.appendDigits(Int(secondOfDay % 3600 / 60), 2, &output)
+        output.append(UInt8(ascii: ":"))
+        Self.appendDigits(Int(secondOfDay % 60), 2, &output)
+        output.append(UInt8(ascii: "."))
+        Self.appendDigits(Int(fraction), 6, &output)
+        output.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends the `width` lowest decimal digits of a non-negative `value`, with leading zeros.
+    private static func appendDigits(_ value: Int, _ width: Int, _ output: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// The calendar date in UTC, `YYYY-MM-DD`.
@@ -186,10 +221,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return r < 0 ? (q - 1, r + b) : (q, r)
     }
 
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
-    }
 }
 
 /// A timestamp that is not RFC 3339 with an explicit offset.

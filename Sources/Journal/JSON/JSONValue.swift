@@ -36,6 +36,12 @@ public indirect enum JSONValue: Sendable, Hashable {
         if case .string(let string) = self { return string }
         return nil
     }
+
+    /// The value as an `Int`, when it is a whole number that fits one (`1e300` does not).
+    public var intValue: Int? {
+        if case .number(let number) = self { return Int(exactly: number.value) }
+        return nil
+    }
 }
 
 /// Finds a repeated member name while an object's members are collected, comparing names byte for

@@ -52,7 +52,9 @@ extension JournalCommand {
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }
                 if output.json {
-                    Output.json(Documents.timeline(entries))
+                    var bytes: [UInt8] = []
+                    Documents.writeTimeline(entries, into: &bytes)
+                    Output.line(String(decoding: bytes, as: UTF8.self))
                 } else if entries.isEmpty {
                     Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
                 } else {

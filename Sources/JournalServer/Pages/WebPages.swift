@@ -131,7 +131,7 @@ extension JournalServer {
         let form = try await Self.form(request)
         let next = Self.safeNext(form["next"])
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let token = secret.isEmpty ? nil : try await tokens.identifyAsync(secret)
+        let token = secret.isEmpty ? nil : try tokens.identify(secret)
         let refusal: (HTTPResponse.Status, String)? = switch token {
         case nil where secret.isEmpty: (.badRequest, "Enter your access token.")
         case nil: (.unauthorized, "This token is not known or was revoked.")
