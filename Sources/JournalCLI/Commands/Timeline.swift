@@ -69,9 +69,10 @@ extension JournalCommand {
                 let date = String(entry.occurredAt.prefix(16)).replacingOccurrences(of: "T", with: " ")
                 let mark = entry.status == "recorded" ? "" : entry.status == "corrected" ? "✎ " : "✗ "
                 let score = entry.score.map { ($0 > 0 ? "+" : "") + "\($0)" + (entry.isMoment ? " ★" : "") } ?? ""
-                let details = entry.reasons.isEmpty
+                let reasons = entry.reasons
+                let details = reasons.isEmpty
                     ? Output.summary((try? JSONParser.parse(entry.payload)) ?? .null, width: 60)
-                    : entry.reasons.joined(separator: ", ")
+                    : reasons.joined(separator: ", ")
                 let flagText = flags.of(entry).map { "[\($0)] " }.joined()
                 return [date, entry.kind, entry.type, entry.caseId ?? "-", score, mark + flagText + details]
             }

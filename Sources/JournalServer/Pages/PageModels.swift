@@ -110,7 +110,8 @@ enum PageModels {
         let score: HTML = entry.score.map { "<span class=\"score \(TimelineChart.scoreClass($0))\">\(signed($0))</span>" } ?? ""
         let star: HTML = entry.isMoment ? " <span class=\"star\" title=\"moment of truth\">★</span>" : ""
         let badges = flags.map { flag -> HTML in "<span class=\"flag\">\(flag)</span> " }
-        let reasons: HTML = entry.reasons.isEmpty ? "" : "<span class=\"reasons\">\(entry.reasons.joined(separator: ", "))</span>"
+        let reasonCodes = entry.reasons
+        let reasons: HTML = reasonCodes.isEmpty ? "" : "<span class=\"reasons\">\(reasonCodes.joined(separator: ", "))</span>"
         let fields = payloadFields(entry.payload).map { field -> HTML in "<dt>\(field.key)</dt><dd>\(field.value)</dd>" }
         var meta: HTML = "Position \(entry.position) · event \(entry.eventId) · recorded \(entry.recorded.rfc3339)"
         if let actor = entry.actor { meta = "\(meta) · by \(actor)" }

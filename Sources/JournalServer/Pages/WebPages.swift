@@ -72,18 +72,17 @@ extension JournalServer {
             try await staffPage(request, context) {
                 let customerId = try context.parameters.require("customerId")
                 guard !customerId.isEmpty, customerId.count <= 128 else { throw APIError.badRequest("a customer id has 1 to 128 characters") }
-                let store = store, insights = insights
-                guard try await offload({ try store.streamVersion(of: customerId) }) > 0 else {
-                    throw APIError.notFound("The journal holds no events of customer \(customerId).")
-                }
+                let insights = insights
                 let asOf = store.clock.now()
-                let model = try await store.writer.read { db in
+                let model = try await store.writer.read { db -> PageModels.Customer? in
+                    guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
                     let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)
                     let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
                     let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
                     let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
                     return PageModels.customer(customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf)
                 }
+                guard let model else { throw APIError.notFound("The journal holds no events of customer \(customerId).") }
                 return try await page(context, status: .ok, title: "\(model.name) (\(customerId))", template: "customer", model)
             }
         }
