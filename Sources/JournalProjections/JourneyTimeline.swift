@@ -14,16 +14,21 @@ import JournalScoring
 ///   depends on arrives (a survey about it, a correction, the case's next step, an earlier visit
 ///   recorded late); each new score is a row stamped with the recording time of the event that
 ///   caused it, so scores can be answered as known at any instant.
+/// - `doc`: per customer, the whole timeline as the API writes it (the JSON array of its entries,
+///   flags included), so that the most frequent read is one lookup. Triggers on `entry` mark a
+///   customer's document stale (`entries` NULL) in the transaction that changes any of its rows;
+///   ``settle(_:_:limit:)`` writes it again. A stale or missing document is never served: readers
+///   then assemble the timeline from `entry`.
 public struct JourneyTimeline: Projection {
     public let name = "timeline"
     /// Code version × 10,000 + rules version: changing either rebuilds the projection.
     public let version: Int
-    public let tables = ["entry", "score"]
+    public let tables = ["entry", "score", "doc"]
     public let registry: SchemaRegistry
     public let rules: MomentRules
 
     /// The version of this code; the rules version is added to it.
-    static let codeVersion = 3
+    static let codeVersion = 4
 
     public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
@@ -32,7 +37,7 @@ public struct JourneyTimeline: Projection {
     }
 
     public func createTables(_ db: Database, _ names: ProjectionTables) throws {
-        let entry = names["entry"], score = names["score"]
+        let entry = names["entry"], score = names["score"], doc = names["doc"]
         try db.execute(sql: """
             CREATE TABLE \(entry) (
                 position        INTEGER PRIMARY KEY,
@@ -86,7 +91,34 @@ public struct JourneyTimeline: Projection {
                 rulesVersion INTEGER NOT NULL
             ) STRICT;
             CREATE INDEX \(score)_customer ON \(score) (customerId, seq);
+            CREATE TABLE \(doc) (
+                customerId TEXT PRIMARY KEY,
+                entries    TEXT
+            ) STRICT;
+            CREATE INDEX \(doc)_stale ON \(doc) (customerId) WHERE entries IS NULL;
+            CREATE TRIGGER \(entry)_inserted AFTER INSERT ON \(entry) BEGIN
+                INSERT INTO \(doc) (customerId) VALUES (NEW.customerId)
+                ON CONFLICT (customerId) DO UPDATE SET entries = NULL WHERE entries IS NOT NULL;
+            END;
+            CREATE TRIGGER \(entry)_updated AFTER UPDATE ON \(entry) BEGIN
+                UPDATE \(doc) SET entries = NULL WHERE customerId IN (OLD.customerId, NEW.customerId) AND entries IS NOT NULL;
+            END;
             """)
+    }
+
+    /// Writes the documents of up to `limit` customers whose timeline changed since theirs was written.
+    public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int {
+        let doc = names["doc"]
+        let stale = try String.fetchAll(db, sql: "SELECT customerId FROM \(doc) WHERE entries IS NULL LIMIT ?", arguments: [limit])
+        let update = try db.cachedStatement(sql: "UPDATE \(doc) SET entries = ? WHERE customerId = ?")
+        var body: [UInt8] = []
+        for customerId in stale {
+            let entries = try Self.entries(of: customerId, filter: TimelineFilter(), table: names["entry"], db)
+            body.removeAll(keepingCapacity: true)
+            Documents.writeTimeline(entries, into: &body)
+            try update.execute(arguments: [String(decoding: body, as: UTF8.self), customerId])
+        }
+        return stale.count
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {

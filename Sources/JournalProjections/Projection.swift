@@ -27,6 +27,15 @@ public protocol Projection: Sendable {
     func createTables(_ db: Database, _ names: ProjectionTables) throws
     /// Folds events, in position order, into the tables. Runs in the transaction that also moves the checkpoint.
     func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
+    /// Finishes up to `limit` pieces of work that `apply` left for later because they are cheaper done
+    /// once than once per batch, such as a document assembled from many rows; returns how many it
+    /// finished (0 when nothing is left). Called when a catch-up or the fill of a rebuild reached the
+    /// head of the log, in transactions of its own; the default does nothing.
+    func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
+}
+
+extension Projection {
+    public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { 0 }
 }
 
 /// The physical table names of one generation of a projection.

@@ -23,6 +23,10 @@ public struct ProjectionRunner: Sendable {
     public let store: EventStore
     public let projections: [any Projection]
 
+    /// Called before each transaction of a catch-up and of settle work; a server makes it wait for
+    /// the appends in flight, so that they do not queue behind a fold.
+    public var beforeFold: (@Sendable () -> Void)?
+
     public init(store: EventStore, projections: [any Projection]) {
         self.store = store
         self.projections = projections
@@ -114,19 +118,26 @@ public struct ProjectionRunner: Sendable {
         }
         var checkpoint = state.checkpoint
         let tables = ProjectionTables(projection: projection.name, generation: state.generation)
+        // Settle work is done in the transaction of the batch that reaches the head (usually the only
+        // one when following), and in transactions of its own when there is more of it.
+        var unsettled = false
         while true {
             let events = try store.events(after: checkpoint, limit: batchSize)
-            guard let last = events.last else { return checkpoint }
-            let applied = try store.writer.write { db -> Bool in
+            guard let last = events.last else {
+                if unsettled { try settle(projection, tables, onlyWhileActive: true) }
+                return checkpoint
+            }
+            let reachesHead = events.count < batchSize
+            let settled = try foldTransaction { db -> Int? in
                 // Another process may have moved the checkpoint meanwhile: then this batch is not ours.
                 try db.execute(
                     sql: "UPDATE projection SET checkpoint = ?, updatedAtUs = ? WHERE name = ? AND generation = ? AND checkpoint = ?",
                     arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
-                guard db.changesCount == 1 else { return false }
+                guard db.changesCount == 1 else { return nil }
                 try projection.apply(events, db, tables)
-                return true
+                return reachesHead ? try projection.settle(db, tables, limit: settleBatch) : 0
             }
-            if !applied {
+            guard let settled else {
                 guard let current = try self.state(of: projection), current.generation == state.generation else {
                     return try catchUp(projection, batchSize: batchSize)
                 }
@@ -134,6 +145,7 @@ public struct ProjectionRunner: Sendable {
                 continue
             }
             checkpoint = last.position
+            unsettled = !reachesHead || settled == settleBatch
         }
     }
 
@@ -160,10 +172,12 @@ public struct ProjectionRunner: Sendable {
             folded += Int64(events.count)
             progress?(projection.name, folded)
         }
+        try settle(projection, tables, onlyWhileActive: false)
         // Switch: fold what arrived since, point the views at the new tables, drop the old ones.
         return try store.writer.write { db in
             let tail = try EventStore.events(after: built, limit: Int.max / 2, in: db)
             if !tail.isEmpty { try projection.apply(tail, db, tables) }
+            while try projection.settle(db, tables, limit: settleBatch) > 0 {}
             folded += Int64(tail.count)
             let checkpoint = tail.last?.position ?? built
             for table in projection.tables {
@@ -180,6 +194,44 @@ public struct ProjectionRunner: Sendable {
                 arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
             if let old { try dropTables(of: projection, generation: old.generation, db) }
             return (folded, checkpoint)
+        }
+    }
+
+    /// A transaction that writes only what can be folded again from the log: it commits without
+    /// waiting for the disk (`synchronous=NORMAL`). The next durable commit of the journal — an
+    /// append — makes it durable too; a crash before that loses only the projections' progress, and
+    /// the checkpoint goes with it, so the events are folded again.
+    func foldTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        beforeFold?()
+        return try store.writer.writeWithoutTransaction { db in
+            let synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+            try db.execute(sql: "PRAGMA synchronous = \(min(synchronous, 1))")
+            defer { try? db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// How many pieces of settle work one transaction does.
+    public var settleBatch = 100
+
+    /// Runs `projection`'s settle work until none is left, in transactions of ``settleBatch`` pieces.
+    /// With `onlyWhileActive`, stops when `tables` are no longer the active generation (a rebuild
+    /// switched meanwhile and dropped them).
+    private func settle(_ projection: any Projection, _ tables: ProjectionTables, onlyWhileActive: Bool) throws {
+        while true {
+            let settled = try foldTransaction { db -> Int in
+                if onlyWhileActive {
+                    let active = try Int.fetchOne(db, sql: "SELECT generation FROM projection WHERE name = ?", arguments: [projection.name])
+                    guard active == tables.generation else { return 0 }
+                }
+                return try projection.settle(db, tables, limit: settleBatch)
+            }
+            if settled == 0 { return }
         }
     }
 

@@ -123,6 +123,23 @@ extension JourneyTimeline {
         try entries(of: customerId, filter: filter, table: ProjectionTables.view("timeline", "entry"), db)
     }
 
+    /// Appends a customer's whole timeline, as ``Documents/writeTimeline(_:into:)`` writes it, from the
+    /// stored document; false (nothing appended) when there is none or it is stale.
+    public static func appendDocument(of customerId: String, to output: inout [UInt8], in db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT entries FROM \(ProjectionTables.view("timeline", "doc")) WHERE customerId = ?")
+        try statement.setArguments([customerId])
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_ROW else {
+            if code == SQLITE_DONE { return false }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        guard sqlite3_column_type(handle, 0) == SQLITE_TEXT, let text = sqlite3_column_text(handle, 0) else { return false }
+        output.append(contentsOf: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, 0))))
+        return true
+    }
+
     /// A customer's timeline from the projected tables of `store`'s journal.
     public func entries(of customerId: String, filter: TimelineFilter = TimelineFilter(), store: EventStore) throws -> [TimelineEntry] {
         try store.writer.read { db in try Self.entries(of: customerId, filter: filter, in: db) }
@@ -143,7 +160,7 @@ extension JourneyTimeline {
         }
     }
 
-    private static func entries(of customerId: String, filter: TimelineFilter, table: String, _ db: Database) throws -> [TimelineEntry] {
+    static func entries(of customerId: String, filter: TimelineFilter, table: String, _ db: Database) throws -> [TimelineEntry] {
         var sql = "SELECT \(TimelineEntry.columns) FROM \(table) WHERE customerId = ?"
         var arguments: StatementArguments = [customerId]
         if let from = filter.from {

@@ -52,9 +52,21 @@ extension JournalServer {
                 let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
                 return JSONResponse.make(bytes: document(entries))
             }
-            // One read for the rows and, only when there are none, whether the customer exists; the
-            // document is written on the reading thread too.
+            // The whole timeline is stored ready-made; a filtered one, or one whose document is being
+            // rewritten, is assembled from its rows. One read for the rows and, only when there are
+            // none, whether the customer exists; the document is written on the reading thread too.
+            let whole = filter == TimelineFilter()
             let body = try await store.writer.read { db -> [UInt8]? in
+                if whole {
+                    var body: [UInt8] = []
+                    body.reserveCapacity(32_768)
+                    var stored = false
+                    try JSONObjectWriter.append(to: &body) { document in
+                        document.string("customerId", customerId)
+                        try document.json("entries") { stored = try JourneyTimeline.appendDocument(of: customerId, to: &$0, in: db) }
+                    }
+                    if stored { return body }
+                }
                 let entries = try JourneyTimeline.entries(of: customerId, filter: filter, in: db)
                 if entries.isEmpty, try EventStore.streamVersion(of: customerId, in: db) == 0 { return nil }
                 return document(entries)

@@ -96,10 +96,15 @@ public struct JournalServer: Sendable {
 
     /// The application: the router on `settings.host:port`, with the appends' writer and the projection follower as services.
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        // Folds give way to appends in flight: an append waits for at most one small fold transaction.
+        var follower = runner
+        let commits = commits
+        follower.beforeFold = { commits.giveWay() }
+        follower.settleBatch = ProjectionFollower.batchSize
+        return Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
-            services: [AppendWriterService(commits: commits), ProjectionFollower(runner: runner, progress: progress, logger: logger)],
+            services: [AppendWriterService(commits: commits), ProjectionFollower(runner: follower, progress: progress, logger: logger)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

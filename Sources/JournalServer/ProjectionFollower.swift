@@ -93,6 +93,10 @@ final class ProjectionProgress: Sendable {
 /// Keeps the built-in projections folded as appends arrive, on a thread of its own, and publishes
 /// each checkpoint to ``ProjectionProgress``. Stops on graceful shutdown.
 struct ProjectionFollower: Service {
+    /// Events folded, and timeline documents written, per transaction: small, so that an append that
+    /// arrives meanwhile waits little (folds also give way to appends in flight, see ``JournalServer``).
+    static let batchSize = 8
+
     let runner: ProjectionRunner
     let progress: ProjectionProgress
     let logger: Logger
@@ -112,7 +116,7 @@ struct ProjectionFollower: Service {
                     let thread = Thread {
                         while !stopping.value.load(ordering: .acquiring) {
                             do {
-                                try runner.follow(watcher) { reached in
+                                try runner.follow(watcher, batchSize: ProjectionFollower.batchSize) { reached in
                                     if let least = reached.values.min() { progress.publish(least) }
                                     return !stopping.value.load(ordering: .acquiring)
                                 }

@@ -110,6 +110,65 @@ import Testing
         }
     }
 
+    @Test func eachCustomersStoredDocumentIsTheTimelineAssembledFromItsRows() throws {
+        let (store, runner) = try demo()
+        let customers = ["C-1001", "C-1002", "C-1003", "C-1004"]
+        /// The stored document of each customer, nil when it is stale or missing.
+        func stored() throws -> [String: [UInt8]] {
+            try store.writer.read { db in
+                var documents: [String: [UInt8]] = [:]
+                for customer in customers {
+                    var bytes: [UInt8] = []
+                    if try JourneyTimeline.appendDocument(of: customer, to: &bytes, in: db) { documents[customer] = bytes }
+                }
+                return documents
+            }
+        }
+        func assembled() throws -> [String: [UInt8]] {
+            try store.writer.read { db in
+                try Dictionary(uniqueKeysWithValues: customers.map { customer in
+                    var bytes: [UInt8] = []
+                    Documents.writeTimeline(try JourneyTimeline.entries(of: customer, in: db), into: &bytes)
+                    return (customer, bytes)
+                })
+            }
+        }
+        #expect(try stored() == assembled())
+
+        // A change to any row of a customer's timeline makes the document stale in the same
+        // transaction: it is not served until it has been written again.
+        try store.writer.write { db in
+            let table = try #require(try String.fetchOne(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'p_timeline_g%_entry'"))
+            try db.execute(sql: "UPDATE \(table) SET actor = 'someone else' WHERE position = (SELECT min(position) FROM \(table) WHERE customerId = 'C-1002')")
+        }
+        #expect(try stored().keys.sorted() == ["C-1001", "C-1003", "C-1004"])
+
+        // Appends, a correction, a void and a survey about an earlier touchpoint, folded by a catch-up:
+        // every document touched is written again (the stale one too) and matches its rows.
+        let c1003 = try store.writer.read { db in try JourneyTimeline.entries(of: "C-1003", in: db) }
+        let visit = try #require(c1003.first { $0.type == "technician.visit.completed" })
+        let note = try #require(c1003.first { $0.status == "recorded" && $0.type != visit.type })
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(901), type: "touchpoint.corrected", occurredAt: "2026-03-04T09:00:00Z",
+                          payload: ["correctedEventId": .string(visit.eventId), "corrections": ["fixed": true], "reason": "typo"]),
+            ProposedEvent(eventId: TestEvents.id(902), type: "touchpoint.voided", occurredAt: "2026-03-04T09:05:00Z",
+                          payload: ["voidedEventId": .string(note.eventId), "reason": "wrong customer"]),
+            ProposedEvent(eventId: TestEvents.id(903), type: "survey.answered", occurredAt: "2026-03-05T09:00:00Z",
+                          payload: ["surveyId": "S-903", "relatedEventId": .string(visit.eventId), "csi": 2]),
+        ], to: "C-1003")
+        try store.append([Events.call(904)], to: "C-1001")
+        let before = try assembled()
+        try runner.catchUp()
+        let after = try stored()
+        #expect(try assembled() == after)
+        #expect(after.keys.sorted() == customers)
+        #expect(after["C-1003"] != before["C-1003"] && after["C-1001"] != before["C-1001"])
+
+        // A rebuild writes every document before it switches to the new tables.
+        try runner.rebuild()
+        #expect(try stored() == assembled())
+    }
+
     @Test func flagsFollowCasesAndComplaintsAsTheyCloseAndCorrectionsChangeThem() throws {
         let writer = try JournalDatabase.inMemory()
         let store = EventStore(writer: writer)

@@ -98,6 +98,12 @@ struct ServerTests {
         let entry = try #require(timeline.document["entries"]?[0])
         #expect(entry["eventId"]?.stringValue == eventId)
         #expect(entry["score"] != nil)
+        // The whole timeline is served from the stored document, a filtered one is assembled from the
+        // rows: with a filter that keeps everything, the two are the same bytes, the new call included.
+        let whole = try await server.request("GET", "/v1/customers/C-100003/timeline?waitFor=\(Int(position))", role: .staff)
+        let assembled = try await server.request("GET", "/v1/customers/C-100003/timeline?from=1900-01-01T00:00:00Z", role: .staff)
+        #expect(whole.status == 200 && whole.text.contains(eventId))
+        #expect(whole.body == assembled.body)
 
         // The same event again stores nothing and says so.
         let again = try await server.request("POST", path, role: .ingest, body: Self.callBody(eventId: eventId))

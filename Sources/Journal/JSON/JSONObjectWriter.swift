@@ -17,14 +17,14 @@ public struct JSONObjectWriter {
     private var isEmpty = true
 
     /// Appends an object with the members `write` gives to `output`.
-    public static func append(to output: inout [UInt8], _ write: (inout JSONObjectWriter) -> Void) {
+    public static func append(to output: inout [UInt8], _ write: (inout JSONObjectWriter) throws -> Void) rethrows {
         var object = JSONObjectWriter()
         // The writer borrows the buffer, so that nothing is copied.
         swap(&object.bytes, &output)
+        defer { swap(&object.bytes, &output) }
         object.bytes.append(UInt8(ascii: "{"))
-        write(&object)
+        try write(&object)
         object.bytes.append(UInt8(ascii: "}"))
-        swap(&object.bytes, &output)
     }
 
     public mutating func string(_ key: StaticString, _ value: String?) {
@@ -78,9 +78,9 @@ public struct JSONObjectWriter {
     }
 
     /// A member whose value is the canonical bytes `write` appends.
-    public mutating func json(_ key: StaticString, writing write: (inout [UInt8]) -> Void) {
+    public mutating func json(_ key: StaticString, writing write: (inout [UInt8]) throws -> Void) rethrows {
         name(key)
-        write(&bytes)
+        try write(&bytes)
     }
 
     private mutating func name(_ key: StaticString) {
