@@ -29,8 +29,9 @@ public protocol Projection: Sendable {
     func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
     /// Finishes up to `limit` pieces of work that `apply` left for later because they are cheaper done
     /// once than once per batch, such as a document assembled from many rows; returns how many it
-    /// finished (0 when nothing is left). Called when a catch-up or the fill of a rebuild reached the
-    /// head of the log, in transactions of its own; the default does nothing.
+    /// finished (0 when nothing is left). A catch-up calls it in the transaction of the batch that
+    /// reaches the head of the log, and in transactions of its own while more is left; a rebuild calls
+    /// it until nothing is left before it switches to the new tables. The default does nothing.
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
 }
 

@@ -58,6 +58,33 @@ import Testing
         #expect(try store.verify().isIntact)
     }
 
+    @Test func otherWritersGiveWayOnlyWhileAppendsAreUnanswered() async throws {
+        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let commits = GroupCommit(store: store)
+        /// Seconds `giveWay` waited with a 10-second limit: far less than that when no append is unanswered.
+        func wait() -> Double {
+            let start = Date()
+            commits.giveWay(timeout: 10)
+            return Date().timeIntervalSince(start)
+        }
+        #expect(wait() < 1)
+        let writer = Thread { commits.run() }
+        writer.start()
+        // Recorded, refused by the writer (stale expected version), and refused after close: each is counted
+        // as answered, so nobody waits for them afterwards.
+        _ = try await commits.append(AppendBatch(customerId: "C-1", events: [Events.note(1)]))
+        await #expect(throws: JournalError.self) {
+            try await commits.append(AppendBatch(customerId: "C-1", expected: .exactly(0), events: [Events.note(2)]))
+        }
+        #expect(wait() < 1)
+        commits.close()
+        await #expect(throws: JournalError.self) {
+            try await commits.append(AppendBatch(customerId: "C-1", events: [Events.note(3)]))
+        }
+        #expect(wait() < 1)
+        #expect(try store.head() == 1)
+    }
+
     @Test func afterCloseAppendsFailWithoutRecordingAnything() async throws {
         let store = EventStore(writer: try StoreKind.walFile.makeWriter())
         let commits = GroupCommit(store: store)
