@@ -20,7 +20,8 @@ import JournalScoring
 ///   ``settle(_:_:limit:)`` writes it again. A stale or missing document is never served: readers
 ///   then assemble the timeline from `entry`.
 public struct JourneyTimeline: Projection {
-    public let name = "timeline"
+    public static let projectionName = "timeline"
+    public let name = JourneyTimeline.projectionName
     /// Code version × 10,000 + rules version: changing either rebuilds the projection.
     public let version: Int
     public let tables = ["entry", "score", "doc"]

@@ -27,6 +27,10 @@ public struct ProjectionRunner: Sendable {
     /// the appends in flight, so that they do not queue behind a fold.
     public var beforeFold: (@Sendable () -> Void)?
 
+    /// Told where the tables stand before each catch-up and whose events each fold transaction
+    /// folded; a server keeps its in-memory answers true with it.
+    public var observer: (any FoldObserver)?
+
     public init(store: EventStore, projections: [any Projection]) {
         self.store = store
         self.projections = projections
@@ -118,6 +122,7 @@ public struct ProjectionRunner: Sendable {
         }
         var checkpoint = state.checkpoint
         let tables = ProjectionTables(projection: projection.name, generation: state.generation)
+        observer?.catchingUp(projection.name, at: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
         // Settle work is done in the transaction of the batch that reaches the head (usually the only
         // one when following), and in transactions of its own when there is more of it.
         var unsettled = false
@@ -142,9 +147,13 @@ public struct ProjectionRunner: Sendable {
                     return try catchUp(projection, batchSize: batchSize)
                 }
                 checkpoint = current.checkpoint
+                observer?.catchingUp(projection.name, at: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
                 continue
             }
             checkpoint = last.position
+            observer?.folded(
+                projection.name, customers: Set(events.map(\.customerId)),
+                reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
             unsettled = !reachesHead || settled == settleBatch
         }
     }
@@ -174,7 +183,7 @@ public struct ProjectionRunner: Sendable {
         }
         try settle(projection, tables, onlyWhileActive: false)
         // Switch: fold what arrived since, point the views at the new tables, drop the old ones.
-        return try store.writer.write { db in
+        let switched = try store.writer.write { db -> (folded: Int64, checkpoint: Int64) in
             let tail = try EventStore.events(after: built, limit: Int.max / 2, in: db)
             if !tail.isEmpty { try projection.apply(tail, db, tables) }
             while try projection.settle(db, tables, limit: settleBatch) > 0 {}
@@ -193,8 +202,10 @@ public struct ProjectionRunner: Sendable {
                     """,
                 arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
             if let old { try dropTables(of: projection, generation: old.generation, db) }
-            return (folded, checkpoint)
+            return (folded: folded, checkpoint: checkpoint)
         }
+        observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
+        return switched
     }
 
     /// A transaction that writes only what can be folded again from the log: it commits without
@@ -255,6 +266,26 @@ public struct ProjectionRunner: Sendable {
                 .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
         }
     }
+}
+
+/// Where a projection's tables stand: their generation and the position folded into them.
+public struct ProjectionPosition: Hashable, Sendable {
+    public var generation: Int
+    public var checkpoint: Int64
+
+    public init(generation: Int, checkpoint: Int64) {
+        self.generation = generation
+        self.checkpoint = checkpoint
+    }
+}
+
+/// Told by a ``ProjectionRunner`` how the projections' tables change as it folds.
+public protocol FoldObserver: Sendable {
+    /// Where `projection`'s tables stand, as read from the journal before a catch-up (and after a
+    /// rebuild): any other position than the last one reported means they changed elsewhere.
+    func catchingUp(_ projection: String, at position: ProjectionPosition)
+    /// A transaction that folded events of `customers` into `projection` has committed.
+    func folded(_ projection: String, customers: Set<String>, reaching position: ProjectionPosition)
 }
 
 /// Where a projection stands.

@@ -89,10 +89,20 @@ enum JSONResponse {
 
     /// A response of JSON bytes written already; a newline ends it.
     static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        make(buffer: buffer(bytes: bytes), status: status)
+    }
+
+    /// The body of a response of JSON bytes: the bytes and a newline.
+    static func buffer(bytes: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(bytes.count + 1)
         buffer.writeBytes(bytes)
         buffer.writeInteger(UInt8(ascii: "\n"))
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+        return buffer
+    }
+
+    /// A response of a body from ``buffer(bytes:)``.
+    static func make(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
     }
 }

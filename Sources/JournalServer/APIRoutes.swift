@@ -56,7 +56,9 @@ extension JournalServer {
             // rewritten, is assembled from its rows. One read for the rows and, only when there are
             // none, whether the customer exists; the document is written on the reading thread too.
             let whole = filter == TimelineFilter()
-            let body = try await store.writer.read { db -> [UInt8]? in
+            if whole, let kept = timelineCache.response(for: customerId) { return JSONResponse.make(buffer: kept) }
+            let ticket = timelineCache.ticket
+            let read = try await store.writer.read { db -> (body: [UInt8], stored: Bool)? in
                 if whole {
                     var body: [UInt8] = []
                     body.reserveCapacity(32_768)
@@ -65,14 +67,17 @@ extension JournalServer {
                         document.string("customerId", customerId)
                         try document.json("entries") { stored = try JourneyTimeline.appendDocument(of: customerId, to: &$0, in: db) }
                     }
-                    if stored { return body }
+                    if stored { return (body, true) }
                 }
                 let entries = try JourneyTimeline.entries(of: customerId, filter: filter, in: db)
                 if entries.isEmpty, try EventStore.streamVersion(of: customerId, in: db) == 0 { return nil }
-                return document(entries)
+                return (document(entries), false)
             }
-            guard let body else { throw APIError.unknownCustomer(customerId) }
-            return JSONResponse.make(bytes: body)
+            guard let read else { throw APIError.unknownCustomer(customerId) }
+            let response = JSONResponse.buffer(bytes: read.body)
+            // Only a stored document: one being rewritten is read from the rows until its rewrite commits.
+            if read.stored { timelineCache.store(response, for: customerId, ticket: ticket) }
+            return JSONResponse.make(buffer: response)
         }
         router.get("/v1/customers/:customerId/moments") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)

@@ -14,6 +14,8 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes = 4 << 20
     /// How long `?waitFor=` waits for the projections before answering 503.
     public var waitForTimeout = 10.0
+    /// The most memory whole-timeline responses may take (``TimelineCache``); 0 keeps none.
+    public var timelineCacheBytes = 1 << 30
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
@@ -41,6 +43,10 @@ public struct JournalServer: Sendable {
     let commits: GroupCommit
     let metrics = ServerMetrics()
     let pages: PageRenderer
+    /// Whole-timeline responses of recently read customers.
+    let timelineCache: TimelineCache
+    /// Copies the log into the journal file in the background, so that no append waits for it.
+    let checkpointer: WALCheckpointer
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 settings: ServerSettings = ServerSettings()) throws {
@@ -52,9 +58,16 @@ public struct JournalServer: Sendable {
         self.tokens = try AccessTokens(store: store)
         self.commits = GroupCommit(store: store)
         self.pages = try PageRenderer()
+        self.timelineCache = TimelineCache(limitBytes: settings.timelineCacheBytes)
+        self.checkpointer = try WALCheckpointer(store: store)
     }
 
-    var runner: ProjectionRunner { ProjectionRunner.builtIn(store: store, rules: rules) }
+    /// The built-in projections, telling the timeline cache what they fold.
+    var runner: ProjectionRunner {
+        var runner = ProjectionRunner.builtIn(store: store, rules: rules)
+        runner.observer = timelineCache
+        return runner
+    }
     var insights: Insights { Insights(rules: rules, model: model) }
 
     /// Brings the projections to the head of the log (a rebuild when their version changed) before
@@ -86,7 +99,7 @@ public struct JournalServer: Sendable {
             let (statuses, head) = try await offload { (try runner.status(), try store.head()) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(statuses: statuses, headPosition: head))))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(statuses: statuses, headPosition: head, timelineCache: timelineCache))))
         }
         addAPIRoutes(to: router)
         addFeedRoutes(to: router)
@@ -94,17 +107,22 @@ public struct JournalServer: Sendable {
         return router
     }
 
-    /// The application: the router on `settings.host:port`, with the appends' writer and the projection follower as services.
+    /// The application: the router on `settings.host:port`, with the appends' writer, the WAL
+    /// checkpointer and the projection follower as services.
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         // Folds give way to appends in flight: an append waits for at most one small fold transaction.
         var follower = runner
-        let commits = commits
+        let commits = commits, checkpointer = checkpointer
         follower.beforeFold = { commits.giveWay() }
         follower.settleBatch = ProjectionFollower.batchSize
         return Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
-            services: [AppendWriterService(commits: commits), ProjectionFollower(runner: follower, progress: progress, logger: logger)],
+            services: [
+                ThreadService(name: "append-writer", run: commits.run, stop: commits.close),
+                ThreadService(name: "wal-checkpointer", run: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
+                ProjectionFollower(runner: follower, progress: progress, logger: logger),
+            ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -1,13 +1,16 @@
 import Hummingbird
 import JournalProjections
 import Prometheus
+import Synchronization
 
 /// The server's metrics in Prometheus' text format: requests by route and status, their latency,
-/// events appended, and at each scrape the head of the log and every projection's lag.
+/// events appended, and at each scrape the head of the log, every projection's lag and the timeline cache.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let appended: Counter
     private let head: Gauge
+    /// The cache's hits and misses counted at the last scrape (the counters grow by the difference).
+    private let cacheCounted = Mutex((hits: 0, misses: 0))
 
     init() {
         appended = registry.makeCounter(descriptor: Self.name("events_appended", "total", "Events appended through the API."))
@@ -36,8 +39,19 @@ final class ServerMetrics: Sendable {
     }
 
     /// The text exposition, with the log head and projection lag read now.
-    func render(statuses: [ProjectionStatus], headPosition: Int64) -> String {
+    func render(statuses: [ProjectionStatus], headPosition: Int64, timelineCache cache: TimelineCache) -> String {
         head.set(Double(headPosition))
+        let kept = cache.statistics
+        registry.makeGauge(descriptor: Self.name("timeline_cache", "responses", "Whole timelines kept in memory.")).set(Double(kept.responses))
+        registry.makeGauge(descriptor: Self.name("timeline_cache", "bytes", "Memory the kept timelines take.")).set(Double(kept.bytes))
+        let (hits, misses) = cacheCounted.withLock { counted in
+            defer { counted = (kept.hits, kept.misses) }
+            return (kept.hits - counted.hits, kept.misses - counted.misses)
+        }
+        registry.makeCounter(descriptor: Self.name("timeline_cache_hits", "total", "Whole-timeline reads answered from memory."))
+            .increment(by: Int64(hits))
+        registry.makeCounter(descriptor: Self.name("timeline_cache_misses", "total", "Whole-timeline reads that went to the database."))
+            .increment(by: Int64(misses))
         for status in statuses {
             registry.makeGauge(descriptor: Self.name("projection_lag", "events", "Events of the log a projection has not folded yet."),
                                labels: [("projection", status.name)]).set(Double(status.lag))

@@ -1,8 +1,10 @@
 import Foundation
 import GRDB
 import Journal
+import JournalProjections
 import JournalServer
 import JournalStore
+import JournalTesting
 import Testing
 
 /// The HTTP API against a real server on loopback: the route × role matrix, appends and their errors,
@@ -195,6 +197,44 @@ struct ServerTests {
         let verify = try await server.request("GET", "/v1/verify", role: .auditor)
         #expect(verify.document["intact"] == .bool(true))
         #expect(verify.document["checked"]?.number == Double(try server.store.head()))
+    }
+
+    @Test func keptTimelinesFollowAppendsHereAndFoldsElsewhere() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let path = "/v1/customers/C-100005/timeline"
+        let first = try await server.request("GET", path, role: .staff)
+        let second = try await server.request("GET", path, role: .staff)
+        #expect(first.status == 200 && second.body == first.body)
+        let metrics = try await server.request("GET", "/metrics", role: .admin)
+        #expect(metrics.text.contains("tpj_timeline_cache_misses_total 1\n"))
+        #expect(metrics.text.contains("tpj_timeline_cache_hits_total 1\n"))
+        #expect(metrics.text.contains("tpj_timeline_cache_responses 1.0\n"))
+
+        // Appended through the server: the read that waits for its position shows it.
+        let here = UUID().uuidString.lowercased()
+        let created = try await server.request("POST", "/v1/customers/C-100005/events", role: .ingest, body: Self.callBody(eventId: here))
+        let position = Int(try #require(created.document["positions"]?[0]?.number))
+        let afterAppend = try await server.request("GET", "\(path)?waitFor=\(position)", role: .staff)
+        #expect(afterAppend.status == 200 && afterAppend.text.contains(here))
+
+        // Appended and folded by another process: the server's follower finds the timeline's tables
+        // moved on without it and drops every kept timeline.
+        _ = try await server.request("GET", path, role: .staff)
+        let other = EventStore(writer: try JournalDatabase.open(path: server.store.writer.path, create: false))
+        let elsewhere = TestEvents.id(990_001)
+        let appended = try other.append([
+            AppendBatch(customerId: "C-100005", events: [
+                ProposedEvent(eventId: elsewhere, type: "note.added", occurredAt: "2024-12-30T11:00:00+01:00", payload: ["text": "from elsewhere"]),
+            ]),
+        ])[0]
+        try ProjectionRunner.builtIn(store: other).catchUp()
+        let afterElsewhere = try await server.request("GET", "\(path)?waitFor=\(appended.positions[0])", role: .staff)
+        #expect(afterElsewhere.status == 200 && afterElsewhere.text.contains(elsewhere))
+        // The same bytes as the timeline assembled from the rows.
+        let assembled = try await server.request("GET", "\(path)?from=1900-01-01T00:00:00Z", role: .staff)
+        let same = afterElsewhere.body == assembled.body
+        #expect(same, "the whole timeline is not the one assembled from the rows")
     }
 
     @Test func healthAndMetricsReportTheServer() async throws {

@@ -28,6 +28,9 @@ extension JournalCommand {
         @Option(name: .long, help: "Port to listen on (0: any free port).")
         var port = 8080
 
+        @Option(name: .long, help: "Memory for whole timelines kept between reads, in MiB (0: read each from the journal).")
+        var timelineCacheMib = 1_024
+
         @Flag(name: .long, help: "Serve a freshly generated demo world with an admin and a staff token.")
         var demo = false
 
@@ -37,6 +40,9 @@ extension JournalCommand {
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
+            guard (0...1 << 20).contains(timelineCacheMib) else {
+                throw ValidationError("--timeline-cache-mib must be 0 to 1048576 (got \(timelineCacheMib))")
+            }
             if demo, database.db != nil { throw ValidationError("--demo writes its own journal; leave out --db") }
         }
 
@@ -83,8 +89,10 @@ extension JournalCommand {
             }
             let store = EventStore(writer: try JournalDatabase.open(path: path, create: false), registry: registry)
             let (model, source) = try weightsOptions.model(journal: path)
+            var settings = ServerSettings(host: host, port: port)
+            settings.timelineCacheBytes = timelineCacheMib << 20
             let server = try JournalServer(
-                store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: ServerSettings(host: host, port: port))
+                store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
             let started = Date()
             try server.prepare { name, folded in
                 Output.error("Rebuilding \(name): \(Output.count(folded, "event")) folded")
