@@ -28,4 +28,8 @@ request = function()
     { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
 end
 
+-- With APPEND_PAUSE_MS, each connection waits that long after an answer before its next append.
+local pause = tonumber(os.getenv("APPEND_PAUSE_MS") or "0")
+if pause > 0 then delay = function() return pause end end
+
 done = function(summary, latency, requests) report("append", summary, latency) end
