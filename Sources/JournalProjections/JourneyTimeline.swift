@@ -110,7 +110,7 @@ public struct JourneyTimeline: Projection {
     /// Writes the documents of up to `limit` customers whose timeline changed since theirs was written.
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int {
         let doc = names["doc"]
-        let stale = try String.fetchAll(db, sql: "SELECT customerId FROM \(doc) WHERE entries IS NULL LIMIT ?", arguments: [limit])
+        let stale = try String.fetchAll(db.cachedStatement(sql: "SELECT customerId FROM \(doc) WHERE entries IS NULL LIMIT ?"), arguments: [limit])
         let update = try db.cachedStatement(sql: "UPDATE \(doc) SET entries = ? WHERE customerId = ?")
         var body: [UInt8] = []
         for customerId in stale {

@@ -135,9 +135,9 @@ public struct ProjectionRunner: Sendable {
             let reachesHead = events.count < batchSize
             let settled = try foldTransaction { db -> Int? in
                 // Another process may have moved the checkpoint meanwhile: then this batch is not ours.
-                try db.execute(
-                    sql: "UPDATE projection SET checkpoint = ?, updatedAtUs = ? WHERE name = ? AND generation = ? AND checkpoint = ?",
-                    arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
+                try db.cachedStatement(
+                    sql: "UPDATE projection SET checkpoint = ?, updatedAtUs = ? WHERE name = ? AND generation = ? AND checkpoint = ?"
+                ).execute(arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
                 guard db.changesCount == 1 else { return nil }
                 try projection.apply(events, db, tables)
                 return reachesHead ? try projection.settle(db, tables, limit: settleBatch) : 0
@@ -155,6 +155,12 @@ public struct ProjectionRunner: Sendable {
                 projection.name, customers: Set(events.map(\.customerId)),
                 reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
             unsettled = !reachesHead || settled == settleBatch
+            // The batch read everything there was: no need to read again to find the head (whatever was
+            // appended since wakes a follower's watcher).
+            if reachesHead {
+                if unsettled { try settle(projection, tables, onlyWhileActive: true) }
+                return checkpoint
+            }
         }
     }
 
@@ -237,7 +243,8 @@ public struct ProjectionRunner: Sendable {
         while true {
             let settled = try foldTransaction { db -> Int in
                 if onlyWhileActive {
-                    let active = try Int.fetchOne(db, sql: "SELECT generation FROM projection WHERE name = ?", arguments: [projection.name])
+                    let active = try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT generation FROM projection WHERE name = ?"), arguments: [projection.name])
                     guard active == tables.generation else { return 0 }
                 }
                 return try projection.settle(db, tables, limit: settleBatch)
@@ -262,7 +269,8 @@ public struct ProjectionRunner: Sendable {
 
     private func state(of projection: any Projection) throws -> State? {
         try store.writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?", arguments: [projection.name])
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?"), arguments: [projection.name])
                 .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
         }
     }

@@ -20,7 +20,11 @@ enum EventRow {
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [RecordedEvent] {
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        try fetchAll(db.makeStatement(sql: sql), arguments: arguments)
+    }
+
+    static func fetchAll(_ statement: Statement, arguments: StatementArguments = []) throws -> [RecordedEvent] {
+        let cursor = try Row.fetchCursor(statement, arguments: arguments)
         var events: [RecordedEvent] = []
         while let row = try cursor.next() { events.append(decode(row)) }
         return events
