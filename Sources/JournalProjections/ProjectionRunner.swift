@@ -31,6 +31,11 @@ public struct ProjectionRunner: Sendable {
     /// folded; a server keeps its in-memory answers true with it.
     public var observer: (any FoldObserver)?
 
+    /// Asked before each transaction of a catch-up how many events (or pieces of settle work) it
+    /// folds; nil folds the `batchSize` given and ``settleBatch``. A server folds little at a time
+    /// while appends are in flight, so that they wait little, and much at a time otherwise.
+    public var transactionSize: (@Sendable () -> Int)?
+
     public init(store: EventStore, projections: [any Projection]) {
         self.store = store
         self.projections = projections
@@ -127,12 +132,14 @@ public struct ProjectionRunner: Sendable {
         // one when following), and in transactions of its own when there is more of it.
         var unsettled = false
         while true {
-            let events = try store.events(after: checkpoint, limit: batchSize)
+            let size = max(1, transactionSize?() ?? batchSize)
+            let events = try store.events(after: checkpoint, limit: size)
             guard let last = events.last else {
                 if unsettled { try settle(projection, tables, onlyWhileActive: true) }
                 return checkpoint
             }
-            let reachesHead = events.count < batchSize
+            let reachesHead = events.count < size
+            let settleLimit = settleSize
             let settled = try foldTransaction { db -> Int? in
                 // Another process may have moved the checkpoint meanwhile: then this batch is not ours.
                 try db.cachedStatement(
@@ -140,7 +147,7 @@ public struct ProjectionRunner: Sendable {
                 ).execute(arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
                 guard db.changesCount == 1 else { return nil }
                 try projection.apply(events, db, tables)
-                return reachesHead ? try projection.settle(db, tables, limit: settleBatch) : 0
+                return reachesHead ? try projection.settle(db, tables, limit: settleLimit) : 0
             }
             guard let settled else {
                 guard let current = try self.state(of: projection), current.generation == state.generation else {
@@ -154,7 +161,7 @@ public struct ProjectionRunner: Sendable {
             observer?.folded(
                 projection.name, customers: Set(events.map(\.customerId)),
                 reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
-            unsettled = !reachesHead || settled == settleBatch
+            unsettled = !reachesHead || settled == settleLimit
             // The batch read everything there was: no need to read again to find the head (whatever was
             // appended since wakes a follower's watcher).
             if reachesHead {
@@ -233,23 +240,26 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// How many pieces of settle work one transaction does.
+    /// How many pieces of settle work one transaction does (unless ``transactionSize`` says).
     public var settleBatch = 100
+
+    private var settleSize: Int { max(1, transactionSize?() ?? settleBatch) }
 
     /// Runs `projection`'s settle work until none is left, in transactions of ``settleBatch`` pieces.
     /// With `onlyWhileActive`, stops when `tables` are no longer the active generation (a rebuild
     /// switched meanwhile and dropped them).
     private func settle(_ projection: any Projection, _ tables: ProjectionTables, onlyWhileActive: Bool) throws {
         while true {
+            let limit = settleSize
             let settled = try foldTransaction { db -> Int in
                 if onlyWhileActive {
                     let active = try Int.fetchOne(
                         db.cachedStatement(sql: "SELECT generation FROM projection WHERE name = ?"), arguments: [projection.name])
                     guard active == tables.generation else { return 0 }
                 }
-                return try projection.settle(db, tables, limit: settleBatch)
+                return try projection.settle(db, tables, limit: limit)
             }
-            if settled == 0 { return }
+            if settled < limit { return }
         }
     }
 

@@ -114,7 +114,9 @@ public struct JournalServer: Sendable {
         var follower = runner
         let commits = commits, checkpointer = checkpointer
         follower.beforeFold = { commits.giveWay() }
-        follower.settleBatch = ProjectionFollower.batchSize
+        follower.transactionSize = {
+            commits.appendsInFlight ? ProjectionFollower.busyBatchSize : ProjectionFollower.idleBatchSize
+        }
         return Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),

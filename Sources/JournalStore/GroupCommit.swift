@@ -102,6 +102,13 @@ public final class GroupCommit: Sendable {
         unanswered.unlock()
     }
 
+    /// True while an append is waiting or being recorded.
+    public var appendsInFlight: Bool {
+        unanswered.lock()
+        defer { unanswered.unlock() }
+        return unansweredCount > 0
+    }
+
     /// Lets appends go first: returns once no append is waiting or being recorded, or after `timeout`
     /// seconds (so that a steady stream of appends cannot hold other writers off for good).
     public func giveWay(timeout: Double = 0.05) {

@@ -52,7 +52,52 @@ func generatedStore(customers: Int, perCustomer: Int, seed: UInt64) throws -> Ev
     return store
 }
 
+/// Records what a runner tells its observer.
+final class RecordingObserver: FoldObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorded: [(projection: String, customers: Set<String>, checkpoint: Int64)] = []
+
+    var folds: [(projection: String, customers: Set<String>, checkpoint: Int64)] { lock.withLock { recorded } }
+
+    func catchingUp(_ projection: String, at position: ProjectionPosition) {}
+
+    func folded(_ projection: String, customers: Set<String>, reaching position: ProjectionPosition) {
+        lock.withLock { recorded.append((projection, customers, position.checkpoint)) }
+    }
+}
+
+/// Answers a list of sizes in turn, then the last one again.
+final class SizeSequence: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sizes: [Int]
+
+    init(_ sizes: [Int]) { self.sizes = sizes }
+
+    func next() -> Int { lock.withLock { sizes.count > 1 ? sizes.removeFirst() : sizes[0] } }
+}
+
 @Suite struct ProjectionRunnerTests {
+    @Test func eachTransactionFoldsAsManyEventsAsItIsToldThenAndSaysWhose() throws {
+        let store = try generatedStore(customers: 0, perCustomer: 0, seed: 2)
+        var runner = ProjectionRunner(store: store, projections: [CallCount()])
+        try runner.catchUp()  // the tables, built from an empty log
+        var generator = TouchpointGenerator(seed: 2)
+        for customer in 0..<4 {
+            try store.append(generator.events(forCustomer: customer, count: 25), to: TouchpointGenerator.customerId(customer))
+        }
+        let observer = RecordingObserver()
+        let sizes = SizeSequence([10, 50])
+        runner.observer = observer
+        runner.transactionSize = { sizes.next() }
+        #expect(try runner.catchUp(batchSize: 7) == ["callcount": 100])
+        // 10, then 50 and the remaining 40 (fewer than asked for: the head, so no further read).
+        #expect(observer.folds.map(\.checkpoint) == [10, 60, 100])
+        let log = try store.events(after: 0, limit: 100)
+        #expect(observer.folds[1].customers == Set(log[10..<60].map(\.customerId)))
+        let total = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT sum(events) FROM callcount_total") }
+        #expect(total == 100)
+    }
+
     @Test func catchUpFoldsEveryEventOnceAndRecordsTheCheckpoint() throws {
         let store = try generatedStore(customers: 20, perCustomer: 30, seed: 1)
         let runner = ProjectionRunner(store: store, projections: [CallCount()])
