@@ -16,15 +16,29 @@ final class TimelineCache: Sendable {
     let limitBytes: Int
 
     private struct State {
-        var responses: [String: ByteBuffer] = [:]
-        /// Customers in the order their responses were kept (may name dropped ones); the oldest go first.
-        var order: [String] = []
+        /// Each response with the stamp it was kept under.
+        var responses: [String: (response: ByteBuffer, stamp: UInt64)] = [:]
+        /// Customers in the order their responses were kept, from `oldest` on; an entry whose stamp is
+        /// no longer its customer's (dropped, or kept again since) is skipped.
+        var order: [(customerId: String, stamp: UInt64)] = []
         var oldest = 0
+        var nextStamp: UInt64 = 0
         var bytes = 0
         /// Raised by every drop; a read stores its response only if this did not change meanwhile.
         var epoch: UInt64 = 0
         var hits = 0
         var misses = 0
+
+        func isCurrent(_ entry: (customerId: String, stamp: UInt64)) -> Bool { responses[entry.customerId]?.stamp == entry.stamp }
+
+        /// Drops the skipped entries of `order` once they outnumber the responses kept, so that it
+        /// stays in proportion to them however often customers are dropped and kept again.
+        mutating func compactOrder() {
+            let pending = order.count - oldest
+            guard pending > 2 * responses.count + 64 || (oldest > 4_096 && oldest * 2 > order.count) else { return }
+            order = order[oldest...].filter(isCurrent)
+            oldest = 0
+        }
     }
     private let state = Mutex(State())
     /// Where the timeline's tables stood when this process last folded into them.
@@ -37,7 +51,7 @@ final class TimelineCache: Sendable {
     /// The kept response for `customerId`, if any.
     func response(for customerId: String) -> ByteBuffer? {
         state.withLock { state in
-            let response = state.responses[customerId]
+            let response = state.responses[customerId]?.response
             if response == nil { state.misses += 1 } else { state.hits += 1 }
             return response
         }
@@ -47,27 +61,25 @@ final class TimelineCache: Sendable {
     var ticket: UInt64 { state.withLock { $0.epoch } }
 
     /// Keeps `response` unless something was dropped since `ticket` was taken; makes room by dropping
-    /// arbitrary others when the limit is reached.
+    /// the responses kept longest ago when the limit is reached.
     func store(_ response: ByteBuffer, for customerId: String, ticket: UInt64) {
         let size = response.readableBytes
         guard size <= limitBytes / 4 else { return }
         state.withLock { state in
             guard state.epoch == ticket else { return }
-            if let old = state.responses.updateValue(response, forKey: customerId) {
-                state.bytes -= old.readableBytes
-            } else {
-                state.order.append(customerId)
-            }
+            let stamp = state.nextStamp
+            state.nextStamp += 1
+            if let old = state.responses.updateValue((response, stamp), forKey: customerId) { state.bytes -= old.response.readableBytes }
+            state.order.append((customerId, stamp))
             state.bytes += size
             while state.bytes > limitBytes, state.oldest < state.order.count {
                 let victim = state.order[state.oldest]
                 state.oldest += 1
-                if victim != customerId, let old = state.responses.removeValue(forKey: victim) { state.bytes -= old.readableBytes }
+                if state.isCurrent(victim), let old = state.responses.removeValue(forKey: victim.customerId) {
+                    state.bytes -= old.response.readableBytes
+                }
             }
-            if state.oldest > 4_096, state.oldest * 2 > state.order.count {
-                state.order.removeFirst(state.oldest)
-                state.oldest = 0
-            }
+            state.compactOrder()
         }
     }
 
@@ -76,7 +88,7 @@ final class TimelineCache: Sendable {
         state.withLock { state in
             state.epoch &+= 1
             for id in customerIds {
-                if let old = state.responses.removeValue(forKey: id) { state.bytes -= old.readableBytes }
+                if let old = state.responses.removeValue(forKey: id) { state.bytes -= old.response.readableBytes }
             }
         }
     }
@@ -91,6 +103,9 @@ final class TimelineCache: Sendable {
             state.bytes = 0
         }
     }
+
+    /// Entries of the keeping order not yet passed (kept in proportion to the responses).
+    var orderLength: Int { state.withLock { $0.order.count - $0.oldest } }
 
     /// Responses kept, their bytes, and reads answered from memory and not.
     var statistics: (responses: Int, bytes: Int, hits: Int, misses: Int) {

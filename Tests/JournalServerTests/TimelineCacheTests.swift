@@ -34,6 +34,29 @@ struct TimelineCacheTests {
         #expect(TimelineCache(limitBytes: 0).statistics.responses == 0)
     }
 
+    @Test func aResponseKeptAgainCountsAsKeptLast() {
+        let cache = TimelineCache(limitBytes: 100)
+        let twenty = String(repeating: "x", count: 20)
+        for id in ["A", "B", "C", "D"] { cache.store(Self.response(twenty), for: id, ticket: cache.ticket) }
+        cache.store(Self.response(String(repeating: "a", count: 20)), for: "A", ticket: cache.ticket)
+        cache.store(Self.response(twenty), for: "E", ticket: cache.ticket)
+        cache.store(Self.response(twenty), for: "F", ticket: cache.ticket)
+        // B is now the one kept longest ago, not A.
+        #expect(cache.response(for: "B") == nil)
+        #expect(cache.response(for: "A") == Self.response(String(repeating: "a", count: 20)))
+        #expect(cache.statistics.bytes == 100)
+    }
+
+    @Test func theKeepingOrderStaysInProportionUnderDropsAndRestores() {
+        let cache = TimelineCache(limitBytes: 1 << 20)
+        for round in 0..<10_000 {
+            cache.store(Self.response("timeline \(round)"), for: "C-\(round % 3)", ticket: cache.ticket)
+            if round % 2 == 0 { cache.drop(["C-\(round % 3)"]) }
+        }
+        #expect(cache.statistics.responses <= 3)
+        #expect(cache.orderLength <= 2 * 3 + 65)
+    }
+
     @Test func foldsDropTheirCustomersAndChangesElsewhereDropEverything() {
         let cache = TimelineCache(limitBytes: 1 << 20)
         let timeline = JourneyTimeline.projectionName
