@@ -111,11 +111,12 @@ public struct AccessTokens: Sendable {
     }
 
     /// The active token with this secret, if any: one indexed read, short enough to run on the caller's
-    /// thread (handing it to another thread cost more than the read).
+    /// thread (handing it to another thread cost more than the read). It runs on every request, so it
+    /// is a single statement in its own implicit transaction: an explicit one (`read`) cost as much again.
     public func identify(_ secret: String) throws -> AccessToken? {
         guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
         let hash = Self.hash(secret)
-        return try lookup.read { db in
+        return try lookup.unsafeReentrantRead { db in
             let statement = try db.cachedStatement(
                 sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL")
             return try Row.fetchOne(statement, arguments: [hash]).map(Self.token)

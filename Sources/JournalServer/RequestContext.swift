@@ -42,11 +42,13 @@ struct Authentication: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// The bearer token, `""` for an Authorization header of another form, or the `tpj_token` cookie.
+    /// Parsed without Foundation: it runs on every request.
     static func secret(in request: Request) -> String? {
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmingCharacters(in: .whitespaces) }
-            return ""
+            let credentials = authorization[...].trimmingSpaces()
+            guard let space = credentials.firstIndex(of: " "), credentials[..<space].lowercased() == "bearer" else { return "" }
+            return String(credentials[space...].trimmingSpaces())
         }
         return cookie(named: "tpj_token", in: request)
     }
@@ -55,12 +57,21 @@ struct Authentication: RouterMiddleware {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name {
-                    return String(parts[1]).trimmingCharacters(in: .whitespaces)
+                if parts.count == 2, parts[0].trimmingSpaces() == name {
+                    return String(parts[1].trimmingSpaces())
                 }
             }
         }
         return nil
+    }
+}
+
+extension Substring {
+    /// Without the spaces and tabs (HTTP's optional whitespace) at either end.
+    func trimmingSpaces() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return self[endIndex...] }
+        return self[first...last]
     }
 }
 
