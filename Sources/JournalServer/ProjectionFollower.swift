@@ -118,6 +118,7 @@ struct ProjectionFollower: Service {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     let thread = Thread {
+                        nameCurrentThread("fold-follower")
                         while !stopping.value.load(ordering: .acquiring) {
                             do {
                                 try runner.follow(watcher, batchSize: ProjectionFollower.busyBatchSize) { reached in
@@ -131,7 +132,6 @@ struct ProjectionFollower: Service {
                         }
                         done.resume()
                     }
-                    thread.name = "projection-follower"
                     thread.start()
                 }
             } onGracefulShutdown: {

@@ -17,10 +17,10 @@ struct ThreadService: Service {
             await withGracefulShutdownHandler {
                 await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                     let thread = Thread {
+                        nameCurrentThread(name)
                         work()
                         done.resume()
                     }
-                    thread.name = name
                     thread.start()
                 }
             } onGracefulShutdown: {
@@ -30,4 +30,10 @@ struct ThreadService: Service {
             stop()
         }
     }
+}
+
+/// Names the calling thread for the operating system (`top -H`, `/proc/PID/task/*/comm`; up to 15
+/// characters): on Linux a name given to a `Thread` before it starts is not passed on.
+func nameCurrentThread(_ name: String) {
+    Thread.current.name = String(name.prefix(15))
 }
