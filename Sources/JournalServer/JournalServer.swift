@@ -121,8 +121,8 @@ public struct JournalServer: Sendable {
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
             services: [
-                ThreadService(name: "append-writer", run: commits.run, stop: commits.close),
-                ThreadService(name: "wal-checkpoint", run: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
+                ThreadService(name: "append-writer", work: commits.run, stop: commits.close),
+                ThreadService(name: "wal-checkpoint", work: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
                 ProjectionFollower(runner: follower, progress: progress, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

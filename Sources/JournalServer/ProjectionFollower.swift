@@ -109,37 +109,24 @@ struct ProjectionFollower: Service {
         let watcher = try JournalWatcher(watching: runner.store)
         let stopping = StopFlag()
         let runner = runner, progress = progress, logger = logger
-        let stop: @Sendable () -> Void = {
+        // Stops on graceful shutdown, and on cancellation (another service failed, e.g. the port was taken).
+        let thread = ThreadService(name: "fold-follower") {
+            while !stopping.value.load(ordering: .acquiring) {
+                do {
+                    try runner.follow(watcher, batchSize: ProjectionFollower.busyBatchSize) { reached in
+                        if let least = reached.values.min() { progress.publish(least) }
+                        return !stopping.value.load(ordering: .acquiring)
+                    }
+                } catch {
+                    logger.error("projection follower failed; retrying on the next append", metadata: ["error": "\(error)"])
+                    watcher.wait(timeout: 1)
+                }
+            }
+        } stop: {
             stopping.value.store(true, ordering: .releasing)
             watcher.interrupt()
         }
-        // Stop on graceful shutdown, and on cancellation (another service failed, e.g. the port was taken).
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    let thread = Thread {
-                        nameCurrentThread("fold-follower")
-                        while !stopping.value.load(ordering: .acquiring) {
-                            do {
-                                try runner.follow(watcher, batchSize: ProjectionFollower.busyBatchSize) { reached in
-                                    if let least = reached.values.min() { progress.publish(least) }
-                                    return !stopping.value.load(ordering: .acquiring)
-                                }
-                            } catch {
-                                logger.error("projection follower failed; retrying on the next append", metadata: ["error": "\(error)"])
-                                watcher.wait(timeout: 1)
-                            }
-                        }
-                        done.resume()
-                    }
-                    thread.start()
-                }
-            } onGracefulShutdown: {
-                stop()
-            }
-        } onCancel: {
-            stop()
-        }
+        try await thread.run()
     }
 }
 
