@@ -40,14 +40,6 @@ CREATE TABLE event (
     hash          BLOB    NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
 
-CREATE TABLE projection (
-    name        TEXT    PRIMARY KEY,
-    version     INTEGER NOT NULL CHECK (version >= 1),
-    generation  INTEGER NOT NULL CHECK (generation >= 1),
-    checkpoint  INTEGER NOT NULL CHECK (checkpoint >= 0),
-    updatedAtUs INTEGER NOT NULL
-) STRICT;
-
 CREATE UNIQUE INDEX event_eventId ON event (eventId);
 
 CREATE UNIQUE INDEX event_stream ON event (customerId, streamVersion);

@@ -89,7 +89,7 @@ enum AppendBenchmark {
         /// (b) The journal's batched append: parse NDJSON, validate against the schemas, canonicalise, hash, insert.
         func journalAppend(into path: String) throws -> Double {
             removeDatabase(path)
-            let store = EventStore(writer: try JournalDatabase.open(path: path))
+            let store = try EventStore(writer: JournalDatabase.open(path: path))
             let input = chunks
             return try seconds {
                 _ = try store.appendPipelined(transactions: input.count) { index in
@@ -186,7 +186,7 @@ enum AppendBenchmark {
         progress("    \(Int(Double(settings.events) / batched1)) events/s")
 
         progress("(d) full read of the log")
-        let store = EventStore(writer: try JournalDatabase.open(path: journalPath))
+        let store = try EventStore(writer: JournalDatabase.open(path: journalPath))
         var rows: [RecordedEvent] = []
         rows.reserveCapacity(settings.events)
         let readSeconds = try seconds {
@@ -215,7 +215,7 @@ enum AppendBenchmark {
         progress("    \(Int(Double(settings.events) / batched2)) events/s")
 
         progress("verify the whole chain")
-        let verifyStore = EventStore(writer: try JournalDatabase.open(path: journalPath))
+        let verifyStore = try EventStore(writer: JournalDatabase.open(path: journalPath))
         var report: VerificationReport?
         let verifySeconds = try seconds { report = try verifyStore.verify() }
         guard report?.isIntact == true, report?.checked == Int64(settings.events) else { fail("verification failed: \(String(describing: report))") }

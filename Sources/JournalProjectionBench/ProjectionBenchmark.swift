@@ -67,7 +67,7 @@ enum ProjectionBenchmark {
             }
         }
         guard let path else { fail("--db PATH is required") }
-        let store = EventStore(writer: try JournalDatabase.open(path: path, create: false))
+        let store = try EventStore(writer: JournalDatabase.open(path: path, create: false))
         let events = try store.head()
         guard events > 0 else { fail("the journal is empty") }
 
@@ -97,7 +97,10 @@ enum ProjectionBenchmark {
             fail("--no-rebuild needs projections that are built and caught up; run without it first")
         }
         let memoryAfter = peakMemoryMiB()
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        // The journal and its projections' file together.
+        let fileBytes = [path, JournalDatabase.projectionsPath(of: path)].reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+        }
 
         // (w) The write floor.
         var floorSeconds = Double.nan
@@ -176,7 +179,7 @@ enum ProjectionBenchmark {
     /// Copies each projection's active tables into fresh tables of the same shape and indexes (in one
     /// transaction, like a rebuild's writes), then drops the copies.
     static func writeFloor(_ projections: [any Projection], _ store: EventStore) throws {
-        try store.writer.write { db in
+        try store.projectionWriter.write { db in
             for projection in projections {
                 let generation: Int = try Int.fetchOne(
                     db, sql: "SELECT generation FROM projection WHERE name = ?", arguments: [projection.name]) ?? 0
@@ -188,7 +191,7 @@ enum ProjectionBenchmark {
                 }
             }
         }
-        try store.writer.write { db in
+        try store.projectionWriter.write { db in
             for projection in projections {
                 for table in projection.tables {
                     try db.execute(sql: "DROP TABLE \(ProjectionTables(projection: projection.name, generation: 0)[table])")

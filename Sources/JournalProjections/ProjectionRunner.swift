@@ -23,17 +23,13 @@ public struct ProjectionRunner: Sendable {
     public let store: EventStore
     public let projections: [any Projection]
 
-    /// Called before each transaction of a catch-up and of settle work; a server makes it wait for
-    /// the appends in flight, so that they do not queue behind a fold.
-    public var beforeFold: (@Sendable () -> Void)?
-
     /// Told where the tables stand before each catch-up and whose events each fold transaction
     /// folded; a server keeps its in-memory answers true with it.
     public var observer: (any FoldObserver)?
 
     /// Asked before each transaction of a catch-up how many events (or pieces of settle work) it
-    /// folds; nil folds the `batchSize` given and ``settleBatch``. A server folds little at a time
-    /// while appends are in flight, so that they wait little, and much at a time otherwise.
+    /// folds; nil folds the `batchSize` given and ``settleBatch``. A caller can size transactions by
+    /// what else is going on (readers of the projections see each one as it commits).
     public var transactionSize: (@Sendable () -> Int)?
 
     public init(store: EventStore, projections: [any Projection]) {
@@ -179,7 +175,7 @@ public struct ProjectionRunner: Sendable {
         let generation = (old?.generation ?? 0) + 1
         let tables = ProjectionTables(projection: projection.name, generation: generation)
         // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first).
-        try store.writer.write { db in
+        try store.projectionWriter.write { db in
             try dropTables(of: projection, generation: generation, db)
             try projection.createTables(db, tables)
         }
@@ -189,15 +185,16 @@ public struct ProjectionRunner: Sendable {
         while true {
             let events = try store.events(after: built, limit: batchSize)
             guard let last = events.last else { break }
-            try store.writer.write { db in try projection.apply(events, db, tables) }
+            try store.projectionWriter.write { db in try projection.apply(events, db, tables) }
             built = last.position
             folded += Int64(events.count)
             progress?(projection.name, folded)
         }
         try settle(projection, tables, onlyWhileActive: false)
-        // Switch: fold what arrived since, point the views at the new tables, drop the old ones.
-        let switched = try store.writer.write { db -> (folded: Int64, checkpoint: Int64) in
-            let tail = try EventStore.events(after: built, limit: Int.max / 2, in: db)
+        // Switch: fold what arrived since, point the views at the new tables, drop the old ones. The
+        // checkpoint is the last event folded: whatever is appended meanwhile is the follower's.
+        let tail = try store.events(after: built, limit: Int.max / 2)
+        let switched = try store.projectionWriter.write { db -> (folded: Int64, checkpoint: Int64) in
             if !tail.isEmpty { try projection.apply(tail, db, tables) }
             while try projection.settle(db, tables, limit: settleBatch) > 0 {}
             folded += Int64(tail.count)
@@ -221,24 +218,11 @@ public struct ProjectionRunner: Sendable {
         return switched
     }
 
-    /// A transaction that writes only what can be folded again from the log: it commits without
-    /// waiting for the disk (`synchronous=NORMAL`). The next durable commit of the journal — an
-    /// append — makes it durable too; a crash before that loses only the projections' progress, and
-    /// the checkpoint goes with it, so the events are folded again.
+    /// A transaction on the projections' database: only what can be folded again from the log, so
+    /// it commits without waiting for the disk (``JournalDatabase``); a crash may lose the
+    /// projections' last progress, and the checkpoint goes with it, so the events are folded again.
     func foldTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        beforeFold?()
-        return try store.writer.writeWithoutTransaction { db in
-            // Cached, like every statement a fold runs each time: compiling costs more than running.
-            let synchronous = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 2
-            try db.cachedStatement(sql: "PRAGMA synchronous = \(min(synchronous, 1))").execute()
-            defer { try? db.cachedStatement(sql: "PRAGMA synchronous = \(synchronous)").execute() }
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        }
+        try store.projectionWriter.write(body)
     }
 
     /// How many pieces of settle work one transaction does (unless ``transactionSize`` says).

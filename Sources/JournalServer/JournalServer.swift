@@ -110,20 +110,14 @@ public struct JournalServer: Sendable {
     /// The application: the router on `settings.host:port`, with the appends' writer, the WAL
     /// checkpointer and the projection follower as services.
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        // Folds give way to appends in flight: an append waits for at most one small fold transaction.
-        var follower = runner
         let commits = commits, checkpointer = checkpointer
-        follower.beforeFold = { commits.giveWay() }
-        follower.transactionSize = {
-            commits.appendsInFlight ? ProjectionFollower.busyBatchSize : ProjectionFollower.idleBatchSize
-        }
         return Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
             services: [
                 ThreadService(name: "append-writer", work: commits.run, stop: commits.close),
                 ThreadService(name: "wal-checkpoint", work: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
-                ProjectionFollower(runner: follower, progress: progress, logger: logger),
+                ProjectionFollower(runner: runner, progress: progress, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -93,13 +93,9 @@ final class ProjectionProgress: Sendable {
 /// Keeps the built-in projections folded as appends arrive, on a thread of its own, and publishes
 /// each checkpoint to ``ProjectionProgress``. Stops on graceful shutdown.
 struct ProjectionFollower: Service {
-    /// Events folded, and timeline documents written, per transaction while appends are in flight:
-    /// few, so that an append that arrives meanwhile waits little (folds also give way to appends in
-    /// flight, see ``JournalServer``).
-    static let busyBatchSize = 8
-    /// The same when no append is in flight (e.g. another process imports in bulk): many, so that the
-    /// projections keep up — an append that arrives meanwhile waits for one such transaction.
-    static let idleBatchSize = 256
+    /// The most events folded per transaction. Folds write the projections' own file, so an append
+    /// never waits for one, however large; a bulk import by another process is folded in few of them.
+    static let batchSize = 256
 
     let runner: ProjectionRunner
     let progress: ProjectionProgress
@@ -113,7 +109,7 @@ struct ProjectionFollower: Service {
         let thread = ThreadService(name: "fold-follower") {
             while !stopping.value.load(ordering: .acquiring) {
                 do {
-                    try runner.follow(watcher, batchSize: ProjectionFollower.busyBatchSize) { reached in
+                    try runner.follow(watcher, batchSize: ProjectionFollower.batchSize) { reached in
                         if let least = reached.values.min() { progress.publish(least) }
                         return !stopping.value.load(ordering: .acquiring)
                     }

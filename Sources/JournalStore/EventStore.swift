@@ -18,12 +18,16 @@ import Synchronization
 /// - ``events(after:limit:)``
 /// - ``verify(from:through:progress:)``
 public struct EventStore: Sendable {
+    /// The log's connections; its readers also see the projections (``JournalDatabase``).
     public let writer: any DatabaseWriter
+    /// Where projections are written: the projections' own file, or `writer` for a journal in memory.
+    public let projectionWriter: any DatabaseWriter
     public let validator: EventValidator
     public let clock: JournalClock
 
-    public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) {
+    public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
         self.writer = writer
+        self.projectionWriter = try JournalDatabase.projectionWriter(for: writer)
         self.validator = EventValidator(registry: registry)
         self.clock = clock
     }

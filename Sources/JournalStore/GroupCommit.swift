@@ -32,9 +32,6 @@ public final class GroupCommit: Sendable {
     }
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
-    /// Appends accepted and not yet answered (guarded by `unanswered`, which other writers wait on).
-    private let unanswered = NSCondition()
-    nonisolated(unsafe) private var unansweredCount = 0
 
     public init(store: EventStore, maximumGroup: Int = 256) {
         self.store = store
@@ -46,7 +43,6 @@ public final class GroupCommit: Sendable {
     /// - Throws: ``JournalError`` — as ``EventStore/append(_:)``; `storage` when the writer has stopped.
     public func append(_ batch: AppendBatch) async throws(JournalError) -> AppendResult {
         let prepared = try store.prepare([batch])[0]
-        adjustUnanswered(by: 1)
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 let accepted = state.withLock { state -> Bool in
@@ -57,7 +53,6 @@ public final class GroupCommit: Sendable {
                 if accepted {
                     wake.signal()
                 } else {
-                    adjustUnanswered(by: -1)
                     continuation.resume(throwing: JournalError.storage("the journal's writer has stopped; the batch was not recorded"))
                 }
             }
@@ -90,32 +85,7 @@ public final class GroupCommit: Sendable {
             for (waiting, outcome) in zip(group, outcomes) {
                 waiting.continuation.resume(with: outcome.mapError { $0 as any Error })
             }
-            adjustUnanswered(by: -group.count)
         }
-    }
-
-    /// Counts appends accepted (positive `delta`) or answered (negative); wakes ``giveWay(timeout:)`` at zero.
-    private func adjustUnanswered(by delta: Int) {
-        unanswered.lock()
-        unansweredCount += delta
-        if unansweredCount == 0 { unanswered.broadcast() }
-        unanswered.unlock()
-    }
-
-    /// True while an append is waiting or being recorded.
-    public var appendsInFlight: Bool {
-        unanswered.lock()
-        defer { unanswered.unlock() }
-        return unansweredCount > 0
-    }
-
-    /// Lets appends go first: returns once no append is waiting or being recorded, or after `timeout`
-    /// seconds (so that a steady stream of appends cannot hold other writers off for good).
-    public func giveWay(timeout: Double = 0.05) {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        unanswered.lock()
-        while unansweredCount > 0, unanswered.wait(until: deadline) {}
-        unanswered.unlock()
     }
 
     /// Stops the writer once the batches already waiting are recorded; later appends fail.

@@ -2,13 +2,17 @@ import Foundation
 import GRDB
 import Journal
 
-/// Opens the SQLite file that holds a journal, with the settings the journal's guarantees rest on.
+/// Opens the SQLite files that hold a journal, with the settings the journal's guarantees rest on.
 ///
 /// - A file uses a `DatabasePool` in WAL mode with `synchronous=FULL`: a commit returns only after the
 ///   WAL has been fsync'ed, so an acknowledged append survives a process crash and a power loss.
 /// - Transactions start `IMMEDIATE`, so appenders in several processes queue on the write lock
 ///   (up to ``Options/busyTimeout``) instead of failing on a stale read snapshot.
-/// - `:memory:` (``inMemory()``) is for tests.
+/// - The projections live in a file of their own beside the journal, `<journal>-projections`
+///   (``projectionsPath(of:)``): folding them never takes the log's write lock, so an append never
+///   waits for a fold. The journal's readers attach it as `projections`, so one read sees both;
+///   its writer does not, so nothing that writes the log can write a projection.
+/// - `:memory:` (``inMemory()``) is for tests; there the projections live in the journal's one database.
 public enum JournalDatabase {
     public struct Options: Sendable {
         /// How long a writer waits for another process's write lock.
@@ -21,26 +25,30 @@ public enum JournalDatabase {
         public init() {}
     }
 
-    /// Opens (creating if needed) the journal file at `path` and migrates it.
+    /// The name under which the journal's readers see the projections' database.
+    public static let projectionsSchema = "projections"
+
+    /// The file that holds the projections of the journal at `journalPath`.
+    public static func projectionsPath(of journalPath: String) -> String { journalPath + "-projections" }
+
+    /// Opens (creating if needed) the journal file at `path` and its projections' file, and migrates both.
     public static func open(path: String, create: Bool = true, options: Options = Options()) throws(JournalError) -> any DatabaseWriter {
         if !create, !FileManager.default.fileExists(atPath: path) {
             throw .journalNotFound(path: path)
         }
+        let projectionsPath = projectionsPath(of: path)
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration(options))
-            let tables = try pool.read { db in
+            let pool = try DatabasePool(path: path, configuration: configuration(options, attaching: projectionsPath))
+            // Checked on the writer: the readers attach the projections' file, which may not exist yet.
+            let tables = try pool.writeWithoutTransaction { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             }
             if !tables.isEmpty, !tables.contains("event") {
                 throw JournalError.storage(
                     "\(path) is an SQLite database but not a journal (it has no event table); pass --db with a journal file")
             }
-            do {
-                try JournalSchema.migrator.migrate(pool)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                // Another process created the same new journal at the same moment; its migration won.
-                try JournalSchema.migrator.migrate(pool)
-            }
+            try migrate(pool, with: JournalSchema.migrator)
+            try migrate(openProjections(at: projectionsPath, journalPath: path, options: options), with: JournalSchema.projectionsMigrator)
             return pool
         } catch let error as JournalError {
             throw error
@@ -51,18 +59,78 @@ public enum JournalDatabase {
         }
     }
 
-    /// A fresh journal in memory.
+    /// A fresh journal in memory, its projections in the same database.
     public static func inMemory(options: Options = Options()) throws(JournalError) -> any DatabaseWriter {
         do {
-            let queue = try DatabaseQueue(configuration: configuration(options))
+            let queue = try DatabaseQueue(configuration: configuration(options, attaching: nil))
             try JournalSchema.migrator.migrate(queue)
+            try JournalSchema.projectionsMigrator.migrate(queue)
             return queue
         } catch {
             throw .storage("cannot create an in-memory journal: \(error)")
         }
     }
 
-    static func configuration(_ options: Options) -> Configuration {
+    /// The connection that writes the projections of the journal `writer` writes: a pool on the file its
+    /// readers attach as ``projectionsSchema``, or `writer` itself when they attach none (in memory).
+    public static func projectionWriter(for writer: any DatabaseWriter) throws(JournalError) -> any DatabaseWriter {
+        do {
+            let attached = try writer.read { db in
+                try Row.fetchAll(db, sql: "PRAGMA database_list").first { $0["name"] == projectionsSchema }?["file"] as String?
+            }
+            guard let attached, !attached.isEmpty else { return writer }
+            return try openProjections(at: attached, journalPath: writer.path, options: Options())
+        } catch let error as JournalError {
+            throw error
+        } catch let error as DatabaseError {
+            throw translate(error, path: writer.path)
+        } catch {
+            throw .storage("cannot open the projections of \(writer.path): \(error)")
+        }
+    }
+
+    /// The projections' file: derived data, folded again from the log whenever it is lost, so its
+    /// commits do not wait for the disk (`synchronous=NORMAL`: a power loss may take the last folds,
+    /// and their checkpoints with them). Its connections see the journal read-only, attached as
+    /// `journal` (a correction is folded with the event it corrects).
+    static func openProjections(at path: String, journalPath: String, options: Options) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeout)
+        configuration.label = "projections"
+        let cache = options.cacheKiB
+        let journal = readOnlyURI(journalPath)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA cache_size = -\(cache)")
+            try db.execute(sql: "ATTACH DATABASE ? AS journal", arguments: [journal])
+        }
+        return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// `path` as an SQLite URI that opens the file read-only.
+    static func readOnlyURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var escaped = ""
+        for scalar in absolute.unicodeScalars {
+            switch scalar {
+            case "%", "?", "#": escaped += String(format: "%%%02X", scalar.value)
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "file:\(escaped)?mode=ro"
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, with migrator: DatabaseMigrator) throws {
+        do {
+            try migrator.migrate(writer)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+            // Another process created the same new journal at the same moment; its migration won.
+            try migrator.migrate(writer)
+        }
+    }
+
+    /// Every connection's settings; the readers of a file journal also attach its projections.
+    static func configuration(_ options: Options, attaching projectionsPath: String?) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "journal"
@@ -71,6 +139,9 @@ public enum JournalDatabase {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA cache_size = -\(cache)")
+            if let projectionsPath, db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(projectionsSchema)", arguments: [projectionsPath])
+            }
         }
         return configuration
     }

@@ -17,6 +17,26 @@ public enum JournalSchema {
         migrator.registerMigration("v2-projection-state") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3-projections-moved-out") { db in
+            // Projections now live in a file of their own (or, in memory, are set up again by
+            // `projectionsMigrator`): their old tables, views and state leave the journal and are
+            // folded again from the log.
+            let views = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'view'")
+            for view in views { try db.execute(sql: "DROP VIEW \"\(view)\"") }
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'p_*'")
+            for table in tables { try db.execute(sql: "DROP TABLE \"\(table)\"") }
+            try db.execute(sql: "DROP TABLE projection")
+        }
+        return migrator
+    }
+
+    /// The projections' database: their state, one row per projection, updated in the same
+    /// transaction as their tables (which the projection runner creates).
+    public static var projectionsMigrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("projections-v1-state") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
@@ -24,6 +44,7 @@ public enum JournalSchema {
     static let eventIdRecordedMessage = "journal events are immutable: eventId already recorded"
 
     /// Projection state: one row per projection, updated in the same transaction as its tables.
+    /// In the journal from v2 to v3; in the projections' database since.
     public static let v2 = """
         CREATE TABLE projection (
             name        TEXT    PRIMARY KEY,

@@ -8,9 +8,9 @@ import Glibc
 
 /// Wakes when a journal file changes, whichever process changed it.
 ///
-/// Every append and every projection step writes the journal's write-ahead log (`<journal>-wal`), and
-/// a WAL checkpoint writes the journal file itself; the watcher listens for both with inotify on the
-/// journal's directory. Changes queue from the moment the watcher exists, so a change that happens
+/// Every append writes the journal's write-ahead log (`<journal>-wal`), every projection step that of
+/// the projections' file (`<journal>-projections-wal`), and a WAL checkpoint writes the file itself;
+/// the watcher listens for all four with inotify on the journal's directory. Changes queue from the moment the watcher exists, so a change that happens
 /// between reading the log and calling ``wait(timeout:)`` is never missed.
 ///
 /// ```swift
@@ -22,13 +22,14 @@ public final class JournalWatcher: @unchecked Sendable {
     private let wakePipe: (read: Int32, write: Int32)
     private let watchedNames: Set<String>
 
-    /// Watches the journal at `journalPath` (the SQLite file) and its WAL.
+    /// Watches the journal at `journalPath` (the SQLite file), its projections' file and their WALs.
     public init(journalPath: String) throws(JournalError) {
         #if os(Linux)
         let url = URL(fileURLWithPath: journalPath)
         let directory = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        watchedNames = [name, name + "-wal"]
+        let projections = URL(fileURLWithPath: JournalDatabase.projectionsPath(of: journalPath)).lastPathComponent
+        watchedNames = [name, name + "-wal", projections, projections + "-wal"]
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { throw .storage("cannot watch \(journalPath): inotify_init1 failed (errno \(errno))") }
         let mask = UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_CLOSE_WRITE)

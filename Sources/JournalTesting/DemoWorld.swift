@@ -9,7 +9,7 @@ import JournalStore
 ///
 /// ```swift
 /// let writer = try JournalDatabase.inMemory()
-/// try DemoWorld.write { clock in EventStore(writer: writer, clock: clock) }
+/// try DemoWorld.write { clock in try EventStore(writer: writer, clock: clock) }
 /// ```
 public enum DemoWorld {
     public struct Step: Sendable {
@@ -24,12 +24,12 @@ public enum DemoWorld {
     /// - Returns: the number of events stored.
     /// - Throws: ``JournalError/invalidArgument(_:)`` when the journal already holds events.
     @discardableResult
-    public static func write(using makeStore: (JournalClock) -> EventStore) throws(JournalError) -> Int {
+    public static func write(using makeStore: (JournalClock) throws -> EventStore) throws -> Int {
         let (clock, setTime) = JournalClock.manual(steps[0].recordedAt)
-        let store = makeStore(clock)
+        let store = try makeStore(clock)
         let existing = try store.head()
         guard existing == 0 else {
-            throw .invalidArgument("the journal already holds \(existing) events; the demo writes a new journal. Pass --db with a new file.")
+            throw JournalError.invalidArgument("the journal already holds \(existing) events; the demo writes a new journal. Pass --db with a new file.")
         }
         var stored = 0
         var index = 0

@@ -20,7 +20,7 @@ extension WorldGenerator {
     /// ```swift
     /// let writer = try JournalDatabase.open(path: "world.sqlite")
     /// let summary = try WorldGenerator.write(WorldConfiguration(customers: 500)) { clock in
-    ///     EventStore(writer: writer, clock: clock)
+    ///     try EventStore(writer: writer, clock: clock)
     /// }
     /// ```
     ///
@@ -29,12 +29,12 @@ extension WorldGenerator {
     ///   any error of the store.
     @discardableResult
     public static func write(
-        _ configuration: WorldConfiguration, using makeStore: (JournalClock) -> EventStore,
+        _ configuration: WorldConfiguration, using makeStore: (JournalClock) throws -> EventStore,
         progress: ((WorldProgress) -> Void)? = nil
     ) throws -> WorldSummary {
         let world = try WorldGenerator(configuration)
         let (clock, setTime) = JournalClock.manual(Timestamp(microseconds: 0))
-        let store = makeStore(clock)
+        let store = try makeStore(clock)
         let existing = try store.head()
         guard existing == 0 else {
             throw JournalError.invalidArgument(

@@ -16,7 +16,7 @@ struct CLIWorkspace {
     /// Writes the hand-made four-customer world (59 events) into this workspace's journal.
     func writeHandMadeWorld() throws {
         let writer = try JournalDatabase.open(path: db)
-        try DemoWorld.write { clock in EventStore(writer: writer, clock: clock) }
+        try DemoWorld.write { clock in try EventStore(writer: writer, clock: clock) }
     }
 
     func write(_ name: String, _ contents: String) throws -> String {

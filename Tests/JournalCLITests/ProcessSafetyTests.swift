@@ -25,7 +25,7 @@ import Testing
             try await group.waitForAll()
         }
         // Then all 240 events are stored once, positions are contiguous, versions gapless, chain intact.
-        let store = EventStore(writer: try JournalDatabase.open(path: workspace.db, create: false))
+        let store = try EventStore(writer: JournalDatabase.open(path: workspace.db, create: false))
         let log = try store.events(after: 0, limit: 10_000)
         #expect(log.count == 240)
         #expect(TestEvents.problems(in: log) == [])
@@ -67,7 +67,7 @@ import Testing
             }
         }
         // After reopening: every acknowledged event is there, every batch is all or nothing, the chain verifies.
-        let store = EventStore(writer: try JournalDatabase.open(path: workspace.db, create: false))
+        let store = try EventStore(writer: JournalDatabase.open(path: workspace.db, create: false))
         #expect(try store.verify().isIntact)
         let log = try store.events(after: 0, limit: 1_000_000)
         #expect(TestEvents.problems(in: log) == [])

@@ -26,7 +26,7 @@ func onThread(_ body: @escaping @Sendable () -> Void) -> DispatchSemaphore {
 
 /// A second connection pool on the same journal file: what another process would have.
 func secondStore(of store: EventStore) throws -> EventStore {
-    EventStore(writer: try JournalDatabase.open(path: store.writer.path, create: false))
+    try EventStore(writer: JournalDatabase.open(path: store.writer.path, create: false))
 }
 
 func appendMore(to store: EventStore, customers: Range<Int>, seed: UInt64) throws {
@@ -116,7 +116,7 @@ func appendMore(to store: EventStore, customers: Range<Int>, seed: UInt64) throw
         #expect(!secondFailed.isSet)
         #expect(try dump(store.writer, timeline) + dump(store.writer, CallCount()) == expected)
         // Exactly one generation of each projection's tables is left.
-        let tables = try store.writer.read { db in
+        let tables = try store.projectionWriter.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 2) = 'p_' ORDER BY name")
         }
         #expect(tables.count == timeline.tables.count + CallCount().tables.count, "\(tables)")

@@ -13,7 +13,7 @@ import Testing
     func journal(cut: Timestamp? = nil) throws -> EventStore {
         let writer = try JournalDatabase.inMemory()
         let (clock, setTime) = JournalClock.manual(DemoWorld.steps[0].recordedAt)
-        let store = EventStore(writer: writer, clock: clock)
+        let store = try EventStore(writer: writer, clock: clock)
         for step in DemoWorld.steps where cut == nil || step.recordedAt <= cut! {
             setTime(step.recordedAt)
             try store.append([step.event], to: step.customerId)

@@ -9,8 +9,8 @@ import Testing
 @Suite struct JourneyTimelineTests {
     func demo() throws -> (EventStore, ProjectionRunner) {
         let writer = try JournalDatabase.inMemory()
-        try DemoWorld.write { clock in EventStore(writer: writer, clock: clock) }
-        let store = EventStore(writer: writer)
+        try DemoWorld.write { clock in try EventStore(writer: writer, clock: clock) }
+        let store = try EventStore(writer: writer)
         let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
         try runner.catchUp()
         return (store, runner)
@@ -52,7 +52,7 @@ import Testing
         // Given a log projected at instant T …
         let (clock, setTime) = JournalClock.manual(try Timestamp(rfc3339: "2026-03-01T10:00:00Z"))
         let writer = try JournalDatabase.inMemory()
-        let store = EventStore(writer: writer, clock: clock)
+        let store = try EventStore(writer: writer, clock: clock)
         let timeline = JourneyTimeline(registry: .bundled)
         let runner = ProjectionRunner(store: store, projections: [timeline])
         let first = ProposedEvent(
@@ -137,7 +137,7 @@ import Testing
 
         // A change to any row of a customer's timeline makes the document stale in the same
         // transaction: it is not served until it has been written again.
-        try store.writer.write { db in
+        try store.projectionWriter.write { db in
             let table = try #require(try String.fetchOne(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'p_timeline_g%_entry'"))
             try db.execute(sql: "UPDATE \(table) SET actor = 'someone else' WHERE position = (SELECT min(position) FROM \(table) WHERE customerId = 'C-1002')")
         }
@@ -171,7 +171,7 @@ import Testing
 
     @Test func flagsFollowCasesAndComplaintsAsTheyCloseAndCorrectionsChangeThem() throws {
         let writer = try JournalDatabase.inMemory()
-        let store = EventStore(writer: writer)
+        let store = try EventStore(writer: writer)
         let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
         func flags() throws -> [String: [String]] {
             try runner.catchUp()

@@ -44,7 +44,7 @@ func dump(_ writer: any DatabaseReader, _ projection: any Projection) throws -> 
 
 /// A generated log: `customers` customers with `perCustomer` touchpoints each, in batches.
 func generatedStore(customers: Int, perCustomer: Int, seed: UInt64) throws -> EventStore {
-    let store = EventStore(writer: try JournalDatabase.open(path: TestSupport.temporaryDirectory().appendingPathComponent("j.sqlite").path))
+    let store = try EventStore(writer: JournalDatabase.open(path: TestSupport.temporaryDirectory().appendingPathComponent("j.sqlite").path))
     var generator = TouchpointGenerator(seed: seed)
     for customer in 0..<customers {
         try store.append(generator.events(forCustomer: customer, count: perCustomer), to: TouchpointGenerator.customerId(customer))
@@ -141,7 +141,7 @@ final class SizeSequence: @unchecked Sendable {
         let status = try #require(try upgraded.status().first)
         #expect(status.generation == 2 && status.storedVersion == 2 && status.checkpoint == 200)
         #expect(try dump(store.writer, CallCount()) == before)
-        let tables = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_callcount_%' AND type = 'table'") }
+        let tables = try store.projectionWriter.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_callcount_%' AND type = 'table'") }
         #expect(tables == ["p_callcount_g2_total"])
         // A catch-up after a version change rebuilds by itself.
         let third = ProjectionRunner(store: store, projections: [CallCount(version: 3)])
@@ -181,7 +181,7 @@ final class SizeSequence: @unchecked Sendable {
     }
 
     @Test func rebuildRefusesAnUnknownName() throws {
-        let store = EventStore(writer: try JournalDatabase.inMemory())
+        let store = try EventStore(writer: JournalDatabase.inMemory())
         #expect(throws: JournalError.self) { try ProjectionRunner(store: store, projections: [CallCount()]).rebuild(["nope"]) }
     }
 }

@@ -31,9 +31,9 @@ final class LiveServer: Sendable {
         let path = directory.appendingPathComponent("journal.sqlite").path
         let writer = try JournalDatabase.open(path: path, create: true)
         _ = try WorldGenerator.write(WorldConfiguration(customers: customers, years: 1, seed: 5, start: "2024-01-01")) { clock in
-            EventStore(writer: writer, clock: clock)
+            try EventStore(writer: writer, clock: clock)
         }
-        let store = EventStore(writer: writer)
+        let store = try EventStore(writer: writer)
         let server = try JournalServer(store: store, settings: settings)
         try server.prepare()
         let accessTokens = try AccessTokens(store: store)

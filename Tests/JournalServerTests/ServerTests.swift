@@ -221,7 +221,7 @@ struct ServerTests {
         // Appended and folded by another process: the server's follower finds the timeline's tables
         // moved on without it and drops every kept timeline.
         _ = try await server.request("GET", path, role: .staff)
-        let other = EventStore(writer: try JournalDatabase.open(path: server.store.writer.path, create: false))
+        let other = try EventStore(writer: JournalDatabase.open(path: server.store.writer.path, create: false))
         let elsewhere = TestEvents.id(990_001)
         let appended = try other.append([
             AppendBatch(customerId: "C-100005", events: [

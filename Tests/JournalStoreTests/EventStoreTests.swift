@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func appendAssignsPositionsVersionsAndChainsHashes(kind: StoreKind) throws {
         // Given an empty journal
-        let store = EventStore(writer: try kind.makeWriter(), clock: steppingClock())
+        let store = try EventStore(writer: kind.makeWriter(), clock: steppingClock())
         // When two customers append
         let first = try store.append([Events.call(1), Events.note(2)], to: "C-1", expecting: .noStream)
         let second = try store.append([Events.call(3)], to: "C-2")
@@ -36,7 +36,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func staleExpectedVersionIsAConflictThatNamesBothVersions(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         try store.append([Events.call(1), Events.call(2)], to: "C-1")
         #expect {
             try store.append([Events.call(3)], to: "C-1", expecting: .exactly(1))
@@ -52,7 +52,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func resendingAnEventIsANoOpThatReturnsItsPosition(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         try store.append([Events.call(1), Events.call(2)], to: "C-1")
         // The same batch again, even with a now stale expected version: nothing new is stored.
         let again = try store.append([Events.call(1), Events.call(2)], to: "C-1", expecting: .noStream)
@@ -65,7 +65,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func sameEventIdWithOtherContentIsRefusedNamingTheId(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         try store.append([Events.call(1)], to: "C-1")
         #expect {
             try store.append([Events.call(9), Events.call(1, wait: 96)], to: "C-1")
@@ -80,7 +80,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func aBadEventRejectsTheWholeBatchAndAllBatchesOfTheCall(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         var bad = Events.call(3)
         bad.occurredAt = "2026-03-02T08:15:00"
         #expect(throws: JournalError.self) {
@@ -103,7 +103,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func correctionsAndVoidsMustPointAtAnEventOfTheSameCustomer(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         try store.append([Events.note(1)], to: "C-1")
         try store.append([Events.note(2)], to: "C-2")
         // Existing event of the same customer, or an earlier event of the same batch: fine.
@@ -125,7 +125,7 @@ import Testing
     func historyIsBitemporal(kind: StoreKind) throws {
         // Given a technician report recorded after a later call
         let (clock, setTime) = JournalClock.manual(try Timestamp(rfc3339: "2026-03-01T10:00:00Z"))
-        let store = EventStore(writer: try kind.makeWriter(), clock: clock)
+        let store = try EventStore(writer: kind.makeWriter(), clock: clock)
         try store.append([Events.call(1, at: "2026-03-01T09:00:00+01:00")], to: "C-1")
         setTime(try Timestamp(rfc3339: "2026-03-05T10:00:00Z"))
         try store.append([Events.call(2, at: "2026-03-05T09:00:00+01:00")], to: "C-1")
@@ -152,7 +152,7 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func recordedAtNeverGoesBackEvenWhenTheClockDoes(kind: StoreKind) throws {
         let (clock, setTime) = JournalClock.manual(Timestamp.seconds(2_000))
-        let store = EventStore(writer: try kind.makeWriter(), clock: clock)
+        let store = try EventStore(writer: kind.makeWriter(), clock: clock)
         try store.append([Events.call(1)], to: "C-1")
         setTime(Timestamp.seconds(1_000))
         try store.append([Events.call(2)], to: "C-1")
@@ -162,7 +162,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func readsTheLogAfterAPositionWithALimit(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         for n in 1...25 { try store.append([Events.call(n)], to: "C-\(n % 3)") }
         #expect(try store.events(after: 20, limit: 10).map(\.position) == [21, 22, 23, 24, 25])
         #expect(try store.events(after: 5, limit: 3).map(\.position) == [6, 7, 8])
@@ -182,12 +182,12 @@ import Testing
     @Test func aLongLivedStoreKeepsAppendingAfterAReSendAndAForeignWrite() throws {
         // Given one store that re-sends an event (the idempotency lookup path) …
         let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path
-        let store = EventStore(writer: try JournalDatabase.open(path: path))
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
         try store.append([Events.call(1)], to: "C-1")
         try store.append([Events.call(1)], to: "C-1", expecting: .noStream)
         try store.append([Events.call(1), Events.call(2)], to: "C-1")
         // … and another connection that appends in between,
-        let other = EventStore(writer: try JournalDatabase.open(path: path))
+        let other = try EventStore(writer: JournalDatabase.open(path: path))
         try other.append([Events.call(3)], to: "C-2")
         // then the first store can still append (no read snapshot was left open).
         #expect(try store.append([Events.call(4)], to: "C-1").positions == [4])
@@ -196,7 +196,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func anEmptyBatchStillChecksTheExpectedVersion(kind: StoreKind) throws {
-        let store = EventStore(writer: try kind.makeWriter())
+        let store = try EventStore(writer: kind.makeWriter())
         try store.append([Events.call(1)], to: "C-1")
         #expect(throws: JournalError.concurrencyConflict(customerId: "C-1", expected: .exactly(5), actual: 1)) {
             try store.append([], to: "C-1", expecting: .exactly(5))
@@ -209,7 +209,7 @@ import Testing
         try EventStore(writer: writer).append([Events.note(1)], to: "C-1")
         var registry = SchemaRegistry.bundled
         try registry.add(path: "note.added.v2.json", contents: #"{"type":"object","required":["text"],"properties":{"text":{"type":"string"}}}"#)
-        let upgraded = EventStore(writer: writer, registry: registry)
+        let upgraded = try EventStore(writer: writer, registry: registry)
         let again = try upgraded.append([Events.note(1)], to: "C-1")
         #expect(again.appended == 0 && again.positions == [1])
         // Naming the other version explicitly is other content.
@@ -219,7 +219,7 @@ import Testing
     }
 
     @Test func errorsNameTheEventsIndexInTheProducersInput() throws {
-        let store = EventStore(writer: try JournalDatabase.inMemory())
+        let store = try EventStore(writer: JournalDatabase.inMemory())
         var bad = Events.call(3)
         bad.occurredAt = "yesterday"
         #expect {
@@ -236,7 +236,7 @@ import Testing
     @Test func concurrentAppendersLoseNothingAndKeepVersionsGapless() async throws {
         // Given a WAL file shared by 8 tasks that each append 50 single-event batches to 4 customers
         let writer = try StoreKind.walFile.makeWriter()
-        let store = EventStore(writer: writer)
+        let store = try EventStore(writer: writer)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {
@@ -256,7 +256,7 @@ import Testing
     }
 
     @Test func pipelinedAppendStoresEveryTransactionInOrderAndStopsAtTheFirstFailure() throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let store = try EventStore(writer: StoreKind.walFile.makeWriter())
         let results = try store.appendPipelined(transactions: 5) { index in
             [AppendBatch(customerId: "C-\(index)", events: (0..<3).map { Events.call(index * 10 + $0 + 1) })]
         }

@@ -7,7 +7,7 @@ import Testing
 
 @Suite struct GroupCommitTests {
     @Test func aFailingBatchIsRolledBackAloneWhileTheOthersOfItsGroupAreRecorded() throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter(), clock: steppingClock())
+        let store = try EventStore(writer: StoreKind.walFile.makeWriter(), clock: steppingClock())
         try store.append([Events.call(1)], to: "C-2")
         let batches = try store.prepare([
             AppendBatch(customerId: "C-1", events: [Events.call(2), Events.note(3)]),
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func concurrentAppendsAreAllRecordedInOrderPerCustomer() async throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let store = try EventStore(writer: StoreKind.walFile.makeWriter())
         let commits = GroupCommit(store: store)
         let writer = Thread { commits.run() }
         writer.start()
@@ -58,35 +58,9 @@ import Testing
         #expect(try store.verify().isIntact)
     }
 
-    @Test func otherWritersGiveWayOnlyWhileAppendsAreUnanswered() async throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
-        let commits = GroupCommit(store: store)
-        /// Seconds `giveWay` waited with a 10-second limit: far less than that when no append is unanswered.
-        func wait() -> Double {
-            let start = Date()
-            commits.giveWay(timeout: 10)
-            return Date().timeIntervalSince(start)
-        }
-        #expect(wait() < 1)
-        let writer = Thread { commits.run() }
-        writer.start()
-        // Recorded, refused by the writer (stale expected version), and refused after close: each is counted
-        // as answered, so nobody waits for them afterwards.
-        _ = try await commits.append(AppendBatch(customerId: "C-1", events: [Events.note(1)]))
-        await #expect(throws: JournalError.self) {
-            try await commits.append(AppendBatch(customerId: "C-1", expected: .exactly(0), events: [Events.note(2)]))
-        }
-        #expect(wait() < 1)
-        commits.close()
-        await #expect(throws: JournalError.self) {
-            try await commits.append(AppendBatch(customerId: "C-1", events: [Events.note(3)]))
-        }
-        #expect(wait() < 1)
-        #expect(try store.head() == 1)
-    }
 
     @Test func afterCloseAppendsFailWithoutRecordingAnything() async throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let store = try EventStore(writer: StoreKind.walFile.makeWriter())
         let commits = GroupCommit(store: store)
         commits.close()
         commits.run()  // returns at once: closed and nothing waiting
@@ -97,7 +71,7 @@ import Testing
     }
 
     @Test func anInvalidEventIsRefusedBeforeItJoinsAGroup() async throws {
-        let store = EventStore(writer: try StoreKind.walFile.makeWriter())
+        let store = try EventStore(writer: StoreKind.walFile.makeWriter())
         let commits = GroupCommit(store: store)
         // No writer thread: a refusal must not need one.
         let bad = ProposedEvent(eventId: Events.id(1), type: "note.added", occurredAt: "2026-03-02T08:15:00+01:00", payload: ["text": 5])

@@ -51,7 +51,7 @@ import Testing
     func everyWritePathIsRefused(through connection: Connection) throws {
         // Given a journal file with events
         let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path
-        let store = EventStore(writer: try JournalDatabase.open(path: path))
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
         try store.append([Events.note(1), Events.note(2)], to: "C-1")
         try store.append([Events.note(3)], to: "C-2")
         let writer: any DatabaseWriter = connection == .store ? store.writer : try DatabaseQueue(path: path)
@@ -69,17 +69,24 @@ import Testing
         #expect(try store.verify().isIntact)
     }
 
-    @Test func theMigratedSchemaMatchesSchemasJournalSQL() throws {
-        let writer = try JournalDatabase.inMemory()
-        let dump = try writer.read { db in
-            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name NOT LIKE 'grdb_%' AND sql IS NOT NULL ORDER BY type DESC, name")
-                .joined(separator: ";\n\n") + ";\n"
+    @Test func theMigratedSchemasMatchSchemasJournalAndProjectionsSQL() throws {
+        // A file journal: the log in one file, the projections' state in the other.
+        let path = TestSupport.temporaryDirectory("tpj-schema").appendingPathComponent("journal.sqlite").path
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
+        for (writer, file) in [(store.writer, "journal.sql"), (store.projectionWriter, "projections.sql")] {
+            let dump = try writer.write { db in
+                try String.fetchAll(db, sql: "SELECT sql FROM main.sqlite_master WHERE name NOT LIKE 'grdb_%' AND sql IS NOT NULL ORDER BY type DESC, name")
+                    .joined(separator: ";\n\n") + ";\n"
+            }
+            let url = TestSupport.repositoryRoot.appendingPathComponent("Schemas/\(file)")
+            if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
+                try dump.write(to: url, atomically: true, encoding: .utf8)
+            }
+            let recorded = try String(contentsOf: url, encoding: .utf8)
+            #expect(dump == recorded, "Schemas/\(file) is out of date: run the tests with RECORD_SNAPSHOTS=1")
         }
-        let url = TestSupport.repositoryRoot.appendingPathComponent("Schemas/journal.sql")
-        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
-            try dump.write(to: url, atomically: true, encoding: .utf8)
-        }
-        let recorded = try String(contentsOf: url, encoding: .utf8)
-        #expect(dump == recorded, "Schemas/journal.sql is out of date: run the tests with RECORD_SNAPSHOTS=1")
+        // In memory both live in one database.
+        let tables = try JournalDatabase.inMemory().read { db in try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")) }
+        #expect(tables.isSuperset(of: ["event", "projection"]))
     }
 }

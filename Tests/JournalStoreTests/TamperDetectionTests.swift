@@ -16,7 +16,7 @@ import Testing
     @Test func everySingleByteFlipInEveryColumnIsDetected() throws {
         // Given a journal of 60 events with every optional field set
         let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path
-        let store = EventStore(writer: try JournalDatabase.open(path: path), clock: steppingClock())
+        let store = try EventStore(writer: JournalDatabase.open(path: path), clock: steppingClock())
         for n in 1...60 {
             var event = Events.call(n)
             event.assetId = "SN-\(n)"
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func aRangeVerifiesOnItsOwnAndAGapIsReported() throws {
-        let store = EventStore(writer: try JournalDatabase.inMemory())
+        let store = try EventStore(writer: JournalDatabase.inMemory())
         for n in 1...30 { try store.append([Events.call(n)], to: "C-1") }
         let range = try store.verify(from: 10, through: 20)
         #expect(range.isIntact && range.checked == 11 && range.first == 10 && range.last == 20)

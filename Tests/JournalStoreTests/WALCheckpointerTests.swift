@@ -31,7 +31,7 @@ struct WALCheckpointerTests {
 
     @Test func commitsLeaveTheLogToTheCheckpointerWhichStartsItOver() throws {
         let path = TestSupport.temporaryDirectory("tpj-checkpointer").appendingPathComponent("journal.sqlite").path
-        let store = EventStore(writer: try JournalDatabase.open(path: path))
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
         let checkpointer = try WALCheckpointer(store: store, pages: 100, restartPages: 1_200)
         var n = 1
         try Self.append(1, to: store, from: &n)

@@ -45,10 +45,10 @@ import Testing
         let writer = try JournalDatabase.inMemory(options: { var o = JournalDatabase.Options(); o.durable = false; return o }())
         var reports: [WorldProgress] = []
         let summary = try WorldGenerator.write(WorldConfiguration(customers: 300, years: 2, seed: 3), using: { clock in
-            EventStore(writer: writer, clock: clock)
+            try EventStore(writer: writer, clock: clock)
         }, progress: { reports.append($0) })
         // Then every event was accepted, the chain verifies, and the log is sound
-        let store = EventStore(writer: writer)
+        let store = try EventStore(writer: writer)
         let stats = try store.stats()
         #expect(stats.events == Int64(summary.events) && stats.customers == Int64(summary.customers))
         #expect(summary.customers == 300)
@@ -71,9 +71,9 @@ import Testing
     @Test func aJournalThatHoldsEventsIsRefused() throws {
         let writer = try JournalDatabase.inMemory()
         let configuration = WorldConfiguration(customers: 3, years: 1, seed: 1)
-        try WorldGenerator.write(configuration) { clock in EventStore(writer: writer, clock: clock) }
+        try WorldGenerator.write(configuration) { clock in try EventStore(writer: writer, clock: clock) }
         #expect(throws: JournalError.self) {
-            try WorldGenerator.write(configuration) { clock in EventStore(writer: writer, clock: clock) }
+            try WorldGenerator.write(configuration) { clock in try EventStore(writer: writer, clock: clock) }
         }
     }
 

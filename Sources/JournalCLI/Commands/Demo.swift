@@ -48,7 +48,7 @@ extension JournalCommand {
                 let registry = try database.registry()
                 let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(Output.count(years, "year"))")
                 let summary = try WorldGenerator.write(world, using: { clock in
-                    EventStore(writer: writer, registry: registry, clock: clock)
+                    try EventStore(writer: writer, registry: registry, clock: clock)
                 }, progress: progress.report)
                 progress.finish()
                 report(summary, seconds: progress.elapsed)

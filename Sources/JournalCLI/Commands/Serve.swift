@@ -83,11 +83,11 @@ extension JournalCommand {
             if demo {
                 let writer = try JournalDatabase.open(path: path, create: true)
                 let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: Self.demoStart())) { clock in
-                    EventStore(writer: writer, registry: registry, clock: clock)
+                    try EventStore(writer: writer, registry: registry, clock: clock)
                 }
                 Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
             }
-            let store = EventStore(writer: try JournalDatabase.open(path: path, create: false), registry: registry)
+            let store = try EventStore(writer: JournalDatabase.open(path: path, create: false), registry: registry)
             let (model, source) = try weightsOptions.model(journal: path)
             var settings = ServerSettings(host: host, port: port)
             settings.timelineCacheBytes = timelineCacheMib << 20

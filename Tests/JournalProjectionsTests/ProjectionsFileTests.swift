@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import Journal
+import JournalProjections
+import JournalStore
+import JournalTesting
+import Testing
+
+/// The projections live in a file of their own beside the journal (`<journal>-projections`).
+@Suite struct ProjectionsFileTests {
+    @Test func anAppendDoesNotWaitForAnOpenFoldTransaction() throws {
+        let store = try generatedStore(customers: 3, perCustomer: 5, seed: 11)
+        try ProjectionRunner.builtIn(store: store).catchUp()
+        let folding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let fold = onThread {
+            try? store.projectionWriter.write { db in
+                try db.execute(sql: "UPDATE projection SET updatedAtUs = updatedAtUs + 1")
+                folding.signal()
+                release.wait()
+            }
+        }
+        folding.wait()
+        // While the projections' write lock is held, an append by the same process commits.
+        let appended = Flag()
+        let append = onThread {
+            var generator = TouchpointGenerator(seed: 12)
+            if (try? store.append(generator.events(forCustomer: 7, count: 3), to: TouchpointGenerator.customerId(7))) != nil { appended.set() }
+        }
+        let appendFinished = append.wait(timeout: .now() + 20) == .success
+        release.signal()
+        #expect(fold.wait(timeout: .now() + 20) == .success)
+        #expect(appendFinished && appended.isSet)
+        #expect(try store.head() == 18)
+    }
+
+    @Test func foldsCannotWriteTheLogAndTheLogsWriterSeesNoProjection() throws {
+        let store = try generatedStore(customers: 2, perCustomer: 3, seed: 13)
+        try ProjectionRunner.builtIn(store: store).catchUp()
+        #expect(throws: DatabaseError.self) {
+            try store.projectionWriter.write { db in try db.execute(sql: "DELETE FROM journal.event") }
+        }
+        #expect(throws: DatabaseError.self) {
+            try store.projectionWriter.write { db in try db.execute(sql: "CREATE TABLE journal.scratch (x)") }
+        }
+        #expect(try store.writer.write { db in try db.tableExists("projection") || db.viewExists("timeline_entry") } == false)
+        // The log's readers see both.
+        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM timeline_entry JOIN event USING (position)") } == 6)
+        #expect(try store.head() == 6)
+    }
+
+    @Test func aLostProjectionsFileIsFoldedAgainIdentically() throws {
+        let store = try generatedStore(customers: 8, perCustomer: 12, seed: 14)
+        let timeline = JourneyTimeline(registry: .bundled)
+        try ProjectionRunner(store: store, projections: [timeline, CustomerFacts()]).catchUp()
+        let before = try dump(store.writer, timeline) + dump(store.writer, CustomerFacts())
+        let path = store.writer.path
+        try store.writer.close()
+        try store.projectionWriter.close()
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: JournalDatabase.projectionsPath(of: path) + suffix)
+        }
+        let reopened = try EventStore(writer: JournalDatabase.open(path: path, create: false))
+        #expect(try ProjectionRunner(store: reopened, projections: [timeline, CustomerFacts()]).catchUp() == ["timeline": 96, "facts": 96])
+        #expect(try dump(reopened.writer, timeline) + dump(reopened.writer, CustomerFacts()) == before)
+    }
+
+    @Test func aJournalFromBeforeTheProjectionsFileLosesTheirTablesAndFoldsThemAgain() throws {
+        // A journal as written before: projections, their views and their state in the journal file.
+        let path = TestSupport.temporaryDirectory().appendingPathComponent("old.sqlite").path
+        let old = try DatabaseQueue(path: path)
+        try old.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-event-log") { db in try db.execute(sql: JournalSchema.v1) }
+        migrator.registerMigration("v2-projection-state") { db in try db.execute(sql: JournalSchema.v2) }
+        try migrator.migrate(old)
+        let timeline = JourneyTimeline(registry: .bundled)
+        let oldStore = try EventStore(writer: old)
+        var generator = TouchpointGenerator(seed: 15)
+        for customer in 0..<4 {
+            try oldStore.append(generator.events(forCustomer: customer, count: 6), to: TouchpointGenerator.customerId(customer))
+        }
+        try ProjectionRunner(store: oldStore, projections: [timeline]).catchUp()
+        let before = try dump(old, timeline)
+        #expect(try old.read { db in try db.tableExists("projection") && db.viewExists("timeline_entry") })
+        try old.close()
+
+        let store = try EventStore(writer: JournalDatabase.open(path: path, create: false))
+        let left = try store.writer.write { db in
+            try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'grdb_%'")
+        }
+        #expect(left == ["event"])
+        #expect(try ProjectionRunner(store: store, projections: [timeline]).catchUp() == ["timeline": 24])
+        #expect(try dump(store.writer, timeline) == before)
+        #expect(try store.verify().isIntact)
+    }
+}
