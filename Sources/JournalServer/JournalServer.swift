@@ -16,6 +16,8 @@ public struct ServerSettings: Sendable {
     public var waitForTimeout = 10.0
     /// The most memory whole-timeline responses may take (``TimelineCache``); 0 keeps none.
     public var timelineCacheBytes = 1 << 30
+    /// The most reads answered at once (``ReadAdmission``); 0 sets no limit. Default: twice the cores.
+    public var readConcurrency = 2 * ProcessInfo.processInfo.activeProcessorCount
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
@@ -47,6 +49,8 @@ public struct JournalServer: Sendable {
     let timelineCache: TimelineCache
     /// Copies the log into the journal file in the background, so that no append waits for it.
     let checkpointer: WALCheckpointer
+    /// Reads answered at once (nil: no limit).
+    let readAdmission: ReadAdmission?
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 settings: ServerSettings = ServerSettings()) throws {
@@ -60,6 +64,7 @@ public struct JournalServer: Sendable {
         self.pages = try PageRenderer()
         self.timelineCache = TimelineCache(limitBytes: settings.timelineCacheBytes)
         self.checkpointer = try WALCheckpointer(store: store)
+        self.readAdmission = settings.readConcurrency > 0 ? ReadAdmission(limit: settings.readConcurrency) : nil
     }
 
     /// The built-in projections, telling the timeline cache what they fold.
@@ -87,6 +92,7 @@ public struct JournalServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorBodies())
+        if let readAdmission { router.add(middleware: ReadAdmissionMiddleware(admission: readAdmission)) }
         router.add(middleware: Authentication(tokens: tokens))
         router.get("/healthz") { _, _ in
             let store = store, progress = progress

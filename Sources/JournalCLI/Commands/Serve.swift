@@ -31,6 +31,9 @@ extension JournalCommand {
         @Option(name: .long, help: "Memory for whole timelines kept between reads, in MiB (0: read each from the journal).")
         var timelineCacheMib = 1_024
 
+        @Option(name: .long, help: "The most reads answered at once; the others wait their turn (0: no limit; default: twice the cores).")
+        var readConcurrency = 2 * ProcessInfo.processInfo.activeProcessorCount
+
         @Flag(name: .long, help: "Serve a freshly generated demo world with an admin and a staff token.")
         var demo = false
 
@@ -42,6 +45,9 @@ extension JournalCommand {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
             guard (0...1 << 20).contains(timelineCacheMib) else {
                 throw ValidationError("--timeline-cache-mib must be 0 to 1048576 (got \(timelineCacheMib))")
+            }
+            guard (0...10_000).contains(readConcurrency) else {
+                throw ValidationError("--read-concurrency must be 0 to 10000 (got \(readConcurrency))")
             }
             if demo, database.db != nil { throw ValidationError("--demo writes its own journal; leave out --db") }
         }
@@ -91,6 +97,7 @@ extension JournalCommand {
             let (model, source) = try weightsOptions.model(journal: path)
             var settings = ServerSettings(host: host, port: port)
             settings.timelineCacheBytes = timelineCacheMib << 20
+            settings.readConcurrency = readConcurrency
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
             let started = Date()
