@@ -252,10 +252,12 @@ extension JournalServer {
     }
 }
 
-/// Runs blocking work (SQLite through the store) off the server's threads.
+/// Runs blocking work (SQLite through the store) off the server's threads, at the caller's priority:
+/// a read's work (``ReadPriority``) does not hold up the threads that carry appends.
 func offload<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+    let qos: DispatchQoS.QoSClass = Task.currentPriority <= ReadPriority.level ? .utility : .default
+    return try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: qos).async {
             do throws(E) {
                 continuation.resume(returning: try work())
             } catch {

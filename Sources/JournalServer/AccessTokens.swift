@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Journal
 import JournalStore
+import Synchronization
 
 /// What a bearer token may do.
 public enum Role: String, Sendable, CaseIterable, Codable {
@@ -34,22 +35,14 @@ public struct AccessToken: Sendable, Hashable {
 public struct AccessTokens: Sendable {
     let writer: any DatabaseWriter
     let clock: JournalClock
-    /// The connection ``identify(_:)`` reads through: one of its own, so that a lookup on a request's
-    /// thread never waits for the pool's readers (which requests hold across suspension points).
-    private let lookup: any DatabaseReader
+    /// The connections ``identify(_:)`` reads through (nil in memory: the writer's), so that a lookup on
+    /// a request's thread never waits for the pool's readers, which requests hold across suspension points.
+    private let lookups: LookupConnections?
 
     public init(store: EventStore) throws {
         self.writer = store.writer
         self.clock = store.clock
-        if let pool = writer as? DatabasePool {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(5)
-            configuration.label = "tokens"
-            lookup = try DatabaseQueue(path: pool.path, configuration: configuration)
-        } else {
-            lookup = writer
-        }
+        lookups = (writer as? DatabasePool).map { LookupConnections(path: $0.path) }
         try writer.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS access_token (
@@ -116,11 +109,13 @@ public struct AccessTokens: Sendable {
     public func identify(_ secret: String) throws -> AccessToken? {
         guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
         let hash = Self.hash(secret)
-        return try lookup.unsafeReentrantRead { db in
+        func find(_ db: Database) throws -> AccessToken? {
             let statement = try db.cachedStatement(
                 sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL")
             return try Row.fetchOne(statement, arguments: [hash]).map(Self.token)
         }
+        guard let lookups else { return try writer.unsafeReentrantRead(find) }
+        return try lookups.read(find)
     }
 
     static func token(_ row: Row) -> AccessToken {
@@ -142,3 +137,35 @@ public struct AccessTokens: Sendable {
     }
 }
 
+/// Read-only connections to the journal file, each used by one lookup at a time and kept for the next.
+///
+/// Requests of different priorities look tokens up (reads run below appends, ``ReadPriority``); with one
+/// shared connection an append could wait for a read that holds it while the cores run other work.
+/// Here a lookup takes an idle connection, or opens one when none is idle, so there are never more
+/// connections than lookups that once ran at the same moment.
+final class LookupConnections: Sendable {
+    let path: String
+    private let idle = Mutex<[DatabaseQueue]>([])
+    private let openedCount = Mutex(0)
+
+    init(path: String) { self.path = path }
+
+    /// Connections opened so far.
+    var opened: Int { openedCount.withLock { $0 } }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        let connection = try idle.withLock { $0.popLast() } ?? open()
+        defer { idle.withLock { $0.append(connection) } }
+        return try connection.unsafeReentrantRead(body)
+    }
+
+    private func open() throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        configuration.label = "tokens"
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        openedCount.withLock { $0 += 1 }
+        return connection
+    }
+}

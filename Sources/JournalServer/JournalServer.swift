@@ -92,7 +92,7 @@ public struct JournalServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorBodies())
-        if let readAdmission { router.add(middleware: ReadAdmissionMiddleware(admission: readAdmission)) }
+        router.add(middleware: ReadAdmissionMiddleware(admission: readAdmission))
         router.add(middleware: Authentication(tokens: tokens))
         router.get("/healthz") { _, _ in
             let store = store, progress = progress
@@ -105,7 +105,8 @@ public struct JournalServer: Sendable {
             let (statuses, head) = try await offload { (try runner.status(), try store.head()) }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(statuses: statuses, headPosition: head, timelineCache: timelineCache))))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(
+                    statuses: statuses, headPosition: head, timelineCache: timelineCache, readAdmission: readAdmission))))
         }
         addAPIRoutes(to: router)
         addFeedRoutes(to: router)

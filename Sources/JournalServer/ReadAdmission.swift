@@ -22,6 +22,9 @@ final class ReadAdmission: Sendable {
     /// Reads waiting for their turn.
     var waiting: Int { state.withLock { $0.waiting.count } }
 
+    /// Reads admitted and not yet done, and reads waiting for their turn.
+    var occupancy: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
+
     /// Runs `body` once fewer than `limit` others are running.
     func admitted<T>(_ body: () async throws -> T) async rethrows -> T {
         await enter()
@@ -60,16 +63,19 @@ extension ReadAdmission.State {
     }
 }
 
-/// Holds GET requests in a ``ReadAdmission`` — all but the health and metrics endpoints, the style
-/// sheet, the live events stream (open for as long as its client listens) and reads that first wait for
-/// the projections (`?waitFor=`, which wait for the follower, not for a core). Appends are never held.
+/// Holds GET requests in a ``ReadAdmission`` and answers them at ``ReadPriority/level`` — all but the
+/// health and metrics endpoints, the style sheet, the live events stream (open for as long as its client
+/// listens) and reads that first wait for the projections (`?waitFor=`, which wait for the follower, not
+/// for a core). Appends are never held and keep the request's own priority.
 struct ReadAdmissionMiddleware: RouterMiddleware {
     typealias Context = JournalRequestContext
-    let admission: ReadAdmission
+    /// Nil: no limit (the reads are still answered at the lower priority).
+    let admission: ReadAdmission?
 
     func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
         guard Self.isHeld(request) else { return try await next(request, context) }
-        return try await admission.admitted { try await next(request, context) }
+        guard let admission else { return try await ReadPriority.run { try await next(request, context) } }
+        return try await admission.admitted { try await ReadPriority.run { try await next(request, context) } }
     }
 
     static func isHeld(_ request: Request) -> Bool {
@@ -77,6 +83,50 @@ struct ReadAdmissionMiddleware: RouterMiddleware {
         switch request.uri.path {
         case "/healthz", "/metrics", "/static/tpj.css", "/v1/events/stream": return false
         default: return request.uri.queryParameters["waitFor"] == nil
+        }
+    }
+}
+
+/// Reads are answered at a lower task priority than appends.
+///
+/// The executor runs jobs of a higher priority first, on threads of their own, so an append whose
+/// commit has just returned continues at once instead of queueing behind the jobs of dozens of reads;
+/// reads only ever wait for appends, which are few and short.
+enum ReadPriority {
+    /// The priority reads run at.
+    static let level = TaskPriority.low
+
+    /// Runs `body` in a task at ``level`` and returns its result; cancelling the caller cancels it.
+    ///
+    /// The caller waits on a continuation rather than on the task itself: awaiting a task (or a group's
+    /// child) escalates it to the awaiting task's priority, which would undo the lowering.
+    static func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await withoutActuallyEscaping(body) { body in
+            let handoff = Handoff(body)
+            let task = Mutex<Task<Void, Never>?>(nil)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    let started = Task(priority: level) { continuation.resume(with: await handoff.run()) }
+                    task.withLock { $0 = started }
+                    if Task.isCancelled { started.cancel() }
+                }
+            } onCancel: {
+                task.withLock { $0?.cancel() }
+            }
+        }
+    }
+
+    /// Hands the caller's body to the lowered task, which lets go of it before the caller resumes, so
+    /// that the body does not outlive `withoutActuallyEscaping`. Only that task touches it once made.
+    private final class Handoff<T>: @unchecked Sendable {
+        private var body: (() async throws -> T)?
+
+        init(_ body: @escaping () async throws -> T) { self.body = body }
+
+        /// Runs the body once; it is released when this returns.
+        func run() async -> Result<T, any Error> {
+            guard let body = self.body.take() else { return .failure(CancellationError()) }
+            do { return .success(try await body()) } catch { return .failure(error) }
         }
     }
 }

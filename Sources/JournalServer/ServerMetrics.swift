@@ -4,7 +4,8 @@ import Prometheus
 import Synchronization
 
 /// The server's metrics in Prometheus' text format: requests by route and status, their latency,
-/// events appended, and at each scrape the head of the log, every projection's lag and the timeline cache.
+/// events appended, and at each scrape the head of the log, every projection's lag, the timeline cache and
+/// the reads being answered or waiting their turn.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let appended: Counter
@@ -39,8 +40,13 @@ final class ServerMetrics: Sendable {
     }
 
     /// The text exposition, with the log head and projection lag read now.
-    func render(statuses: [ProjectionStatus], headPosition: Int64, timelineCache cache: TimelineCache) -> String {
+    func render(statuses: [ProjectionStatus], headPosition: Int64, timelineCache cache: TimelineCache, readAdmission: ReadAdmission?) -> String {
         head.set(Double(headPosition))
+        if let readAdmission {
+            let (running, waiting) = readAdmission.occupancy
+            registry.makeGauge(descriptor: Self.name("reads_running", "requests", "Reads being answered (at most --read-concurrency).")).set(Double(running))
+            registry.makeGauge(descriptor: Self.name("reads_waiting", "requests", "Reads waiting for their turn.")).set(Double(waiting))
+        }
         let kept = cache.statistics
         registry.makeGauge(descriptor: Self.name("timeline_cache", "responses", "Whole timelines kept in memory.")).set(Double(kept.responses))
         registry.makeGauge(descriptor: Self.name("timeline_cache", "bytes", "Memory the kept timelines take.")).set(Double(kept.bytes))

@@ -1,11 +1,15 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
 @testable import JournalServer
 
-/// Reads are answered a few at a time; the rest wait, first come first served; appends never wait.
+/// Reads are answered a few at a time and at a lower priority; the rest wait, first come first served;
+/// appends never wait.
 struct ReadAdmissionTests {
     /// How many bodies run at once, and the most that ever did.
     final class Occupancy: Sendable {
@@ -43,7 +47,7 @@ struct ReadAdmissionTests {
         #expect(occupancy.most <= 3)
         #expect(occupancy.most >= 2)
         #expect(occupancy.done == 40)
-        #expect(admission.waiting == 0)
+        #expect(admission.occupancy == (0, 0))
     }
 
     @Test func aFailingReadGivesItsPlaceBack() async throws {
@@ -65,6 +69,7 @@ struct ReadAdmissionTests {
             waiters.append(Task { await admission.admitted { order.record(index) } })
             while admission.waiting < index { await Task.yield() }
         }
+        #expect(admission.occupancy == (1, 5))
         releaser.yield()
         await first.value
         for waiter in waiters { await waiter.value }
@@ -83,5 +88,89 @@ struct ReadAdmissionTests {
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/v1/events/stream")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/healthz")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/metrics")))
+    }
+
+    @Test func aLoweredBodyRunsAtTheReadPriorityAndPassesItsResultAndErrorOn() async throws {
+        struct Failure: Error {}
+        let priority = try await Task(priority: .medium) { try await ReadPriority.run { Task.currentPriority } }.value
+        #expect(priority == ReadPriority.level)
+        #expect(ReadPriority.level < .medium)
+        #expect(try await ReadPriority.run { 7 } == 7)
+        await #expect(throws: Failure.self) { try await ReadPriority.run { throw Failure() } }
+    }
+
+    /// Many lowered bodies at once, each returning its own value (a body outliving its call would trap).
+    @Test func manyLoweredBodiesEachReturnTheirOwnResult() async throws {
+        let sums = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var sum = 0
+                    for index in 0..<500 { sum += try await ReadPriority.run { worker * 1_000 + index } }
+                    return sum
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sums == (0..<8).reduce(0) { total, worker in total + (0..<500).reduce(0) { $0 + worker * 1_000 + $1 } })
+    }
+
+    #if os(Linux)
+    /// libdispatch on Linux names its worker threads after the global queue they serve (the kernel
+    /// keeps the last 15 characters).
+    @Test func aReadsOffloadedWorkRunsOnTheLowerQueueAndAnAppendsDoesNot() async throws {
+        @Sendable func threadName() -> String {
+            ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let read = try await Task(priority: .medium) { try await ReadPriority.run { try await offload { threadName() } } }.value
+        let other = try await Task(priority: .medium) { try await offload { threadName() } }.value
+        #expect(read.hasSuffix("utility-qos"), "\(read)")
+        #expect(other.hasSuffix("default-qos"), "\(other)")
+    }
+    #endif
+
+    @Test func cancellingTheCallerCancelsTheLoweredBody() async throws {
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        let caller = Task {
+            try await ReadPriority.run {
+                starter.yield()
+                try await Task.sleep(for: .seconds(60))
+            }
+        }
+        for await _ in started { break }
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+    }
+
+    /// A real server whose routes answer the priority they run at: held reads answer at the read
+    /// priority, with and without a limit; appends and reads that wait for the projections do not.
+    @Test(arguments: [ReadAdmission(limit: 2), nil])
+    func heldReadsRunAtTheReadPriorityAppendsDoNot(admission: ReadAdmission?) async throws {
+        let router = Router(context: JournalRequestContext.self)
+        router.add(middleware: ReadAdmissionMiddleware(admission: admission))
+        router.get("/v1/probe") { _, _ in "\(Task.currentPriority.rawValue)" }
+        router.post("/v1/probe") { _, _ in "\(Task.currentPriority.rawValue)" }
+        var logger = Logger(label: "tpj-test")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(services: [application], logger: logger)
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        func priority(_ method: String, _ path: String) async throws -> UInt8? {
+            let body: [UInt8]? = method == "POST" ? [] : nil
+            return UInt8(try await offloadTest { try HTTPTestClient.send(port: port, method: method, path: path, headers: [:], body: body) }.text)
+        }
+        let read = try await priority("GET", "/v1/probe")
+        let append = try await priority("POST", "/v1/probe")
+        let readWaitingForProjections = try await priority("GET", "/v1/probe?waitFor=1")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(read == ReadPriority.level.rawValue)
+        let appendPriority = try #require(append)
+        #expect(appendPriority > ReadPriority.level.rawValue)
+        #expect(readWaitingForProjections == appendPriority)
     }
 }

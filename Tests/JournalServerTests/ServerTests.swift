@@ -251,6 +251,9 @@ struct ServerTests {
         #expect(metrics.text.contains("tpj_events_appended_total 1"))
         #expect(metrics.text.contains(#"tpj_projection_lag_events{projection="timeline"}"#))
         #expect(metrics.text.contains("tpj_http_request_duration_seconds_bucket"))
+        // The scrape itself is not a held read, and no other read is in flight.
+        #expect(metrics.text.contains("tpj_reads_running_requests 0.0\n"))
+        #expect(metrics.text.contains("tpj_reads_waiting_requests 0.0\n"))
     }
 
     @Test func revokedTokensStopWorkingAndOnlyHashesAreStored() async throws {

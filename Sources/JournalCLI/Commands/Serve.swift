@@ -31,7 +31,7 @@ extension JournalCommand {
         @Option(name: .long, help: "Memory for whole timelines kept between reads, in MiB (0: read each from the journal).")
         var timelineCacheMib = 1_024
 
-        @Option(name: .long, help: "The most reads answered at once; the others wait their turn (0: no limit; default: twice the cores).")
+        @Option(name: .long, help: "The most reads answered at once; the others wait their turn (0: no limit; default: twice the cores). Reads run at a lower priority than appends either way.")
         var readConcurrency = 2 * ProcessInfo.processInfo.activeProcessorCount
 
         @Flag(name: .long, help: "Serve a freshly generated demo world with an admin and a staff token.")
