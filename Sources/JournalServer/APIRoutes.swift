@@ -252,8 +252,8 @@ extension JournalServer {
     }
 }
 
-/// Runs blocking work (SQLite through the store) off the server's threads, at the caller's priority:
-/// a read's work (``ReadPriority``) does not hold up the threads that carry appends.
+/// Runs blocking work (SQLite through the store) off the server's threads, on the Dispatch queue of the
+/// caller's priority: a read's work (``ReadPriority``) does not hold up the threads that carry appends.
 func offload<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws -> T {
     let qos: DispatchQoS.QoSClass = Task.currentPriority <= ReadPriority.level ? .utility : .default
     return try await withCheckedThrowingContinuation { continuation in

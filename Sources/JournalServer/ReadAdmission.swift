@@ -3,9 +3,8 @@ import Synchronization
 
 /// Lets at most `limit` reads run at once; the others wait their turn, suspended, first come first served.
 ///
-/// On two cores, fifty reads running at once do not answer faster than a few: they only lengthen the
-/// queue every task waits in for a core — an append's too. Held here, a waiting read costs no CPU, so
-/// an append (never held) waits behind at most `limit` reads.
+/// A waiting read costs no CPU; the reads admitted run below appends (``ReadPriority``). Without a
+/// limit reads answer faster, with it the appends' tail is shorter.
 final class ReadAdmission: Sendable {
     fileprivate struct State {
         var running = 0
@@ -89,9 +88,8 @@ struct ReadAdmissionMiddleware: RouterMiddleware {
 
 /// Reads are answered at a lower task priority than appends.
 ///
-/// The executor runs jobs of a higher priority first, on threads of their own, so an append whose
-/// commit has just returned continues at once instead of queueing behind the jobs of dozens of reads;
-/// reads only ever wait for appends, which are few and short.
+/// On Linux the executor runs each priority on Dispatch threads of its own, so an append whose commit
+/// has just returned continues at once instead of queueing behind the jobs of dozens of reads.
 enum ReadPriority {
     /// The priority reads run at.
     static let level = TaskPriority.low
@@ -125,7 +123,7 @@ enum ReadPriority {
 
         /// Runs the body once; it is released when this returns.
         func run() async -> Result<T, any Error> {
-            guard let body = self.body.take() else { return .failure(CancellationError()) }
+            guard let body = self.body.take() else { preconditionFailure("a lowered body runs once") }
             do { return .success(try await body()) } catch { return .failure(error) }
         }
     }

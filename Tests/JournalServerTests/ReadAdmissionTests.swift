@@ -115,8 +115,8 @@ struct ReadAdmissionTests {
     }
 
     #if os(Linux)
-    /// libdispatch on Linux names its worker threads after the global queue they serve (the kernel
-    /// keeps the last 15 characters).
+    /// libdispatch on Linux names its worker threads after the global queue they serve; the names end
+    /// in the queue's QoS.
     @Test func aReadsOffloadedWorkRunsOnTheLowerQueueAndAnAppendsDoesNot() async throws {
         @Sendable func threadName() -> String {
             ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
