@@ -145,17 +145,16 @@ public struct AccessTokens: Sendable {
 /// connections than lookups that once ran at the same moment.
 final class LookupConnections: Sendable {
     let path: String
-    private let idle = Mutex<[DatabaseQueue]>([])
-    private let openedCount = Mutex(0)
+    private let connections = Mutex((idle: [DatabaseQueue](), opened: 0))
 
     init(path: String) { self.path = path }
 
     /// Connections opened so far.
-    var opened: Int { openedCount.withLock { $0 } }
+    var opened: Int { connections.withLock { $0.opened } }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        let connection = try idle.withLock { $0.popLast() } ?? open()
-        defer { idle.withLock { $0.append(connection) } }
+        let connection = try connections.withLock { $0.idle.popLast() } ?? open()
+        defer { connections.withLock { $0.idle.append(connection) } }
         return try connection.unsafeReentrantRead(body)
     }
 
@@ -165,7 +164,7 @@ final class LookupConnections: Sendable {
         configuration.busyMode = .timeout(5)
         configuration.label = "tokens"
         let connection = try DatabaseQueue(path: path, configuration: configuration)
-        openedCount.withLock { $0 += 1 }
+        connections.withLock { $0.opened += 1 }
         return connection
     }
 }

@@ -18,9 +18,6 @@ final class ReadAdmission: Sendable {
         self.limit = limit
     }
 
-    /// Reads waiting for their turn.
-    var waiting: Int { state.withLock { $0.waiting.count } }
-
     /// Reads admitted and not yet done, and reads waiting for their turn.
     var occupancy: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
 

@@ -67,7 +67,7 @@ struct ReadAdmissionTests {
         var waiters: [Task<Void, Never>] = []
         for index in 1...5 {
             waiters.append(Task { await admission.admitted { order.record(index) } })
-            while admission.waiting < index { await Task.yield() }
+            while admission.occupancy.waiting < index { await Task.yield() }
         }
         #expect(admission.occupancy == (1, 5))
         releaser.yield()
@@ -92,7 +92,21 @@ struct ReadAdmissionTests {
 
     @Test func aLoweredBodyRunsAtTheReadPriorityAndPassesItsResultAndErrorOn() async throws {
         struct Failure: Error {}
-        let priority = try await Task(priority: .medium) { try await ReadPriority.run { Task.currentPriority } }.value
+        // The body reads its priority only after the caller has been waiting for it a while: awaiting
+        // the body's task instead of a continuation would have raised it to the caller's by then.
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)
+        let (started, starter) = AsyncStream.makeStream(of: Void.self)
+        let caller = Task(priority: .medium) {
+            try await ReadPriority.run {
+                starter.yield()
+                for await _ in gate { break }
+                return Task.currentPriority
+            }
+        }
+        for await _ in started { break }
+        for _ in 0..<100 { await Task.yield() }
+        opener.yield()
+        let priority = try await caller.value
         #expect(priority == ReadPriority.level)
         #expect(ReadPriority.level < .medium)
         #expect(try await ReadPriority.run { 7 } == 7)
