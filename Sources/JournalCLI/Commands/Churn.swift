@@ -121,9 +121,9 @@ extension JournalCommand.Churn {
             try runReportingErrors(json: output.json) {
                 let days = horizonDays!
                 let defaults = ChurnModel.bundled
-                let progress = Progress(label: "snapshots", enabled: !output.json)
+                let progress = ProgressLine(label: "snapshots", enabled: !output.json)
                 let samples = try withInsights(database, scoring, model: defaults) { insights, _, db in
-                    try ChurnTraining(insights: insights, horizonDays: days).samples(in: db) { done, total in progress.update(done, total) }
+                    try ChurnTraining(insights: insights, horizonDays: days).samples(in: db) { done, total in progress.update(Double(done) / Double(max(total, 1))) }
                 }
                 progress.finish()
                 guard let evaluation = ChurnEvaluation.run(samples: samples, defaults: defaults, horizonDays: days),
@@ -156,27 +156,5 @@ extension JournalCommand.Churn {
                 Output.line("Wrote the fitted weights to \(path); `tpj churn` uses them from now on.")
             }
         }
-    }
-}
-
-/// A progress line on stderr for long work, only when stderr is a terminal.
-final class Progress {
-    let label: String
-    let enabled: Bool
-    private var last = Date.distantPast
-
-    init(label: String, enabled: Bool) {
-        self.label = label
-        self.enabled = enabled && isatty(2) == 1
-    }
-
-    func update(_ done: Int, _ total: Int) {
-        guard enabled, Date().timeIntervalSince(last) > 0.2 || done == total else { return }
-        last = Date()
-        FileHandle.standardError.write(Data("\r\(label): \(done * 100 / max(total, 1))%".utf8))
-    }
-
-    func finish() {
-        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -46,10 +46,13 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 let writer = try database.openWriter(create: true)
                 let registry = try database.registry()
-                let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(Output.count(years, "year"))")
+                let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(Output.count(years, "year"))", enabled: !output.json)
                 let summary = try WorldGenerator.write(world, using: { clock in
                     try EventStore(writer: writer, registry: registry, clock: clock)
-                }, progress: progress.report)
+                }, progress: { step in
+                    let rate = step.seconds > 0 ? Int(Double(step.events) / step.seconds) : 0
+                    progress.update(step.fraction, "\(Output.count(step.events, "event"))  \(Output.count(rate)) events/s")
+                })
                 progress.finish()
                 report(summary, seconds: progress.elapsed)
             }
@@ -81,35 +84,5 @@ extension JournalCommand {
             Output.line("Seed       \(summary.configuration.seed) (tpj demo --customers \(customers) --years \(years) --seed \(seed) --start \(start))")
             Output.line("Try: tpj stats, tpj history C-100001 --order occurred, tpj timeline C-100001")
         }
-    }
-}
-
-/// Progress of a long run on stderr: redrawn in place on a terminal, a line every few seconds otherwise.
-final class ProgressLine {
-    private let label: String
-    private let started = Date()
-    private let terminal = isatty(STDERR_FILENO) == 1
-    private var lastShown = Date.distantPast
-    private var shown = false
-
-    init(label: String) {
-        self.label = label
-    }
-
-    var elapsed: Double { Date().timeIntervalSince(started) }
-
-    func report(_ progress: WorldProgress) {
-        let now = Date()
-        let interval = terminal ? 0.2 : 5
-        guard now.timeIntervalSince(lastShown) >= interval, now.timeIntervalSince(started) >= (terminal ? 0.5 : 5) else { return }
-        lastShown = now
-        shown = true
-        let rate = progress.seconds > 0 ? Int(Double(progress.events) / progress.seconds) : 0
-        let text = "\(label): \(Int(progress.fraction * 100))%  \(Output.count(progress.events, "event"))  \(Output.count(rate)) events/s"
-        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[K" + text : text + "\n").utf8))
-    }
-
-    func finish() {
-        if terminal, shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
