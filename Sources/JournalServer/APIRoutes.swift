@@ -8,7 +8,8 @@ import JournalStore
 
 /// The JSON API under `/v1`: append, the views of a customer, the portfolio views, history and verify.
 /// Every read of a projection (search, timeline, moments, churn, segments) accepts `?waitFor=POSITION`
-/// (read-your-writes: wait until the projections have folded the log up to that position).
+/// (read-your-writes: wait until the projections have folded the log up to that position), which
+/// ``ReadAdmissionMiddleware`` honours before the read takes its turn.
 extension JournalServer {
     func addAPIRoutes(to router: Router<JournalRequestContext>) {
         router.post("/v1/customers/:customerId/events") { request, context in
@@ -22,7 +23,6 @@ extension JournalServer {
                 throw APIError.badRequest("q is required: a customer id or part of a name")
             }
             let limit = Int(try query.integer("limit", in: 1...100) ?? 20)
-            try await waitFor(query)
             let matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, in: db) }
             return JSONResponse.make(["query": .string(text), "customers": .array(matches.map(\.document))])
         }
@@ -34,7 +34,6 @@ extension JournalServer {
                 from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
                 assetId: query.string("asset"), caseId: query.string("case"))
             let knownAt = try query.time("knownAt")
-            try await waitFor(query)
             @Sendable func document(_ entries: [TimelineEntry]) -> [UInt8] {
                 var body: [UInt8] = []
                 body.reserveCapacity(1_024 + entries.count * 768)
@@ -102,7 +101,6 @@ extension JournalServer {
             let top = Int(try query.integer("top", in: 1...1_000) ?? 20)
             let band = try query.oneOf("band", ["low", "medium", "high"])
             let segment = try query.oneOf("segment", ["A", "B", "C"])
-            try await waitFor(query)
             let insights = insights
             let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, in: db) }
             let listed = risks.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }
@@ -116,7 +114,6 @@ extension JournalServer {
             let bShare = try query.number("bShare", in: 0.01...1) ?? 0.95
             guard aShare < bShare else { throw APIError.badRequest("aShare must be below bShare (got \(aShare) and \(bShare))") }
             let list = try query.oneOf("list", ["true", "false"]) == "true"
-            try await waitFor(query)
             let segmentRules = SegmentRules(aShare: aShare, bShare: bShare)
             let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
             let assignments = try await store.writer.read { db in try insights.segments(asOf: asOf, in: db) }
@@ -210,13 +207,12 @@ extension JournalServer {
 
     // MARK: Helpers
 
-    /// The staff read of one customer as of a date: checks the role, the customer and `asOf`, honours `waitFor`.
+    /// The staff read of one customer as of a date: checks the role, the customer and `asOf`.
     private func customerAsOf(_ request: Request, _ context: JournalRequestContext) async throws -> (String, Timestamp) {
         try context.require(.staff)
         let customerId = try customerId(context)
         let query = Query(request)
         let asOf = try query.time("asOf") ?? store.clock.now()
-        try await waitFor(query)
         try await requireCustomer(customerId)
         return (customerId, asOf)
     }
@@ -232,23 +228,6 @@ extension JournalServer {
         let store = store
         let version = try await offload { try store.streamVersion(of: customerId) }
         guard version > 0 else { throw APIError.unknownCustomer(customerId) }
-    }
-
-    /// Honours `?waitFor=POSITION`: waits until the projections have folded the log up to it.
-    func waitFor(_ query: Query) async throws {
-        guard let position = try query.integer("waitFor", in: 0...Int64.max) else { return }
-        let store = store
-        let head = try await offload { try store.head() }
-        guard position <= head else {
-            throw APIError(.badRequest, "bad_request", "waitFor \(position) is beyond the newest event of the log (\(head))",
-                           details: ["parameter": "waitFor", "rule": "maximum", "head": .number(JSONNumber(head))])
-        }
-        guard await progress.wait(for: position, timeout: settings.waitForTimeout) else {
-            var error = APIError(.serviceUnavailable, "not_caught_up",
-                                 "the projections have not reached position \(position) within \(Int(settings.waitForTimeout)) s; retry shortly")
-            error.headers[.retryAfter] = "1"
-            throw error
-        }
     }
 }
 

@@ -52,7 +52,14 @@ public struct AccessTokens: Sendable {
                     hash        TEXT    NOT NULL UNIQUE,
                     createdAtUs INTEGER NOT NULL,
                     revokedAtUs INTEGER
-                ) STRICT
+                ) STRICT;
+                CREATE TABLE IF NOT EXISTS web_session (
+                    hash        TEXT    PRIMARY KEY,
+                    tokenId     TEXT    NOT NULL REFERENCES access_token(id),
+                    createdAtUs INTEGER NOT NULL,
+                    expiresAtUs INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX IF NOT EXISTS web_session_by_token ON web_session(tokenId);
                 """)
         }
     }
@@ -99,6 +106,7 @@ public struct AccessTokens: Sendable {
             }
             token.revoked = clock.now()
             try db.execute(sql: "UPDATE access_token SET revokedAtUs = ? WHERE id = ?", arguments: [token.revoked!.microseconds, token.id])
+            try db.execute(sql: "DELETE FROM web_session WHERE tokenId = ?", arguments: [token.id])
             return token
         }
     }
@@ -113,6 +121,53 @@ public struct AccessTokens: Sendable {
             let statement = try db.cachedStatement(
                 sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL")
             return try Row.fetchOne(statement, arguments: [hash]).map(Self.token)
+        }
+        guard let lookups else { return try writer.unsafeReentrantRead(find) }
+        return try lookups.read(find)
+    }
+
+    // MARK: Sessions of the web pages
+
+    /// Starts a session of the pages for `token`, valid `seconds` (or until the token is revoked or the
+    /// session ended); returns its secret for the cookie. Only its hash is stored, like a token's.
+    public func startSession(for token: AccessToken, seconds: Int) throws -> String {
+        let secret = "tpjs_" + Self.base64url(Self.randomBytes(32))
+        let now = clock.now()
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM web_session WHERE expiresAtUs <= ?", arguments: [now.microseconds])
+            try db.execute(
+                sql: "INSERT INTO web_session (hash, tokenId, createdAtUs, expiresAtUs) VALUES (?, ?, ?, ?)",
+                arguments: [Self.hash(secret), token.id, now.microseconds, now.microseconds + Int64(seconds) * 1_000_000])
+        }
+        return secret
+    }
+
+    /// The token of a live session: not expired, not ended, its token not revoked.
+    public func session(_ secret: String) throws -> AccessToken? {
+        guard secret.hasPrefix("tpjs_"), secret.utf8.count == 48 else { return nil }
+        let hash = Self.hash(secret), now = clock.now().microseconds
+        func find(_ db: Database) throws -> AccessToken? {
+            let statement = try db.cachedStatement(sql: """
+                SELECT t.id, t.name, t.role, t.createdAtUs, t.revokedAtUs FROM web_session s JOIN access_token t ON t.id = s.tokenId
+                WHERE s.hash = ? AND s.expiresAtUs > ? AND t.revokedAtUs IS NULL
+                """)
+            return try Row.fetchOne(statement, arguments: [hash, now]).map(Self.token)
+        }
+        guard let lookups else { return try writer.unsafeReentrantRead(find) }
+        return try lookups.read(find)
+    }
+
+    /// Ends a session (signing out): its cookie no longer signs anyone in.
+    public func endSession(_ secret: String) throws {
+        let hash = Self.hash(secret)
+        try writer.write { db in try db.execute(sql: "DELETE FROM web_session WHERE hash = ?", arguments: [hash]) }
+    }
+
+    /// Whether the token with this id is still active (not revoked): asked again by long-lived requests.
+    public func isActive(id: String) throws -> Bool {
+        func find(_ db: Database) throws -> Bool {
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM access_token WHERE id = ? AND revokedAtUs IS NULL")
+            return try Bool.fetchOne(statement, arguments: [id]) ?? false
         }
         guard let lookups else { return try writer.unsafeReentrantRead(find) }
         return try lookups.read(find)

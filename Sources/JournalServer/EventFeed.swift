@@ -3,13 +3,16 @@ import Hummingbird
 import Journal
 import JournalStore
 import Logging
+import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// The events feed for downstream consumers: pages by position, and a live server-sent-events stream.
 ///
 /// Positions are dense and become visible in commit order, so reading "after the last position seen"
 /// never skips or repeats an event. The stream resumes from `Last-Event-ID` (or `?after=`), sends each
-/// event with its position as the id, and waits for appends without polling.
+/// event with its position as the id, and waits for appends without polling. Streams are limited per
+/// token and in all (``StreamSlots``); a client that stops reading is disconnected (``ConnectionLimits``).
 extension JournalServer {
     func addFeedRoutes(to router: Router<JournalRequestContext>) {
         router.get("/v1/events") { request, context in
@@ -25,7 +28,7 @@ extension JournalServer {
             ])
         }
         router.get("/v1/events/stream") { request, context in
-            try context.require(.analyst)
+            let token = try context.require(.analyst)
             let query = Query(request)
             var after = try query.integer("after", in: 0...Int64.max) ?? 0
             if let lastEventId = request.headers.first(where: { $0.name.canonicalName == "last-event-id" })?.value {
@@ -35,26 +38,35 @@ extension JournalServer {
                 after = position
             }
             let start = after
-            let store = store, progress = progress, logger = context.logger
+            let slot = try streams.take(for: token.id)
+            let store = store, progress = progress, logger = context.logger, tokens = tokens, admission = readAdmission
+            let heartbeat = settings.streamHeartbeat, closed = connections.gone(context.channel)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    // A stream ends when the client goes (the next write fails; a keep-alive comment is written
-                    // every 10 s of silence) or when the server shuts down gracefully (waits end at once).
+                    // A stream ends when the client goes (its connection closes, or the next write fails; a
+                    // keep-alive comment is written after each heartbeat of silence), when its token is revoked
+                    // (asked before each page is written and at each heartbeat), or when the server shuts down
+                    // gracefully (waits end at once). Each page is read as any read is: in its turn, below appends.
                     var last = start
-                    defer { logger.debug("event stream ended", metadata: ["after": "\(last)"]) }
+                    defer { logger.debug("event stream ended", metadata: ["after": "\(last)", "token": "\(slot.tokenId)"]) }
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                     try await withGracefulShutdownHandler {
-                        while !Task.isCancelled, !progress.isClosed {
+                        streaming: while !Task.isCancelled, !progress.isClosed {
                             let from = last
-                            let events = try await offload { try store.events(after: from, limit: 500) }
+                            let events = try await ReadPriority.held(by: admission) { try await offload { try store.events(after: from, limit: 500) } }
                             if events.isEmpty {
-                                if await !progress.wait(for: from + 1, timeout: 10), !progress.isClosed {
-                                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                                switch await Self.nextEvent(after: from, progress: progress, timeout: heartbeat, unlessClosed: closed) {
+                                case .appended: continue
+                                case .connectionClosed: return
+                                case .silence:
+                                    guard try tokens.isActive(id: token.id) else { break streaming }
+                                    if !progress.isClosed { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
+                                    continue
                                 }
-                                continue
                             }
+                            guard try tokens.isActive(id: token.id) else { break }
                             var buffer = ByteBuffer()
                             for event in events {
                                 buffer.writeString("id: \(event.position)\ndata: \(CanonicalJSON.string(event.json))\n\n")
@@ -67,6 +79,48 @@ extension JournalServer {
                     }
                     try await writer.finish(nil)
                 })
+        }
+    }
+
+    enum StreamWait { case appended, silence, connectionClosed }
+
+    /// Waits until an event after `position` is folded, `timeout` seconds pass, or the client goes: a
+    /// stream gives its place back as soon as its connection closes, not at its next write.
+    static func nextEvent(after position: Int64, progress: ProjectionProgress, timeout: Double, unlessClosed closed: EventLoopFuture<Void>) async -> StreamWait {
+        await withTaskGroup(of: StreamWait.self) { group in
+            group.addTask { await progress.wait(for: position + 1, timeout: timeout) ? .appended : .silence }
+            group.addTask {
+                await closed.waitUnlessCancelled()
+                return Task.isCancelled ? .silence : .connectionClosed
+            }
+            let first = await group.next() ?? .silence
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+extension EventLoopFuture where Value == Void {
+    /// Returns when the future completes (either way) or the task is cancelled.
+    func waitUnlessCancelled() async {
+        let continuation = Mutex<(waiting: CheckedContinuation<Void, Never>?, done: Bool)>((nil, false))
+        @Sendable func resume() {
+            continuation.withLock { state in
+                state.done = true
+                return state.waiting.take()
+            }?.resume()
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { waiting in
+                let done = continuation.withLock { state in
+                    if !state.done { state.waiting = waiting }
+                    return state.done
+                }
+                if done { waiting.resume() }
+                whenComplete { _ in resume() }
+            }
+        } onCancel: {
+            resume()
         }
     }
 }

@@ -18,11 +18,30 @@ public struct ServerSettings: Sendable {
     public var timelineCacheBytes = 1 << 30
     /// The most reads answered at once (``ReadAdmission``); 0 sets no limit. Default: twice the cores.
     public var readConcurrency = 2 * ProcessInfo.processInfo.activeProcessorCount
+    /// The most live event streams open at once, in all and for one token (beyond: 503 and 429).
+    public var maxStreams = 64
+    public var maxStreamsPerToken = 4
+    /// Seconds between a stream's checks that its token is still valid (and its keep-alive comments in silence).
+    public var streamHeartbeat = 5.0
+    /// When the pages' session cookie is marked `Secure` (sent by browsers over HTTPS only).
+    public var secureCookies = SecureCookies.auto
+    /// The cap on open connections and the timeouts of slow or silent clients.
+    public var connections = ConnectionLimits()
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
     }
+}
+
+/// When the session cookie carries `Secure`.
+public enum SecureCookies: String, Sendable, CaseIterable {
+    /// When the sign-in came through a TLS proxy that says so (`X-Forwarded-Proto: https`).
+    case auto
+    /// Always: the server is only reached over HTTPS.
+    case always
+    /// Never (plain HTTP on a trusted network).
+    case never
 }
 
 /// `tpj serve`: the JSON API, the events feed, the web pages and the health and metrics endpoints over one journal,
@@ -51,6 +70,10 @@ public struct JournalServer: Sendable {
     let checkpointer: WALCheckpointer
     /// Reads answered at once (nil: no limit).
     let readAdmission: ReadAdmission?
+    /// The live event streams open.
+    let streams: StreamSlots
+    /// The open connections, against `settings.connections`.
+    let connections: ConnectionRegistry
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 settings: ServerSettings = ServerSettings()) throws {
@@ -65,6 +88,8 @@ public struct JournalServer: Sendable {
         self.timelineCache = TimelineCache(limitBytes: settings.timelineCacheBytes)
         self.checkpointer = try WALCheckpointer(store: store)
         self.readAdmission = settings.readConcurrency > 0 ? ReadAdmission(limit: settings.readConcurrency) : nil
+        self.streams = StreamSlots(limit: settings.maxStreams, perToken: settings.maxStreamsPerToken)
+        self.connections = ConnectionRegistry(limit: settings.connections.maxConnections)
     }
 
     /// The built-in projections, telling the timeline cache what they fold.
@@ -92,8 +117,11 @@ public struct JournalServer: Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorBodies())
-        router.add(middleware: ReadAdmissionMiddleware(admission: readAdmission))
         router.add(middleware: Authentication(tokens: tokens))
+        let store = store
+        router.add(middleware: ReadAdmissionMiddleware(
+            admission: readAdmission,
+            projections: ProjectionWait(progress: progress, head: { try await offload { try store.head() } }, timeout: settings.waitForTimeout)))
         router.get("/healthz") { _, _ in
             let store = store, progress = progress
             let head = try await offload { try store.head() }
@@ -106,7 +134,8 @@ public struct JournalServer: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(
-                    statuses: statuses, headPosition: head, timelineCache: timelineCache, readAdmission: readAdmission))))
+                    statuses: statuses, headPosition: head, timelineCache: timelineCache, readAdmission: readAdmission,
+                    connections: connections.counts))))
         }
         addAPIRoutes(to: router)
         addFeedRoutes(to: router)
@@ -120,6 +149,7 @@ public struct JournalServer: Sendable {
         let commits = commits, checkpointer = checkpointer
         return Application(
             router: router(),
+            server: GuardedHTTP1Channel.server(limits: settings.connections, registry: connections),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
             services: [
                 ThreadService(name: "append-writer", work: commits.run, stop: commits.close),

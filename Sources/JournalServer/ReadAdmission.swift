@@ -1,4 +1,5 @@
 import Hummingbird
+import Journal
 import Synchronization
 
 /// Lets at most `limit` reads run at once; the others wait their turn, suspended, first come first served.
@@ -60,25 +61,76 @@ extension ReadAdmission.State {
 }
 
 /// Holds GET requests in a ``ReadAdmission`` and answers them at ``ReadPriority/level`` — all but the
-/// health and metrics endpoints, the style sheet, the live events stream (open for as long as its client
-/// listens) and reads that first wait for the projections (`?waitFor=`, which wait for the follower, not
-/// for a core). Appends are never held and keep the request's own priority.
+/// health and metrics endpoints, the style sheet and the live events stream (open for as long as its
+/// client listens; it takes its turn for each page it reads, ``JournalServer/addFeedRoutes(to:)``).
+/// Appends are never held and keep the request's own priority.
+///
+/// A read with `?waitFor=POSITION` first waits for the projections outside the limit (it waits for the
+/// follower, not for a core), then takes its turn like every read. Routes that do not read projections
+/// refuse `waitFor` with 400, so the parameter opens no way around the limit.
 struct ReadAdmissionMiddleware: RouterMiddleware {
     typealias Context = JournalRequestContext
     /// Nil: no limit (the reads are still answered at the lower priority).
     let admission: ReadAdmission?
+    /// How `?waitFor=` waits (nil: the parameter is refused everywhere).
+    let projections: ProjectionWait?
 
     func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
         guard Self.isHeld(request) else { return try await next(request, context) }
-        guard let admission else { return try await ReadPriority.run { try await next(request, context) } }
-        return try await admission.admitted { try await ReadPriority.run { try await next(request, context) } }
+        if let position = request.uri.queryParameters["waitFor"] {
+            guard let projections, ProjectionWait.isAccepted(byPath: request.uri.path) else {
+                throw APIError(.badRequest, "bad_request", "waitFor is not accepted here: only reads of the projections wait for them",
+                               details: ["parameter": "waitFor", "rule": "not_accepted"])
+            }
+            // Only a known token may park a wait; the route answers 401 or 403 to the others.
+            if context.token != nil { try await projections.wait(for: String(position)) }
+        }
+        return try await ReadPriority.held(by: admission) { try await next(request, context) }
     }
 
     static func isHeld(_ request: Request) -> Bool {
-        guard request.method == .get else { return false }
+        guard request.method == .get || request.method == .head else { return false }
         switch request.uri.path {
         case "/healthz", "/metrics", "/static/tpj.css", "/v1/events/stream": return false
-        default: return request.uri.queryParameters["waitFor"] == nil
+        default: return true
+        }
+    }
+}
+
+/// `?waitFor=POSITION` (read-your-writes): waits until the projections have folded the log up to a
+/// position, at most `timeout` seconds (then 503 with Retry-After).
+struct ProjectionWait: Sendable {
+    let progress: ProjectionProgress
+    /// The newest position of the log: a position beyond it is refused rather than waited for.
+    let head: @Sendable () async throws -> Int64
+    let timeout: Double
+
+    /// The reads that accept `waitFor`: those of the projections (customer search, a customer's timeline,
+    /// moments and churn, the churn list and the segments).
+    static func isAccepted(byPath path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 3: return path == "/v1/customers" || path == "/v1/churn" || path == "/v1/segments"
+        case 5: return parts[1] == "v1" && parts[2] == "customers" && ["timeline", "moments", "churn"].contains(parts[4])
+        default: return false
+        }
+    }
+
+    func wait(for text: String) async throws {
+        guard let position = Int64(text), position >= 0 else {
+            throw APIError(.badRequest, "bad_request", "waitFor must be a whole number from 0 to \(Int64.max) (got \"\(text)\")",
+                           details: ["parameter": "waitFor", "rule": "range"])
+        }
+        let head = try await head()
+        guard position <= head else {
+            throw APIError(.badRequest, "bad_request", "waitFor \(position) is beyond the newest event of the log (\(head))",
+                           details: ["parameter": "waitFor", "rule": "maximum", "head": .number(JSONNumber(head))])
+        }
+        guard await progress.wait(for: position, timeout: timeout) else {
+            var error = APIError(.serviceUnavailable, "not_caught_up",
+                                 "the projections have not reached position \(position) within \(Int(timeout)) s; retry shortly")
+            error.headers[.retryAfter] = "1"
+            throw error
         }
     }
 }
@@ -90,6 +142,12 @@ struct ReadAdmissionMiddleware: RouterMiddleware {
 enum ReadPriority {
     /// The priority reads run at.
     static let level = TaskPriority.low
+
+    /// Runs `body` as a read: when `admission` lets it in (nil: at once), and at ``level``.
+    static func held<T: Sendable>(by admission: ReadAdmission?, _ body: () async throws -> T) async throws -> T {
+        guard let admission else { return try await run(body) }
+        return try await admission.admitted { try await run(body) }
+    }
 
     /// Runs `body` in a task at ``level`` and returns its result; cancelling the caller cancels it.
     ///

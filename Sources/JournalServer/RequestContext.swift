@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Journal
+import NIOCore
 
 /// The context of one request: who is asking (from the bearer token or the pages' cookie).
 public struct JournalRequestContext: RequestContext {
@@ -9,13 +10,18 @@ public struct JournalRequestContext: RequestContext {
     public var token: AccessToken?
     /// A token was presented but is unknown or revoked.
     public var presentedUnknownToken = false
+    /// The connection the request came on.
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.channel = source.channel
     }
 
-    /// Fails with 401 without a valid token, 403 when its role is not among `roles` (admin may do everything).
-    func require(_ roles: Role...) throws {
+    /// The token, if its role is among `roles` (admin may do everything); fails with 401 without a
+    /// valid token, 403 with another role.
+    @discardableResult
+    func require(_ roles: Role...) throws -> AccessToken {
         guard let token else {
             throw presentedUnknownToken
                 ? APIError(.unauthorized, "unauthorized", "the token is not known or was revoked; create one with `tpj token create`")
@@ -26,31 +32,48 @@ public struct JournalRequestContext: RequestContext {
                 .forbidden, "forbidden",
                 "the token \"\(token.name)\" has the role \(token.role.rawValue); this needs \(roles.map(\.rawValue).joined(separator: " or ")) (or admin)")
         }
+        return token
     }
 }
 
-/// Reads the bearer token (or, for the web pages, the `tpj_token` cookie) and identifies it.
+/// Identifies who is asking: the bearer token of the `Authorization` header, or — for the web pages
+/// only — the session of the `tpj_session` cookie (``AccessTokens/startSession(for:seconds:)``).
+///
+/// The cookie never authenticates the JSON API or the metrics, whatever the method: a page of another
+/// site, or of another port of the same host (same-site for `SameSite=Strict`), cannot make a browser
+/// append or read through the API as its signed-in user.
 struct Authentication: RouterMiddleware {
     let tokens: AccessTokens
 
+    /// The name of the pages' session cookie.
+    static let sessionCookie = "tpj_session"
+
     func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
         var context = context
-        if let secret = Self.secret(in: request) {
+        if let secret = Self.bearer(in: request) {
             context.token = try tokens.identify(secret)
+            context.presentedUnknownToken = context.token == nil
+        } else if Self.acceptsSession(request), let session = Self.cookie(named: Self.sessionCookie, in: request) {
+            context.token = try tokens.session(session)
             context.presentedUnknownToken = context.token == nil
         }
         return try await next(request, context)
     }
 
-    /// The bearer token, `""` for an Authorization header of another form, or the `tpj_token` cookie.
+    /// The bearer token, `""` for an Authorization header of another form, nil without the header.
     /// Parsed without Foundation: it runs on every request.
-    static func secret(in request: Request) -> String? {
-        if let authorization = request.headers[.authorization] {
-            let credentials = authorization[...].trimmingSpaces()
-            guard let space = credentials.firstIndex(of: " "), credentials[..<space].lowercased() == "bearer" else { return "" }
-            return String(credentials[space...].trimmingSpaces())
-        }
-        return cookie(named: "tpj_token", in: request)
+    static func bearer(in request: Request) -> String? {
+        guard let authorization = request.headers[.authorization] else { return nil }
+        let credentials = authorization[...].trimmingSpaces()
+        guard let space = credentials.firstIndex(of: " "), credentials[..<space].lowercased() == "bearer" else { return "" }
+        return String(credentials[space...].trimmingSpaces())
+    }
+
+    /// Whether the session cookie counts: for reading the pages, never for the API or the metrics.
+    static func acceptsSession(_ request: Request) -> Bool {
+        guard request.method == .get || request.method == .head else { return false }
+        let path = request.uri.path
+        return path != "/v1" && !path.hasPrefix("/v1/") && path != "/metrics"
     }
 
     static func cookie(named name: String, in request: Request) -> String? {

@@ -10,8 +10,9 @@ final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let appended: Counter
     private let head: Gauge
-    /// The cache's hits and misses counted at the last scrape (the counters grow by the difference).
-    private let cacheCounted = Mutex((hits: 0, misses: 0))
+    /// Totals kept elsewhere (the cache's hits, connections closed) as counted at the last scrape, by
+    /// metric and label: the counters grow by the difference.
+    private let counted = Mutex<[String: Int]>([:])
 
     init() {
         appended = registry.makeCounter(descriptor: Self.name("events_appended", "total", "Events appended through the API."))
@@ -35,12 +36,26 @@ final class ServerMetrics: Sendable {
         ).record(duration)
     }
 
+    /// Brings a counter up to a total counted elsewhere.
+    private func advance(_ descriptor: MetricNameDescriptor, reason: String? = nil, to total: Int) {
+        let key = "\(descriptor.metricName) \(reason ?? "")"
+        let difference = counted.withLock { counted in
+            defer { counted[key] = total }
+            return total - counted[key, default: 0]
+        }
+        let labels = reason.map { [("reason", $0)] } ?? []
+        registry.makeCounter(descriptor: descriptor, labels: labels).increment(by: Int64(difference))
+    }
+
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "tpj", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The text exposition, with the log head and projection lag read now.
-    func render(statuses: [ProjectionStatus], headPosition: Int64, timelineCache cache: TimelineCache, readAdmission: ReadAdmission?) -> String {
+    func render(
+        statuses: [ProjectionStatus], headPosition: Int64, timelineCache cache: TimelineCache, readAdmission: ReadAdmission?,
+        connections: ConnectionRegistry.Counts
+    ) -> String {
         head.set(Double(headPosition))
         if let readAdmission {
             let (running, waiting) = readAdmission.occupancy
@@ -50,14 +65,14 @@ final class ServerMetrics: Sendable {
         let kept = cache.statistics
         registry.makeGauge(descriptor: Self.name("timeline_cache", "responses", "Whole timelines kept in memory.")).set(Double(kept.responses))
         registry.makeGauge(descriptor: Self.name("timeline_cache", "bytes", "Memory the kept timelines take.")).set(Double(kept.bytes))
-        let (hits, misses) = cacheCounted.withLock { counted in
-            defer { counted = (kept.hits, kept.misses) }
-            return (kept.hits - counted.hits, kept.misses - counted.misses)
-        }
-        registry.makeCounter(descriptor: Self.name("timeline_cache_hits", "total", "Whole-timeline reads answered from memory."))
-            .increment(by: Int64(hits))
-        registry.makeCounter(descriptor: Self.name("timeline_cache_misses", "total", "Whole-timeline reads that went to the database."))
-            .increment(by: Int64(misses))
+        advance(Self.name("timeline_cache_hits", "total", "Whole-timeline reads answered from memory."), to: kept.hits)
+        advance(Self.name("timeline_cache_misses", "total", "Whole-timeline reads that went to the database."), to: kept.misses)
+        registry.makeGauge(descriptor: Self.name("connections_open", "connections", "Connections open (at most --max-connections).")).set(Double(connections.open))
+        let closed = Self.name("connections_closed", "total", "Connections the server closed to protect itself, by reason.")
+        advance(closed, reason: "evicted", to: connections.evicted)
+        advance(closed, reason: "refused", to: connections.refused)
+        advance(closed, reason: "header_timeout", to: connections.headerTimeouts)
+        advance(closed, reason: "slow_reader", to: connections.slowReaders)
         for status in statuses {
             registry.makeGauge(descriptor: Self.name("projection_lag", "events", "Events of the log a projection has not folded yet."),
                                labels: [("projection", status.name)]).set(Double(status.lag))

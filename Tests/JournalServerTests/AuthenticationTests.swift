@@ -22,15 +22,20 @@ struct AuthenticationTests {
         ("Basic dXNlcjpwYXNz", ""), ("Bearer", ""), ("Bearer ", ""), ("", ""),
     ])
     func theBearerSchemeIsReadCaseInsensitivelyAndAnythingElseIsNoSecret(header: String, secret: String) {
-        #expect(Authentication.secret(in: Self.request([(.authorization, header)])) == secret)
+        #expect(Authentication.bearer(in: Self.request([(.authorization, header)])) == secret)
     }
 
-    @Test func theCookieCountsOnlyWithoutAnAuthorizationHeader() {
-        let cookie = (HTTPField.Name.cookie, "theme=dark; tpj_token = tpj_fromcookie ;other=1")
-        #expect(Authentication.secret(in: Self.request([cookie])) == "tpj_fromcookie")
-        #expect(Authentication.secret(in: Self.request([cookie, (.authorization, "Bearer tpj_header")])) == "tpj_header")
-        #expect(Authentication.secret(in: Self.request([(.cookie, "theme=dark")])) == nil)
-        #expect(Authentication.secret(in: Self.request([])) == nil)
+    @Test func theSessionCookieIsReadAmongOthersAndCountsForReadingPagesOnly() {
+        let cookie = (HTTPField.Name.cookie, "theme=dark; tpj_session = tpjs_fromcookie ;other=1")
+        #expect(Authentication.cookie(named: "tpj_session", in: Self.request([cookie])) == "tpjs_fromcookie")
+        #expect(Authentication.cookie(named: "tpj_session", in: Self.request([(.cookie, "theme=dark")])) == nil)
+        #expect(Authentication.bearer(in: Self.request([cookie])) == nil)
+        func accepts(_ method: HTTPRequest.Method, _ path: String) -> Bool {
+            Authentication.acceptsSession(Request(head: HTTPRequest(method: method, scheme: "http", authority: "localhost", path: path), body: .init(buffer: ByteBuffer())))
+        }
+        #expect(accepts(.get, "/customers/C-1") && accepts(.get, "/at-risk") && accepts(.head, "/customers"))
+        #expect(!accepts(.post, "/v1/customers/C-1/events") && !accepts(.get, "/v1/customers/C-1/timeline") && !accepts(.get, "/metrics"))
+        #expect(!accepts(.post, "/customers") && !accepts(.get, "/v1"))
     }
 
     /// A lookup held open (as by a read that lost its core) does not hold up another one, and idle

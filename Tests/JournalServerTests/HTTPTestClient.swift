@@ -21,12 +21,13 @@ struct HTTPTestResponse: Sendable {
 
 /// A minimal HTTP/1.1 client over POSIX sockets, so the tests talk to the server through the real
 /// network stack: one request per connection (`Connection: close`), Content-Length and chunked bodies,
-/// and a line reader for server-sent events.
-final class HTTPTestClient {
+/// and a line reader for server-sent events. One task uses a client at a time.
+final class HTTPTestClient: @unchecked Sendable {
     private let socket: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
+    /// `receiveBuffer`: the socket's receive buffer in bytes (nil: the system's default).
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw HTTPTestError("socket() failed") }
         var address = sockaddr_in()
@@ -35,16 +36,26 @@ final class HTTPTestClient {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var receiveBuffer { setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size)) }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
-            close(socket)
+            Foundation.close(socket)
             throw HTTPTestError("cannot connect to 127.0.0.1:\(port)")
         }
     }
 
-    deinit { close(socket) }
+    private var isOpen = true
+
+    deinit { close() }
+
+    /// Closes the connection (as a client that goes away).
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        Foundation.close(socket)
+    }
 
     static func send(port: Int, method: String, path: String, headers: [String: String], body: [UInt8]?) throws -> HTTPTestResponse {
         let client = try HTTPTestClient(port: port)
@@ -63,6 +74,21 @@ final class HTTPTestClient {
             let n = bytes[sent...].withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw HTTPTestError("send failed") }
             sent += n
+        }
+    }
+
+    /// Bytes as they are, e.g. part of a request.
+    func send(raw bytes: [UInt8]) throws {
+        let n = bytes.withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard n == bytes.count else { throw HTTPTestError("send failed") }
+    }
+
+    /// Reads and drops whatever comes until the server closes the connection (true), or the read times
+    /// out or fails (false).
+    func closedByServer() -> Bool {
+        while true {
+            guard let more = try? receive() else { return false }
+            if more.isEmpty { return true }
         }
     }
 
@@ -163,9 +189,15 @@ final class HTTPTestClient {
 
     /// Bytes from the socket; nil at the end of the stream.
     private func fill() throws -> [UInt8]? {
+        let bytes = try receive()
+        return bytes.isEmpty ? nil : bytes
+    }
+
+    /// Bytes from the socket; empty at the end of the stream.
+    private func receive() throws -> [UInt8] {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
         if n < 0 { throw HTTPTestError("recv failed or timed out (errno \(errno))") }
-        return n == 0 ? nil : Array(chunk[..<n])
+        return Array(chunk[..<n])
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Journal
-import JournalServer
+@testable import JournalServer
 import JournalStore
 import JournalTesting
 import JournalWorld
@@ -10,14 +10,16 @@ import ServiceLifecycle
 /// A real `tpj` server on a loopback port over a generated world, with one token per role.
 final class LiveServer: Sendable {
     let store: EventStore
+    let journal: JournalServer
     let port: Int
     let tokens: [Role: String]
     let directory: URL
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(store: EventStore, port: Int, tokens: [Role: String], directory: URL, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(store: EventStore, journal: JournalServer, port: Int, tokens: [Role: String], directory: URL, group: ServiceGroup, task: Task<Void, any Error>) {
         self.store = store
+        self.journal = journal
         self.port = port
         self.tokens = tokens
         self.directory = directory
@@ -47,12 +49,19 @@ final class LiveServer: Sendable {
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw HTTPTestError("the server did not start") }
-        return LiveServer(store: store, port: port, tokens: tokens, directory: directory, group: group, task: task)
+        return LiveServer(store: store, journal: server, port: port, tokens: tokens, directory: directory, group: group, task: task)
     }
 
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
+    }
+
+    /// A session of the pages for `role`'s token, as signing in starts one; returns the cookie's value.
+    func session(for role: Role) throws -> String {
+        let tokens = try AccessTokens(store: store)
+        guard let secret = self.tokens[role], let token = try tokens.identify(secret) else { throw HTTPTestError("no \(role) token") }
+        return try tokens.startSession(for: token, seconds: 3_600)
     }
 
     /// A request on a fresh connection; `role` picks the bearer token (nil: none).

@@ -1,8 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
-import ServiceLifecycle
+import Journal
 import Synchronization
 import Testing
 
@@ -84,7 +83,8 @@ struct ReadAdmissionTests {
         #expect(ReadAdmissionMiddleware.isHeld(request(.get, "/customers/C-1")))
         #expect(ReadAdmissionMiddleware.isHeld(request(.get, "/v1/events?after=0")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.post, "/v1/customers/C-1/events")))
-        #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/v1/customers/C-1/timeline?waitFor=12")))
+        #expect(ReadAdmissionMiddleware.isHeld(request(.get, "/v1/customers/C-1/timeline?waitFor=12")))
+        #expect(ReadAdmissionMiddleware.isHeld(request(.get, "/v1/verify?waitFor=x")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/v1/events/stream")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/healthz")))
         #expect(!ReadAdmissionMiddleware.isHeld(request(.get, "/metrics")))
@@ -155,36 +155,96 @@ struct ReadAdmissionTests {
         await #expect(throws: CancellationError.self) { try await caller.value }
     }
 
+    /// A router behind the middleware (and a token for every request, as ``Authentication`` would
+    /// set), served on a loopback port while `body` runs.
+    static func serving(
+        _ middleware: ReadAdmissionMiddleware, routes: (Router<JournalRequestContext>) -> Void, _ body: (Int) async throws -> Void
+    ) async throws {
+        let router = Router(context: JournalRequestContext.self)
+        router.add(middleware: SignedIn())
+        router.add(middleware: middleware)
+        routes(router)
+        try await LoopbackServer.serving(router, body)
+    }
+
+    struct SignedIn: RouterMiddleware {
+        func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
+            var context = context
+            context.token = AccessToken(id: "t", name: "test", role: .staff, created: Timestamp(microseconds: 0), revoked: nil)
+            return try await next(request, context)
+        }
+    }
+
+    static func projectionsAt(_ position: Int64) -> ProjectionWait {
+        let progress = ProjectionProgress()
+        progress.publish(position)
+        return ProjectionWait(progress: progress, head: { position }, timeout: 5)
+    }
+
+    static func get(_ port: Int, _ path: String, method: String = "GET") async throws -> HTTPTestResponse {
+        let body: [UInt8]? = method == "POST" ? [] : nil
+        return try await offloadTest { try HTTPTestClient.send(port: port, method: method, path: path, headers: [:], body: body) }
+    }
+
     /// A real server whose routes answer the priority they run at: held reads answer at the read
-    /// priority, with and without a limit; appends and reads that wait for the projections do not.
+    /// priority, with and without a limit, also those that first wait for the projections; appends do not.
     @Test(arguments: [ReadAdmission(limit: 2), nil])
     func heldReadsRunAtTheReadPriorityAppendsDoNot(admission: ReadAdmission?) async throws {
-        let router = Router(context: JournalRequestContext.self)
-        router.add(middleware: ReadAdmissionMiddleware(admission: admission))
-        router.get("/v1/probe") { _, _ in "\(Task.currentPriority.rawValue)" }
-        router.post("/v1/probe") { _, _ in "\(Task.currentPriority.rawValue)" }
-        var logger = Logger(label: "tpj-test")
-        logger.logLevel = .warning
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(services: [application], logger: logger)
-        let running = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        func priority(_ method: String, _ path: String) async throws -> UInt8? {
-            let body: [UInt8]? = method == "POST" ? [] : nil
-            return UInt8(try await offloadTest { try HTTPTestClient.send(port: port, method: method, path: path, headers: [:], body: body) }.text)
+        let middleware = ReadAdmissionMiddleware(admission: admission, projections: Self.projectionsAt(3))
+        try await Self.serving(middleware) { router in
+            router.get("/v1/churn") { _, _ in "\(Task.currentPriority.rawValue)" }
+            router.post("/v1/churn") { _, _ in "\(Task.currentPriority.rawValue)" }
+        } _: { port in
+            let read = UInt8(try await Self.get(port, "/v1/churn").text)
+            let append = UInt8(try await Self.get(port, "/v1/churn", method: "POST").text)
+            let readWaitingForProjections = UInt8(try await Self.get(port, "/v1/churn?waitFor=1").text)
+            #expect(read == ReadPriority.level.rawValue)
+            let appendPriority = try #require(append)
+            #expect(appendPriority > ReadPriority.level.rawValue)
+            #expect(readWaitingForProjections == ReadPriority.level.rawValue)
         }
-        let read = try await priority("GET", "/v1/probe")
-        let append = try await priority("POST", "/v1/probe")
-        let readWaitingForProjections = try await priority("GET", "/v1/probe?waitFor=1")
-        await group.triggerGracefulShutdown()
-        try await running.value
-        #expect(read == ReadPriority.level.rawValue)
-        let appendPriority = try #require(append)
-        #expect(appendPriority > ReadPriority.level.rawValue)
-        #expect(readWaitingForProjections == appendPriority)
+    }
+
+    /// `waitFor` opens no way around the limit: once the projections are there, the read waits for its
+    /// turn behind the reads admitted; a route that reads no projection refuses the parameter.
+    @Test func aReadWithWaitForTakesItsTurnAndOtherRoutesRefuseIt() async throws {
+        let admission = ReadAdmission(limit: 1)
+        let (release, releaser) = AsyncStream.makeStream(of: Void.self)
+        let middleware = ReadAdmissionMiddleware(admission: admission, projections: Self.projectionsAt(3))
+        try await Self.serving(middleware) { router in
+            router.get("/v1/segments") { _, _ in
+                for await _ in release { break }
+                return "held"
+            }
+            router.get("/v1/churn") { _, _ in "answered" }
+            router.get("/v1/verify") { _, _ in "verified" }
+        } _: { port in
+            let holder = Task { try await Self.get(port, "/v1/segments") }
+            while admission.occupancy.running < 1 { await Task.yield() }
+            let waiting = Task { try await Self.get(port, "/v1/churn?top=1&waitFor=0") }
+            // The read that waited for position 0 (reached at once) now waits for the one place.
+            while admission.occupancy.waiting < 1 { await Task.yield() }
+            #expect(admission.occupancy == (1, 1))
+            releaser.yield()
+            #expect(try await holder.value.text == "held")
+            #expect(try await waiting.value.text == "answered")
+
+            let refused = try await Self.get(port, "/v1/verify?waitFor=x")
+            #expect(refused.status == 400)
+            #expect(refused.text.contains("waitFor is not accepted here"))
+            let beyond = try await Self.get(port, "/v1/churn?waitFor=4")
+            #expect(beyond.status == 400)
+            #expect(beyond.text.contains("beyond the newest event"))
+            #expect(admission.occupancy == (0, 0))
+        }
+    }
+
+    @Test func theReadsThatAcceptWaitForAreThoseOfTheProjections() {
+        for path in ["/v1/customers", "/v1/churn", "/v1/segments", "/v1/customers/C-1/timeline", "/v1/customers/C-1/moments", "/v1/customers/C-1/churn"] {
+            #expect(ProjectionWait.isAccepted(byPath: path), "\(path)")
+        }
+        for path in ["/v1/verify", "/v1/events", "/v1/customers/C-1/history", "/customers", "/v1/customers/C-1/timeline/x", "/v1/projections"] {
+            #expect(!ProjectionWait.isAccepted(byPath: path), "\(path)")
+        }
     }
 }

@@ -43,10 +43,11 @@ struct WebBrowserTests {
         #expect(try await browser.evaluate("document.querySelector('.error').textContent") == "This token is not known or was revoked.")
         try await browser.evaluateAndWaitForLoad(Self.submitSignIn(try #require(server.tokens[.staff])))
         #expect(try await browser.evaluate("location.pathname") == .string("/customers/\(customerId)"))
-        let cookie = try #require(try await browser.cookies(for: base).first { $0["name"] == "tpj_token" })
+        let cookie = try #require(try await browser.cookies(for: base).first { $0["name"] == "tpj_session" })
         #expect(cookie["httpOnly"] == .bool(true))
         #expect(cookie["sameSite"] == "Strict")
-        #expect(try await browser.evaluate("document.cookie.includes('tpj_token')") == .bool(false), "scripts cannot read the token")
+        #expect(try await browser.evaluate("document.cookie.includes('tpj_session')") == .bool(false), "scripts cannot read the session")
+        #expect(cookie["value"] != .string(try #require(server.tokens[.staff])), "the cookie holds a session, not the token")
 
         // The journey: one mark per touchpoint, lanes for the account, machines and cases, rings on broken promises.
         let entries = try await server.store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
@@ -118,9 +119,45 @@ struct WebBrowserTests {
 
         // Signing out removes the cookie; the pages send the browser back to the sign-in form.
         try await browser.evaluateAndWaitForLoad("document.querySelector('form.sign-out').submit()")
-        #expect(try await browser.cookies(for: base).contains { $0["name"] == "tpj_token" } == false)
+        #expect(try await browser.cookies(for: base).contains { $0["name"] == "tpj_session" } == false)
         try await browser.open("\(base)/at-risk")
         #expect(try await browser.evaluate("location.pathname") == "/sign-in")
+    }
+
+    /// A page on another port of the same host — same-site, so the browser sends the Strict cookie —
+    /// posts a form and a script's request to the API as the signed-in user: the API takes neither.
+    @Test func aPageOfAnotherOriginCannotAppendThroughTheSignedInBrowser() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let base = "http://127.0.0.1:\(server.port)"
+        let target = "\(base)/v1/customers/C-100001/events"
+        let event = #"{"events": [{"eventId": "0194c1b5-20bb-7275-8a1c-00000000cafe", "type": "note.added", "occurredAt": "2024-06-01T10:00:00Z", "payload": {"text": "forged"}}], "x": ""#
+        let attack = """
+            <!doctype html><html><body>
+            <form method="POST" enctype="text/plain" action="\(target)"><input type="hidden" name='\(event)' value='"}'></form>
+            </body></html>
+            """
+        try await OtherOrigin.serving(html: attack) { otherPort in
+            let browser = try await HeadlessBrowser.launch()
+            try await browser.open("\(base)/sign-in")
+            try await browser.evaluateAndWaitForLoad(Self.submitSignIn(try #require(server.tokens[.admin])))
+            #expect(try await browser.evaluate("location.pathname") == "/customers")
+            let head = try server.store.head()
+
+            try await browser.open("http://127.0.0.1:\(otherPort)/")
+            try await browser.evaluateAndWaitForLoad("document.forms[0].submit()")
+            let answer = try await browser.evaluate("document.body.textContent")
+            #expect(answer.stringValue?.contains("unauthorized") == true, "\(answer)")
+
+            try await browser.open("http://127.0.0.1:\(otherPort)/")
+            let status = try await browser.evaluate("""
+                fetch(\(target.jsonQuoted), {method: 'POST', credentials: 'include', mode: 'no-cors',
+                  headers: {'Content-Type': 'text/plain'}, body: \(String(event.dropLast(8) + "}").jsonQuoted)}).then(() => 'sent', e => 'failed: ' + e)
+                """)
+            #expect(status == "sent")
+            #expect(try await server.request("GET", "/healthz").status == 200)
+            #expect(try server.store.head() == head, "the API appended nothing for the other origin")
+        }
     }
 
     static func submitSignIn(_ token: String) -> String {

@@ -31,9 +31,10 @@ struct WebPageTests {
     static let hostileName = #"<script>window.__xss=1</script> & "Söhne" 'GmbH'"#
     static let hostileNote = #""><img src=x onerror="window.__xss=2"><b>bold</b>"#
 
+    /// A page with the session cookie of a session started for `role`'s token, or with `cookie` as the session.
     func page(_ server: LiveServer, _ path: String, role: Role? = nil, cookie: String? = nil) async throws -> HTTPTestResponse {
         var headers: [String: String] = [:]
-        if let secret = cookie ?? role.flatMap({ server.tokens[$0] }) { headers["Cookie"] = "theme=dark; tpj_token=\(secret)" }
+        if let session = try cookie ?? role.map({ try server.session(for: $0) }) { headers["Cookie"] = "theme=dark; tpj_session=\(session)" }
         return try await server.request("GET", path, headers: headers)
     }
 
@@ -44,7 +45,7 @@ struct WebPageTests {
             let anonymous = try await page(server, path)
             #expect(anonymous.status == 303, "\(path)")
             #expect(anonymous.headers["location"] == "/sign-in?next=" + path.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
-            let unknown = try await page(server, path, cookie: "tpj_" + String(repeating: "x", count: 43))
+            let unknown = try await page(server, path, cookie: "tpjs_" + String(repeating: "x", count: 43))
             #expect(unknown.status == 303 && unknown.headers["set-cookie"]?.contains("Max-Age=0") == true, "a revoked or unknown cookie is cleared")
             for role in Role.allCases {
                 let response = try await page(server, path, role: role)
@@ -75,7 +76,15 @@ struct WebPageTests {
         let accepted = try await signIn(staff)
         #expect(accepted.status == 303)
         #expect(accepted.headers["location"] == "/customers/C-100002")
-        #expect(accepted.headers["set-cookie"] == "tpj_token=\(staff); Path=/; HttpOnly; SameSite=Strict; Max-Age=43200")
+        // The cookie holds a session of its own, never the token.
+        let setCookie = try #require(accepted.headers["set-cookie"])
+        let session = try #require(setCookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last.map(String.init))
+        #expect(setCookie == "tpj_session=\(session); Path=/; HttpOnly; SameSite=Strict; Max-Age=43200")
+        #expect(session.hasPrefix("tpjs_") && session != staff)
+        #expect(try await page(server, "/customers", cookie: session).status == 200)
+        #expect(try await page(server, "/customers", cookie: staff).status == 303, "the token itself is no session")
+        // Behind a TLS proxy that says so, the cookie is Secure.
+        #expect(try await signIn(staff, headers: ["X-Forwarded-Proto": "https"]).headers["set-cookie"]?.hasSuffix("; Secure") == true)
         // Same-origin posts (as browsers send them) pass; a form from another site does not.
         #expect(try await signIn(staff, headers: ["Origin": "http://127.0.0.1"]).status == 303)
         let crossSite = try await signIn(staff, headers: ["Origin": "https://evil.example"])
@@ -96,9 +105,36 @@ struct WebPageTests {
             #expect(refused.text.contains(message), "\(refused.text)")
             #expect(refused.text.contains(#"name="next" value="/customers/C-100002""#), "the form keeps where to go next")
         }
-        let signOut = try await server.request("POST", "/sign-out", headers: ["Cookie": "tpj_token=\(staff)"])
+        let signOut = try await server.request("POST", "/sign-out", headers: ["Cookie": "tpj_session=\(session)"])
         #expect(signOut.status == 303 && signOut.headers["location"] == "/sign-in")
-        #expect(signOut.headers["set-cookie"]?.hasPrefix("tpj_token=; ") == true && signOut.headers["set-cookie"]?.contains("Max-Age=0") == true)
+        #expect(signOut.headers["set-cookie"]?.hasPrefix("tpj_session=; ") == true && signOut.headers["set-cookie"]?.contains("Max-Age=0") == true)
+        // Signing out ends the session on the server: the same cookie, replayed, signs nobody in.
+        let replayed = try await page(server, "/customers", cookie: session)
+        #expect(replayed.status == 303 && replayed.headers["location"]?.hasPrefix("/sign-in") == true)
+    }
+
+    /// The cookie signs in the pages only: never the API (reads or appends) nor the metrics, so a page
+    /// of another site or another port of this host cannot act through the browser's session.
+    @Test func theSessionCookieNeverAuthenticatesTheAPIAndDiesWithItsToken() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let session = try server.session(for: .admin)
+        let cookie = ["Cookie": "tpj_session=\(session)"]
+        let head = try server.store.head()
+        let forged = try await server.request(
+            "POST", "/v1/customers/C-100001/events", headers: cookie.merging(["Content-Type": "text/plain"]) { $1 },
+            body: ServerTests.callBody(eventId: "0194c1b5-20bb-7275-8a1c-000000000999"))
+        #expect(forged.status == 401)
+        #expect(try server.store.head() == head, "nothing was appended")
+        #expect(try await server.request("GET", "/v1/customers/C-100001/timeline", headers: cookie).status == 401)
+        #expect(try await server.request("GET", "/metrics", headers: cookie).status == 401)
+        #expect(try await page(server, "/at-risk", cookie: session).status == 200)
+
+        // Revoking the token ends its sessions.
+        let tokens = try AccessTokens(store: server.store)
+        _ = try tokens.revoke("test admin")
+        let afterRevoke = try await page(server, "/at-risk", cookie: session)
+        #expect(afterRevoke.status == 303 && afterRevoke.headers["set-cookie"]?.contains("Max-Age=0") == true)
     }
 
     @Test func everythingACustomerRecordHoldsIsEscaped() async throws {

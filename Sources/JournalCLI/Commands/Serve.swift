@@ -37,6 +37,8 @@ extension JournalCommand {
         @Flag(name: .long, help: "Serve a freshly generated demo world with an admin and a staff token.")
         var demo = false
 
+        @OptionGroup(title: "Limits") var limits: ServeLimitsOptions
+
         @OptionGroup var weightsOptions: WeightsOptions
         @OptionGroup var rules: RulesOptions
         @OptionGroup var database: DatabaseOptions
@@ -98,6 +100,7 @@ extension JournalCommand {
             var settings = ServerSettings(host: host, port: port)
             settings.timelineCacheBytes = timelineCacheMib << 20
             settings.readConcurrency = readConcurrency
+            limits.apply(to: &settings)
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
             let started = Date()
@@ -124,5 +127,46 @@ extension JournalCommand {
                 throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
             }
         }
+    }
+}
+
+/// The limits that keep `tpj serve` answering under abusive clients.
+struct ServeLimitsOptions: ParsableArguments {
+    @Option(name: .long, help: "The most connections open at once; at the cap the connection idle longest is closed to make room (default: the open-file limit less 512, at most 16384).")
+    var maxConnections = ConnectionLimits.defaultMaxConnections
+
+    @Option(name: .long, help: "Seconds a client may take from the first byte of a request to the end of its headers.")
+    var headerTimeout = 10.0
+
+    @Option(name: .long, help: "Seconds a connection may stay open without a request.")
+    var idleTimeout = 30.0
+
+    @Option(name: .long, help: "Seconds a response may wait for a client that does not read it before the connection is closed.")
+    var slowReaderTimeout = 30.0
+
+    @Option(name: .long, help: "The most live event streams open at once (beyond: 503).")
+    var maxStreams = 64
+
+    @Option(name: .long, help: "The most live event streams one token may hold open (beyond: 429).")
+    var maxStreamsPerToken = 4
+
+    func validate() throws {
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 1000000 (got \(maxConnections))") }
+        for (name, seconds) in [("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout), ("--slow-reader-timeout", slowReaderTimeout)] {
+            guard seconds.isFinite, (0.1...86_400).contains(seconds) else { throw ValidationError("\(name) must be 0.1 to 86400 seconds (got \(seconds))") }
+        }
+        guard (1...100_000).contains(maxStreams) else { throw ValidationError("--max-streams must be 1 to 100000 (got \(maxStreams))") }
+        guard (1...maxStreams).contains(maxStreamsPerToken) else {
+            throw ValidationError("--max-streams-per-token must be 1 to --max-streams (\(maxStreams)) (got \(maxStreamsPerToken))")
+        }
+    }
+
+    func apply(to settings: inout ServerSettings) {
+        settings.connections = ConnectionLimits(maxConnections: maxConnections)
+        settings.connections.headerTimeout = headerTimeout
+        settings.connections.idleTimeout = idleTimeout
+        settings.connections.slowReaderTimeout = slowReaderTimeout
+        settings.maxStreams = maxStreams
+        settings.maxStreamsPerToken = maxStreamsPerToken
     }
 }

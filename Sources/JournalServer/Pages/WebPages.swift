@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import Journal
 import JournalProjections
@@ -28,10 +29,10 @@ struct PageRenderer: Sendable {
 /// moments of truth and churn risk, and the customers at risk. Pages need the staff (or admin)
 /// role; without a valid cookie they send the browser to the sign-in page.
 extension JournalServer {
-    /// How long the sign-in cookie lives.
+    /// How long a session of the pages lives.
     static let sessionSeconds = 12 * 3600
-    /// Removes the sign-in cookie.
-    static let clearedCookie = "tpj_token=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    /// Removes the session cookie.
+    static let clearedCookie = "\(Authentication.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
 
     func addPageRoutes(to router: Router<JournalRequestContext>) {
         router.get("/") { _, _ in Self.redirect(to: "/customers") }
@@ -47,6 +48,7 @@ extension JournalServer {
         router.post("/sign-in") { request, context in try await signIn(request, context) }
         router.post("/sign-out") { request, context in
             try Self.requireSameOrigin(request)
+            if let session = Authentication.cookie(named: Authentication.sessionCookie, in: request) { try tokens.endSession(session) }
             var response = Self.redirect(to: "/sign-in")
             response.headers[.setCookie] = Self.clearedCookie
             return response
@@ -124,25 +126,30 @@ extension JournalServer {
         }
     }
 
-    /// Checks the token, turns it into the session cookie and sends the browser on.
+    /// Checks the token, starts a session for it in the cookie (never the token itself) and sends the browser on.
     private func signIn(_ request: Request, _ context: JournalRequestContext) async throws -> Response {
         try Self.requireSameOrigin(request)
         let form = try await Self.form(request)
         let next = Self.safeNext(form["next"])
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let token = secret.isEmpty ? nil : try tokens.identify(secret)
-        let refusal: (HTTPResponse.Status, String)? = switch token {
-        case nil where secret.isEmpty: (.badRequest, "Enter your access token.")
-        case nil: (.unauthorized, "This token is not known or was revoked.")
-        case let token? where token.role != .staff && token.role != .admin:
-            (.forbidden, "This token has the role \(token.role.rawValue); the pages need a staff or admin token.")
-        default: nil
-        }
-        if let (status, message) = refusal {
+        guard let token, token.role == .staff || token.role == .admin else {
+            let (status, message): (HTTPResponse.Status, String) = switch token {
+            case nil where secret.isEmpty: (.badRequest, "Enter your access token.")
+            case nil: (.unauthorized, "This token is not known or was revoked.")
+            case let token?: (.forbidden, "This token has the role \(token.role.rawValue); the pages need a staff or admin token.")
+            }
             return try await page(context, status: status, title: "Sign in", template: "sign-in", PageModels.SignIn(message: message, next: next))
         }
+        let session = try tokens.startSession(for: token, seconds: Self.sessionSeconds)
+        let secure = switch settings.secureCookies {
+        case .always: true
+        case .never: false
+        case .auto: request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        }
         var response = Self.redirect(to: next)
-        response.headers[.setCookie] = "tpj_token=\(secret); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.sessionSeconds)"
+        response.headers[.setCookie] = "\(Authentication.sessionCookie)=\(session); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Self.sessionSeconds)"
+            + (secure ? "; Secure" : "")
         return response
     }
 
