@@ -11,12 +11,20 @@ struct ErrorBodies: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as JournalError {
+        } catch {
+            throw Self.apiError(for: error, request: request, context: context)
+        }
+    }
+
+    /// The API's answer to a failure (logging the unexpected ones).
+    static func apiError(for error: any Error, request: Request, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as JournalError:
             if case .storage = error { context.logger.error("storage error", metadata: ["error": "\(error)"]) }
-            throw APIError.from(error)
-        } catch let error as HTTPError {
+            return APIError.from(error)
+        case let error as HTTPError:
             let code = switch error.status {
             case .notFound: "not_found"
             case .methodNotAllowed: "method_not_allowed"
@@ -27,10 +35,10 @@ struct ErrorBodies: RouterMiddleware {
             }
             let message = error.status == .notFound ? "no route \(request.method.rawValue) \(request.uri.path); the API is under /v1 (see Schemas/openapi.yaml)"
                 : (error.body ?? error.status.reasonPhrase)
-            throw APIError(error.status, code, message)
-        } catch {
+            return APIError(error.status, code, message)
+        default:
             context.logger.error("unexpected error", metadata: ["error": "\(error)"])
-            throw APIError(.internalServerError, "internal", "an unexpected error occurred; see the server log")
+            return APIError(.internalServerError, "internal", "an unexpected error occurred; see the server log")
         }
     }
 }

@@ -115,9 +115,9 @@ public struct JournalServer: Sendable {
     public func router() -> Router<JournalRequestContext> {
         let router = Router(context: JournalRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorBodies())
         router.add(middleware: Authentication(tokens: tokens))
+        router.add(middleware: RequestLog())
         let store = store
         router.add(middleware: ReadAdmissionMiddleware(
             admission: readAdmission,

@@ -4,10 +4,10 @@ import ServiceLifecycle
 
 /// A router served on a free loopback port while a test's body runs.
 enum LoopbackServer {
-    static func serving<Context: RequestContext>(_ router: Router<Context>, _ body: (Int) async throws -> Void) async throws
+    static func serving<Context: RequestContext>(_ router: Router<Context>, logger: Logger? = nil, _ body: (Int) async throws -> Void) async throws
     where Context.Source == ApplicationRequestContextSource {
-        var logger = Logger(label: "tpj-test")
-        logger.logLevel = .warning
+        var logger = logger ?? Logger(label: "tpj-test")
+        if logger.logLevel < .warning, logger.label == "tpj-test" { logger.logLevel = .warning }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = Application(
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),

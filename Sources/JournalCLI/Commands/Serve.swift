@@ -37,6 +37,9 @@ extension JournalCommand {
         @Flag(name: .long, help: "Serve a freshly generated demo world with an admin and a staff token.")
         var demo = false
 
+        @Option(name: .long, help: "When the pages' session cookie is marked Secure: auto (when a TLS proxy sends X-Forwarded-Proto: https), always or never.")
+        var secureCookies = SecureCookies.auto
+
         @OptionGroup(title: "Limits") var limits: ServeLimitsOptions
 
         @OptionGroup var weightsOptions: WeightsOptions
@@ -101,6 +104,7 @@ extension JournalCommand {
             settings.timelineCacheBytes = timelineCacheMib << 20
             settings.readConcurrency = readConcurrency
             limits.apply(to: &settings)
+            settings.secureCookies = secureCookies
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
             let started = Date()
@@ -129,6 +133,8 @@ extension JournalCommand {
         }
     }
 }
+
+extension SecureCookies: ExpressibleByArgument {}
 
 /// The limits that keep `tpj serve` answering under abusive clients.
 struct ServeLimitsOptions: ParsableArguments {
