@@ -150,3 +150,11 @@ extension JournalError {
         }
     }
 }
+
+/// Customer ids on the command line follow the journal's identifier rules, as in the API's paths.
+enum CustomerArgument {
+    static func parse(_ text: String) throws -> String {
+        if let problem = EventValidator.identifierProblem(text) { throw ValidationError("the customer id \(problem)") }
+        return text
+    }
+}

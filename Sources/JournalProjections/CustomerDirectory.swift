@@ -13,8 +13,13 @@ public enum CustomerDirectory {
         }
     }
 
+    /// The longest text searched for: SQLite refuses LIKE patterns much longer than 50,000 bytes, and
+    /// no id or name is near this long.
+    public static let longestQuery = 200
+
     /// Customers whose id starts with `text` or whose registered name contains it (case-insensitive
     /// for ASCII letters), exact id first; at most `limit`. Each comes with its latest registered name.
+    /// `text` has at most ``longestQuery`` characters (callers refuse or cut longer ones).
     public static func search(_ text: String, limit: Int, in db: Database) throws -> [Match] {
         let pattern = "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"

@@ -14,7 +14,7 @@ extension JournalServer {
     func addAPIRoutes(to router: Router<JournalRequestContext>) {
         router.post("/v1/customers/:customerId/events") { request, context in
             try context.require(.ingest)
-            return try await append(request, customerId: try customerId(context))
+            return try await append(request, customerId: try context.customerId())
         }
         router.get("/v1/customers") { request, context in
             try context.require(.staff)
@@ -22,13 +22,17 @@ extension JournalServer {
             guard let text = query.string("q")?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
                 throw APIError.badRequest("q is required: a customer id or part of a name")
             }
+            guard text.count <= CustomerDirectory.longestQuery else {
+                throw APIError(.badRequest, "bad_request", "q has \(text.count) characters; at most \(CustomerDirectory.longestQuery)",
+                               details: ["parameter": "q", "rule": "maxLength"])
+            }
             let limit = Int(try query.integer("limit", in: 1...100) ?? 20)
             let matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, in: db) }
             return JSONResponse.make(["query": .string(text), "customers": .array(matches.map(\.document))])
         }
         router.get("/v1/customers/:customerId/timeline") { request, context in
             try context.require(.staff)
-            let customerId = try customerId(context)
+            let customerId = try context.customerId()
             let query = Query(request)
             let filter = TimelineFilter(
                 from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
@@ -121,7 +125,7 @@ extension JournalServer {
         }
         router.get("/v1/customers/:customerId/history") { request, context in
             try context.require(.auditor)
-            let customerId = try customerId(context)
+            let customerId = try context.customerId()
             let query = Query(request)
             let order: HistoryOrder = try query.oneOf("order", ["stream", "occurred"]) == "occurred" ? .occurred : .stream
             let knownAt = try query.time("knownAt"), after = try query.time("occurredAfter"), before = try query.time("occurredBefore")
@@ -210,17 +214,11 @@ extension JournalServer {
     /// The staff read of one customer as of a date: checks the role, the customer and `asOf`.
     private func customerAsOf(_ request: Request, _ context: JournalRequestContext) async throws -> (String, Timestamp) {
         try context.require(.staff)
-        let customerId = try customerId(context)
+        let customerId = try context.customerId()
         let query = Query(request)
         let asOf = try query.time("asOf") ?? store.clock.now()
         try await requireCustomer(customerId)
         return (customerId, asOf)
-    }
-
-    private func customerId(_ context: JournalRequestContext) throws -> String {
-        let id = try context.parameters.require("customerId")
-        guard !id.isEmpty, id.count <= 128 else { throw APIError.badRequest("the customer id must have 1 to 128 characters") }
-        return id
     }
 
     /// 404 unless the customer has events.

@@ -214,12 +214,32 @@ final class GuardedConnection: @unchecked Sendable {
     /// See ``ConnectionRegistry/gone(_:)``.
     let gone: EventLoopPromise<Void>
     private var hasGone = false
+    /// Whether the current request's body has been read to its end.
+    var requestComplete = true
+    /// Answered before its body was read (e.g. 413): the rest of the request is read and dropped until
+    /// the client is done or ``lingerSeconds`` pass, then the connection closes.
+    private(set) var lingering = false
+    /// The first handler's context, from which reads are asked for while lingering.
+    var front: ChannelHandlerContext?
+    /// The longest the rest of an unread request is read and dropped.
+    static let lingerSeconds: Int64 = 5
 
     init(channel: any Channel, limits: ConnectionLimits, registry: ConnectionRegistry) {
         self.channel = channel
         self.limits = limits
         self.registry = registry
         self.gone = channel.eventLoop.makePromise()
+    }
+
+    /// Closes a connection whose request was answered before its body was read: the answer has gone
+    /// out, so the server stops writing (the client sees the end of the response) and reads and drops
+    /// what the client still sends, so that a client writing a large body is not left hanging, then closes.
+    func linger() {
+        guard !lingering else { return }
+        lingering = true
+        channel.close(mode: .output, promise: nil)
+        front?.read()
+        channel.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { [channel] in channel.close(promise: nil) }
     }
 
     func clientWent() {
@@ -256,6 +276,7 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     init(connection: GuardedConnection) { self.connection = connection }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        connection.front = context
         if context.channel.isActive { register(context) }
     }
 
@@ -279,15 +300,23 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event { connection.clientWent() }
+        if case ChannelEvent.inputClosed = event {
+            connection.clientWent()
+            if connection.lingering { context.close(promise: nil) }
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        connection.front = nil
         connection.clientWent()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if connection.lingering {
+            context.read()
+            return
+        }
         if connection.phase == .waiting { connection.enter(.readingHead) }
         context.fireChannelRead(data)
     }
@@ -319,12 +348,25 @@ final class RequestPhaseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(connection: GuardedConnection) { self.connection = connection }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { connection.enter(.inRequest) }
+        switch unwrapInboundIn(data) {
+        case .head:
+            connection.enter(.inRequest)
+            connection.requestComplete = false
+        case .end: connection.requestComplete = true
+        case .body: break
+        }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { connection.enter(.waiting) }
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        guard connection.requestComplete else {
+            // Answered before the request's body was read: the connection cannot carry another request.
+            let written = promise ?? context.eventLoop.makePromise()
+            written.futureResult.whenSuccess { [connection] in connection.linger() }
+            return context.write(data, promise: written)
+        }
+        connection.enter(.waiting)
         context.write(data, promise: promise)
     }
 }

@@ -113,11 +113,12 @@ public struct JournalServer: Sendable {
 
     /// The router with every route and middleware.
     public func router() -> Router<JournalRequestContext> {
-        let router = Router(context: JournalRequestContext.self)
+        let router = Router(context: JournalRequestContext.self, options: .autoGenerateHeadEndpoints)
+        let errors = ErrorBodies(routes: RouteMethods())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: ErrorBodies())
+        router.add(middleware: errors)
         router.add(middleware: Authentication(tokens: tokens))
-        router.add(middleware: RequestLog())
+        router.add(middleware: RequestLog(errors: errors))
         let store = store
         router.add(middleware: ReadAdmissionMiddleware(
             admission: readAdmission,
@@ -140,6 +141,7 @@ public struct JournalServer: Sendable {
         addAPIRoutes(to: router)
         addFeedRoutes(to: router)
         addPageRoutes(to: router)
+        errors.routes.record(router.routes)
         return router
     }
 

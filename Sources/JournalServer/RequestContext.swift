@@ -18,6 +18,20 @@ public struct JournalRequestContext: RequestContext {
         self.channel = source.channel
     }
 
+    /// The customer id of the path (`:customerId`), percent-decoded once and checked against the
+    /// journal's identifier rules (``EventValidator/identifierProblem(_:)``), which the CLI applies too.
+    func customerId() throws -> String {
+        let raw = try parameters.require("customerId")
+        guard let id = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "bad_request", "the customer id in the path is not valid percent-encoding (got \"\(raw)\")",
+                           details: ["parameter": "customerId", "rule": "encoding"])
+        }
+        if let problem = EventValidator.identifierProblem(id) {
+            throw APIError(.badRequest, "bad_request", "the customer id \(problem)", details: ["parameter": "customerId", "rule": "identifier"])
+        }
+        return id
+    }
+
     /// The token, if its role is among `roles` (admin may do everything); fails with 401 without a
     /// valid token, 403 with another role.
     @discardableResult

@@ -8,6 +8,8 @@ import Logging
 /// after ``Authentication``, which names the token.
 struct RequestLog: RouterMiddleware {
     typealias Context = JournalRequestContext
+    /// How failures are answered (outside this middleware), so that the line has the status sent.
+    let errors: ErrorBodies
     /// Query parameters whose values never reach the log.
     static let secretParameters: Set<String> = ["token", "access_token"]
 
@@ -26,15 +28,22 @@ struct RequestLog: RouterMiddleware {
             log(response.status.code)
             return response
         } catch {
-            // Answered as ErrorBodies, outside, will answer it.
-            let answer = ErrorBodies.apiError(for: error, request: request, context: context)
+            let answer = errors.apiError(for: error, request: request, context: context)
             log(answer.status.code)
             throw answer
         }
     }
 
-    /// The path and query, with the values of ``secretParameters`` replaced by `REDACTED`.
+    /// The longest target logged; longer ones are cut (with `…`).
+    static let longestTarget = 512
+
+    /// The path and query, with the values of ``secretParameters`` replaced by `REDACTED`, cut to ``longestTarget``.
     static func target(_ uri: URI) -> String {
+        let target = redacted(uri)
+        return target.utf8.count <= longestTarget ? target : String(target.prefix(longestTarget)) + "…"
+    }
+
+    private static func redacted(_ uri: URI) -> String {
         guard let query = uri.query, !query.isEmpty else { return uri.path }
         let redacted = query.split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
             let name = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0]

@@ -222,3 +222,19 @@ import Testing
         #expect(types.stdout.contains("app.review.submitted"))
     }
 }
+
+/// Customer ids on the command line follow the same rules as in the API's paths.
+@Suite struct CustomerArgumentTests {
+    @Test(arguments: [
+        (["timeline", " C-1"], "the customer id must not start or end with white space"),
+        (["history", ""], "the customer id must not be empty"),
+        (["moments", "C-\u{7}1"], "the customer id contains a control character"),
+        (["append", "--customer", String(repeating: "x", count: 300), "-"], "the customer id is longer than"),
+    ])
+    func aBadCustomerIdIsAUsageErrorThatSaysWhy(arguments: [String], message: String) throws {
+        let workspace = CLIWorkspace()
+        let result = try TestSupport.runTPJ(arguments + ["--db", workspace.db], in: workspace.directory, input: "")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

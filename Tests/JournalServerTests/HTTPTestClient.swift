@@ -60,7 +60,7 @@ final class HTTPTestClient: @unchecked Sendable {
     static func send(port: Int, method: String, path: String, headers: [String: String], body: [UInt8]?) throws -> HTTPTestResponse {
         let client = try HTTPTestClient(port: port)
         try client.write(method: method, path: path, headers: headers.merging(["Connection": "close"]) { a, _ in a }, body: body)
-        return try client.readResponse()
+        return try client.readResponse(hasBody: method != "HEAD")
     }
 
     func write(method: String, path: String, headers: [String: String], body: [UInt8]?) throws {
@@ -108,10 +108,13 @@ final class HTTPTestClient: @unchecked Sendable {
         return (status, headers)
     }
 
-    func readResponse() throws -> HTTPTestResponse {
+    /// `hasBody: false` for the answer to HEAD, which has the headers of a GET's answer but no body.
+    func readResponse(hasBody: Bool = true) throws -> HTTPTestResponse {
         let (status, headers) = try readHead()
         var body: [UInt8] = []
-        if let length = headers["content-length"].flatMap(Int.init) {
+        if !hasBody {
+            return HTTPTestResponse(status: status, headers: headers, body: [])
+        } else if let length = headers["content-length"].flatMap(Int.init) {
             body = try read(count: length)
         } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
             while true {

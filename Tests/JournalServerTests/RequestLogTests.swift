@@ -34,7 +34,7 @@ struct RequestLogTests {
         let lines = Lines()
         let router = Router(context: JournalRequestContext.self)
         router.add(middleware: ReadAdmissionTests.SignedIn())
-        router.add(middleware: RequestLog())
+        router.add(middleware: RequestLog(errors: ErrorBodies(routes: RouteMethods())))
         router.get("/v1/probe") { _, _ in "ok" }
         router.get("/v1/fails") { _, _ -> String in throw APIError.notFound("nothing here") }
         let logger = Logger(label: "capture") { _ in Capture(lines: lines) }

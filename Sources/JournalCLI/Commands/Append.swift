@@ -14,7 +14,7 @@ extension JournalCommand {
                 event is invalid. Re-sending an event with the same eventId and content is a no-op.
                 """)
 
-        @Option(name: .long, help: "The customer whose stream the events extend.")
+        @Option(name: .long, help: "The customer whose stream the events extend.", transform: CustomerArgument.parse)
         var customer: String?
 
         @Option(name: .long, help: "Fail unless the customer's stream is at this version (0: no events yet).")

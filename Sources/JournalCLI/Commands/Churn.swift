@@ -49,7 +49,7 @@ extension JournalCommand.Churn {
         @Option(name: .long, help: "Show the N riskiest customers.")
         var top = 20
 
-        @Option(name: .long, help: "Only this customer.")
+        @Option(name: .long, help: "Only this customer.", transform: CustomerArgument.parse)
         var customer: String?
 
         @OptionGroup var weightsOptions: WeightsOptions

@@ -12,7 +12,7 @@ extension JournalCommand {
                 Times are ISO-8601 with offset, or a date YYYY-MM-DD meaning 00:00 UTC.
                 """)
 
-        @Argument(help: "The customer id.")
+        @Argument(help: "The customer id.", transform: CustomerArgument.parse)
         var customer: String
 
         @Option(name: .long, help: "Order: stream (as recorded) or occurred (as it happened).")

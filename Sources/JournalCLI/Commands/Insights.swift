@@ -47,7 +47,7 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "A customer's moments of truth: scored touchpoints with reasons, episodes, the journey index and companion indices.")
 
-        @Argument(help: "The customer id.")
+        @Argument(help: "The customer id.", transform: CustomerArgument.parse)
         var customer: String
 
         @OptionGroup var scoring: ScoringOptions

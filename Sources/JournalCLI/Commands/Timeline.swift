@@ -13,7 +13,7 @@ extension JournalCommand {
                 computed from the events recorded by T: the journey exactly as the journal knew it then.
                 """)
 
-        @Argument(help: "The customer id.")
+        @Argument(help: "The customer id.", transform: CustomerArgument.parse)
         var customer: String
 
         @Option(name: .long, help: "Only touchpoints that occurred at or after this time (ISO-8601 with offset, or YYYY-MM-DD).")

@@ -55,7 +55,7 @@ extension JournalServer {
         }
         router.get("/customers") { request, context in
             try await staffPage(request, context) {
-                let query = String((Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
+                let query = String((Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces).prefix(CustomerDirectory.longestQuery))
                 var matches: [CustomerDirectory.Match] = []
                 if !query.isEmpty {
                     let text = query
@@ -72,8 +72,7 @@ extension JournalServer {
         }
         router.get("/customers/:customerId") { request, context in
             try await staffPage(request, context) {
-                let customerId = try context.parameters.require("customerId")
-                guard !customerId.isEmpty, customerId.count <= 128 else { throw APIError.badRequest("a customer id has 1 to 128 characters") }
+                let customerId = try context.customerId()
                 let insights = insights
                 let asOf = store.clock.now()
                 let model = try await store.writer.read { db -> PageModels.Customer? in
@@ -206,11 +205,13 @@ extension JournalServer {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    /// Only a path on this server (never `//host` or a full address) may follow sign-in.
+    /// Only a path on this server may follow sign-in: it starts with one `/`, and holds only visible
+    /// ASCII without a backslash. Browsers drop tabs and newlines and read `\` as `/` before they
+    /// resolve a URL, so `/<TAB>/host` or `/\host` would lead to another host.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\"), !next.contains("\r"), !next.contains("\n") else {
-            return "/customers"
-        }
+        guard let next, next.utf8.count <= 2_048, next.hasPrefix("/"), !next.hasPrefix("//"),
+              next.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
+        else { return "/customers" }
         return next
     }
 
