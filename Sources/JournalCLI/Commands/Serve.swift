@@ -13,10 +13,11 @@ extension JournalCommand {
             abstract: "Serve the web pages, the JSON API and the events feed over HTTP, following the projections live.",
             discussion: """
                 The pages (find a customer, the journey, customers at risk) are at / and sign in with a staff or \
-                admin token, kept in an HttpOnly cookie. Every API route but /healthz needs a bearer token \
-                (`tpj token create`). The projections are brought up to date before the server answers, then \
+                admin token, which starts a session kept in an HttpOnly cookie. Every API route but /healthz needs \
+                a bearer token (`tpj token create`). The projections are brought up to date before the server answers, then \
                 followed as appends arrive from any process. SIGINT or SIGTERM stops the server gracefully. \
-                LOG_LEVEL (trace … critical) sets the log level.
+                LOG_LEVEL (trace … critical) sets the log level. The limits below keep appends and health \
+                checks answering under abusive clients (README: Security).
 
                 --demo generates a fresh demo world (200 customers over the three years up to today) into a \
                 temporary directory, creates an admin and a staff token, prints them, and removes the directory on exit.
