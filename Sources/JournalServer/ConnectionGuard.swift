@@ -78,13 +78,17 @@ final class ConnectionRegistry: Sendable {
     }
 
     private struct State {
-        var entries: [ObjectIdentifier: Entry] = [:]
+        /// Open connections by serial number: an object's address is used again once it is freed, so
+        /// a stale place in `evictable` could name a newer connection; a serial number never repeats.
+        var entries: [UInt64: Entry] = [:]
+        var serials: [ObjectIdentifier: UInt64] = [:]
+        var nextSerial: UInt64 = 0
         /// Connections that may be closed to make room, oldest first; stale places are skipped when read.
-        var evictable: [(id: ObjectIdentifier, generation: Int)] = []
+        var evictable: [(id: UInt64, generation: Int)] = []
         var evictableStart = 0
         var counts = Counts()
 
-        mutating func markEvictable(_ id: ObjectIdentifier, generation: Int) {
+        mutating func markEvictable(_ id: UInt64, generation: Int) {
             if evictableStart > 1_024, evictableStart * 2 > evictable.count {
                 evictable.removeFirst(evictableStart)
                 evictableStart = 0
@@ -99,6 +103,7 @@ final class ConnectionRegistry: Sendable {
                 evictableStart += 1
                 if let entry = entries[id], entry.generation == generation, entry.phase != .inRequest {
                     entries[id] = nil
+                    serials[ObjectIdentifier(entry.channel)] = nil
                     return entry.channel
                 }
             }
@@ -119,7 +124,6 @@ final class ConnectionRegistry: Sendable {
     /// Registers a new connection; false when it must be closed (the cap is reached and no connection can make room).
     /// `gone` completes when the client closes its side of the connection or the connection closes.
     func open(_ channel: any Channel, gone: EventLoopFuture<Void>) -> Bool {
-        let id = ObjectIdentifier(channel)
         let (admitted, evicted) = state.withLock { state -> (Bool, (any Channel)?) in
             var evicted: (any Channel)?
             if state.entries.count >= limit {
@@ -131,6 +135,9 @@ final class ConnectionRegistry: Sendable {
                 state.counts.evicted += 1
             }
             state.counts.accepted += 1
+            state.nextSerial += 1
+            let id = state.nextSerial
+            state.serials[ObjectIdentifier(channel)] = id
             state.entries[id] = Entry(channel: channel, gone: gone, phase: .waiting, generation: 0)
             state.markEvictable(id, generation: 0)
             state.counts.open = state.entries.count
@@ -143,13 +150,12 @@ final class ConnectionRegistry: Sendable {
     /// Completed when the client of this connection has gone: it closed its side, or the connection closed.
     /// A response that writes only now and then (the live stream) stops then, rather than at its next write.
     func gone(_ channel: any Channel) -> EventLoopFuture<Void> {
-        state.withLock { $0.entries[ObjectIdentifier(channel)]?.gone } ?? channel.closeFuture
+        state.withLock { state in state.serials[ObjectIdentifier(channel)].flatMap { state.entries[$0]?.gone } } ?? channel.closeFuture
     }
 
     func update(_ channel: any Channel, to phase: Phase) {
-        let id = ObjectIdentifier(channel)
         state.withLock { state in
-            guard var entry = state.entries[id], entry.phase != phase else { return }
+            guard let id = state.serials[ObjectIdentifier(channel)], var entry = state.entries[id], entry.phase != phase else { return }
             entry.phase = phase
             entry.generation += 1
             state.entries[id] = entry
@@ -159,7 +165,7 @@ final class ConnectionRegistry: Sendable {
 
     func close(_ channel: any Channel) {
         state.withLock { state in
-            state.entries[ObjectIdentifier(channel)] = nil
+            if let id = state.serials.removeValue(forKey: ObjectIdentifier(channel)) { state.entries[id] = nil }
             state.counts.open = state.entries.count
         }
     }

@@ -55,8 +55,18 @@ extension JournalServer {
                     try await withGracefulShutdownHandler {
                         streaming: while !Task.isCancelled, !progress.isClosed {
                             let from = last
-                            let events = try await ReadPriority.held(by: admission) { try await offload { try store.events(after: from, limit: 500) } }
-                            if events.isEmpty {
+                            // Read and written out as a read: the page's JSON is made on the lower queue too.
+                            let page = try await ReadPriority.held(by: admission) {
+                                try await offload { () throws -> (last: Int64?, text: ByteBuffer) in
+                                    let events = try store.events(after: from, limit: 500)
+                                    var text = ByteBuffer()
+                                    for event in events {
+                                        text.writeString("id: \(event.position)\ndata: \(CanonicalJSON.string(event.json))\n\n")
+                                    }
+                                    return (events.last?.position, text)
+                                }
+                            }
+                            guard let pageLast = page.last else {
                                 switch await Self.nextEvent(after: from, progress: progress, timeout: heartbeat, unlessClosed: closed) {
                                 case .appended: continue
                                 case .connectionClosed: return
@@ -67,12 +77,8 @@ extension JournalServer {
                                 }
                             }
                             guard try tokens.isActive(id: token.id) else { break }
-                            var buffer = ByteBuffer()
-                            for event in events {
-                                buffer.writeString("id: \(event.position)\ndata: \(CanonicalJSON.string(event.json))\n\n")
-                            }
-                            try await writer.write(buffer)
-                            last = events.last!.position
+                            try await writer.write(page.text)
+                            last = pageLast
                         }
                     } onGracefulShutdown: {
                         progress.close()
