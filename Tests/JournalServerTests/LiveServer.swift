@@ -76,6 +76,16 @@ final class LiveServer: Sendable {
     }
 }
 
+/// Checks `condition` every few milliseconds until it holds; fails after a minute. What it waits for is
+/// the server's progress, not a time: a slow machine only takes more checks.
+func eventually(_ what: String, _ condition: () -> Bool) async throws {
+    for _ in 0..<12_000 {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    throw HTTPTestError("never happened: \(what)")
+}
+
 /// Runs blocking socket work off the test's task.
 func offloadTest<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in

@@ -220,10 +220,10 @@ struct ReadAdmissionTests {
             router.get("/v1/verify") { _, _ in "verified" }
         } _: { port in
             let holder = Task { try await Self.get(port, "/v1/segments") }
-            while admission.occupancy.running < 1 { await Task.yield() }
+            try await eventually("the held read is admitted") { admission.occupancy.running == 1 }
             let waiting = Task { try await Self.get(port, "/v1/churn?top=1&waitFor=0") }
             // The read that waited for position 0 (reached at once) now waits for the one place.
-            while admission.occupancy.waiting < 1 { await Task.yield() }
+            try await eventually("the read that waited for position 0 waits its turn") { admission.occupancy.waiting == 1 }
             #expect(admission.occupancy == (1, 1))
             releaser.yield()
             #expect(try await holder.value.text == "held")

@@ -16,16 +16,6 @@ import Testing
         return (status, headers, client)
     }
 
-    /// Checks `condition` every few milliseconds until it holds; fails after a minute (it depends on the
-    /// server's progress, not on how long anything takes).
-    static func until(_ what: String, _ condition: () -> Bool) async throws {
-        for _ in 0..<12_000 {
-            if condition() { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        throw HTTPTestError("never happened: \(what)")
-    }
-
     @Test func aStreamReadsEachPageInItsTurnLikeEveryRead() async throws {
         var settings = ServerSettings(host: "127.0.0.1", port: 0)
         settings.readConcurrency = 1
@@ -34,13 +24,13 @@ import Testing
         let admission = try #require(server.journal.readAdmission)
         let (release, releaser) = AsyncStream.makeStream(of: Void.self)
         let holder = Task { await admission.admitted { for await _ in release { break } } }
-        try await Self.until("the read holds the one place") { admission.occupancy.running == 1 }
+        try await eventually("the read holds the one place") { admission.occupancy.running == 1 }
 
         let token = try #require(server.tokens[.analyst])
         let stream = try await offloadTest { try Self.openStream(server, token: token) }
         #expect(stream.status == 200)
         // The stream's first page waits behind the read that holds the place.
-        try await Self.until("the stream's page waits its turn") { admission.occupancy.waiting == 1 }
+        try await eventually("the stream's page waits its turn") { admission.occupancy.waiting == 1 }
         releaser.yield()
         await holder.value
         let first = try await offloadTest { try stream.client.readEvent() }
@@ -73,7 +63,7 @@ import Testing
         let streams = server.journal.streams
         #expect(streams.total == 3)
         first.client.close()
-        try await Self.until("the closed stream's place is free") { streams.total == 2 }
+        try await eventually("the closed stream's place is free") { streams.total == 2 }
         let again = try await offloadTest { try Self.openStream(server, token: analyst) }
         #expect(again.status == 200)
         withExtendedLifetime((second.client, byAdmin.client, again.client)) {}
@@ -121,7 +111,7 @@ import Testing
         }
         // Silent clients, far more than the cap.
         let silent = try await offloadTest { try (0..<1_000).map { _ in try HTTPTestClient(port: port) } }
-        try await Self.until("the server took every connection it was offered") {
+        try await eventually("the server took every connection it was offered") {
             registry.counts.accepted >= 1_020
         }
         #expect(registry.counts.open <= 64)
@@ -139,7 +129,7 @@ import Testing
         let lastSilentClosed = try await offloadTest { silent.last!.closedByServer() }
         #expect(lastSilentClosed)
         #expect(registry.counts.evicted > 0)
-        try await Self.until("every silent connection is closed") { registry.counts.open == 0 }
+        try await eventually("every silent connection is closed") { registry.counts.open == 0 }
     }
 
     @Test func aClientThatStopsReadingIsDisconnected() async throws {
@@ -152,8 +142,8 @@ import Testing
         let client = try HTTPTestClient(port: server.port, receiveBuffer: 4_096)
         try client.write(method: "GET", path: "/v1/events/stream?after=0", headers: ["Authorization": "Bearer \(token)"], body: nil)
         let registry = server.journal.connections
-        try await Self.until("the server closes the connection of the client that does not read") { registry.counts.slowReaders == 1 }
+        try await eventually("the server closes the connection of the client that does not read") { registry.counts.slowReaders == 1 }
         #expect(try await offloadTest { client.closedByServer() })
-        try await Self.until("its stream gives its place back") { server.journal.streams.total == 0 }
+        try await eventually("its stream gives its place back") { server.journal.streams.total == 0 }
     }
 }

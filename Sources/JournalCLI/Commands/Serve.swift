@@ -139,7 +139,7 @@ extension SecureCookies: ExpressibleByArgument {}
 
 /// The limits that keep `tpj serve` answering under abusive clients.
 struct ServeLimitsOptions: ParsableArguments {
-    @Option(name: .long, help: "The most connections open at once; at the cap the connection idle longest is closed to make room (default: the open-file limit less 512, at most 16384).")
+    @Option(name: .long, help: "The most connections open at once; at the cap the connection idle longest is closed to make room (default: 4096, or the open-file limit less 512 if lower).")
     var maxConnections = ConnectionLimits.defaultMaxConnections
 
     @Option(name: .long, help: "Seconds a client may take from the first byte of a request to the end of its headers.")
