@@ -48,16 +48,20 @@ import Testing
         var samples = ""
         for (method, path, role, body) in requests {
             let response: HTTPTestResponse
-            if path.hasPrefix("/v1/events/stream"), role == .analyst, !path.contains("x") {
-                let port = server.port, token = try #require(server.tokens[.analyst])
-                response = try await offloadTest {
-                    let client = try HTTPTestClient(port: port)
-                    try client.write(method: method, path: path, headers: ["Authorization": "Bearer \(token)"], body: nil)
-                    let (status, headers) = try client.readHead()
-                    return HTTPTestResponse(status: status, headers: headers, body: [])
+            do {
+                if path.hasPrefix("/v1/events/stream"), role == .analyst, !path.contains("x") {
+                    let port = server.port, token = try #require(server.tokens[.analyst])
+                    response = try await offloadTest {
+                        let client = try HTTPTestClient(port: port)
+                        try client.write(method: method, path: path, headers: ["Authorization": "Bearer \(token)"], body: nil)
+                        let (status, headers) = try client.readHead()
+                        return HTTPTestResponse(status: status, headers: headers, body: [])
+                    }
+                } else {
+                    response = try await server.request(method, path, role: role, body: body)
                 }
-            } else {
-                response = try await server.request(method, path, role: role, body: body)
+            } catch {
+                throw HTTPTestError("\(method) \(path.prefix(120)): \(error)")
             }
             let contentType = response.headers["content-type"] ?? ""
             let bodyValue: JSONValue = contentType.hasPrefix("application/json") ? response.document : .string(response.text)
