@@ -6,8 +6,11 @@ import ServiceLifecycle
 enum LoopbackServer {
     static func serving<Context: RequestContext>(_ router: Router<Context>, logger: Logger? = nil, _ body: (Int) async throws -> Void) async throws
     where Context.Source == ApplicationRequestContextSource {
-        var logger = logger ?? Logger(label: "tpj-test")
-        if logger.logLevel < .warning, logger.label == "tpj-test" { logger.logLevel = .warning }
+        let logger = logger ?? {
+            var quiet = Logger(label: "tpj-test")
+            quiet.logLevel = .warning
+            return quiet
+        }()
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = Application(
             router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
