@@ -18,6 +18,12 @@ CREATE TRIGGER event_unique_event_id BEFORE INSERT ON event
 WHEN EXISTS (SELECT 1 FROM event WHERE eventId = NEW.eventId)
 BEGIN SELECT RAISE(ABORT, 'journal events are immutable: eventId already recorded'); END;
 
+CREATE TRIGGER import_no_delete BEFORE DELETE ON import
+BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: DELETE refused'); END;
+
+CREATE TRIGGER import_no_update BEFORE UPDATE ON import
+BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: UPDATE refused'); END;
+
 CREATE TABLE event (
     position      INTEGER PRIMARY KEY,
     eventId       TEXT    NOT NULL,
@@ -38,6 +44,21 @@ CREATE TABLE event (
     payload       TEXT    NOT NULL,
     prevHash      BLOB    NOT NULL CHECK (length(prevHash) = 32),
     hash          BLOB    NOT NULL CHECK (length(hash) = 32)
+, sourceRecordedAtUs INTEGER CHECK (sourceRecordedAtUs <= recordedAtUs), importRef TEXT CHECK ((importRef IS NULL) = (sourceRecordedAtUs IS NULL))) STRICT;
+
+CREATE TABLE import (
+    importId        TEXT    PRIMARY KEY,
+    recordedAtUs    INTEGER NOT NULL,
+    mappingName     TEXT    NOT NULL,
+    mappingSha256   TEXT    NOT NULL CHECK (length(mappingSha256) = 64),
+    mapping         TEXT    NOT NULL,
+    sources         TEXT    NOT NULL CHECK (json_valid(sources)),
+    rowsRead        INTEGER NOT NULL CHECK (rowsRead >= 0),
+    eventsStored    INTEGER NOT NULL CHECK (eventsStored >= 0),
+    alreadyRecorded INTEGER NOT NULL CHECK (alreadyRecorded >= 0),
+    rowsRejected    INTEGER NOT NULL CHECK (rowsRejected >= 0),
+    firstPosition   INTEGER,
+    lastPosition    INTEGER
 ) STRICT;
 
 CREATE UNIQUE INDEX event_eventId ON event (eventId);

@@ -18,6 +18,8 @@ public enum JournalError: Error, Sendable, Hashable, CustomStringConvertible {
     case storage(String)
     /// An argument to a read (a range, a limit) is out of bounds.
     case invalidArgument(String)
+    /// The recording time would lie further ahead of the system clock than allowed; nothing was stored.
+    case clockAhead(recordedAt: Timestamp, systemTime: Timestamp, maximumLeadSeconds: Int64)
 
     public var description: String {
         switch self {
@@ -42,6 +44,10 @@ public enum JournalError: Error, Sendable, Hashable, CustomStringConvertible {
             return message
         case .invalidArgument(let message):
             return message
+        case .clockAhead(let recordedAt, let systemTime, let lead):
+            return "refused: this append would be recorded at \(recordedAt.rfc3339), more than \(lead) s ahead of the "
+                + "system clock (\(systemTime.rfc3339)); recorded times never go back, so one stamp in the future "
+                + "would hold every later one. Check the clock of this machine (or of the journal's last writer). Nothing was stored."
         }
     }
 }

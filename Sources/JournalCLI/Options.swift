@@ -104,7 +104,7 @@ extension JournalError {
     var exitCode: Int32 {
         switch self {
         case .invalidEvent, .malformedInput, .eventIdReused, .unknownReference: 65
-        case .concurrencyConflict: 75
+        case .concurrencyConflict, .clockAhead: 75
         case .journalNotFound: 66
         case .storage: 74
         case .invalidArgument: 64
@@ -121,6 +121,7 @@ extension JournalError {
         case .journalNotFound: "journalNotFound"
         case .storage: "storage"
         case .invalidArgument: "invalidArgument"
+        case .clockAhead: "clockAhead"
         }
     }
 

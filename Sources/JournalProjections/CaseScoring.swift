@@ -7,7 +7,7 @@ import JournalScoring
 ///
 /// One instance serves one batch, inside its transaction: it keeps the rows of the cases it has read
 /// (payloads parsed once) and the surveys about each touchpoint, and keeps them in step with what it
-/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:recordedAtUs:_:)`` and ``surveyAdded(about:)`` tell it about
+/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:knownAtUs:_:)`` and ``surveyAdded(about:)`` tell it about
 /// the batch's other writes.
 final class CaseScoring {
     let scorer: TouchpointScorer
@@ -49,13 +49,13 @@ final class CaseScoring {
 
     /// The touchpoint `eventId` was corrected or voided: drops its case's rows and the surveys (it may
     /// be one) so they are read again, then scores its case again.
-    func amended(_ eventId: String, recordedAtUs: Int64, _ db: Database) throws {
+    func amended(_ eventId: String, knownAtUs: Int64, _ db: Database) throws {
         surveys = [:]
         let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
         guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
         let customerId: String = target["customerId"], caseId: String? = target["caseId"]
         if let caseId { cases[CaseKey(customerId: customerId, caseId: caseId)] = nil }
-        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, recordedAtUs: recordedAtUs, db)
+        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs, db)
     }
 
     /// A survey about `eventId` was inserted.
@@ -64,14 +64,14 @@ final class CaseScoring {
     }
 
     /// Scores again every scored touchpoint of the case that `eventId` belongs to.
-    func rescore(around eventId: String, recordedAtUs: Int64, _ db: Database) throws {
+    func rescore(around eventId: String, knownAtUs: Int64, _ db: Database) throws {
         let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
         guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
-        try rescore(customerId: target["customerId"], caseId: target["caseId"], eventId: eventId, recordedAtUs: recordedAtUs, db)
+        try rescore(customerId: target["customerId"], caseId: target["caseId"], eventId: eventId, knownAtUs: knownAtUs, db)
     }
 
     /// Scores again every scored touchpoint of the case `caseId`, or the touchpoint `eventId` when it has no case.
-    func rescore(customerId: String, caseId: String?, eventId: String, recordedAtUs: Int64, _ db: Database) throws {
+    func rescore(customerId: String, caseId: String?, eventId: String, knownAtUs: Int64, _ db: Database) throws {
         var rows: [Row]
         if let caseId {
             let key = CaseKey(customerId: customerId, caseId: caseId)
@@ -81,14 +81,14 @@ final class CaseScoring {
                 rows = try fetch(db, "customerId = ? AND caseId = ?", [customerId, caseId])
             }
             defer { cases[key] = rows }
-            try rescore(&rows, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db)
+            try rescore(&rows, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db)
         } else {
             rows = try fetch(db, "eventId = ?", [eventId])
-            try rescore(&rows, customerId: customerId, caseId: nil, recordedAtUs: recordedAtUs, db)
+            try rescore(&rows, customerId: customerId, caseId: nil, knownAtUs: knownAtUs, db)
         }
     }
 
-    private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, recordedAtUs: Int64, _ db: Database) throws {
+    private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, knownAtUs: Int64, _ db: Database) throws {
         let live = rows.filter { !$0.voided }
         let machineDown = live.contains { $0.payload["machineDown"] == .bool(true) }
         var earlierContacts = 0, earlierVisits = 0
@@ -104,7 +104,7 @@ final class CaseScoring {
             if row.type == "survey.answered", row.ref != nil { continue }
             if row.voided {
                 if row.valence != nil {
-                    try record(nil, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db)
+                    try record(nil, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db)
                     rows[index].valence = nil
                     rows[index].reasons = nil
                 }
@@ -128,7 +128,7 @@ final class CaseScoring {
             }
             context.surveys = try surveys(about: row.eventId, customerId: customerId, db)
             let score = scorer.score(type: row.type, occurred: row.occurred, payload: row.payload, context: context)
-            if try record(score, row, customerId: customerId, caseId: caseId, recordedAtUs: recordedAtUs, db) {
+            if try record(score, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db) {
                 rows[index].valence = score?.valence
                 rows[index].reasons = score.map(Self.reasons)
             }
@@ -154,7 +154,7 @@ final class CaseScoring {
     /// Writes a changed score to the row and the history; nil marks a voided touchpoint. Returns false
     /// when the score has not changed.
     @discardableResult
-    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, recordedAtUs: Int64, _ db: Database) throws -> Bool {
+    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, knownAtUs: Int64, _ db: Database) throws -> Bool {
         let reasons = score.map(Self.reasons)
         if let score, score.valence == row.valence, reasons == row.reasons { return false }
         let update = try db.cachedStatement(sql: """
@@ -165,12 +165,12 @@ final class CaseScoring {
             arguments: [score?.score, score?.valence, score?.impact, score.map { $0.isMoment ? 1 : 0 }, score?.promiseCheck?.kind,
                         score?.promiseCheck.map { $0.kept ? 1 : 0 }, reasons, score?.rulesVersion, row.position])
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(tables.score) (position, customerId, caseId, type, occurredAtUs, recordedAtUs, voided, valence, weighted,
+            INSERT INTO \(tables.score) (position, customerId, caseId, type, occurredAtUs, knownAtUs, voided, valence, weighted,
               criticality, severity, moment, promiseKind, promiseKept, lateSeconds, reasons, rulesVersion)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.execute(arguments: [
-            row.position, customerId, caseId, row.type, row.occurred.microseconds, recordedAtUs, score == nil ? 1 : 0,
+            row.position, customerId, caseId, row.type, row.occurred.microseconds, knownAtUs, score == nil ? 1 : 0,
             score?.valence ?? 0, score?.weighted ?? 0, score?.criticality ?? 0, score?.severity ?? 0,
             score.map { $0.isMoment ? 1 : 0 } ?? 0, score?.promiseCheck?.kind, score?.promiseCheck.map { $0.kept ? 1 : 0 },
             score?.promiseCheck?.lateSeconds, reasons ?? "[]", scorer.rules.version,

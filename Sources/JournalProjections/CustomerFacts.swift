@@ -11,7 +11,7 @@ import Journal
 public struct CustomerFacts: Projection {
     public let name = "facts"
     /// 2: an index of customers' names for the customer search.
-    public let version = 2
+    public let version = 3
     public let tables = ["fact"]
 
     public init() {}
@@ -25,7 +25,7 @@ public struct CustomerFacts: Projection {
                 customerId   TEXT    NOT NULL,
                 kind         TEXT    NOT NULL,
                 occurredAtUs INTEGER NOT NULL,
-                recordedAtUs INTEGER NOT NULL,
+                knownAtUs INTEGER NOT NULL,
                 amount       REAL,
                 key          TEXT,
                 detail       TEXT,
@@ -39,12 +39,12 @@ public struct CustomerFacts: Projection {
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         let fact = names["fact"]
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(fact) (position, revision, customerId, kind, occurredAtUs, recordedAtUs, amount, key, detail)
+            INSERT INTO \(fact) (position, revision, customerId, kind, occurredAtUs, knownAtUs, amount, key, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, recordedAtUs: Int64) throws {
+        func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
             for fact in facts {
-                try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, recordedAtUs, fact.amount, fact.key, fact.detail])
+                try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, knownAtUs, fact.amount, fact.key, fact.detail])
             }
         }
         for event in events {
@@ -82,11 +82,11 @@ public struct CustomerFacts: Projection {
                     if facts.isEmpty { facts = [Fact(kind: "void")] }
                 }
                 try write(facts, position: position, revision: revision + 1, customerId: event.customerId,
-                          occurredAtUs: source["occurredAtUs"], recordedAtUs: event.recorded.microseconds)
+                          occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds)
             default:
                 let facts = Self.facts(type: event.type, payload: event.payloadJSON)
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
-                          occurredAtUs: event.occurred.microseconds, recordedAtUs: event.recorded.microseconds)
+                          occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds)
             }
         }
     }

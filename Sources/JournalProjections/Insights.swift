@@ -26,7 +26,7 @@ public struct Insights: Sendable {
     public func segments(asOf: Timestamp, in db: Database) throws -> [SegmentAssignment] {
         var revenues: [(customerId: String, revenue: Double)] = []
         // Every customer with any fact counts (with zero revenue if it has no invoices).
-        let customers = try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM facts_fact WHERE occurredAtUs <= ? AND recordedAtUs <= ?",
+        let customers = try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM facts_fact WHERE occurredAtUs <= ? AND knownAtUs <= ?",
                                             arguments: [asOf.microseconds, asOf.microseconds])
         var seen: Set<String> = []
         try Self.forEachHistory(in: db, scores: false, kinds: ["revenue", "void"]) { history in
@@ -78,7 +78,7 @@ public struct Insights: Sendable {
         }
         // The reasons of each touchpoint's latest score known by then.
         let reasons = try db.cachedStatement(sql: """
-            SELECT position, reasons FROM timeline_score WHERE customerId = ? AND recordedAtUs <= ? ORDER BY seq
+            SELECT position, reasons FROM timeline_score WHERE customerId = ? AND knownAtUs <= ? ORDER BY seq
             """)
         for row in try Row.fetchAll(reasons, arguments: [customerId, asOf.microseconds]) {
             guard case .array(let items)? = try? JSONParser.parse(row[1] as String) else { continue }
@@ -95,12 +95,12 @@ public struct Insights: Sendable {
         let arguments: StatementArguments = customerId.map { [$0] } ?? []
         let kindFilter = kinds.map { kinds in (customerId == nil ? "WHERE" : "AND") + " kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))" } ?? ""
         let facts = try Row.fetchCursor(db, sql: """
-            SELECT customerId, position, revision, kind, occurredAtUs, recordedAtUs, amount, key, detail
+            SELECT customerId, position, revision, kind, occurredAtUs, knownAtUs, amount, key, detail
             FROM facts_fact \(filter) \(kindFilter) ORDER BY customerId, position, revision
             """, arguments: arguments + StatementArguments(kinds ?? []))
         let scores = withScores
             ? try Row.fetchCursor(db, sql: """
-                SELECT customerId, position, caseId, type, occurredAtUs, recordedAtUs, voided, valence, weighted, criticality,
+                SELECT customerId, position, caseId, type, occurredAtUs, knownAtUs, voided, valence, weighted, criticality,
                   severity, moment, promiseKind, promiseKept, rulesVersion FROM timeline_score \(filter) ORDER BY customerId, seq
                 """, arguments: arguments)
             : nil

@@ -29,7 +29,7 @@ public struct JourneyTimeline: Projection {
     public let rules: MomentRules
 
     /// The version of this code; the rules version is added to it.
-    static let codeVersion = 4
+    static let codeVersion = 5
 
     public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
@@ -46,7 +46,7 @@ public struct JourneyTimeline: Projection {
                 customerId      TEXT    NOT NULL,
                 occurredAtUs    INTEGER NOT NULL,
                 occurredAt      TEXT    NOT NULL,
-                recordedAtUs    INTEGER NOT NULL,
+                knownAtUs    INTEGER NOT NULL,
                 type            TEXT    NOT NULL,
                 kind            TEXT    NOT NULL,
                 caseId          TEXT,
@@ -78,7 +78,7 @@ public struct JourneyTimeline: Projection {
                 caseId       TEXT,
                 type         TEXT    NOT NULL,
                 occurredAtUs INTEGER NOT NULL,
-                recordedAtUs INTEGER NOT NULL,
+                knownAtUs INTEGER NOT NULL,
                 voided       INTEGER NOT NULL,
                 valence      REAL    NOT NULL,
                 weighted     REAL    NOT NULL,
@@ -125,30 +125,30 @@ public struct JourneyTimeline: Projection {
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         let tables = TimelineTables(entry: names["entry"], score: names["score"])
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(tables.entry) (position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind,
+            INSERT INTO \(tables.entry) (position, eventId, customerId, occurredAtUs, occurredAt, knownAtUs, type, kind,
               caseId, assetId, siteId, actor, ref, payload, status)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
             """)
         let scoring = CaseScoring(scorer: TouchpointScorer(rules: rules), tables: tables)
         for event in events {
-            let recordedAtUs = event.recorded.microseconds
+            let knownAtUs = event.knownAt.microseconds
             switch event.type {
             case "touchpoint.corrected":
                 if let target = try correct(event, entry: tables.entry, db) {
-                    try scoring.amended(target, recordedAtUs: recordedAtUs, db)
+                    try scoring.amended(target, knownAtUs: knownAtUs, db)
                 }
             case "touchpoint.voided":
                 guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
                 let void = try db.cachedStatement(sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?")
-                try void.execute(arguments: [event.eventId.rawValue, recordedAtUs, target])
-                try scoring.amended(target, recordedAtUs: recordedAtUs, db)
+                try void.execute(arguments: [event.eventId.rawValue, knownAtUs, target])
+                try scoring.amended(target, knownAtUs: knownAtUs, db)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
                 let payload = event.payloadJSON
                 let reference = Self.reference(type: event.type, payload: payload)
                 try insert.execute(arguments: [
                     event.position, event.eventId.rawValue, event.customerId, event.occurred.microseconds, event.occurredAt,
-                    recordedAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload,
+                    knownAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload,
                 ])
                 scoring.inserted(
                     CaseScoring.Row(position: event.position, eventId: event.eventId.rawValue, type: event.type, occurred: event.occurred,
@@ -156,11 +156,11 @@ public struct JourneyTimeline: Projection {
                     customerId: event.customerId, caseId: event.caseId)
                 if event.type == "survey.answered", let related = reference {
                     scoring.surveyAdded(about: related)
-                    try scoring.rescore(around: related, recordedAtUs: recordedAtUs, db)
+                    try scoring.rescore(around: related, knownAtUs: knownAtUs, db)
                 }
                 if event.caseId != nil || rules.rule(for: event.type) != nil {
                     try scoring.rescore(
-                        customerId: event.customerId, caseId: event.caseId, eventId: event.eventId.rawValue, recordedAtUs: recordedAtUs, db)
+                        customerId: event.customerId, caseId: event.caseId, eventId: event.eventId.rawValue, knownAtUs: knownAtUs, db)
                 }
             }
         }
@@ -199,7 +199,7 @@ public struct JourneyTimeline: Projection {
                   status = CASE status WHEN 'voided' THEN 'voided' ELSE 'corrected' END, amendedBy = ?, amendedAtUs = ?
                 WHERE eventId = ?
                 """,
-            arguments: [CanonicalJSON.string(.object(members)), event.eventId.rawValue, event.recorded.microseconds, target])
+            arguments: [CanonicalJSON.string(.object(members)), event.eventId.rawValue, event.knownAt.microseconds, target])
         return target
     }
 }

@@ -11,6 +11,7 @@ public struct TimelineEntry: Sendable, Hashable {
     public var occurred: Timestamp
     /// Business time as the producer wrote it.
     public var occurredAt: String
+    /// When it was known: the journal's `recordedAt`, or for a migrated event the source's recording time.
     public var recorded: Timestamp
     public var type: String
     /// The touchpoint kind (`hotline`, `visit`, `complaint`, …) from the schema, or `other`.
@@ -38,7 +39,7 @@ public struct TimelineEntry: Sendable, Hashable {
     /// The promise measured at this touchpoint (`arrival`, `part`, …) and whether it was kept.
     public var promiseKind: String?
     public var promiseKept: Bool?
-    /// True for a completed visit that fixed the machine or a call that solved the problem: the case is closed.
+    /// True for `case.closed`, a completed visit that fixed the machine or a call that solved the problem: the case is closed.
     public var closesCase: Bool
     /// The complaint a `complaint.filed` or `complaint.resolved` is about.
     public var complaintId: String?
@@ -52,9 +53,9 @@ public struct TimelineEntry: Sendable, Hashable {
     /// The columns ``init(statement:)`` reads, in its order. The last two are read from the payload here,
     /// so that the flags need no payload parsed in Swift.
     static let columns = """
-        position, eventId, customerId, occurredAtUs, occurredAt, recordedAtUs, type, kind, caseId, assetId, siteId, actor,
+        position, eventId, customerId, occurredAtUs, occurredAt, knownAtUs, type, kind, caseId, assetId, siteId, actor,
         payload, originalPayload, status, amendedBy, score, impact, moment, reasons, promiseKind, promiseKept,
-        CASE type WHEN 'technician.visit.completed' THEN json_type(payload, '$.fixed') = 'true'
+        CASE type WHEN 'case.closed' THEN 1 WHEN 'technician.visit.completed' THEN json_type(payload, '$.fixed') = 'true'
           WHEN 'hotline.call.received' THEN json_type(payload, '$.solvedOnCall') = 'true' ELSE 0 END,
         CASE WHEN type IN ('complaint.filed', 'complaint.resolved') AND json_type(payload, '$.complaintId') = 'text'
           THEN json_extract(payload, '$.complaintId') END

@@ -75,6 +75,8 @@ public struct APIError: Error, Sendable, HTTPResponseError {
             ])
         case .invalidArgument(let message):
             return APIError(.badRequest, "bad_request", message)
+        case .clockAhead:
+            return APIError(.serviceUnavailable, "clock_ahead", error.description)
         case .journalNotFound, .storage:
             return APIError(.internalServerError, "internal", "the journal could not be read or written; see the server log")
         }

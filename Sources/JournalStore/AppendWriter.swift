@@ -18,7 +18,7 @@ struct AppendWriter {
     private let findEventId: Statement
     private let streamVersion: Statement
 
-    init(db: Database, clock: JournalClock) throws {
+    init(db: Database, clock: JournalClock, limit: ClockLimit) throws {
         self.db = db
         let last = try Row.fetchOne(db, sql: "SELECT position, recordedAtUs, hash FROM event ORDER BY position DESC LIMIT 1")
         position = last?[0] ?? 0
@@ -26,13 +26,14 @@ struct AppendWriter {
         let lastRecorded = Timestamp(microseconds: last?[1] ?? Int64.min)
         // Read inside the write transaction, after the lock is held: recordedAt is when the events became visible.
         recorded = max(clock.now(), lastRecorded)
+        try limit.check(recorded)
         recordedText = recorded.rfc3339
         envelope.reserveCapacity(1024)
         insert = try db.cachedStatement(sql: """
             INSERT INTO event (position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt,
               occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId,
-              payload, prevHash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              payload, prevHash, hash, sourceRecordedAtUs, importRef)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         findEventId = try db.cachedStatement(sql: "SELECT position FROM event WHERE eventId = ?")
         streamVersion = try db.cachedStatement(sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?")
@@ -139,7 +140,7 @@ struct AppendWriter {
             type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
             recordedAt: recordedText, caseId: event.caseId, assetId: event.assetId, siteId: event.siteId,
             actor: event.actor, source: event.source, correlationId: event.correlationId,
-            causationId: event.causationId)
+            causationId: event.causationId, sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef)
         EventChain.writeCanonicalEnvelope(fields, payload: event.payload, into: &envelope)
         let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
         // Bound through the C API: GRDB's StatementArguments box every value, which costs more
@@ -165,6 +166,8 @@ struct AppendWriter {
         event.payload.withUnsafeBufferPointer { _ = sqlite3_bind_text(s, 17, $0.baseAddress, Int32($0.count), transient) }
         prevHash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 18, $0.baseAddress, 32, transient) }
         hash.withUnsafeBufferPointer { _ = sqlite3_bind_blob(s, 19, $0.baseAddress, 32, transient) }
+        if let source = event.sourceRecordedAt { sqlite3_bind_int64(s, 20, source.microseconds) } else { sqlite3_bind_null(s, 20) }
+        bind(s, 21, event.importRef)
         let code = sqlite3_step(s)
         if code & 0xFF == SQLITE_CONSTRAINT,
             String(cString: sqlite3_errmsg(db.sqliteConnection)) == JournalSchema.eventIdRecordedMessage

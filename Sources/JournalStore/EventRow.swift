@@ -6,7 +6,7 @@ import Journal
 enum EventRow {
     static let columns = """
         position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, \
-        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash
+        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef
         """
 
     static func decode(_ row: Row) -> RecordedEvent {
@@ -16,7 +16,8 @@ enum EventRow {
             customerId: row[2], streamVersion: row[3], type: row[4], schemaVersion: row[5], occurredAt: row[6],
             occurred: Timestamp(microseconds: row[7]), recorded: Timestamp(microseconds: row[8]), caseId: row[9],
             assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
-            causationId: row[15], payload: row[16], prevHash: Array(row[17] as Data), hash: Array(row[18] as Data))
+            causationId: row[15], payload: row[16], prevHash: Array(row[17] as Data), hash: Array(row[18] as Data),
+            sourceRecordedAt: (row[19] as Int64?).map(Timestamp.init(microseconds:)), importRef: row[20])
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [RecordedEvent] {

@@ -97,7 +97,8 @@ extension EventStore {
             position: position, eventId: row[1], customerId: row[2], streamVersion: Int(version), type: row[4],
             schemaVersion: Int(schemaVersion), occurredAt: occurredAt, recordedAt: cachedRecorded.1, caseId: row[9],
             assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
-            causationId: row[15])
+            causationId: row[15], sourceRecordedAt: (row[19] as Int64?).map { Timestamp(microseconds: $0).rfc3339 },
+            importRef: row[20])
         let payload: String = row[16]
         EventChain.writeCanonicalEnvelope(envelope, payload: payload.utf8, into: &buffer)
         let recomputed = EventChain.hash(prevHash: Array(prevHash), envelope: buffer)

@@ -24,6 +24,8 @@ public struct EventStore: Sendable {
     public let projectionWriter: any DatabaseWriter
     public let validator: EventValidator
     public let clock: JournalClock
+    /// How far ahead of the system clock a recording time may be (five minutes unless set).
+    public var clockLimit: ClockLimit = .standard
 
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
         self.writer = writer
@@ -91,9 +93,9 @@ public struct EventStore: Sendable {
 
     /// Records prepared batches in one write transaction.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
-        let clock = self.clock
+        let clock = self.clock, limit = clockLimit
         return try writeTransaction { db in
-            var writer = try AppendWriter(db: db, clock: clock)
+            var writer = try AppendWriter(db: db, clock: clock, limit: limit)
             var results: [AppendResult] = []
             results.reserveCapacity(batches.count)
             for batch in batches {
@@ -142,7 +144,7 @@ public struct EventStore: Sendable {
     ///
     /// - Parameters:
     ///   - order: stream order (as recorded) or business-time order (as it happened).
-    ///   - knownAt: only events recorded at or before this instant: what the journal knew then.
+    ///   - knownAt: only events known at or before this instant (``RecordedEvent/knownAt``): what was known then.
     ///   - occurredAfter: only events whose business time is at or after this instant.
     ///   - occurredBefore: only events whose business time is before this instant.
     public func history(
@@ -152,7 +154,7 @@ public struct EventStore: Sendable {
         var sql = "SELECT \(EventRow.columns) FROM event WHERE customerId = ?"
         var arguments: StatementArguments = [customerId]
         if let knownAt {
-            sql += " AND recordedAtUs <= ?"
+            sql += " AND coalesce(sourceRecordedAtUs, recordedAtUs) <= ?"
             arguments += [knownAt.microseconds]
         }
         if let occurredAfter {

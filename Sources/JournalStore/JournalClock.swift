@@ -30,3 +30,30 @@ public struct JournalClock: Sendable {
         return (JournalClock { state.withLock { $0 } }, { instant in state.withLock { $0 = instant } })
     }
 }
+
+/// How far a recording time may run ahead of the system clock.
+///
+/// The journal never stamps a `recordedAt` earlier than the last one, so a single append from a clock
+/// set in the future would otherwise drag every later `recordedAt` along with it. An append whose
+/// recording time (the journal's clock, or the last `recordedAt` if that is later) is more than
+/// `maximumLead` ahead of `system` is refused, with nothing stored.
+public struct ClockLimit: Sendable {
+    public var system: JournalClock
+    public var maximumLeadMicroseconds: Int64
+
+    public init(system: JournalClock = .live, maximumLeadSeconds: Int64) {
+        self.system = system
+        self.maximumLeadMicroseconds = maximumLeadSeconds * 1_000_000
+    }
+
+    /// Five minutes against the system clock.
+    public static let standard = ClockLimit(maximumLeadSeconds: 300)
+
+    /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)``.
+    func check(_ recorded: Timestamp) throws(JournalError) {
+        let system = self.system.now()
+        guard recorded.microseconds <= system.microseconds &+ maximumLeadMicroseconds else {
+            throw .clockAhead(recordedAt: recorded, systemTime: system, maximumLeadSeconds: maximumLeadMicroseconds / 1_000_000)
+        }
+    }
+}

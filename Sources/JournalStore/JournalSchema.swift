@@ -27,6 +27,9 @@ public enum JournalSchema {
             for table in tables { try db.execute(sql: "DROP TABLE \"\(table)\"") }
             try db.execute(sql: "DROP TABLE projection")
         }
+        migrator.registerMigration("v4-migrated-history") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
 
@@ -53,6 +56,34 @@ public enum JournalSchema {
             checkpoint  INTEGER NOT NULL CHECK (checkpoint >= 0),
             updatedAtUs INTEGER NOT NULL
         ) STRICT;
+        """
+
+    /// Migrated history: an imported event keeps the time its source system recorded it (never after the
+    /// journal's own `recordedAt`) and names its import and source line; each import is described once.
+    public static let v4 = """
+        ALTER TABLE event ADD COLUMN sourceRecordedAtUs INTEGER CHECK (sourceRecordedAtUs <= recordedAtUs);
+        ALTER TABLE event ADD COLUMN importRef TEXT CHECK ((importRef IS NULL) = (sourceRecordedAtUs IS NULL));
+
+        CREATE TABLE import (
+            importId        TEXT    PRIMARY KEY,
+            recordedAtUs    INTEGER NOT NULL,
+            mappingName     TEXT    NOT NULL,
+            mappingSha256   TEXT    NOT NULL CHECK (length(mappingSha256) = 64),
+            mapping         TEXT    NOT NULL,
+            sources         TEXT    NOT NULL CHECK (json_valid(sources)),
+            rowsRead        INTEGER NOT NULL CHECK (rowsRead >= 0),
+            eventsStored    INTEGER NOT NULL CHECK (eventsStored >= 0),
+            alreadyRecorded INTEGER NOT NULL CHECK (alreadyRecorded >= 0),
+            rowsRejected    INTEGER NOT NULL CHECK (rowsRejected >= 0),
+            firstPosition   INTEGER,
+            lastPosition    INTEGER
+        ) STRICT;
+
+        CREATE TRIGGER import_no_update BEFORE UPDATE ON import
+        BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: UPDATE refused'); END;
+
+        CREATE TRIGGER import_no_delete BEFORE DELETE ON import
+        BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: DELETE refused'); END;
         """
 
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.

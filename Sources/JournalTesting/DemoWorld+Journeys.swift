@@ -49,6 +49,8 @@ extension Builder {
             ["visitNumber": 2, "promisedArrival": "2024-06-07T13:00:00+02:00", "actualArrival": "2024-06-07T12:50:00+02:00",
              "fixed": true, "revisitRequired": false, "technician": "J. Novak", "workHours": 3, "partsUsed": ["7730-114"],
              "report": "Encoder replaced, axis recalibrated, test run OK."])
+        add(c, "case.closed", "2024-06-07T17:00:00+02:00", caseId: k, actor: "service/kbrandt", source: "crm",
+            ["resolution": "resolved", "note": "Encoder replaced; the machine runs again."])
         // The first visit's report, typed in a week after the visit: it lands before visit 2 on the timeline.
         add(c, "technician.visit.completed", "2024-06-04T14:10:00+02:00", delayMinutes: 7 * 24 * 60, caseId: k,
             assetId: asset, siteId: site, actor: "field/jnovak", source: "field-app",

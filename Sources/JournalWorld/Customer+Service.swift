@@ -156,6 +156,7 @@ extension Customer {
             work.lastId = delivered.eventId
             work.time = delivered.time + Int64(random.int(900...7_200))
         }
+        if fixed { close(work, into: &out) }
         if work.visits > 0 {
             let level = contract?.level ?? 0
             let rate = level >= 2 ? random.int(95...110) : random.int(115...135)
@@ -177,6 +178,19 @@ extension Customer {
             survey(after: work.time, about: lastVisitId, caseId: work.id, into: &out)
         }
     }
+
+    /// Records that a fixed case is closed, when its last report is in. The id is derived from the case, so
+    /// closing draws no random numbers and the rest of the world stays as it was.
+    private mutating func close(_ work: Case, into out: inout Recorder) {
+        let eventId = EventID.nameBased(namespace: Self.caseClosingNamespace, name: work.id)
+        let event = ProposedEvent(
+            eventId: eventId.rawValue, type: "case.closed", occurredAt: zone.text(work.time), customerId: id, caseId: work.id,
+            assetId: work.asset, siteId: work.site, actor: "service-desk", source: "service-desk", correlationId: work.id,
+            payload: .object([JSONMember("resolution", .string("resolved"))]))
+        out.add(event, customer: index, occurred: work.time, night: out.night(occurred: work.time, lateDays: 0))
+    }
+
+    private static let caseClosingNamespace = EventID("6b1f3c2e-5a0d-4f7e-9c41-2d8e7a9b0c15")!
 
     /// A breakdown case under way.
     struct Case {

@@ -13,7 +13,7 @@ struct CLIWorkspace {
         try TestSupport.runTPJ(arguments + ["--db", db], in: directory, input: input)
     }
 
-    /// Writes the hand-made four-customer world (59 events) into this workspace's journal.
+    /// Writes the hand-made four-customer world (60 events) into this workspace's journal.
     func writeHandMadeWorld() throws {
         let writer = try JournalDatabase.open(path: db)
         try DemoWorld.write { clock in try EventStore(writer: writer, clock: clock) }

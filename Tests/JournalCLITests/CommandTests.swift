@@ -77,7 +77,7 @@ import Testing
     @Test func verifyExitsWith1AndNamesTheAlteredPosition() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()
-        #expect(try workspace.tpj("verify").stdout.hasPrefix("OK: 59 events, positions 1–59, hash chain intact."))
+        #expect(try workspace.tpj("verify").stdout.hasPrefix("OK: 60 events, positions 1–60, hash chain intact."))
         // Tamper with event 17 through a raw connection that drops the triggers first.
         let raw = try DatabaseQueue(path: workspace.db)
         try raw.inDatabase { db in
@@ -127,7 +127,7 @@ import Testing
         let verified = try workspace.tpj("verify")
         let anchorLine = try #require(verified.stdout.split(separator: "\n").first { $0.hasPrefix("Anchor: ") })
         let anchor = String(anchorLine.dropFirst("Anchor: ".count))
-        #expect(anchor.hasPrefix("59:") && anchor.count == 3 + 64)
+        #expect(anchor.hasPrefix("60:") && anchor.count == 3 + 64)
         #expect(try workspace.tpj("verify", "--anchor", anchor).status == 0)
         // When someone drops the triggers and deletes the last events, the remaining chain still verifies,
         let raw = try DatabaseQueue(path: workspace.db)
@@ -139,7 +139,7 @@ import Testing
         // but the anchor does not.
         let result = try workspace.tpj("verify", "--anchor", anchor)
         #expect(result.status == 1)
-        #expect(result.stdout.hasPrefix("TAMPERED: position 59: the anchored event 59 is missing: the log was truncated"))
+        #expect(result.stdout.hasPrefix("TAMPERED: position 60: the anchored event 60 is missing: the log was truncated"))
         #expect(try workspace.tpj("verify", "--anchor", "59:xyz").status == 64)
     }
 
@@ -181,26 +181,26 @@ import Testing
         #expect(try workspace.tpj("segments", "--a-share", "0.9", "--b-share", "0.5").status == 64)
         #expect(try workspace.tpj("churn", "fit", "--horizon", "six months").status == 64)
         // Nothing was written by the refused commands: no events, no weights file from the refused fit.
-        #expect(try workspace.tpj("stats", "--json").stdout.contains(#""events":59"#))
+        #expect(try workspace.tpj("stats", "--json").stdout.contains(#""events":60"#))
         #expect(!FileManager.default.fileExists(atPath: workspace.db + ".churn-weights.json"))
     }
 
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()
-        #expect(try workspace.tpj("projections").stdout.contains("timeline  v40001   0           59   not built yet"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline  v50001   0           60   not built yet"))
         let timeline = try workspace.tpj("timeline", "C-1003")
         #expect(timeline.status == 0)
         #expect(timeline.stdout.contains("✎ [PROMISE BROKEN] PROMISE_BROKEN arrival +20min, FIXED_FIRST_TIME"))
         #expect(timeline.stdout.contains("✗ author=\"G. Ferri\""))
-        #expect(try workspace.tpj("projections").stdout.contains("timeline  v40001   59          0    up to date"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline  v50001   60          0    up to date"))
         let json = try JSONParser.parse(try workspace.tpj("timeline", "C-1001", "--case", "CASE-1001-01", "--kind", "visit", "--json").stdout)
         guard case .array(let visits) = json else { Issue.record("not an array"); return }
         #expect(visits.count == 3 && visits.allSatisfy { $0["kind"] == "visit" })
         // As known before the late report was typed in, the first visit's report is not there.
         let known = try workspace.tpj("timeline", "C-1001", "--kind", "visit", "--known-at", "2024-06-08")
         #expect(known.stdout.components(separatedBy: "technician.visit.completed").count - 1 == 1)
-        #expect(try workspace.tpj("rebuild").stdout == "Rebuilt facts from 59 events.\nRebuilt timeline from 59 events.\n")
+        #expect(try workspace.tpj("rebuild").stdout == "Rebuilt facts from 60 events.\nRebuilt timeline from 60 events.\n")
         let unknown = try workspace.tpj("rebuild", "nope")
         #expect(unknown.status == 64 && unknown.stderr.contains("no projection named nope; there are timeline, facts"))
     }

@@ -19,28 +19,28 @@ import Testing
             if follower.isRunning { follower.terminate() }
             follower.waitUntilExit()
         }
-        // The follower folds the 59 events; --wait-for folds nothing itself, it waits for the follower.
-        let caughtUp = try workspace.tpj("projections", "--wait-for", "59", "--timeout", "120")
+        // The follower folds the 60 events; --wait-for folds nothing itself, it waits for the follower.
+        let caughtUp = try workspace.tpj("projections", "--wait-for", "60", "--timeout", "120")
         #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
-        #expect(caughtUp.stdout.contains("timeline  v40001   59          0    up to date"), "\(caughtUp.stdout)")
+        #expect(caughtUp.stdout.contains("timeline  v50001   60          0    up to date"), "\(caughtUp.stdout)")
         // Another process appends; the follower wakes and folds it.
         let append = try workspace.tpj("append", "--customer", "C-1", try workspace.write("calls.ndjson", callsNDJSON(first: 1, count: 2)))
         #expect(append.status == 0)
-        let folded = try workspace.tpj("projections", "--wait-for", "61", "--timeout", "120", "--json")
+        let folded = try workspace.tpj("projections", "--wait-for", "62", "--timeout", "120", "--json")
         #expect(folded.status == 0, "\(folded.stderr)")
         guard case .array(let statuses) = try JSONParser.parse(folded.stdout) else { Issue.record("not an array"); return }
-        #expect(statuses.count == 2 && statuses.allSatisfy { $0["checkpoint"] == 61 && $0["lag"] == 0 })
+        #expect(statuses.count == 2 && statuses.allSatisfy { $0["checkpoint"] == 62 && $0["lag"] == 0 })
         // Without a follower, waiting for a position the projections have not reached runs out with exit 75.
         follower.terminate()
         follower.waitUntilExit()
         #expect(follower.terminationReason == .exit && follower.terminationStatus == 0, "SIGTERM stops the follower cleanly")
         #expect(try workspace.tpj("append", "--customer", "C-1", try workspace.write("more.ndjson", callsNDJSON(first: 3, count: 1))).status == 0)
-        let late = try workspace.tpj("projections", "--wait-for", "62", "--timeout", "0.5")
-        #expect(late.status == 75 && late.stderr.contains("did not reach position 62"), "\(late.stderr)")
-        // The follower printed a line per move of the checkpoints: first 59, then 61.
+        let late = try workspace.tpj("projections", "--wait-for", "63", "--timeout", "0.5")
+        #expect(late.status == 75 && late.stderr.contains("did not reach position 63"), "\(late.stderr)")
+        // The follower printed a line per move of the checkpoints: first 60, then 62.
         let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         let timeline = try lines.map { try JSONParser.parse(String($0))["checkpoints"]?["timeline"] }
-        #expect(timeline.first == 59 && timeline.last == 61, "\(lines)")
+        #expect(timeline.first == 60 && timeline.last == 62, "\(lines)")
     }
 
     @Test func followAndWaitForRefuseBadOptions() throws {

@@ -74,6 +74,8 @@ import Testing
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-event-log") { db in try db.execute(sql: JournalSchema.v1) }
         migrator.registerMigration("v2-projection-state") { db in try db.execute(sql: JournalSchema.v2) }
+        // The event table of today, which the store below writes to; the projections still in the journal.
+        migrator.registerMigration("v4-migrated-history") { db in try db.execute(sql: JournalSchema.v4) }
         try migrator.migrate(old)
         let timeline = JourneyTimeline(registry: .bundled)
         let oldStore = try EventStore(writer: old)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct ImmutabilityTests {
     static let columns = """
         position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, \
-        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash
+        caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef
         """
 
     /// Every write path SQL offers to change or replace a stored row.
@@ -19,21 +19,21 @@ import Testing
         ("DELETE one", "DELETE FROM event WHERE position = 2"),
         ("DELETE all", "DELETE FROM event"),
         ("INSERT OR REPLACE at a stored position",
-         "INSERT OR REPLACE INTO event SELECT position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, '{\"text\":\"forged\"}', prevHash, hash FROM event WHERE position = 1"),
+         "INSERT OR REPLACE INTO event SELECT position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, '{\"text\":\"forged\"}', prevHash, hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("REPLACE with a stored eventId at the end",
-         "REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), eventId, customerId, 99, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+         "REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), eventId, customerId, 99, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("INSERT OR REPLACE with a stored stream version at the end",
-         "INSERT OR REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000ff', customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+         "INSERT OR REPLACE INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000ff', customerId, streamVersion, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("UPSERT DO UPDATE",
          "INSERT INTO event SELECT \(columns) FROM event WHERE position = 1 ON CONFLICT(eventId) DO UPDATE SET payload = '{\"text\":\"forged\"}'"),
         ("INSERT before the end",
-         "INSERT INTO event SELECT 0, '00000000-0000-7000-8000-0000000000fe', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash FROM event WHERE position = 1"),
+         "INSERT INTO event SELECT 0, '00000000-0000-7000-8000-0000000000fe', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, recordedAtUs, caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("INSERT at the end with a wrong prevHash",
-         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fd', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash FROM event WHERE position = 1"),
+         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fd', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("INSERT after a gap in positions",
-         "INSERT INTO event SELECT (SELECT max(position) + 1000 FROM event), '00000000-0000-7000-8000-0000000000fb', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+         "INSERT INTO event SELECT (SELECT max(position) + 1000 FROM event), '00000000-0000-7000-8000-0000000000fb', 'C-9', 1, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
         ("INSERT at the end with a version gap",
-         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fc', customerId, 7, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash FROM event WHERE position = 1"),
+         "INSERT INTO event SELECT (SELECT max(position) + 1 FROM event), '00000000-0000-7000-8000-0000000000fc', customerId, 7, type, schemaVersion, occurredAt, occurredAtUs, (SELECT max(recordedAtUs) FROM event), caseId, assetId, siteId, actor, source, correlationId, causationId, payload, (SELECT hash FROM event ORDER BY position DESC LIMIT 1), hash, sourceRecordedAtUs, importRef FROM event WHERE position = 1"),
     ]
 
     func snapshot(_ reader: any DatabaseReader) throws -> [Row] {

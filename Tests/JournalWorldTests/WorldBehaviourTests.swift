@@ -9,8 +9,8 @@ import Testing
         let sample = try WorldSample.shared.get()
         let perCustomerYear = Double(sample.events.count) / Double(sample.summary.customers) / 3
         #expect((8...25).contains(perCustomerYear), "\(perCustomerYear) events per customer and year")
-        // Every one of the 28 event types occurs.
-        #expect(sample.summary.eventsByType.count == 28, "\(sample.summary.eventsByType.keys.sorted())")
+        // Every one of the 29 event types occurs.
+        #expect(sample.summary.eventsByType.count == 29, "\(sample.summary.eventsByType.keys.sorted())")
     }
 
     @Test func lateRecordsCorrectionsAndVoidsStayWithinTheirBands() throws {

@@ -3,8 +3,8 @@ import Crypto
 /// The tamper-evident hash chain: `hash = SHA-256(prevHash ‖ canonical envelope bytes)` over the global order.
 ///
 /// The canonical envelope is a JSON object with its members in sorted order and no white space;
-/// absent optional fields are left out, `recordedAt` is UTC with six fractional digits, and the
-/// payload is embedded as its stored bytes:
+/// absent optional fields are left out, `recordedAt` (and a migrated event's `sourceRecordedAt`) is
+/// UTC with six fractional digits, and the payload is embedded as its stored bytes:
 /// ```
 /// {"actor":…,"assetId":…,"caseId":…,"causationId":…,"correlationId":…,"customerId":…,"eventId":…,
 ///  "occurredAt":…,"payload":{…},"position":1,"recordedAt":"2026-03-02T07:15:00.000000Z",
@@ -32,12 +32,18 @@ public enum EventChain {
         public var source: String?
         public var correlationId: String?
         public var causationId: String?
+        /// Migrated events only: the source's recording time (formatted like `recordedAt`) and the import reference.
+        public var sourceRecordedAt: String?
+        public var importRef: String?
 
         public init(
             position: Int64, eventId: String, customerId: String, streamVersion: Int, type: String,
             schemaVersion: Int, occurredAt: String, recordedAt: String, caseId: String?, assetId: String?,
-            siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?
+            siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?,
+            sourceRecordedAt: String? = nil, importRef: String? = nil
         ) {
+            self.sourceRecordedAt = sourceRecordedAt
+            self.importRef = importRef
             self.position = position
             self.eventId = eventId
             self.customerId = customerId
@@ -86,6 +92,7 @@ public enum EventChain {
         text("correlationId", e.correlationId)
         text("customerId", e.customerId)
         text("eventId", e.eventId)
+        text("importRef", e.importRef)
         text("occurredAt", e.occurredAt)
         key("payload")
         buffer.append(contentsOf: payload)
@@ -94,6 +101,7 @@ public enum EventChain {
         integer("schemaVersion", Int64(e.schemaVersion))
         text("siteId", e.siteId)
         text("source", e.source)
+        text("sourceRecordedAt", e.sourceRecordedAt)
         integer("streamVersion", Int64(e.streamVersion))
         text("type", e.type)
         buffer.append(UInt8(ascii: "}"))
@@ -114,7 +122,8 @@ public enum EventChain {
             streamVersion: event.streamVersion, type: event.type, schemaVersion: event.schemaVersion,
             occurredAt: event.occurredAt, recordedAt: event.recorded.rfc3339, caseId: event.caseId,
             assetId: event.assetId, siteId: event.siteId, actor: event.actor, source: event.source,
-            correlationId: event.correlationId, causationId: event.causationId)
+            correlationId: event.correlationId, causationId: event.causationId,
+            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef)
     }
 
     /// Recomputes the hash a recorded event should have, from its stored fields and `prevHash`.

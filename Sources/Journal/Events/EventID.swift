@@ -1,3 +1,5 @@
+import Crypto
+
 /// A producer-chosen event identifier: a UUID in its canonical lower-case 8-4-4-4-12 form.
 ///
 /// The event id is the idempotency key of an append. Upper-case input is accepted and folded to
@@ -30,6 +32,32 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { rawValue }
 
     public static func < (lhs: EventID, rhs: EventID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// A name-based UUID (version 5, RFC 9562): the same namespace and name always give the same id.
+    ///
+    /// Imports derive event ids this way from a mapping's namespace and a row's source key, so that
+    /// importing the same row again finds the event already recorded.
+    public static func nameBased(namespace: EventID, name: String) -> EventID {
+        var hasher = Insecure.SHA1()
+        hasher.update(data: namespace.bytes)
+        hasher.update(data: Array(name.utf8))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = 0x50 | (bytes[6] & 0x0F)
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        return EventID(bytes: bytes)
+    }
+
+    /// The 16 bytes of the UUID.
+    public var bytes: [UInt8] {
+        let digits = rawValue.utf8.filter { $0 != UInt8(ascii: "-") }.map { $0 <= 57 ? $0 - 48 : ($0 | 0x20) - 87 }
+        return (0..<16).map { digits[2 * $0] << 4 | digits[2 * $0 + 1] }
+    }
+
+    private init(bytes: [UInt8]) {
+        let hex = Hex.encode(bytes)
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        rawValue = parts.joined(separator: "-")
+    }
 
     /// A time-ordered UUID (version 7) from a millisecond timestamp and 74 random bits.
     ///

@@ -77,6 +77,9 @@ public struct EventValidator: Sendable {
             if let value, let problem = Self.identifierProblem(value) {
                 throw invalid("/\(field)", "identifier", "\(field) \(problem)")
             }
+            if value == nil, entry.requiredEnvelopeFields.contains(field) {
+                throw invalid("/\(field)", "required", "a \(event.type) event needs \(field)")
+            }
         }
         guard case .object = event.payload else {
             throw invalid("/payload", "type", "payload must be a JSON object, got \(event.payload.typeName)")

@@ -21,6 +21,10 @@ public struct PreparedEvent: Sendable, Hashable {
     public var payload: [UInt8]
     /// Event ids this event points at (e.g. the event a correction corrects), with the payload field naming each.
     public var references: [(field: String, eventId: EventID)]
+    /// Set only by an import: when the source system recorded the event (see ``RecordedEvent/sourceRecordedAt``).
+    public var sourceRecordedAt: Timestamp? = nil
+    /// Set only by an import: `<importId>:<line>` of the source row.
+    public var importRef: String? = nil
 
     /// The fields in which this event differs from a recorded one; empty for an identical re-send.
     ///
@@ -47,6 +51,8 @@ public struct PreparedEvent: Sendable, Hashable {
         if !same(correlationId, recorded.correlationId) { differences.append("correlationId") }
         if !same(causationId, recorded.causationId) { differences.append("causationId") }
         if !payload.elementsEqual(recorded.payload.utf8) { differences.append("payload") }
+        // The import reference is where the event was first learned from; a later import of the same row only repeats it.
+        if sourceRecordedAt != recorded.sourceRecordedAt { differences.append("sourceRecordedAt") }
         return differences
     }
 
@@ -55,7 +61,7 @@ public struct PreparedEvent: Sendable, Hashable {
             && lhs.schemaVersion == rhs.schemaVersion && lhs.occurredAt == rhs.occurredAt && lhs.caseId == rhs.caseId
             && lhs.assetId == rhs.assetId && lhs.siteId == rhs.siteId && lhs.actor == rhs.actor
             && lhs.source == rhs.source && lhs.correlationId == rhs.correlationId && lhs.causationId == rhs.causationId
-            && lhs.payload == rhs.payload
+            && lhs.payload == rhs.payload && lhs.sourceRecordedAt == rhs.sourceRecordedAt && lhs.importRef == rhs.importRef
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -7,7 +7,8 @@
 ///  "payload": {"queueWaitSeconds": 95, "abandoned": false, "solvedOnCall": false, "machineDown": true}}
 /// ```
 /// `schemaVersion` defaults to the newest registered version of the type. The journal sets
-/// `position`, `streamVersion`, `recordedAt`, `prevHash` and `hash`; sending them is an error.
+/// `position`, `streamVersion`, `recordedAt`, `prevHash` and `hash`; sending them is an error. So is
+/// sending `sourceRecordedAt` or `importRef`, which only `tpj import` sets: no producer back-dates an event.
 public struct ProposedEvent: Sendable, Hashable {
     public var eventId: String
     public var type: String
@@ -44,7 +45,9 @@ public struct ProposedEvent: Sendable, Hashable {
     }
 
     static let optionalTextFields = ["customerId", "caseId", "assetId", "siteId", "actor", "source", "correlationId", "causationId"]
-    static let journalFields: Set<String> = ["position", "streamVersion", "recordedAt", "prevHash", "hash"]
+    static let journalFields: Set<String> = [
+        "position", "streamVersion", "recordedAt", "prevHash", "hash", "sourceRecordedAt", "importRef",
+    ]
 
     /// Reads one event object of an input batch.
     ///
@@ -76,7 +79,10 @@ public struct ProposedEvent: Sendable, Hashable {
                 }
                 required[member.key == "eventId" ? 0 : member.key == "type" ? 1 : 2] = text
             case let key where Self.journalFields.contains(key):
-                throw invalid("/\(key)", "journalField", "\(key) is set by the journal; remove it from the input", eventId: eventId)
+                let message = key == "sourceRecordedAt" || key == "importRef"
+                    ? "\(key) is set only by `tpj import` for a migrated history (a live event cannot be back-dated); remove it from the input"
+                    : "\(key) is set by the journal; remove it from the input"
+                throw invalid("/\(key)", "journalField", message, eventId: eventId)
             default:
                 guard let slot = Self.optionalTextFields.firstIndex(of: member.key) else {
                     throw invalid(

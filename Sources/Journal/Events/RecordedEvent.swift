@@ -13,6 +13,10 @@ public struct RecordedEvent: Sendable, Hashable {
     public var occurred: Timestamp
     /// When the journal stored the event; never decreasing along positions.
     public var recorded: Timestamp
+    /// For an event migrated from another system: when that system recorded it (never after `recorded`).
+    public var sourceRecordedAt: Timestamp?
+    /// For a migrated event: the import that brought it and the line of its source row, `<importId>:<line>`.
+    public var importRef: String?
     public var caseId: String?
     public var assetId: String?
     public var siteId: String?
@@ -29,8 +33,10 @@ public struct RecordedEvent: Sendable, Hashable {
         position: Int64, eventId: EventID, customerId: String, streamVersion: Int, type: String, schemaVersion: Int,
         occurredAt: String, occurred: Timestamp, recorded: Timestamp, caseId: String?, assetId: String?,
         siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?,
-        payload: String, prevHash: [UInt8], hash: [UInt8]
+        payload: String, prevHash: [UInt8], hash: [UInt8], sourceRecordedAt: Timestamp? = nil, importRef: String? = nil
     ) {
+        self.sourceRecordedAt = sourceRecordedAt
+        self.importRef = importRef
         self.position = position
         self.eventId = eventId
         self.customerId = customerId
@@ -52,6 +58,10 @@ public struct RecordedEvent: Sendable, Hashable {
         self.hash = hash
     }
 
+    /// When the organisation knew the event: the source's recording time for a migrated event, else
+    /// `recorded`. Every "as known at T" view reads this time.
+    public var knownAt: Timestamp { sourceRecordedAt ?? recorded }
+
     /// The parsed payload.
     public var payloadJSON: JSONValue {
         (try? JSONParser.parse(payload)) ?? .null
@@ -70,7 +80,7 @@ public struct RecordedEvent: Sendable, Hashable {
             JSONMember("recordedAt", .string(recorded.rfc3339)),
         ]
         let optional: [(String, String?)] = [
-            ("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("source", source),
+            ("sourceRecordedAt", sourceRecordedAt?.rfc3339), ("importRef", importRef), ("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("source", source),
             ("correlationId", correlationId), ("causationId", causationId),
         ]
         for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }

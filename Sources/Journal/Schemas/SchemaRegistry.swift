@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Files are named `events/<type>.v<N>.json`, e.g. `events/technician.visit.completed.v1.json`.
 /// A schema may declare, with `"x-references-event"`, payload fields that must name an earlier
-/// event of the same customer (as `touchpoint.corrected` does).
+/// event of the same customer (as `touchpoint.corrected` does), and with `"x-requires-envelope"` the
+/// envelope fields an event of the type must carry (as `case.closed` needs its `caseId`).
 ///
 /// ```swift
 /// let registry = try SchemaRegistry(files: [("events/note.added.v1.json", schemaText)])
@@ -21,7 +22,12 @@ public struct SchemaRegistry: Sendable {
         public let title: String?
         /// The schema's `x-touchpoint` annotation, when it names a core touchpoint kind.
         public let touchpointKind: String?
+        /// Envelope fields (`caseId`, `assetId`, `siteId`) every event of the type must carry.
+        public let requiredEnvelopeFields: [String]
     }
+
+    /// The envelope fields `x-requires-envelope` may name.
+    public static let requirableEnvelopeFields: Set<String> = ["caseId", "assetId", "siteId", "actor", "source"]
 
     private var entries: [String: [Int: Entry]] = [:]
 
@@ -73,9 +79,20 @@ public struct SchemaRegistry: Sendable {
         default:
             throw SchemaRegistryError(path: path, message: "x-references-event must name a payload field or an array of them")
         }
+        var envelopeFields: [String] = []
+        switch document["x-requires-envelope"] {
+        case nil: break
+        case .array(let fields)? where fields.allSatisfy({ $0.stringValue.map(Self.requirableEnvelopeFields.contains) == true }):
+            envelopeFields = fields.compactMap(\.stringValue)
+        default:
+            throw SchemaRegistryError(
+                path: path,
+                message: "x-requires-envelope must be an array of envelope fields from \(Self.requirableEnvelopeFields.sorted().joined(separator: ", "))")
+        }
         let entry = Entry(
             type: type, version: version, schema: schema, referenceFields: references,
-            title: document["title"]?.stringValue, touchpointKind: document["x-touchpoint"]?.stringValue)
+            title: document["title"]?.stringValue, touchpointKind: document["x-touchpoint"]?.stringValue,
+            requiredEnvelopeFields: envelopeFields)
         if entries[type]?[version] != nil {
             throw SchemaRegistryError(
                 path: path, message: "\(type) v\(version) is already registered; a changed contract needs a new version (v\(version + 1))")
