@@ -53,6 +53,11 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // `tpj import`: CSV and NDJSON exports mapped to events by a declarative mapping.
+        .target(
+            name: "JournalImport",
+            dependencies: ["Journal", "JournalStore", "JournalSchemas", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The generated demo world: customers, machines and service processes with a hidden satisfaction.
         .target(name: "JournalWorld", dependencies: ["Journal", "JournalStore"]),
         // Deterministic worlds and helpers shared by tests, the demo and the benchmark.
@@ -74,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "JournalCLI",
             dependencies: [
-                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld", "JournalServer",
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld", "JournalServer", "JournalImport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -106,6 +111,10 @@ let package = Package(
             dependencies: [
                 "Journal", "JournalStore", "JournalProjections", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "JournalImportTests",
+            dependencies: ["Journal", "JournalStore", "JournalImport", "JournalProjections", "JournalTesting", "JournalWorld"]
         ),
         .testTarget(name: "JournalWorldTests", dependencies: ["Journal", "JournalStore", "JournalWorld", "JournalTesting"]),
         .testTarget(

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import GRDBSQLite
 import Journal
 import JournalStore
+import Synchronization
 
 /// Where the journal file is.
 struct DatabaseOptions: ParsableArguments {
@@ -17,11 +19,15 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the journal; `create: false` refuses a missing file.
     func openStore(create: Bool, clock: JournalClock = .live) throws -> EventStore {
-        try EventStore(writer: openWriter(create: create), registry: registry(), clock: clock)
+        let store = try EventStore(writer: openWriter(create: create), registry: registry(), clock: clock)
+        OpenJournals.keep(store.projectionWriter)
+        return store
     }
 
     func openWriter(create: Bool) throws -> any DatabaseWriter {
-        try JournalDatabase.open(path: path, create: create)
+        let writer = try JournalDatabase.open(path: path, create: create)
+        OpenJournals.keep(writer)
+        return writer
     }
 
     func registry() throws -> SchemaRegistry {
@@ -29,6 +35,29 @@ struct DatabaseOptions: ParsableArguments {
             return try SchemaRegistry.bundled(extendedBy: ProcessInfo.processInfo.environment["TPJ_SCHEMA_DIR"])
         } catch {
             throw CLIError(code: 65, message: "TPJ_SCHEMA_DIR: \(error)")
+        }
+    }
+}
+
+/// The journals a command opened, checkpointed and closed when it ends, so that short-lived commands
+/// leave no growing `-wal` beside the journal: the WAL is copied into the database file and truncated,
+/// unless another process (a server) is reading it — then that process's checkpointer does it later.
+enum OpenJournals {
+    private static let writers = Mutex<[any DatabaseWriter]>([])
+
+    static func keep(_ writer: any DatabaseWriter) {
+        writers.withLock { $0.append(writer) }
+    }
+
+    static func closeAll() {
+        for writer in writers.withLock({ list in defer { list.removeAll() }; return list }) {
+            guard let pool = writer as? DatabasePool else { continue }
+            try? pool.writeWithoutTransaction { db in
+                // Without waiting: if readers of another process hold the log, this does what it can.
+                sqlite3_busy_timeout(db.sqliteConnection, 0)
+                try? db.execute(sql: "PRAGMA main.wal_checkpoint(TRUNCATE)")
+            }
+            try? pool.close()
         }
     }
 }
@@ -60,6 +89,7 @@ struct TimeArgument: ExpressibleByArgument {
 extension ParsableCommand {
     /// Runs `body`, turning journal errors into a message on stderr and a meaningful exit code.
     func runReportingErrors(json: Bool, _ body: () throws -> Void) throws {
+        defer { OpenJournals.closeAll() }
         do {
             try body()
         } catch {
@@ -69,6 +99,7 @@ extension ParsableCommand {
 
     /// ``runReportingErrors(json:_:)`` for async work.
     func runReportingErrors(json: Bool, _ body: () async throws -> Void) async throws {
+        defer { OpenJournals.closeAll() }
         do {
             try await body()
         } catch {

@@ -8,10 +8,10 @@ import Journal
 private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 struct AppendWriter {
-    private let db: Database
-    private var position: Int64
+    fileprivate let db: Database
+    fileprivate var position: Int64
     private var prevHash: [UInt8]
-    private let recorded: Timestamp
+    fileprivate let recorded: Timestamp
     private let recordedText: String
     private var envelope: [UInt8] = []
     private let insert: Statement
@@ -91,7 +91,7 @@ struct AppendWriter {
         }
     }
 
-    private func storedPosition(of eventId: EventID) throws -> Int64? {
+    fileprivate func storedPosition(of eventId: EventID) throws -> Int64? {
         let s = findEventId.sqliteStatement
         sqlite3_reset(s)
         bind(s, 1, eventId.rawValue)
@@ -134,7 +134,7 @@ struct AppendWriter {
     }
 
     /// Inserts `event` at the end of the log; returns false, storing nothing, when its eventId is already recorded.
-    private mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) throws -> Bool {
+    fileprivate mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) throws -> Bool {
         let fields = EventChain.Envelope(
             position: position, eventId: event.eventId.rawValue, customerId: event.customerId, streamVersion: version,
             type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
@@ -182,5 +182,43 @@ struct AppendWriter {
         }
         prevHash = hash
         return true
+    }
+}
+
+/// What became of one migrated event (``ImportRecorder/record(_:requireRegistered:)``).
+public enum ImportOutcome: Sendable, Hashable {
+    case stored(position: Int64)
+    /// The same event id with identical content is stored already (a row imported before).
+    case alreadyRecorded(position: Int64)
+    /// The same event id is stored with other content: the source row changed since it was imported.
+    case conflict(position: Int64, differingFields: [String])
+    /// A payload reference names no earlier event of the customer.
+    case unknownReference(field: String, referenced: EventID)
+    /// The customer has no `customer.registered` event (refused only when registration is required).
+    case unknownCustomer
+    /// The source's recording time is after the journal's recording time of this import.
+    case knownAfterRecording(recordedAt: Timestamp)
+}
+
+extension AppendWriter {
+    /// The journal's recording time of this transaction.
+    var recordedAt: Timestamp { recorded }
+
+    /// Records one migrated event at the end of the log, or says why not (storing nothing for it).
+    mutating func appendMigrated(_ event: PreparedEvent, version: inout Int) throws -> ImportOutcome {
+        if let known = event.sourceRecordedAt, known > recorded { return .knownAfterRecording(recordedAt: recorded) }
+        for reference in event.references {
+            let owner = try String.fetchOne(db, sql: "SELECT customerId FROM event WHERE eventId = ?", arguments: [reference.eventId.rawValue])
+            if owner != event.customerId { return .unknownReference(field: reference.field, referenced: reference.eventId) }
+        }
+        if try insert(event, at: position + 1, version: version + 1) {
+            position += 1
+            version += 1
+            return .stored(position: position)
+        }
+        let stored = try storedPosition(of: event.eventId)!
+        let recordedEvent = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
+        let differences = event.sameContent(as: recordedEvent)
+        return differences.isEmpty ? .alreadyRecorded(position: stored) : .conflict(position: stored, differingFields: differences)
     }
 }

@@ -23,6 +23,9 @@ extension JournalCommand {
         @Argument(help: "A file with a JSON array or NDJSON of events, or - for standard input.")
         var file: String = "-"
 
+        @Flag(name: .long, help: "Refuse events of customers that have no customer.registered event (otherwise a warning).")
+        var requireRegistered = false
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
@@ -41,6 +44,15 @@ extension JournalCommand {
                 let events = try EventInput.parse(bytes)
                 let batches = try makeBatches(events)
                 let store = try database.openStore(create: true)
+                let registering = batches.filter { $0.events.contains { $0.type == "customer.registered" } }.map(\.customerId)
+                let unknown = try store.unregistered(batches.map(\.customerId).filter { !registering.contains($0) })
+                if !unknown.isEmpty {
+                    let names = unknown.prefix(5).joined(separator: ", ") + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+                    if requireRegistered {
+                        throw CLIError(code: 65, message: "unknown customer\(unknown.count == 1 ? "" : "s") \(names): no customer.registered event; register first, or leave out --require-registered. Nothing was stored.")
+                    }
+                    Output.error("warning: customer\(unknown.count == 1 ? "" : "s") \(names) ha\(unknown.count == 1 ? "s" : "ve") no customer.registered event")
+                }
                 let results = try store.append(batches)
                 report(results)
             }

@@ -1,0 +1,312 @@
+import Foundation
+import Journal
+import JournalStore
+
+/// `tpj import`: reads CSV or NDJSON exports through a mapping and records the events as migrated
+/// history, in one transaction: all of it, or — refused, or a dry run — nothing.
+///
+/// ```swift
+/// let importer = Importer(store: store, mapping: try ImportMapping(text: mappingText))
+/// let report = try importer.run(sources: ["helpdesk.csv"], options: .init())
+/// ```
+public struct Importer {
+    public struct Options: Sendable {
+        /// Store nothing; report what would happen.
+        public var dryRun = false
+        /// Rejected rows allowed before the whole import is refused: a count, or a share of the rows read.
+        public var maximumRejected: RejectLimit = .count(0)
+        /// Overrides the mapping's `requireRegistered`.
+        public var requireRegistered: Bool?
+        /// Examples kept per reason.
+        public var examplesPerReason = 3
+
+        public init() {}
+    }
+
+    public enum RejectLimit: Sendable, Hashable {
+        case count(Int)
+        case share(Double)
+
+        func allows(_ rejected: Int, of rows: Int) -> Bool {
+            switch self {
+            case .count(let limit): rejected <= limit
+            case .share(let share): Double(rejected) <= share * Double(rows)
+            }
+        }
+    }
+
+    public let store: EventStore
+    public let mapping: ImportMapping
+
+    public init(store: EventStore, mapping: ImportMapping) {
+        self.store = store
+        self.mapping = mapping
+    }
+
+    /// Imports `sources` in order. `progress` gets the bytes read so far and the total.
+    ///
+    /// - Throws: ``SourceError`` (a file cannot be read as the mapping says: nothing stored),
+    ///   ``ImportRefused`` (too many rows rejected: nothing stored, the report says why), or a storage error.
+    public func run(
+        sources: [String], options: Options, rejects: RejectsWriter? = nil, progress: ((Int64, Int64) -> Void)? = nil
+    ) throws -> ImportReport {
+        let totalBytes = sources.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
+        let importId = UUID().uuidString.lowercased()
+        let requireRegistered = options.requireRegistered ?? mapping.requireRegistered
+        let validator = store.validator
+        var report = ImportReport(importId: importId, mappingName: mapping.name, dryRun: options.dryRun)
+        do {
+            report = try store.recordImport(dryRun: options.dryRun) { recorder in
+                var report = report
+                var bytesBefore: Int64 = 0
+                for (sourceIndex, path) in sources.enumerated() {
+                    let reader = try SourceRows(path: path, mapping: mapping)
+                    let mapper = try RowMapper(mapping: mapping, header: reader.header, file: path)
+                    rejects?.begin(header: reader.header)
+                    var rows = 0
+                    while let record = try reader.next() {
+                        rows += 1
+                        report.rowsRead += 1
+                        let reference = "\(importId)/\(sourceIndex + 1):\(record.line)"
+                        let outcome = try Self.record(
+                            record, mapper: mapper, validator: validator, recorder: &recorder, reference: reference,
+                            requireRegistered: requireRegistered)
+                        report.count(outcome, file: path, line: record.line, examples: options.examplesPerReason)
+                        if case .rejected(let reason, let message) = outcome {
+                            try rejects?.write(record, file: path, reason: reason + ": " + message)
+                        }
+                        if rows % 4096 == 0 { progress?(bytesBefore + reader.bytesRead, totalBytes) }
+                    }
+                    let description = ImportDescription.Source(file: path, bytes: reader.size, sha256: reader.finishHash(), rows: rows)
+                    report.sources.append(description)
+                    bytesBefore += reader.size
+                    progress?(bytesBefore, totalBytes)
+                }
+                report.firstPosition = recorder.firstPosition
+                report.lastPosition = recorder.lastPosition
+                report.recordedAt = recorder.recordedAt
+                guard options.maximumRejected.allows(report.rowsRejected, of: report.rowsRead) else {
+                    throw ImportRefused(report: report)
+                }
+                if report.eventsStored > 0 {
+                    try recorder.describe(ImportDescription(
+                        importId: importId, recordedAt: recorder.recordedAt, mappingName: mapping.name, mappingSha256: mapping.sha256,
+                        mapping: mapping.text, sources: report.sources, rowsRead: report.rowsRead, eventsStored: report.eventsStored,
+                        alreadyRecorded: report.eventsAlreadyRecorded, rowsRejected: report.rowsRejected))
+                }
+                return report
+            }
+        } catch var refused as ImportRefused {
+            refused.report.dryRun = options.dryRun
+            throw refused
+        }
+        if options.dryRun { report.firstPosition = nil; report.lastPosition = nil }
+        try rejects?.close()
+        return report
+    }
+
+    /// What became of one row.
+    enum RowOutcome {
+        case imported(stored: Int, alreadyRecorded: Int)
+        case alreadyRecorded(events: Int)
+        case ignored(reason: String)
+        case rejected(reason: String, message: String)
+    }
+
+    private static func record(
+        _ record: SourceRecord, mapper: RowMapper, validator: EventValidator, recorder: inout ImportRecorder, reference: String,
+        requireRegistered: Bool
+    ) throws -> RowOutcome {
+        let mapped: [RowMapper.MappedEvent]
+        switch mapper.map(record) {
+        case .ignored(let reason): return .ignored(reason: reason)
+        case .noRule: return .rejected(reason: "no rule matched", message: "no rule of the mapping matches this row")
+        case .badValue(let column, let message): return .rejected(reason: "bad value in \(column)", message: message)
+        case .events(let events): mapped = events
+        }
+        var prepared: [PreparedEvent] = []
+        for item in mapped {
+            do {
+                var event = try validator.prepare(item.event, index: record.line, customerId: item.event.customerId!)
+                event.sourceRecordedAt = item.sourceRecordedAt
+                event.importRef = reference
+                prepared.append(event)
+            } catch {
+                if case .invalidEvent(let invalid) = error {
+                    return .rejected(reason: "\(item.rule.type) \(invalid.path) [\(invalid.rule)]", message: invalid.message)
+                }
+                return .rejected(reason: "invalid event", message: error.description)
+            }
+        }
+        var stored = 0, already = 0
+        let outcomes = try recorder.recordRow(prepared, requireRegistered: requireRegistered) { index, outcome in
+            // A first-only rule's event (e.g. a customer's registration) stands once made; later rows just repeat it.
+            if mapped[index].rule.firstOnly, case .conflict = outcome { return true }
+            switch outcome {
+            case .stored, .alreadyRecorded: return true
+            default: return false
+            }
+        }
+        for (index, outcome) in outcomes.enumerated() {
+            // A first-only event repeated by a later row is neither news nor a duplicate of this row.
+            let repeated = mapped[index].rule.firstOnly && index < prepared.count
+            switch outcome {
+            case .stored: stored += 1
+            case .alreadyRecorded: if !repeated { already += 1 }
+            case .conflict(let position, let fields):
+                if repeated { continue }
+                return .rejected(
+                    reason: "changed since imported",
+                    message: "the event of this row (\(mapped[index].rule.type), eventId \(prepared[index].eventId)) is stored at position \(position) with other \(fields.joined(separator: ", ")); the source row changed, or two rows share a source key")
+            case .unknownReference(let field, let referenced):
+                return .rejected(reason: "unknown reference", message: "/payload/\(field) names event \(referenced), which is no earlier event of customer \(prepared[index].customerId)")
+            case .unknownCustomer:
+                return .rejected(reason: "unknown customer", message: "customer \(prepared[index].customerId) has no customer.registered event; import the customer master first, or add a rule that registers customers")
+            case .knownAfterRecording(let recordedAt):
+                return .rejected(reason: "recorded in the future", message: "the source's recording time \(prepared[index].sourceRecordedAt!.rfc3339) is after now (\(recordedAt.rfc3339))")
+            }
+        }
+        return stored > 0 || already == 0 ? .imported(stored: stored, alreadyRecorded: already) : .alreadyRecorded(events: already)
+    }
+}
+
+/// The rows of one source, CSV (with its header) or NDJSON.
+final class SourceRows {
+    private let csv: CSVReader?
+    private let ndjson: NDJSONReader?
+    let header: [String]?
+
+    init(path: String, mapping: ImportMapping) throws(SourceError) {
+        switch mapping.format {
+        case .csv:
+            let reader = try CSVReader(path: path, delimiter: mapping.delimiter, encoding: mapping.encoding)
+            guard let first = try reader.next() else { throw SourceError(file: path, line: nil, message: "the file is empty: a CSV source needs a header row") }
+            header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            csv = reader
+            ndjson = nil
+        case .ndjson:
+            ndjson = try NDJSONReader(path: path)
+            csv = nil
+            header = nil
+        }
+    }
+
+    func next() throws(SourceError) -> SourceRecord? {
+        if let csv { return try csv.next() }
+        return try ndjson!.next()
+    }
+    var bytesRead: Int64 { csv?.bytesRead ?? ndjson?.bytesRead ?? 0 }
+    var size: Int64 { csv?.size ?? ndjson?.size ?? 0 }
+    func finishHash() -> String { csv?.finishHash() ?? ndjson!.finishHash() }
+}
+
+/// The import was refused as a whole (too many rejected rows); nothing was stored.
+public struct ImportRefused: Error {
+    public var report: ImportReport
+}
+
+/// What an import did, row by row: every row is imported, already recorded, ignored by a rule, or rejected with a reason.
+public struct ImportReport: Sendable {
+    public struct Example: Sendable {
+        public var file: String
+        public var line: Int
+        public var message: String
+    }
+
+    public struct Reason: Sendable {
+        public var rows = 0
+        public var examples: [Example] = []
+    }
+
+    public var importId: String
+    public var mappingName: String
+    public var dryRun: Bool
+    public var sources: [ImportDescription.Source] = []
+    public var rowsRead = 0
+    public var rowsImported = 0
+    public var rowsAlreadyRecorded = 0
+    public var eventsStored = 0
+    public var eventsAlreadyRecorded = 0
+    public var ignored: [String: Int] = [:]
+    public var rejected: [String: Reason] = [:]
+    public var firstPosition: Int64?
+    public var lastPosition: Int64?
+    public var recordedAt: Timestamp?
+
+    public var rowsIgnored: Int { ignored.values.reduce(0, +) }
+    public var rowsRejected: Int { rejected.values.reduce(0) { $0 + $1.rows } }
+
+    mutating func count(_ outcome: Importer.RowOutcome, file: String, line: Int, examples: Int) {
+        switch outcome {
+        case .imported(let stored, let already):
+            rowsImported += 1
+            eventsStored += stored
+            eventsAlreadyRecorded += already
+        case .alreadyRecorded(let events):
+            rowsAlreadyRecorded += 1
+            eventsAlreadyRecorded += events
+        case .ignored(let reason):
+            ignored[reason, default: 0] += 1
+        case .rejected(let reason, let message):
+            rejected[reason, default: Reason()].rows += 1
+            if rejected[reason]!.examples.count < examples {
+                rejected[reason]!.examples.append(Example(file: file, line: line, message: message))
+            }
+        }
+    }
+
+    public var json: JSONValue {
+        func int(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
+        var members: [JSONMember] = [
+            JSONMember("importId", .string(importId)), JSONMember("mapping", .string(mappingName)), JSONMember("dryRun", .bool(dryRun)),
+            JSONMember("sources", .array(sources.map(\.json))), JSONMember("rowsRead", int(rowsRead)),
+            JSONMember("rowsImported", int(rowsImported)), JSONMember("rowsAlreadyRecorded", int(rowsAlreadyRecorded)),
+            JSONMember("rowsIgnored", int(rowsIgnored)), JSONMember("rowsRejected", int(rowsRejected)),
+            JSONMember("eventsStored", int(eventsStored)), JSONMember("eventsAlreadyRecorded", int(eventsAlreadyRecorded)),
+            JSONMember("ignored", .object(ignored.sorted { $0.key < $1.key }.map { JSONMember($0.key, int($0.value)) })),
+            JSONMember("rejected", .object(rejected.sorted { $0.key < $1.key }.map { reason in
+                JSONMember(reason.key, [
+                    "rows": int(reason.value.rows),
+                    "examples": .array(reason.value.examples.map { ["file": .string($0.file), "line": int($0.line), "message": .string($0.message)] }),
+                ])
+            })),
+        ]
+        if let firstPosition, let lastPosition {
+            members.append(JSONMember("positions", ["first": .number(JSONNumber(firstPosition)), "last": .number(JSONNumber(lastPosition))]))
+        }
+        return .object(members)
+    }
+}
+
+/// Writes rejected rows as CSV: `file,line,reason`, then the row's own fields (CSV) or its JSON text (NDJSON).
+public final class RejectsWriter {
+    private let handle: FileHandle
+    private var wroteHeader = false
+
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw SourceError(file: path, line: nil, message: "cannot write the rejects file")
+        }
+        self.handle = handle
+    }
+
+    func begin(header: [String]?) {
+        guard !wroteHeader else { return }
+        wroteHeader = true
+        write(["file", "line", "reason"] + (header ?? ["record"]))
+    }
+
+    func write(_ record: SourceRecord, file: String, reason: String) throws {
+        write([file, String(record.line), reason] + (record.text.map { [$0] } ?? record.fields))
+    }
+
+    private func write(_ fields: [String]) {
+        let line = fields.map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",") + "\r\n"
+        handle.write(Data(line.utf8))
+    }
+
+    func close() throws { try handle.close() }
+}
