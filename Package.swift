@@ -114,7 +114,11 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalImportTests",
-            dependencies: ["Journal", "JournalStore", "JournalImport", "JournalProjections", "JournalTesting", "JournalWorld"]
+            dependencies: [
+                "Journal", "JournalStore", "JournalImport", "JournalProjections", "JournalTesting", "JournalWorld",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "JournalWorldTests", dependencies: ["Journal", "JournalStore", "JournalWorld", "JournalTesting"]),
         .testTarget(
