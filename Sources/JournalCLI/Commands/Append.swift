@@ -46,15 +46,15 @@ extension JournalCommand {
                 let store = try database.openStore(create: true)
                 let registering = batches.filter { $0.events.contains { $0.type == "customer.registered" } }.map(\.customerId)
                 let unknown = try store.unregistered(batches.map(\.customerId).filter { !registering.contains($0) })
-                if !unknown.isEmpty {
-                    let names = unknown.prefix(5).joined(separator: ", ") + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
-                    if requireRegistered {
-                        throw CLIError(code: 65, message: "unknown customer\(unknown.count == 1 ? "" : "s") \(names): no customer.registered event; register first, or leave out --require-registered. Nothing was stored.")
-                    }
-                    Output.error("warning: customer\(unknown.count == 1 ? "" : "s") \(names) ha\(unknown.count == 1 ? "s" : "ve") no customer.registered event")
+                let names = unknown.prefix(5).joined(separator: ", ") + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+                if requireRegistered, !unknown.isEmpty {
+                    throw CLIError(code: 65, message: "unknown customer\(unknown.count == 1 ? "" : "s") \(names): no customer.registered event; register first, or leave out --require-registered. Nothing was stored.")
                 }
                 let results = try store.append(batches)
                 report(results)
+                if !unknown.isEmpty, !output.json {
+                    Output.error("warning: customer\(unknown.count == 1 ? "" : "s") \(names) ha\(unknown.count == 1 ? "s" : "ve") no customer.registered event (--require-registered refuses such appends)")
+                }
             }
         }
 
