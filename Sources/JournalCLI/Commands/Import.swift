@@ -103,7 +103,7 @@ extension JournalCommand {
             Output.line("\(verb): \(files.isEmpty ? sources.joined(separator: ", ") : files) with mapping \(report.mappingName)")
             Output.line("  rows read            \(Output.count(report.rowsRead))")
             Output.line("  imported             \(Output.count(report.rowsImported))  (\(Output.count(report.eventsStored, "event")) \(report.dryRun || refused ? "to store" : "stored"))")
-            Output.line("  already imported     \(Output.count(report.rowsAlreadyRecorded))")
+            Output.line("  already recorded     \(Output.count(report.rowsAlreadyRecorded))  (imported before, or a repeat of an earlier row)")
             for (reason, rows) in report.ignored.sorted(by: { $0.value > $1.value }) {
                 Output.line("  ignored              \(Output.count(rows))  \(reason)")
             }
