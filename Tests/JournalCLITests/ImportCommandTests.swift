@@ -53,3 +53,12 @@ import Testing
         #expect(try workspace.tpj("verify").status == 0)
     }
 }
+
+@Suite struct DemoClockTests {
+    @Test func theDemoRefusesAWorldThatWouldBeRecordedPastToday() throws {
+        let workspace = CLIWorkspace()
+        let result = try workspace.tpj("demo", "--customers", "5", "--years", "2", "--start", "2026-01-01")
+        #expect(result.status == 64 && result.stderr.contains("would be recorded past today"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.db))
+    }
+}

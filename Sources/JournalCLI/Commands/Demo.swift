@@ -40,6 +40,13 @@ extension JournalCommand {
 
         func validate() throws {
             if let problem = world.problem { throw ValidationError(problem + ".") }
+            // The world is recorded night by night until its end: it must end before today, not in the future.
+            if let first = try? Timestamp(utcDate: start) {
+                let end = first.microseconds + Int64(years) * 366 * 86_400_000_000
+                if end > JournalClock.live.now().microseconds {
+                    throw ValidationError("a world of \(years) years from \(start) would be recorded past today; choose an earlier --start or fewer --years.")
+                }
+            }
         }
 
         func run() throws {
