@@ -87,7 +87,8 @@ let package = Package(
         .executableTarget(
             name: "JournalBench",
             dependencies: [
-                "Journal", "JournalStore", "JournalTesting", "JournalWorld", .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "Journal", "JournalStore", "JournalTesting", "JournalWorld", "JournalImport",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         .executableTarget(

@@ -47,7 +47,7 @@ CREATE TABLE event (
 , sourceRecordedAtUs INTEGER CHECK (sourceRecordedAtUs <= recordedAtUs), importRef TEXT CHECK ((importRef IS NULL) = (sourceRecordedAtUs IS NULL))) STRICT;
 
 CREATE TABLE import (
-    importId        TEXT    PRIMARY KEY,
+    importNumber    INTEGER PRIMARY KEY CHECK (importNumber >= 1),
     recordedAtUs    INTEGER NOT NULL,
     mappingName     TEXT    NOT NULL,
     mappingSha256   TEXT    NOT NULL CHECK (length(mappingSha256) = 64),

@@ -1,6 +1,7 @@
 import GRDBSQLite
 import Foundation
 import Journal
+import JournalImport
 import JournalStore
 import JournalTesting
 
@@ -176,6 +177,49 @@ enum AppendBenchmark {
 
         let journalPath = settings.directory + "/journal.sqlite"
 
+        // (i) The same events as a CSV export (envelope columns, the payload as JSON), imported through a mapping.
+        let csvPath = settings.directory + "/export.csv"
+        var types: Set<String> = []
+        do {
+            FileManager.default.createFile(atPath: csvPath, contents: nil)
+            let handle = FileHandle(forWritingAtPath: csvPath)!
+            handle.write(Data("eventId,customerId,type,occurredAt,caseId,assetId,siteId,actor,source,payload\r\n".utf8))
+            func field(_ text: String?) -> String {
+                guard let text else { return "" }
+                return text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                    ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+            }
+            for chunk in chunks {
+                var text = ""
+                for event in try EventInput.parse(chunk) {
+                    types.insert(event.type)
+                    text += [event.eventId, event.customerId, event.type, event.occurredAt, event.caseId, event.assetId, event.siteId,
+                             event.actor, event.source, CanonicalJSON.string(event.payload)].map(field).joined(separator: ",") + "\r\n"
+                }
+                handle.write(Data(text.utf8))
+            }
+            try handle.close()
+        }
+        let optional = ["caseId", "assetId", "siteId", "actor", "source"].map { "\"\($0)\": {\"column\": \"\($0)\", \"optional\": true}" }
+        let rules = types.sorted().map { type in
+            "{\"when\": {\"column\": \"type\", \"equals\": \"\(type)\"}, \"type\": \"\(type)\"}"
+        }
+        let mapping = try ImportMapping(text: """
+            {"name": "bench", "namespace": "5d8e1f20-3c4b-4a59-8e6f-7a8b9c0d1e2f", "source": {"format": "csv"},
+             "customerId": {"column": "customerId"}, "recordingLag": "PT0S", "requireRegistered": false,
+             "defaults": {"eventId": {"column": "eventId"}, "occurredAt": {"column": "occurredAt"}, \(optional.joined(separator: ", ")),
+                          "payload": {"column": "payload", "convert": "json"}},
+             "rules": [\(rules.joined(separator: ", "))]}
+            """)
+        func journalImport(into path: String) throws -> Double {
+            removeDatabase(path)
+            let store = try EventStore(writer: JournalDatabase.open(path: path))
+            return try seconds {
+                let report = try Importer(store: store, mapping: mapping).run(sources: [csvPath], options: .init())
+                guard report.eventsStored == settings.events else { fail("the import stored \(report.eventsStored) events: \(report.rejected)") }
+            }
+        }
+
         progress("(v) parse and validate only, one core")
         let validateSeconds = try parseAndValidate()
         progress("    \(Int(Double(settings.events) / validateSeconds)) events/s")
@@ -214,6 +258,15 @@ enum AppendBenchmark {
         let batched2 = try journalAppend(into: journalPath)
         progress("    \(Int(Double(settings.events) / batched2)) events/s")
 
+        progress("(i) tpj import of the same events from CSV, runs 1 and 2")
+        let importPath = settings.directory + "/imported.sqlite"
+        let imported1 = try journalImport(into: importPath)
+        progress("    \(Int(Double(settings.events) / imported1)) events/s")
+        let imported2 = try journalImport(into: importPath)
+        progress("    \(Int(Double(settings.events) / imported2)) events/s")
+        removeDatabase(importPath)
+        let imported = min(imported1, imported2)
+
         progress("verify the whole chain")
         let verifyStore = try EventStore(writer: JournalDatabase.open(path: journalPath))
         var report: VerificationReport?
@@ -244,6 +297,9 @@ enum AppendBenchmark {
             "rawInsertBareTableEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, rawBare)))),
             "batchedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, batched)))),
             "batchedAppendRunsSeconds": .array([.number(JSONNumber((batched1 * 100).rounded() / 100)), .number(JSONNumber((batched2 * 100).rounded() / 100))]),
+            "importEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, imported)))),
+            "importRunsSeconds": .array([.number(JSONNumber((imported1 * 100).rounded() / 100)), .number(JSONNumber((imported2 * 100).rounded() / 100))]),
+            "importOverAppendRatio": .number(JSONNumber((batched / imported * 100).rounded() / 100)),
             "batchedOverRawRatio": .number(JSONNumber((raw / batched * 100).rounded() / 100)),
             "parseAndValidateEventsPerSecondOneCore": .number(JSONNumber(Int64(rate(settings.events, validateSeconds)))),
             "singleAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.single, singleSeconds)))),

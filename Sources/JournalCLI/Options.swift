@@ -52,7 +52,7 @@ enum OpenJournals {
     static func closeAll() {
         for writer in writers.withLock({ list in defer { list.removeAll() }; return list }) {
             guard let pool = writer as? DatabasePool else { continue }
-            try? pool.writeWithoutTransaction { db in
+            pool.writeWithoutTransaction { db in
                 // Without waiting: if readers of another process hold the log, this does what it can.
                 sqlite3_busy_timeout(db.sqliteConnection, 0)
                 try? db.execute(sql: "PRAGMA main.wal_checkpoint(TRUNCATE)")

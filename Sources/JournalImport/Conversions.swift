@@ -108,7 +108,7 @@ struct ValueProblem: Error, Sendable {
 struct TimePattern: Sendable {
     enum Token: Sendable {
         case year, month, day, hour, minute, second, fraction
-        case literal(Character)
+        case literal(UInt8)
     }
     struct Fields {
         var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, microsecond = 0
@@ -134,7 +134,11 @@ struct TimePattern: Sendable {
             case ("s", 1...2): tokens.append(.second)
             case ("S", _): tokens.append(.fraction)
             case ("y", _), ("M", _), ("d", _), ("H", _), ("m", _), ("s", _): return nil
-            default: tokens.append(contentsOf: run.map { .literal($0) })
+            default:
+                for character in run {
+                    guard let ascii = character.asciiValue else { return nil }
+                    tokens.append(.literal(ascii))
+                }
             }
             rest = rest.dropFirst(run.count)
         }
@@ -144,12 +148,21 @@ struct TimePattern: Sendable {
 
     func parse(_ input: String) -> Fields? {
         var fields = Fields()
-        var rest = Substring(input)
+        // Over the bytes: times are ASCII, and this runs for every row of an import.
+        var utf8 = input.utf8.makeIterator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        while let byte = utf8.next() { bytes.append(byte) }
+        var at = 0
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
         func digits(_ maximum: Int) -> Int? {
-            let run = rest.prefix(maximum).prefix { $0.isASCII && $0.isNumber }
-            guard !run.isEmpty else { return nil }
-            rest = rest.dropFirst(run.count)
-            return Int(run)
+            var value = 0, count = 0
+            while count < maximum, at < bytes.count, isDigit(bytes[at]) {
+                value = value * 10 + Int(bytes[at] - 0x30)
+                at += 1
+                count += 1
+            }
+            return count == 0 ? nil : value
         }
         for token in tokens {
             switch token {
@@ -160,23 +173,30 @@ struct TimePattern: Sendable {
             case .minute: guard let v = digits(2), v < 60 else { return nil }; fields.minute = v
             case .second: guard let v = digits(2), v < 61 else { return nil }; fields.second = min(v, 59)
             case .fraction:
-                let run = rest.prefix { $0.isASCII && $0.isNumber }
-                guard !run.isEmpty else { return nil }
-                rest = rest.dropFirst(run.count)
-                let micro = String(run.prefix(6)).padding(toLength: 6, withPad: "0", startingAt: 0)
-                fields.microsecond = Int(micro) ?? 0
-            case .literal(let c):
-                guard rest.first == c else { return nil }
-                rest = rest.dropFirst()
+                var micro = 0, count = 0
+                while at < bytes.count, isDigit(bytes[at]) {
+                    if count < 6 { micro = micro * 10 + Int(bytes[at] - 0x30) }
+                    count += 1
+                    at += 1
+                }
+                guard count > 0 else { return nil }
+                for _ in min(count, 6)..<6 { micro *= 10 }
+                fields.microsecond = micro
+            case .literal(let byte):
+                guard at < bytes.count, bytes[at] == byte else { return nil }
+                at += 1
             }
         }
-        if rest == "Z" || rest == "z" {
+        let rest = bytes.count - at
+        if rest == 1, bytes[at] | 0x20 == UInt8(ascii: "z") {
             fields.offsetSeconds = 0
-        } else if rest.count == 6, let sign = rest.first, sign == "+" || sign == "-",
-            let h = Int(rest.dropFirst().prefix(2)), rest.dropFirst(3).first == ":", let m = Int(rest.suffix(2))
+        } else if rest == 6, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-"), bytes[at + 3] == UInt8(ascii: ":"),
+            isDigit(bytes[at + 1]), isDigit(bytes[at + 2]), isDigit(bytes[at + 4]), isDigit(bytes[at + 5])
         {
-            fields.offsetSeconds = (sign == "-" ? -1 : 1) * (h * 3600 + m * 60)
-        } else if !rest.isEmpty {
+            let hours = Int(bytes[at + 1] - 0x30) * 10 + Int(bytes[at + 2] - 0x30)
+            let minutes = Int(bytes[at + 4] - 0x30) * 10 + Int(bytes[at + 5] - 0x30)
+            fields.offsetSeconds = (bytes[at] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+        } else if rest != 0 {
             return nil
         }
         if fields.hasDate, fields.day > Conversions.daysIn(month: fields.month, year: fields.year) { return nil }
@@ -192,10 +212,12 @@ enum Conversions {
 
     /// RFC 3339 text with offset for a source time; a time without offset is read in `zone`.
     static func instant(_ text: String, pattern: TimePattern?, zone: TimeZone) -> String? {
+        // RFC 3339 with an offset is kept as written, like an appended event's occurredAt.
+        if pattern == nil, (try? Timestamp(rfc3339: text)) != nil { return text }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let patterns = pattern.map { [$0] } ?? defaultTimePatterns
         guard let fields = patterns.lazy.compactMap({ $0.parse(trimmed) }).first, fields.hasDate else { return nil }
-        let wall = Int64(daysFromCivil(fields.year, fields.month, fields.day)) * 86_400
+        let wall = Int64(Timestamp.daysFromCivil(year: fields.year, month: fields.month, day: fields.day)) * 86_400
             + Int64(fields.hour * 3600 + fields.minute * 60 + fields.second)
         let offset: Int
         if let given = fields.offsetSeconds {
@@ -212,16 +234,34 @@ enum Conversions {
     static func format(wallSeconds: Int64, microsecond: Int, offset: Int) -> String {
         let days = Int(wallSeconds.floorDivided(by: 86_400))
         let secondsOfDay = Int(wallSeconds - Int64(days) * 86_400)
-        let (y, m, d) = civilFromDays(days)
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60)
-        if microsecond > 0 {
-            var fraction = String(format: "%06d", microsecond)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            text += "." + fraction
+        let (y, m, d) = Timestamp.civilFromDays(days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        func number(_ value: Int, width: Int) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var rest = value
+            for index in stride(from: width - 1, through: 0, by: -1) {
+                digits[index] = 0x30 + UInt8(rest % 10)
+                rest /= 10
+            }
+            bytes.append(contentsOf: digits)
         }
-        if offset == 0 { return text + "Z" }
-        let magnitude = abs(offset)
-        return text + String(format: "%@%02d:%02d", offset < 0 ? "-" : "+", magnitude / 3600, magnitude / 60 % 60)
+        number(y, width: 4); bytes.append(UInt8(ascii: "-")); number(m, width: 2); bytes.append(UInt8(ascii: "-")); number(d, width: 2)
+        bytes.append(UInt8(ascii: "T")); number(secondsOfDay / 3600, width: 2); bytes.append(UInt8(ascii: ":"))
+        number(secondsOfDay / 60 % 60, width: 2); bytes.append(UInt8(ascii: ":")); number(secondsOfDay % 60, width: 2)
+        if microsecond > 0 {
+            var fraction = microsecond, width = 6
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+            bytes.append(UInt8(ascii: "."))
+            number(fraction, width: width)
+        }
+        if offset == 0 {
+            bytes.append(UInt8(ascii: "Z"))
+        } else {
+            bytes.append(UInt8(ascii: offset < 0 ? "-" : "+"))
+            number(abs(offset) / 3600, width: 2); bytes.append(UInt8(ascii: ":")); number(abs(offset) / 60 % 60, width: 2)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func number(_ text: String, decimalComma: Bool) -> Double? {
@@ -282,28 +322,6 @@ enum Conversions {
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 

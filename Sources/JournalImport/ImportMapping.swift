@@ -8,7 +8,8 @@ public struct ImportMapping: Sendable {
     public enum Format: String, Sendable { case csv, ndjson }
 
     /// Where a value comes from and how it is converted; `path` is its JSON Pointer in the mapping.
-    struct Value: Sendable {
+    /// (A class: every row reads many values, and a reference is cheaper to pass than a copy.)
+    final class Value: Sendable {
         enum Origin: Sendable {
             case column(Column)
             case constant(JSONValue)
@@ -18,12 +19,21 @@ public struct ImportMapping: Sendable {
             case text(String)
             case column(Column)
         }
-        var origin: Origin
-        var map: [String: JSONValue]?
-        var defaultValue: JSONValue?
-        var optional: Bool
-        var conversion: Conversion?
-        var path: String
+        let origin: Origin
+        let map: [String: JSONValue]?
+        let defaultValue: JSONValue?
+        let optional: Bool
+        let conversion: Conversion?
+        let path: String
+
+        init(origin: Origin, map: [String: JSONValue]?, defaultValue: JSONValue?, optional: Bool, conversion: Conversion?, path: String) {
+            self.origin = origin
+            self.map = map
+            self.defaultValue = defaultValue
+            self.optional = optional
+            self.conversion = conversion
+            self.path = path
+        }
     }
 
     /// A column named in a mapping: a header name, a 1-based position, or (NDJSON) a JSON Pointer.
@@ -48,17 +58,36 @@ public struct ImportMapping: Sendable {
         case not(Condition)
     }
 
-    struct Rule: Sendable {
-        var name: String
-        var when: Condition?
-        var type: String
-        var schemaVersion: Int?
-        var firstOnly: Bool
-        var fields: [String: Value]
+    /// A rule (a class: rows are matched against every rule, and a reference is cheaper to pass than a copy).
+    final class Rule: Sendable {
+        let name: String
+        let when: Condition?
+        let type: String
+        let schemaVersion: Int?
+        let firstOnly: Bool
+        let fields: [String: Value]
+        /// `fields` in the order of ``ImportMapping/envelopeFields``.
+        let envelope: [Value?]
         /// Payload fields in mapping order; or `wholePayload`.
-        var payload: [(String, Value)]
-        var wholePayload: Value?
-        var path: String
+        let payload: [(String, Value)]
+        let wholePayload: Value?
+        let path: String
+
+        init(
+            name: String, when: Condition?, type: String, schemaVersion: Int?, firstOnly: Bool, fields: [String: Value],
+            payload: [(String, Value)], wholePayload: Value?, path: String
+        ) {
+            self.name = name
+            self.when = when
+            self.type = type
+            self.schemaVersion = schemaVersion
+            self.firstOnly = firstOnly
+            self.fields = fields
+            envelope = ImportMapping.envelopeFields.map { fields[$0] }
+            self.payload = payload
+            self.wholePayload = wholePayload
+            self.path = path
+        }
     }
 
     struct Ignore: Sendable {

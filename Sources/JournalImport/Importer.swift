@@ -45,42 +45,43 @@ public struct Importer {
 
     /// Imports `sources` in order. `progress` gets the bytes read so far and the total.
     ///
+    /// Rows are read, mapped and validated on another core while the journal records the rows before them.
+    ///
     /// - Throws: ``SourceError`` (a file cannot be read as the mapping says: nothing stored),
     ///   ``ImportRefused`` (too many rows rejected: nothing stored, the report says why), or a storage error.
     public func run(
         sources: [String], options: Options, rejects: RejectsWriter? = nil, progress: ((Int64, Int64) -> Void)? = nil
     ) throws -> ImportReport {
         let totalBytes = sources.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.int64Value ?? 0) }
-        let importId = UUID().uuidString.lowercased()
         let requireRegistered = options.requireRegistered ?? mapping.requireRegistered
-        let validator = store.validator
-        var report = ImportReport(importId: importId, mappingName: mapping.name, dryRun: options.dryRun)
+        let validator = store.validator, mapping = self.mapping
+        var report = ImportReport(importNumber: 0, mappingName: mapping.name, dryRun: options.dryRun)
         do {
             report = try store.recordImport(dryRun: options.dryRun) { recorder in
                 var report = report
-                var bytesBefore: Int64 = 0
-                for (sourceIndex, path) in sources.enumerated() {
-                    let reader = try SourceRows(path: path, mapping: mapping)
-                    let mapper = try RowMapper(mapping: mapping, header: reader.header, file: path)
-                    rejects?.begin(header: reader.header)
-                    var rows = 0
-                    while let record = try reader.next() {
-                        rows += 1
-                        report.rowsRead += 1
-                        let reference = "\(importId)/\(sourceIndex + 1):\(record.line)"
-                        let outcome = try Self.record(
-                            record, mapper: mapper, validator: validator, recorder: &recorder, reference: reference,
-                            requireRegistered: requireRegistered)
-                        report.count(outcome, file: path, line: record.line, examples: options.examplesPerReason)
-                        if case .rejected(let reason, let message) = outcome {
-                            try rejects?.write(record, file: path, reason: reason + ": " + message)
+                report.importNumber = recorder.importNumber
+                let reader = MappedRows(mapping: mapping, validator: validator, sources: sources, importNumber: recorder.importNumber)
+                let queue = BoundedQueue<Result<[MappedRows.Item], any Error>>(capacity: 2)
+                DispatchQueue.global(qos: .userInitiated).async { reader.produce(into: queue) }
+                defer { queue.cancel() }
+                while let chunk = queue.take() {
+                    for item in try chunk.get() {
+                        switch item {
+                        case .header(let header):
+                            rejects?.begin(header: header)
+                        case .row(let record, let file, let row):
+                            report.rowsRead += 1
+                            let outcome = try Self.record(row, recorder: &recorder, requireRegistered: requireRegistered)
+                            report.count(outcome, file: file, line: record.line, examples: options.examplesPerReason)
+                            if case .rejected(let reason, let message) = outcome {
+                                try rejects?.write(record, file: file, reason: reason + ": " + message)
+                            }
+                        case .progress(let bytes):
+                            progress?(bytes, totalBytes)
+                        case .sourceEnd(let source):
+                            report.sources.append(source)
                         }
-                        if rows % 4096 == 0 { progress?(bytesBefore + reader.bytesRead, totalBytes) }
                     }
-                    let description = ImportDescription.Source(file: path, bytes: reader.size, sha256: reader.finishHash(), rows: rows)
-                    report.sources.append(description)
-                    bytesBefore += reader.size
-                    progress?(bytesBefore, totalBytes)
                 }
                 report.firstPosition = recorder.firstPosition
                 report.lastPosition = recorder.lastPosition
@@ -90,7 +91,7 @@ public struct Importer {
                 }
                 if report.eventsStored > 0 {
                     try recorder.describe(ImportDescription(
-                        importId: importId, recordedAt: recorder.recordedAt, mappingName: mapping.name, mappingSha256: mapping.sha256,
+                        importNumber: recorder.importNumber, recordedAt: recorder.recordedAt, mappingName: mapping.name, mappingSha256: mapping.sha256,
                         mapping: mapping.text, sources: report.sources, rowsRead: report.rowsRead, eventsStored: report.eventsStored,
                         alreadyRecorded: report.eventsAlreadyRecorded, rowsRejected: report.rowsRejected))
                 }
@@ -113,60 +114,184 @@ public struct Importer {
         case rejected(reason: String, message: String)
     }
 
-    private static func record(
-        _ record: SourceRecord, mapper: RowMapper, validator: EventValidator, recorder: inout ImportRecorder, reference: String,
-        requireRegistered: Bool
-    ) throws -> RowOutcome {
-        let mapped: [RowMapper.MappedEvent]
-        switch mapper.map(record) {
+    private static func record(_ row: MappedRows.Row, recorder: inout ImportRecorder, requireRegistered: Bool) throws -> RowOutcome {
+        let mapped: [MappedRows.Event]
+        switch row {
         case .ignored(let reason): return .ignored(reason: reason)
-        case .noRule: return .rejected(reason: "no rule matched", message: "no rule of the mapping matches this row")
-        case .badValue(let column, let message): return .rejected(reason: "bad value in \(column)", message: message)
+        case .rejected(let reason, let message): return .rejected(reason: reason, message: message)
         case .events(let events): mapped = events
         }
-        var prepared: [PreparedEvent] = []
+        // The common row makes one event: recorded without the savepoint and arrays a row of several needs.
+        if mapped.count == 1 {
+            let outcome = try recorder.record(mapped[0].event, requireRegistered: requireRegistered)
+            if let rejection = rejection(outcome, of: mapped[0]) { return rejection }
+            if case .stored = outcome { return .imported(stored: 1, alreadyRecorded: 0) }
+            return mapped[0].firstOnly ? .imported(stored: 0, alreadyRecorded: 0) : .alreadyRecorded(events: 1)
+        }
+        let outcomes = try recorder.recordRow(mapped.map(\.event), requireRegistered: requireRegistered) { index, outcome in
+            rejection(outcome, of: mapped[index]) == nil
+        }
+        var stored = 0, already = 0
+        for (index, outcome) in outcomes.enumerated() {
+            if let rejection = rejection(outcome, of: mapped[index]) { return rejection }
+            switch outcome {
+            case .stored: stored += 1
+            // A first-only event repeated by a later row is neither news nor a duplicate of this row.
+            case .alreadyRecorded where !mapped[index].firstOnly: already += 1
+            default: break
+            }
+        }
+        return stored > 0 || already == 0 ? .imported(stored: stored, alreadyRecorded: already) : .alreadyRecorded(events: already)
+    }
+
+    /// Why a row is rejected for what became of one of its events; nil when the event is stored or stands already.
+    private static func rejection(_ outcome: ImportOutcome, of item: MappedRows.Event) -> RowOutcome? {
+        let event = item.event
+        switch outcome {
+        case .stored, .alreadyRecorded:
+            return nil
+        case .conflict(let position, let fields):
+            // A first-only event (e.g. a customer's registration) stands once made; later rows just repeat it.
+            if item.firstOnly { return nil }
+            return .rejected(
+                reason: "changed since imported",
+                message: "the event of this row (\(event.type), eventId \(event.eventId)) is stored at position \(position) with other \(fields.joined(separator: ", ")); the source row changed, or two rows share a source key")
+        case .unknownReference(let field, let referenced):
+            return .rejected(reason: "unknown reference", message: "/payload/\(field) names event \(referenced), which is no earlier event of customer \(event.customerId)")
+        case .unknownCustomer:
+            return .rejected(reason: "unknown customer", message: "customer \(event.customerId) has no customer.registered event; import the customer master first, or add a rule that registers customers")
+        case .knownAfterRecording(let recordedAt):
+            return .rejected(reason: "recorded in the future", message: "the source's recording time \(event.sourceRecordedAt!.rfc3339) is after now (\(recordedAt.rfc3339))")
+        }
+    }
+}
+
+/// Reads, maps and validates the rows of an import's sources, in chunks, for the recording side.
+struct MappedRows: Sendable {
+    struct Event {
+        var event: PreparedEvent
+        var firstOnly: Bool
+    }
+
+    /// A row ready to be recorded: its events, or why it is ignored or rejected.
+    enum Row {
+        case events([Event])
+        case ignored(String)
+        case rejected(String, String)
+    }
+
+    enum Item {
+        case header([String]?)
+        case row(SourceRecord, file: String, Row)
+        case progress(Int64)
+        case sourceEnd(ImportDescription.Source)
+    }
+
+    let mapping: ImportMapping
+    let validator: EventValidator
+    let sources: [String]
+    let importNumber: Int
+
+    /// Fills `queue` with chunks of items until the sources end, a source fails, or the queue is cancelled.
+    func produce(into queue: BoundedQueue<Result<[Item], any Error>>) {
+        var bytesBefore: Int64 = 0
+        do {
+            for (index, path) in sources.enumerated() {
+                let reader = try SourceRows(path: path, mapping: mapping)
+                let mapper = try RowMapper(mapping: mapping, header: reader.header, file: path)
+                var chunk: [Item] = [.header(reader.header)]
+                var rows = 0
+                while let record = try reader.next() {
+                    rows += 1
+                    chunk.append(.row(record, file: path, map(record, mapper: mapper, reference: "\(importNumber)/\(index + 1):\(record.line)")))
+                    if chunk.count >= 4_096 {
+                        chunk.append(.progress(bytesBefore + reader.bytesRead))
+                        guard queue.put(.success(chunk)) else { return }
+                        chunk = []
+                    }
+                }
+                chunk.append(.sourceEnd(ImportDescription.Source(file: path, bytes: reader.size, sha256: reader.finishHash(), rows: rows)))
+                bytesBefore += reader.size
+                chunk.append(.progress(bytesBefore))
+                guard queue.put(.success(chunk)) else { return }
+            }
+            queue.finish()
+        } catch {
+            _ = queue.put(.failure(error))
+            queue.finish()
+        }
+    }
+
+    private func map(_ record: SourceRecord, mapper: RowMapper, reference: String) -> Row {
+        let mapped: [RowMapper.MappedEvent]
+        switch mapper.map(record) {
+        case .ignored(let reason): return .ignored(reason)
+        case .noRule: return .rejected("no rule matched", "no rule of the mapping matches this row")
+        case .badValue(let column, let message): return .rejected("bad value in \(column)", message)
+        case .events(let events): mapped = events
+        }
+        var prepared: [Event] = []
         for item in mapped {
             do {
                 var event = try validator.prepare(item.event, index: record.line, customerId: item.event.customerId!)
                 event.sourceRecordedAt = item.sourceRecordedAt
                 event.importRef = reference
-                prepared.append(event)
+                prepared.append(Event(event: event, firstOnly: item.rule.firstOnly))
             } catch {
                 if case .invalidEvent(let invalid) = error {
-                    return .rejected(reason: "\(item.rule.type) \(invalid.path) [\(invalid.rule)]", message: invalid.message)
+                    return .rejected("\(item.rule.type) \(invalid.path) [\(invalid.rule)]", invalid.message)
                 }
-                return .rejected(reason: "invalid event", message: error.description)
+                return .rejected("invalid event", error.description)
             }
         }
-        var stored = 0, already = 0
-        let outcomes = try recorder.recordRow(prepared, requireRegistered: requireRegistered) { index, outcome in
-            // A first-only rule's event (e.g. a customer's registration) stands once made; later rows just repeat it.
-            if mapped[index].rule.firstOnly, case .conflict = outcome { return true }
-            switch outcome {
-            case .stored, .alreadyRecorded: return true
-            default: return false
-            }
-        }
-        for (index, outcome) in outcomes.enumerated() {
-            // A first-only event repeated by a later row is neither news nor a duplicate of this row.
-            let repeated = mapped[index].rule.firstOnly && index < prepared.count
-            switch outcome {
-            case .stored: stored += 1
-            case .alreadyRecorded: if !repeated { already += 1 }
-            case .conflict(let position, let fields):
-                if repeated { continue }
-                return .rejected(
-                    reason: "changed since imported",
-                    message: "the event of this row (\(mapped[index].rule.type), eventId \(prepared[index].eventId)) is stored at position \(position) with other \(fields.joined(separator: ", ")); the source row changed, or two rows share a source key")
-            case .unknownReference(let field, let referenced):
-                return .rejected(reason: "unknown reference", message: "/payload/\(field) names event \(referenced), which is no earlier event of customer \(prepared[index].customerId)")
-            case .unknownCustomer:
-                return .rejected(reason: "unknown customer", message: "customer \(prepared[index].customerId) has no customer.registered event; import the customer master first, or add a rule that registers customers")
-            case .knownAfterRecording(let recordedAt):
-                return .rejected(reason: "recorded in the future", message: "the source's recording time \(prepared[index].sourceRecordedAt!.rfc3339) is after now (\(recordedAt.rfc3339))")
-            }
-        }
-        return stored > 0 || already == 0 ? .imported(stored: stored, alreadyRecorded: already) : .alreadyRecorded(events: already)
+        return .events(prepared)
+    }
+}
+
+/// A hand-over between one producing and one consuming thread, holding at most `capacity` items.
+final class BoundedQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var finished = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has cancelled.
+    func put(_ item: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity, !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next item, or nil once the producer has finished and everything is taken.
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty, !finished { condition.wait() }
+        guard !items.isEmpty else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops the producer at its next `put`.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -218,7 +343,8 @@ public struct ImportReport: Sendable {
         public var examples: [Example] = []
     }
 
-    public var importId: String
+    /// The journal's number of this import (the number it would get, for a dry run or a refused import).
+    public var importNumber: Int
     public var mappingName: String
     public var dryRun: Bool
     public var sources: [ImportDescription.Source] = []
@@ -258,7 +384,7 @@ public struct ImportReport: Sendable {
     public var json: JSONValue {
         func int(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
         var members: [JSONMember] = [
-            JSONMember("importId", .string(importId)), JSONMember("mapping", .string(mappingName)), JSONMember("dryRun", .bool(dryRun)),
+            JSONMember("import", .number(JSONNumber(Int64(importNumber)))), JSONMember("mapping", .string(mappingName)), JSONMember("dryRun", .bool(dryRun)),
             JSONMember("sources", .array(sources.map(\.json))), JSONMember("rowsRead", int(rowsRead)),
             JSONMember("rowsImported", int(rowsImported)), JSONMember("rowsAlreadyRecorded", int(rowsAlreadyRecorded)),
             JSONMember("rowsIgnored", int(rowsIgnored)), JSONMember("rowsRejected", int(rowsRejected)),

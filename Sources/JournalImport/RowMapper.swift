@@ -5,8 +5,9 @@ import Journal
 struct RowMapper {
     let mapping: ImportMapping
     let context: ConversionContext
-    /// CSV: column positions (0-based) by the names and positions the mapping uses.
-    private var positions: [ImportMapping.Column: Int] = [:]
+    /// CSV: column positions (0-based) of the names and positions the mapping uses. Searched in order:
+    /// for the handful of columns a mapping names, that is cheaper than hashing a name per cell.
+    private var positions: [(column: ImportMapping.Column, index: Int)] = []
     private var patterns: [String: Regex<AnyRegexOutput>] = [:]
 
     /// A mapped event before validation, with what the import adds to it.
@@ -32,9 +33,9 @@ struct RowMapper {
             for column in mapping.columns {
                 switch column {
                 case .name(let name):
-                    if let index = header.firstIndex(of: name) { positions[column] = index } else { missing.append(name) }
+                    if let index = header.firstIndex(of: name) { positions.append((column, index)) } else { missing.append(name) }
                 case .position(let position):
-                    if position <= header.count { positions[column] = position - 1 } else { missing.append("#\(position)") }
+                    if position <= header.count { positions.append((column, position - 1)) } else { missing.append("#\(position)") }
                 }
             }
             if !missing.isEmpty {
@@ -70,8 +71,13 @@ struct RowMapper {
             case .position: return nil
             }
         }
-        guard let index = positions[column], index < record.fields.count else { return nil }
-        return .string(record.fields[index].trimmingCharacters(in: .whitespaces))
+        guard let index = positions.first(where: { $0.column == column })?.index, index < record.fields.count else { return nil }
+        let field = record.fields[index]
+        // Most fields have no surrounding blanks; trimming only those spares an allocation per cell.
+        if let first = field.utf8.first, let last = field.utf8.last, first != 0x20, first != 0x09, last != 0x20, last != 0x09 {
+            return .string(field)
+        }
+        return .string(field.trimmingCharacters(in: .whitespaces))
     }
 
     private func text(_ column: ImportMapping.Column, in record: SourceRecord) -> String {
@@ -85,7 +91,8 @@ struct RowMapper {
 
     func matches(_ condition: ImportMapping.Condition, _ record: SourceRecord) -> Bool {
         switch condition {
-        case .oneOf(let column, let values): values.contains(text(column, in: record))
+        case .oneOf(let column, let values):
+            values.count == 1 ? values.first! == text(column, in: record) : values.contains(text(column, in: record))
         case .matches(let column, let pattern): (try? patterns[pattern]?.wholeMatch(in: text(column, in: record))) != nil
         case .empty(let column, let empty): text(column, in: record).isEmpty == empty
         case .all(let list): list.allSatisfy { matches($0, record) }
@@ -94,8 +101,8 @@ struct RowMapper {
         }
     }
 
-    /// A value of the row, converted; nil for an optional value that is empty.
-    func value(_ spec: ImportMapping.Value, _ record: SourceRecord) -> Result<JSONValue?, ValueProblemAt> {
+    /// A value of the row, converted (with `fallback` when the mapping names no conversion); nil for an optional value that is empty.
+    func value(_ spec: ImportMapping.Value, _ record: SourceRecord, fallback: Conversion? = nil) -> Result<JSONValue?, ValueProblemAt> {
         var raw: JSONValue?
         var columnName = spec.path
         switch spec.origin {
@@ -132,7 +139,7 @@ struct RowMapper {
                 return problem("\"\(key)\" is not in the map of \(spec.path) (it has \(known)\(map.count > 8 ? ", …" : ""))")
             }
         }
-        guard let conversion = spec.conversion else { return .success(raw) }
+        guard let conversion = spec.conversion ?? fallback else { return .success(raw) }
         switch conversion.apply(raw!, context: context) {
         case .success(let value): return .success(value)
         case .failure(let error): return problem(error.message)
@@ -153,9 +160,8 @@ struct RowMapper {
     }
 
     private func text(of spec: ImportMapping.Value?, _ record: SourceRecord, as conversion: Conversion = .string) -> Result<String?, ValueProblemAt> {
-        guard var spec else { return .success(nil) }
-        if spec.conversion == nil { spec.conversion = conversion }
-        switch value(spec, record) {
+        guard let spec else { return .success(nil) }
+        switch value(spec, record, fallback: conversion) {
         case .success(let value?):
             if case .string(let text) = value { return .success(text) }
             return .failure(ValueProblemAt(column: spec.path, message: "must give text, got \(value.typeName)"))
@@ -166,7 +172,7 @@ struct RowMapper {
 
     private func event(_ rule: ImportMapping.Rule, _ record: SourceRecord) -> Result<MappedEvent, ValueProblemAt> {
         func field(_ name: String, as conversion: Conversion = .string) throws(ValueProblemAt) -> String? {
-            try text(of: rule.fields[name], record, as: conversion).get()
+            try text(of: rule.envelope[ImportMapping.envelopeFields.firstIndex(of: name)!], record, as: conversion).get()
         }
         do throws(ValueProblemAt) {
             guard let customerId = try text(of: mapping.customerId, record).get() else {

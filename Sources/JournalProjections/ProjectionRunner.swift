@@ -43,11 +43,14 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Brings every projection to the head of the log; returns the checkpoints reached.
+    ///
+    /// - Parameter progress: called after each batch with the projection's name and the position it reached
+    ///   (for a long first fold, e.g. after a large import).
     @discardableResult
-    public func catchUp(batchSize: Int = 5_000) throws -> [String: Int64] {
+    public func catchUp(batchSize: Int = 5_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
         var reached: [String: Int64] = [:]
         for projection in projections {
-            reached[projection.name] = try catchUp(projection, batchSize: batchSize)
+            reached[projection.name] = try catchUp(projection, batchSize: batchSize, progress: progress)
         }
         return reached
     }
@@ -112,14 +115,14 @@ public struct ProjectionRunner: Sendable {
 
     // MARK: Work on one projection
 
-    private func catchUp(_ projection: any Projection, batchSize: Int) throws -> Int64 {
+    private func catchUp(_ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)? = nil) throws -> Int64 {
         guard let state = try state(of: projection), state.version == projection.version else {
             let rebuilt = try RebuildLock.holding(journalPath: store.writer.path) { () throws -> Int64? in
                 // Another process may have rebuilt it while this one waited for the lock.
                 if let state = try self.state(of: projection), state.version == projection.version { return nil }
-                return try rebuild(projection, batchSize: batchSize, progress: nil).checkpoint
+                return try rebuild(projection, batchSize: batchSize, progress: progress).checkpoint
             }
-            return try rebuilt ?? catchUp(projection, batchSize: batchSize)
+            return try rebuilt ?? catchUp(projection, batchSize: batchSize, progress: progress)
         }
         var checkpoint = state.checkpoint
         let tables = ProjectionTables(projection: projection.name, generation: state.generation)
@@ -147,13 +150,14 @@ public struct ProjectionRunner: Sendable {
             }
             guard let settled else {
                 guard let current = try self.state(of: projection), current.generation == state.generation else {
-                    return try catchUp(projection, batchSize: batchSize)
+                    return try catchUp(projection, batchSize: batchSize, progress: progress)
                 }
                 checkpoint = current.checkpoint
                 observer?.catchingUp(projection.name, at: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
                 continue
             }
             checkpoint = last.position
+            progress?(projection.name, checkpoint)
             observer?.folded(
                 projection.name, customers: Set(events.map(\.customerId)),
                 reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))

@@ -18,7 +18,7 @@ extension EventStore {
         var result: T?
         do {
             try writer.write { db in
-                var recorder = ImportRecorder(db: db, writer: try AppendWriter(db: db, clock: clock, limit: limit))
+                var recorder = try ImportRecorder(db: db, writer: try AppendWriter(db: db, clock: clock, limit: limit))
                 result = try body(&recorder)
                 if dryRun { throw DryRunRollback() }
             }
@@ -43,7 +43,7 @@ extension EventStore {
     /// The imports recorded in this journal, oldest first.
     public func imports() throws(JournalError) -> [ImportDescription] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM import ORDER BY recordedAtUs, importId").map(ImportDescription.init(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM import ORDER BY importNumber").map(ImportDescription.init(row:))
         }
     }
 }
@@ -55,13 +55,17 @@ public struct ImportRecorder {
     private let db: Database
     private var writer: AppendWriter
     private var versions: [String: Int] = [:]
+    private var current: (customerId: String, version: Int)?
     private var registered: [String: Bool] = [:]
     public private(set) var firstPosition: Int64?
     public private(set) var lastPosition: Int64?
+    /// The number this import gets in the journal: one more than the last recorded import's.
+    public let importNumber: Int
 
-    init(db: Database, writer: AppendWriter) {
+    init(db: Database, writer: AppendWriter) throws {
         self.db = db
         self.writer = writer
+        importNumber = try Int.fetchOne(db, sql: "SELECT coalesce(max(importNumber), 0) + 1 FROM import") ?? 1
     }
 
     /// The journal's recording time of the whole import.
@@ -72,9 +76,12 @@ public struct ImportRecorder {
         if requireRegistered, event.type != "customer.registered", try !isRegistered(event.customerId) {
             return .unknownCustomer
         }
-        var version = try versions[event.customerId] ?? EventStore.streamVersion(of: event.customerId, in: db)
-        let outcome = try writer.appendMigrated(event, version: &version)
-        versions[event.customerId] = version
+        // Rows usually come grouped by customer or case: the current customer's version is kept at hand.
+        if current?.customerId != event.customerId {
+            if let current { versions[current.customerId] = current.version }
+            current = (event.customerId, try versions[event.customerId] ?? EventStore.streamVersion(of: event.customerId, in: db))
+        }
+        let outcome = try writer.appendMigrated(event, version: &current!.version)
         if case .stored(let position) = outcome {
             if firstPosition == nil { firstPosition = position }
             lastPosition = position
@@ -91,7 +98,7 @@ public struct ImportRecorder {
         guard events.count > 1 else {
             return try events.map { try record($0, requireRegistered: requireRegistered) }
         }
-        let saved = (writer, versions, registered, firstPosition, lastPosition)
+        let saved = (writer, versions, current, registered, firstPosition, lastPosition)
         try db.execute(sql: "SAVEPOINT row")
         var outcomes: [ImportOutcome] = []
         for (index, event) in events.enumerated() {
@@ -99,7 +106,7 @@ public struct ImportRecorder {
             outcomes.append(outcome)
             if !accept(index, outcome) {
                 try db.execute(sql: "ROLLBACK TO row")
-                (writer, versions, registered, firstPosition, lastPosition) = saved
+                (writer, versions, current, registered, firstPosition, lastPosition) = saved
                 break
             }
         }
@@ -121,12 +128,12 @@ public struct ImportRecorder {
     public func describe(_ description: ImportDescription) throws {
         try db.execute(
             sql: """
-                INSERT INTO import (importId, recordedAtUs, mappingName, mappingSha256, mapping, sources, rowsRead,
+                INSERT INTO import (importNumber, recordedAtUs, mappingName, mappingSha256, mapping, sources, rowsRead,
                   eventsStored, alreadyRecorded, rowsRejected, firstPosition, lastPosition)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                description.importId, description.recordedAt.microseconds, description.mappingName, description.mappingSha256,
+                description.importNumber, description.recordedAt.microseconds, description.mappingName, description.mappingSha256,
                 description.mapping, CanonicalJSON.string(.array(description.sources.map(\.json))), description.rowsRead,
                 description.eventsStored, description.alreadyRecorded, description.rowsRejected, firstPosition, lastPosition,
             ])
@@ -153,7 +160,8 @@ public struct ImportDescription: Sendable, Hashable {
         }
     }
 
-    public var importId: String
+    /// The journal's number of the import (1, 2, 3 …); every imported event's `importRef` starts with it.
+    public var importNumber: Int
     public var recordedAt: Timestamp
     public var mappingName: String
     public var mappingSha256: String
@@ -168,10 +176,10 @@ public struct ImportDescription: Sendable, Hashable {
     public var lastPosition: Int64?
 
     public init(
-        importId: String, recordedAt: Timestamp, mappingName: String, mappingSha256: String, mapping: String, sources: [Source],
+        importNumber: Int, recordedAt: Timestamp, mappingName: String, mappingSha256: String, mapping: String, sources: [Source],
         rowsRead: Int, eventsStored: Int, alreadyRecorded: Int, rowsRejected: Int, firstPosition: Int64? = nil, lastPosition: Int64? = nil
     ) {
-        self.importId = importId
+        self.importNumber = importNumber
         self.recordedAt = recordedAt
         self.mappingName = mappingName
         self.mappingSha256 = mappingSha256
@@ -196,7 +204,7 @@ public struct ImportDescription: Sendable, Hashable {
             }
         }
         self.init(
-            importId: row["importId"], recordedAt: Timestamp(microseconds: row["recordedAtUs"]), mappingName: row["mappingName"],
+            importNumber: row["importNumber"], recordedAt: Timestamp(microseconds: row["recordedAtUs"]), mappingName: row["mappingName"],
             mappingSha256: row["mappingSha256"], mapping: row["mapping"], sources: sources, rowsRead: row["rowsRead"],
             eventsStored: row["eventsStored"], alreadyRecorded: row["alreadyRecorded"], rowsRejected: row["rowsRejected"],
             firstPosition: row["firstPosition"], lastPosition: row["lastPosition"])

@@ -65,7 +65,7 @@ public enum JournalSchema {
         ALTER TABLE event ADD COLUMN importRef TEXT CHECK ((importRef IS NULL) = (sourceRecordedAtUs IS NULL));
 
         CREATE TABLE import (
-            importId        TEXT    PRIMARY KEY,
+            importNumber    INTEGER PRIMARY KEY CHECK (importNumber >= 1),
             recordedAtUs    INTEGER NOT NULL,
             mappingName     TEXT    NOT NULL,
             mappingSha256   TEXT    NOT NULL CHECK (length(mappingSha256) = 64),

@@ -45,7 +45,7 @@ import Testing
         // Ticket times are Rome local time: 2012/10/09 14:50:17.000 is summer time.
         let history = try store.history(of: "HD-Value 1")
         #expect(history.first?.type == "customer.registered" && history.contains { $0.occurredAt == "2012-10-09T14:50:17+02:00" })
-        #expect(history.allSatisfy { $0.knownAt == $0.occurred && $0.importRef?.hasPrefix(first.importId + "/1:") == true })
+        #expect(history.allSatisfy { $0.knownAt == $0.occurred && $0.importRef?.hasPrefix("\(first.importNumber)/1:") == true })
         #expect(history.contains { $0.type == "case.closed" })
         let head = try store.head()
         let again = try importer.run(sources: [source], options: .init())

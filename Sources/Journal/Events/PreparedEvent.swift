@@ -23,7 +23,7 @@ public struct PreparedEvent: Sendable, Hashable {
     public var references: [(field: String, eventId: EventID)]
     /// Set only by an import: when the source system recorded the event (see ``RecordedEvent/sourceRecordedAt``).
     public var sourceRecordedAt: Timestamp? = nil
-    /// Set only by an import: `<importId>:<line>` of the source row.
+    /// Set only by an import: `<import number>/<file number>:<line>` of the source row.
     public var importRef: String? = nil
 
     /// The fields in which this event differs from a recorded one; empty for an identical re-send.

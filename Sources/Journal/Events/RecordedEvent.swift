@@ -15,7 +15,7 @@ public struct RecordedEvent: Sendable, Hashable {
     public var recorded: Timestamp
     /// For an event migrated from another system: when that system recorded it (never after `recorded`).
     public var sourceRecordedAt: Timestamp?
-    /// For a migrated event: the import that brought it and the line of its source row, `<importId>:<line>`.
+    /// For a migrated event: the import, source file and line it came from, `<import number>/<file number>:<line>`.
     public var importRef: String?
     public var caseId: String?
     public var assetId: String?

@@ -114,7 +114,7 @@ extension JournalCommand {
                 }
             }
             if !refused, !report.dryRun, let first = report.firstPosition, let last = report.lastPosition {
-                Output.line("Stored at positions \(first)–\(last) as import \(report.importId); each event names its file and line (importRef).")
+                Output.line("Stored at positions \(first)–\(last) as import \(report.importNumber); each event names it, its file and line (importRef).")
             }
         }
     }
@@ -131,7 +131,7 @@ extension JournalCommand {
                 if output.json {
                     Output.json(.array(imports.map { item in
                         [
-                            "importId": .string(item.importId), "recordedAt": .string(item.recordedAt.rfc3339),
+                            "import": .number(JSONNumber(Int64(item.importNumber))), "recordedAt": .string(item.recordedAt.rfc3339),
                             "mapping": .string(item.mappingName), "mappingSha256": .string(item.mappingSha256),
                             "sources": .array(item.sources.map(\.json)), "rowsRead": .number(JSONNumber(Int64(item.rowsRead))),
                             "eventsStored": .number(JSONNumber(Int64(item.eventsStored))),
@@ -146,7 +146,7 @@ extension JournalCommand {
                     return
                 }
                 for item in imports {
-                    Output.line("\(item.importId)  \(item.recordedAt.rfc3339)  mapping \(item.mappingName) (sha256 \(item.mappingSha256.prefix(12))…)")
+                    Output.line("Import \(item.importNumber)  \(item.recordedAt.rfc3339)  mapping \(item.mappingName) (sha256 \(item.mappingSha256.prefix(12))…)")
                     for source in item.sources {
                         Output.line("  \(source.file)  \(Output.count(source.rows, "row"))  sha256 \(source.sha256)")
                     }

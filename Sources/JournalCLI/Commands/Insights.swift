@@ -37,7 +37,7 @@ func withInsights<T>(_ database: DatabaseOptions, _ scoring: ScoringOptions, mod
                      _ body: (Insights, EventStore, GRDB.Database) throws -> T) throws -> T {
     let store = try database.openStore(create: false)
     let rules = try scoring.momentRules()
-    try builtInRunner(store, rules: rules).catchUp()
+    try catchUp(builtInRunner(store, rules: rules), store: store)
     let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
     return try store.writer.read { db in try body(insights, store, db) }
 }

@@ -10,6 +10,17 @@ func builtInRunner(_ store: EventStore, rules: MomentRules) -> ProjectionRunner 
     ProjectionRunner.builtIn(store: store, rules: rules)
 }
 
+/// Brings the projections up to date before a read, with a progress line on a terminal when that takes
+/// long (the first fold after a large import or an upgrade).
+func catchUp(_ runner: ProjectionRunner, store: EventStore) throws {
+    let head = max(1, try store.head())
+    let bar = ProgressLine(label: "Folding the log into the projections")
+    defer { bar.finish() }
+    try runner.catchUp { name, position in
+        bar.update(Double(position) / Double(head), "\(name): \(Output.count(position)) of \(Output.count(head)) events")
+    }
+}
+
 extension JournalCommand {
     struct Projections: ParsableCommand {
         static let configuration = CommandConfiguration(

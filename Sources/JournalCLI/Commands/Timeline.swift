@@ -48,7 +48,7 @@ extension JournalCommand {
                 if let knownAt {
                     entries = try timeline.entries(of: customer, knownAt: knownAt.instant, filter: filter, store: store)
                 } else {
-                    try ProjectionRunner(store: store, projections: [timeline]).catchUp()
+                    try catchUp(ProjectionRunner(store: store, projections: [timeline]), store: store)
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }
                 if output.json {
