@@ -106,6 +106,24 @@ enum AppendBenchmark {
             }
         }
 
+        /// (b1) What `tpj append FILE` does with the whole input: every customer's batch in one transaction.
+        func cliAppend(into path: String) throws -> Double {
+            removeDatabase(path)
+            let store = try EventStore(writer: JournalDatabase.open(path: path))
+            let input = chunks
+            return try seconds {
+                var order: [String] = []
+                var grouped: [String: [ProposedEvent]] = [:]
+                for chunk in input {
+                    for event in try EventInput.parse(chunk) {
+                        if grouped[event.customerId!] == nil { order.append(event.customerId!) }
+                        grouped[event.customerId!, default: []].append(event)
+                    }
+                }
+                _ = try store.append(order.map { AppendBatch(customerId: $0, events: grouped[$0]!) })
+            }
+        }
+
         /// (a) The floor: the identical rows through the SQLite C API, same schema, triggers, pragmas and transactions.
         func rawInsert(rows: [RecordedEvent], into path: String, schema: String = JournalSchema.v1) throws -> Double {
             removeDatabase(path)
@@ -258,6 +276,13 @@ enum AppendBenchmark {
         let batched2 = try journalAppend(into: journalPath)
         progress("    \(Int(Double(settings.events) / batched2)) events/s")
 
+        progress("(b1) the append of tpj append FILE: all of it in one transaction, runs 1 and 2")
+        let cli1 = try cliAppend(into: journalPath)
+        progress("    \(Int(Double(settings.events) / cli1)) events/s")
+        let cli2 = try cliAppend(into: journalPath)
+        progress("    \(Int(Double(settings.events) / cli2)) events/s")
+        let cli = min(cli1, cli2)
+
         progress("(i) tpj import of the same events from CSV, runs 1 and 2")
         let importPath = settings.directory + "/imported.sqlite"
         let imported1 = try journalImport(into: importPath)
@@ -300,6 +325,8 @@ enum AppendBenchmark {
             "importEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, imported)))),
             "importRunsSeconds": .array([.number(JSONNumber((imported1 * 100).rounded() / 100)), .number(JSONNumber((imported2 * 100).rounded() / 100))]),
             "importOverAppendRatio": .number(JSONNumber((batched / imported * 100).rounded() / 100)),
+            "oneTransactionAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, cli)))),
+            "importOverOneTransactionAppendRatio": .number(JSONNumber((cli / imported * 100).rounded() / 100)),
             "batchedOverRawRatio": .number(JSONNumber((raw / batched * 100).rounded() / 100)),
             "parseAndValidateEventsPerSecondOneCore": .number(JSONNumber(Int64(rate(settings.events, validateSeconds)))),
             "singleAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.single, singleSeconds)))),

@@ -27,8 +27,15 @@ enum Conversion: Sendable {
         case "json": self = .json
         case "eventId": self = .eventId
         case "boolean": self = .boolean(trueWords: trueWords ?? Self.defaultTrue, falseWords: falseWords ?? Self.defaultFalse)
-        case "timestamp": self = .timestamp(format: try pattern())
-        case "date": self = .date(format: try pattern())
+        case "timestamp", "date":
+            let pattern = try pattern()
+            if let pattern {
+                for (token, name) in [(TimePattern.Token.year, "year (yyyy)"), (.month, "month (MM; mm means minutes)"), (.day, "day (dd)")]
+                where !pattern.tokens.contains(where: { $0.sameKind(as: token) }) {
+                    throw MappingError(path: path + "/format", message: "\"\(pattern.text)\" has no \(name)")
+                }
+            }
+            self = name == "date" ? .date(format: pattern) : .timestamp(format: pattern)
         case "duration":
             let units = ["seconds": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0]
             self = .duration(unitSeconds: units[unit ?? "seconds"] ?? 1)
@@ -109,6 +116,14 @@ struct TimePattern: Sendable {
     enum Token: Sendable {
         case year, month, day, hour, minute, second, fraction
         case literal(UInt8)
+
+        func sameKind(as other: Token) -> Bool {
+            switch (self, other) {
+            case (.year, .year), (.month, .month), (.day, .day), (.hour, .hour), (.minute, .minute), (.second, .second),
+                (.fraction, .fraction), (.literal, .literal): true
+            default: false
+            }
+        }
     }
     struct Fields {
         var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, microsecond = 0

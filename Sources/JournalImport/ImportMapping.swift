@@ -36,6 +36,13 @@ public struct ImportMapping: Sendable {
         }
     }
 
+    /// A payload field: a value, or an object or array of payload fields (e.g. `lines: [{partNumber, quantity}]`).
+    indirect enum PayloadField: Sendable {
+        case value(Value)
+        case object([(String, PayloadField)])
+        case array([PayloadField])
+    }
+
     /// A column named in a mapping: a header name, a 1-based position, or (NDJSON) a JSON Pointer.
     enum Column: Sendable, Hashable, CustomStringConvertible {
         case name(String)
@@ -69,13 +76,13 @@ public struct ImportMapping: Sendable {
         /// `fields` in the order of ``ImportMapping/envelopeFields``.
         let envelope: [Value?]
         /// Payload fields in mapping order; or `wholePayload`.
-        let payload: [(String, Value)]
+        let payload: [(String, PayloadField)]
         let wholePayload: Value?
         let path: String
 
         init(
             name: String, when: Condition?, type: String, schemaVersion: Int?, firstOnly: Bool, fields: [String: Value],
-            payload: [(String, Value)], wholePayload: Value?, path: String
+            payload: [(String, PayloadField)], wholePayload: Value?, path: String
         ) {
             self.name = name
             self.when = when
@@ -113,32 +120,41 @@ public struct ImportMapping: Sendable {
     let ignore: [Ignore]
 
     /// Every column the mapping reads.
-    var columns: Set<Column> {
-        var columns: Set<Column> = []
+    /// Every column the mapping reads, with the first place in the mapping that names it.
+    var columns: [Column: String] {
+        var columns: [Column: String] = [:]
         func add(_ value: Value?) {
-            switch value?.origin {
-            case .column(let column)?: columns.insert(column)
-            case .template(let parts)?: for case .column(let column) in parts { columns.insert(column) }
-            default: break
+            guard let value else { return }
+            switch value.origin {
+            case .column(let column): if columns[column] == nil { columns[column] = value.path }
+            case .template(let parts): for case .column(let column) in parts where columns[column] == nil { columns[column] = value.path + "/template" }
+            case .constant: break
             }
         }
-        func add(_ condition: Condition?) {
+        func add(_ condition: Condition?, _ path: String) {
             switch condition {
-            case .oneOf(let column, _)?, .matches(let column, _)?, .empty(let column, _)?: columns.insert(column)
-            case .all(let list)?, .any(let list)?: list.forEach(add)
-            case .not(let inner)?: add(inner)
+            case .oneOf(let column, _)?, .matches(let column, _)?, .empty(let column, _)?: if columns[column] == nil { columns[column] = path }
+            case .all(let list)?, .any(let list)?: list.forEach { add($0, path) }
+            case .not(let inner)?: add(inner, path)
             case nil: break
+            }
+        }
+        func addField(_ field: PayloadField) {
+            switch field {
+            case .value(let value): add(value)
+            case .object(let members): members.forEach { addField($0.1) }
+            case .array(let items): items.forEach(addField)
             }
         }
         add(customerId)
         add(sourceRecordedAt)
         for rule in rules {
-            add(rule.when)
-            rule.fields.values.forEach(add)
-            rule.payload.forEach { add($0.1) }
+            add(rule.when, rule.path + "/when")
+            ImportMapping.envelopeFields.forEach { add(rule.fields[$0]) }
+            rule.payload.forEach { addField($0.1) }
             add(rule.wholePayload)
         }
-        for rule in ignore { add(rule.when) }
+        for (index, rule) in ignore.enumerated() { add(rule.when, "/ignore/\(index)/when") }
         return columns
     }
 
@@ -223,28 +239,59 @@ public struct ImportMapping: Sendable {
         self.ignore = ignore
     }
 
+    private static let schemaDocument = try! JSONParser.parse(BundledSchemas.file("import-mapping.schema.json")!)
+
     private static let schema: JSONSchema = {
         // Checked by the tests; a failure here means the build itself is broken.
-        try! JSONSchema(compiling: JSONParser.parse(BundledSchemas.file("import-mapping.schema.json")!))
+        try! JSONSchema(compiling: schemaDocument)
+    }()
+
+    /// The schema of one value, for payload fields.
+    private static let valueSchema: JSONSchema = {
+        try! JSONSchema(compiling: ["$defs": schemaDocument["$defs"]!, "$ref": "#/$defs/value"])
     }()
 
     static let envelopeFields = ["sourceKey", "eventId", "occurredAt", "caseId", "assetId", "siteId", "actor", "source", "correlationId", "causationId"]
 
-    private static func fields(_ object: JSONValue, at path: String) throws(MappingError) -> (fields: [String: Value], payload: [(String, Value)], wholePayload: Value?) {
+    private static func fields(_ object: JSONValue, at path: String) throws(MappingError) -> (fields: [String: Value], payload: [(String, PayloadField)], wholePayload: Value?) {
         var fields: [String: Value] = [:]
         for name in envelopeFields {
             if let spec = object[name] { fields[name] = try value(spec, at: "\(path)/\(name)") }
         }
-        var payload: [(String, Value)] = []
+        var payload: [(String, PayloadField)] = []
         var whole: Value?
         if let spec = object["payload"] {
-            if spec["column"] != nil || spec["const"] != nil || spec["template"] != nil {
+            if isValue(spec) {
                 whole = try value(spec, at: "\(path)/payload")
             } else if case .object(let members) = spec {
-                for member in members { payload.append((member.key, try value(member.value, at: "\(path)/payload/\(member.key)"))) }
+                for member in members { payload.append((member.key, try payloadField(member.value, at: "\(path)/payload/\(member.key)"))) }
             }
         }
         return (fields, payload, whole)
+    }
+
+    private static func isValue(_ spec: JSONValue) -> Bool {
+        spec["column"] != nil || spec["const"] != nil || spec["template"] != nil
+    }
+
+    private static func payloadField(_ spec: JSONValue, at path: String) throws(MappingError) -> PayloadField {
+        switch spec {
+        case .object(let members) where !isValue(spec):
+            var fields: [(String, PayloadField)] = []
+            for member in members { fields.append((member.key, try payloadField(member.value, at: "\(path)/\(member.key)"))) }
+            return .object(fields)
+        case .array(let items):
+            var fields: [PayloadField] = []
+            for (index, item) in items.enumerated() { fields.append(try payloadField(item, at: "\(path)/\(index)")) }
+            return .array(fields)
+        default:
+            // Checked here rather than by the document's schema, so that an error names this field, not an alternative.
+            let violations = valueSchema.validate(spec)
+            if let first = violations.first {
+                throw MappingError(path: path + first.path, message: "\(first.message) [\(first.rule)]")
+            }
+            return .value(try value(spec, at: path))
+        }
     }
 
     private static func column(_ value: JSONValue) -> Column {

@@ -124,16 +124,17 @@ public struct Importer {
         // The common row makes one event: recorded without the savepoint and arrays a row of several needs.
         if mapped.count == 1 {
             let outcome = try recorder.record(mapped[0].event, requireRegistered: requireRegistered)
-            if let rejection = rejection(outcome, of: mapped[0]) { return rejection }
+            if let rejection = rejection(outcome, of: mapped[0], importedFrom: recorder.firstPosition) { return rejection }
             if case .stored = outcome { return .imported(stored: 1, alreadyRecorded: 0) }
-            return mapped[0].firstOnly ? .imported(stored: 0, alreadyRecorded: 0) : .alreadyRecorded(events: 1)
+            return .alreadyRecorded(events: mapped[0].firstOnly ? 0 : 1)
         }
+        let firstOfImport = recorder.firstPosition
         let outcomes = try recorder.recordRow(mapped.map(\.event), requireRegistered: requireRegistered) { index, outcome in
-            rejection(outcome, of: mapped[index]) == nil
+            rejection(outcome, of: mapped[index], importedFrom: firstOfImport) == nil
         }
         var stored = 0, already = 0
         for (index, outcome) in outcomes.enumerated() {
-            if let rejection = rejection(outcome, of: mapped[index]) { return rejection }
+            if let rejection = rejection(outcome, of: mapped[index], importedFrom: firstOfImport) { return rejection }
             switch outcome {
             case .stored: stored += 1
             // A first-only event repeated by a later row is neither news nor a duplicate of this row.
@@ -141,11 +142,12 @@ public struct Importer {
             default: break
             }
         }
-        return stored > 0 || already == 0 ? .imported(stored: stored, alreadyRecorded: already) : .alreadyRecorded(events: already)
+        // A row that stored nothing repeats what was recorded: by an earlier import, or an earlier row of a first-only rule.
+        return stored > 0 ? .imported(stored: stored, alreadyRecorded: already) : .alreadyRecorded(events: already)
     }
 
     /// Why a row is rejected for what became of one of its events; nil when the event is stored or stands already.
-    private static func rejection(_ outcome: ImportOutcome, of item: MappedRows.Event) -> RowOutcome? {
+    private static func rejection(_ outcome: ImportOutcome, of item: MappedRows.Event, importedFrom firstOfImport: Int64?) -> RowOutcome? {
         let event = item.event
         switch outcome {
         case .stored, .alreadyRecorded:
@@ -153,9 +155,14 @@ public struct Importer {
         case .conflict(let position, let fields):
             // A first-only event (e.g. a customer's registration) stands once made; later rows just repeat it.
             if item.firstOnly { return nil }
+            if let firstOfImport, position >= firstOfImport {
+                return .rejected(
+                    reason: "source key repeated",
+                    message: "an earlier row of this import has the same source key (its \(event.type) is at position \(position)) with other \(fields.joined(separator: ", ")); make the source key tell the rows apart")
+            }
             return .rejected(
                 reason: "changed since imported",
-                message: "the event of this row (\(event.type), eventId \(event.eventId)) is stored at position \(position) with other \(fields.joined(separator: ", ")); the source row changed, or two rows share a source key")
+                message: "the event of this row (\(event.type), eventId \(event.eventId)) was imported before, at position \(position), with other \(fields.joined(separator: ", ")); the source row changed since (record a correction instead), or rows share a source key")
         case .unknownReference(let field, let referenced):
             return .rejected(reason: "unknown reference", message: "/payload/\(field) names event \(referenced), which is no earlier event of customer \(event.customerId)")
         case .unknownCustomer:
@@ -239,12 +246,25 @@ struct MappedRows: Sendable {
                 prepared.append(Event(event: event, firstOnly: item.rule.firstOnly))
             } catch {
                 if case .invalidEvent(let invalid) = error {
-                    return .rejected("\(item.rule.type) \(invalid.path) [\(invalid.rule)]", invalid.message)
+                    var message = invalid.message
+                    if let value = Self.value(at: invalid.path, in: item.event.json) { message += " (value: \(CanonicalJSON.string(value)))" }
+                    return .rejected("\(item.rule.type) \(invalid.path) [\(invalid.rule)]", message)
                 }
                 return .rejected("invalid event", error.description)
             }
         }
         return .events(prepared)
+    }
+}
+
+extension MappedRows {
+    /// The value at a JSON Pointer, for error messages.
+    static func value(at pointer: String, in document: JSONValue) -> JSONValue? {
+        var value: JSONValue? = document
+        for token in pointer.split(separator: "/") {
+            if case .array(let items)? = value, let index = Int(token) { value = index < items.count ? items[index] : nil } else { value = value?[String(token)] }
+        }
+        return value
     }
 }
 

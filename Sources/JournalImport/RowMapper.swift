@@ -30,18 +30,18 @@ struct RowMapper {
         context = ConversionContext(namespace: mapping.namespace, decimalComma: mapping.decimalComma, timeZone: mapping.timeZone)
         if let header {
             var missing: [String] = []
-            for column in mapping.columns {
+            for (column, path) in mapping.columns.sorted(by: { $0.value < $1.value }) {
                 switch column {
                 case .name(let name):
-                    if let index = header.firstIndex(of: name) { positions.append((column, index)) } else { missing.append(name) }
+                    if let index = header.firstIndex(of: name) { positions.append((column, index)) } else { missing.append("\"\(name)\" (at \(path))") }
                 case .position(let position):
-                    if position <= header.count { positions.append((column, position - 1)) } else { missing.append("#\(position)") }
+                    if position <= header.count { positions.append((column, position - 1)) } else { missing.append("#\(position) (at \(path))") }
                 }
             }
             if !missing.isEmpty {
                 throw SourceError(
                     file: file, line: 1,
-                    message: "the mapping names column\(missing.count == 1 ? "" : "s") \(missing.sorted().map { "\"\($0)\"" }.joined(separator: ", ")) that the header does not have (it has \(header.map { "\"\($0)\"" }.joined(separator: ", ")))")
+                    message: "the mapping names column\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) that the header does not have (it has \(header.map { "\"\($0)\"" }.joined(separator: ", ")))")
             }
         }
         func collect(_ condition: ImportMapping.Condition?) {
@@ -194,8 +194,8 @@ struct RowMapper {
                 payload = try value(whole, record).get() ?? .object([])
             } else {
                 var members: [JSONMember] = []
-                for (name, spec) in rule.payload {
-                    if let value = try value(spec, record).get() { members.append(JSONMember(name, value)) }
+                for (name, field) in rule.payload {
+                    if let value = try payloadValue(field, record) { members.append(JSONMember(name, value)) }
                 }
                 payload = .object(members)
             }
@@ -219,6 +219,28 @@ struct RowMapper {
             return .success(MappedEvent(rule: rule, event: event, sourceRecordedAt: known))
         } catch {
             return .failure(error)
+        }
+    }
+}
+
+extension RowMapper {
+    /// A payload field of the row: a value, or an object or array built of them (empty optional values left out).
+    func payloadValue(_ field: ImportMapping.PayloadField, _ record: SourceRecord) throws(ValueProblemAt) -> JSONValue? {
+        switch field {
+        case .value(let spec):
+            return try value(spec, record).get()
+        case .object(let fields):
+            var members: [JSONMember] = []
+            for (name, inner) in fields {
+                if let value = try payloadValue(inner, record) { members.append(JSONMember(name, value)) }
+            }
+            return .object(members)
+        case .array(let items):
+            var values: [JSONValue] = []
+            for inner in items {
+                if let value = try payloadValue(inner, record) { values.append(value) }
+            }
+            return .array(values)
         }
     }
 }

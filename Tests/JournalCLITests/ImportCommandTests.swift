@@ -9,6 +9,7 @@ import Testing
 
     @Test func importReportsEachRowsFateAndADryRunStoresNothing() throws {
         let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("init").status == 0)
         let dry = try workspace.tpj("import", "--mapping", Self.mapping, Self.complaints, "--dry-run")
         #expect(dry.status == 0 && dry.stdout.hasPrefix("Checked (dry run, nothing stored):"), "\(dry.stderr)")
         #expect(dry.stdout.contains("imported             289  (515 events to store)"))
@@ -59,6 +60,15 @@ import Testing
         let workspace = CLIWorkspace()
         let result = try workspace.tpj("demo", "--customers", "5", "--years", "2", "--start", "2026-01-01")
         #expect(result.status == 64 && result.stderr.contains("would be recorded past today"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.db))
+    }
+}
+
+@Suite struct ImportDryRunTests {
+    @Test func aDryRunAgainstAJournalNotMadeYetCreatesNoFile() throws {
+        let workspace = CLIWorkspace()
+        let dry = try workspace.tpj("import", "--mapping", ImportCommandTests.mapping, ImportCommandTests.complaints, "--dry-run")
+        #expect(dry.status == 0 && dry.stdout.contains("imported             289"))
         #expect(!FileManager.default.fileExists(atPath: workspace.db))
     }
 }

@@ -201,3 +201,71 @@ import Testing
         #expect(try lenient.append([note], to: "C-1").appended == 1)
     }
 }
+
+@Suite struct ImportMappingDetailTests {
+    static let orders = """
+        {"name": "orders", "namespace": "2a3b4c5d-6e7f-4809-9a1b-2c3d4e5f6071",
+         "source": {"format": "csv", "delimiter": ";", "decimalComma": true, "timeZone": "Europe/Berlin"},
+         "customerId": {"template": "KD-{Kunde}"}, "recordingLag": "PT0S",
+         "rules": [
+           {"type": "customer.registered", "firstOnly": true, "sourceKey": {"template": "kunde|{Kunde}"},
+            "occurredAt": {"column": "Datum", "convert": "timestamp", "format": "dd.MM.yyyy HH:mm"},
+            "payload": {"name": {"template": "Kunde {Kunde}"}, "country": {"column": "Land"}}},
+           {"type": "part.ordered", "sourceKey": {"template": "{Auftrag}|{Pos}"},
+            "occurredAt": {"column": "Datum", "convert": "timestamp", "format": "dd.MM.yyyy HH:mm"},
+            "payload": {"orderId": {"template": "{Auftrag}-{Pos}"}, "express": {"column": "Eil", "convert": "boolean"},
+                        "promisedDeliveryDate": {"column": "Termin", "convert": "date", "format": "dd.MM.yyyy"},
+                        "amount": {"column": "Betrag", "convert": "number"}, "currency": {"const": "EUR"},
+                        "lines": [{"partNumber": {"column": "Artikel"}, "quantity": {"column": "Menge", "convert": "integer"}}]}}
+         ]}
+        """
+    static let header = "Auftrag;Pos;Kunde;Land;Datum;Eil;Termin;Betrag;Artikel;Menge\n"
+
+    @Test func nestedPayloadFieldsDecimalCommasAndFirstOnlyRowsAreCountedAsRepeats() throws {
+        let store = try ImporterTests.store()
+        let importer = Importer(store: store, mapping: try ImportMapping(text: Self.orders))
+        let source = try ImporterTests.write(Self.header + """
+            A-1;1;100;DE;03.11.2023 14:05;ja;10.11.2023;1.234,50;7730-114;2
+            A-1;2;100;DE;03.11.2023 14:05;nein;10.11.2023;12,00;7730-200;10
+            A-2;1;101;AT;04.11.2023 09:00;nein;12.11.2023;99;4711;1
+
+            """)
+        let first = try importer.run(sources: [source], options: .init())
+        #expect(first.rowsImported == 3 && first.eventsStored == 5 && first.rowsAlreadyRecorded == 0)
+        let order = try #require(try store.history(of: "KD-100").first { $0.type == "part.ordered" })
+        #expect(order.payloadJSON["amount"] == 1234.5 && order.payloadJSON["express"] == true)
+        #expect(order.payloadJSON["lines"] == [["partNumber": "7730-114", "quantity": 2]])
+        #expect(order.payloadJSON["promisedDeliveryDate"] == "2023-11-10" && order.occurredAt == "2023-11-03T14:05:00+01:00")
+        // Every row of a second run is counted as already recorded, including those whose only news was a repeat.
+        let again = try importer.run(sources: [source], options: .init())
+        #expect(again.rowsAlreadyRecorded == 3 && again.rowsImported == 0 && again.eventsStored == 0)
+    }
+
+    @Test func rowsSharingASourceKeyAndBadPayloadValuesAreRejectedWithWhatTheyHeld() throws {
+        var options = Importer.Options()
+        options.maximumRejected = .count(10)
+        let store = try ImporterTests.store()
+        let source = try ImporterTests.write(Self.header + """
+            A-1;1;100;DE;03.11.2023 14:05;ja;10.11.2023;5;7730-114;2
+            A-1;1;100;DE;03.11.2023 14:05;ja;10.11.2023;6;7730-114;2
+            A-3;1;102;Deutschland;05.11.2023 08:00;ja;10.11.2023;5;1;1
+
+            """)
+        let report = try Importer(store: store, mapping: try ImportMapping(text: Self.orders)).run(sources: [source], options: options)
+        #expect(report.rejected["source key repeated"]?.examples.first?.line == 3)
+        let country = try #require(report.rejected["customer.registered /payload/country [pattern]"]?.examples.first)
+        #expect(country.line == 4 && country.message.contains("(value: \"Deutschland\")"), "\(country.message)")
+    }
+
+    @Test(arguments: [
+        ("\"convert\": \"boolean\"", "\"convert\": \"bool\"", "/rules/1/payload/express/convert"),
+        ("\"format\": \"dd.MM.yyyy\"}", "\"format\": \"dd.mm.yyyy\"}", "/rules/1/payload/promisedDeliveryDate/format"),
+        ("\"column\": \"Artikel\"", "\"colum\": \"Artikel\"", "/rules/1/payload/lines/0/partNumber"),
+    ])
+    func mappingMistakesInPayloadFieldsNameTheirPath(original: String, mistake: String, path: String) throws {
+        let text = Self.orders.replacingOccurrences(of: original, with: mistake)
+        #expect(text != Self.orders)
+        let error = #expect(throws: MappingError.self) { try ImportMapping(text: text) }
+        #expect(error?.path.hasPrefix(path) == true, "\(String(describing: error))")
+    }
+}

@@ -66,7 +66,10 @@ extension JournalCommand {
                 for source in sources where !FileManager.default.isReadableFile(atPath: source) {
                     throw CLIError(code: 66, message: "cannot read \(source): no such file, or no permission. Nothing was stored.")
                 }
-                let store = try database.openStore(create: true)
+                // A dry run against a journal not made yet checks against an empty one, and creates no file.
+                let store = dryRun && !FileManager.default.fileExists(atPath: database.path)
+                    ? try EventStore(writer: JournalDatabase.inMemory(), registry: database.registry())
+                    : try database.openStore(create: true)
                 var options = Importer.Options()
                 options.dryRun = dryRun
                 options.maximumRejected = limit!
