@@ -45,12 +45,12 @@ let package = Package(
         ),
         // Moment-of-truth, journey and churn maths. Pure: no I/O.
         .target(name: "JournalScoring", dependencies: ["Journal"]),
-        // Projections: the runner and the built-in read models.
+        // Projections: the runner, the built-in read models, the analyst views and declared SQL projections.
         .target(
             name: "JournalProjections",
             dependencies: [
                 "Journal", "JournalStore", "JournalScoring", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // `tpj import`: CSV and NDJSON exports mapped to events by a declarative mapping.

@@ -24,6 +24,13 @@ BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: DELETE refused'); END;
 CREATE TRIGGER import_no_update BEFORE UPDATE ON import
 BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: UPDATE refused'); END;
 
+CREATE TABLE declared_projection (
+    name      TEXT    PRIMARY KEY,
+    sql       TEXT    NOT NULL,
+    sha256    TEXT    NOT NULL CHECK (length(sha256) = 64),
+    addedAtUs INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE event (
     position      INTEGER PRIMARY KEY,
     eventId       TEXT    NOT NULL,

@@ -447,11 +447,7 @@ public final class RejectsWriter {
     }
 
     private func write(_ fields: [String]) {
-        let line = fields.map { field in
-            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-        }.joined(separator: ",") + "\r\n"
-        handle.write(Data(line.utf8))
+        handle.write(Data(CSV.record(fields).utf8))
     }
 
     func close() throws { try handle.close() }

@@ -64,20 +64,8 @@ public struct CustomerFacts: Projection {
                 if (last["kind"] as String) == "void" { continue }
                 var facts: [Fact] = [Fact(kind: "void")]
                 if !voided {
-                    // The corrected payload: the stored one with every correction so far merged in.
-                    let corrections = try String.fetchAll(db, sql: """
-                        SELECT payload FROM event WHERE type = 'touchpoint.corrected' AND customerId = ? AND position <= ?
-                          AND json_extract(payload, '$.correctedEventId') = ? ORDER BY position
-                        """, arguments: [event.customerId, event.position, target])
-                    var current = try JSONParser.parse(source["payload"] as String)
-                    for correction in corrections {
-                        guard case .object(let changes)? = try JSONParser.parse(correction)["corrections"], case .object(var members) = current
-                        else { continue }
-                        for change in changes {
-                            if let index = members.firstIndex(where: { $0.key == change.key }) { members[index].value = change.value } else { members.append(change) }
-                        }
-                        current = .object(members)
-                    }
+                    let current = try Corrections.correctedPayload(
+                        source["payload"], target: target, customerId: event.customerId, through: event.position, db)
                     facts = Self.facts(type: source["type"], payload: current)
                     if facts.isEmpty { facts = [Fact(kind: "void")] }
                 }

@@ -33,10 +33,39 @@ public protocol Projection: Sendable {
     /// reaches the head of the log, and in transactions of its own while more is left; a rebuild calls
     /// it until nothing is left before it switches to the new tables. The default does nothing.
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
+    /// Whether ``apply(_:_:_:)`` is handed the batch's events decoded (the default). A projection
+    /// written in SQL reads its batch itself: it implements ``apply(batch:_:_:)`` instead.
+    var decodesEvents: Bool { get }
+    /// Folds the events at positions after `batch.after` through `batch.through`. The default hands
+    /// the decoded events to ``apply(_:_:_:)``.
+    func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws
+    /// Projections whose tables this one reads: a batch is folded only up to the positions they reached.
+    var dependencies: [String] { get }
 }
 
 extension Projection {
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { 0 }
+    public var decodesEvents: Bool { true }
+    public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
+        try apply(batch.events, db, names)
+    }
+    public var dependencies: [String] { [] }
+}
+
+/// The positions one fold transaction covers, and their events when the projection decodes them.
+public struct ProjectionBatch: Sendable {
+    /// The checkpoint the batch starts after.
+    public var after: Int64
+    /// The last position in the batch.
+    public var through: Int64
+    /// The events, in position order; empty for a projection that does not decode them.
+    public var events: [RecordedEvent]
+
+    public init(after: Int64, through: Int64, events: [RecordedEvent]) {
+        self.after = after
+        self.through = through
+        self.events = events
+    }
 }
 
 /// The physical table names of one generation of a projection.

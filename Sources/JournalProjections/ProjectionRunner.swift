@@ -37,9 +37,12 @@ public struct ProjectionRunner: Sendable {
         self.projections = projections
     }
 
-    /// The built-in projections: the journey timeline, scored with `rules`, and the customer facts.
-    public static func builtIn(store: EventStore, rules: MomentRules = .bundled) -> ProjectionRunner {
-        ProjectionRunner(store: store, projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts()])
+    /// The built-in projections — the journey timeline, scored with `rules`, the customer facts and the
+    /// corrections the analyst views apply — then the `declared` ones, which read those views.
+    public static func builtIn(store: EventStore, rules: MomentRules = .bundled, declared: [DeclaredProjection] = []) -> ProjectionRunner {
+        ProjectionRunner(
+            store: store,
+            projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts(), Corrections()] + declared)
     }
 
     /// Brings every projection to the head of the log; returns the checkpoints reached.
@@ -132,20 +135,18 @@ public struct ProjectionRunner: Sendable {
         var unsettled = false
         while true {
             let size = max(1, transactionSize?() ?? batchSize)
-            let events = try store.events(after: checkpoint, limit: size)
-            guard let last = events.last else {
+            guard let (batch, reachesHead) = try nextBatch(of: projection, after: checkpoint, size: size) else {
                 if unsettled { try settle(projection, tables, onlyWhileActive: true) }
                 return checkpoint
             }
-            let reachesHead = events.count < size
             let settleLimit = settleSize
             let settled = try foldTransaction { db -> Int? in
                 // Another process may have moved the checkpoint meanwhile: then this batch is not ours.
                 try db.cachedStatement(
                     sql: "UPDATE projection SET checkpoint = ?, updatedAtUs = ? WHERE name = ? AND generation = ? AND checkpoint = ?"
-                ).execute(arguments: [last.position, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
+                ).execute(arguments: [batch.through, store.clock.now().microseconds, projection.name, state.generation, checkpoint])
                 guard db.changesCount == 1 else { return nil }
-                try projection.apply(events, db, tables)
+                try projection.apply(batch: batch, db, tables)
                 return reachesHead ? try projection.settle(db, tables, limit: settleLimit) : 0
             }
             guard let settled else {
@@ -156,10 +157,10 @@ public struct ProjectionRunner: Sendable {
                 observer?.catchingUp(projection.name, at: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
                 continue
             }
-            checkpoint = last.position
+            checkpoint = batch.through
             progress?(projection.name, checkpoint)
             observer?.folded(
-                projection.name, customers: Set(events.map(\.customerId)),
+                projection.name, customers: Set(batch.events.map(\.customerId)),
                 reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
             unsettled = !reachesHead || settled == settleLimit
             // The batch read everything there was: no need to read again to find the head (whatever was
@@ -186,23 +187,21 @@ public struct ProjectionRunner: Sendable {
         var built: Int64 = 0
         var folded: Int64 = 0
         // Fill the new generation in batches; the old one keeps answering meanwhile.
-        while true {
-            let events = try store.events(after: built, limit: batchSize)
-            guard let last = events.last else { break }
-            try store.projectionWriter.write { db in try projection.apply(events, db, tables) }
-            built = last.position
-            folded += Int64(events.count)
+        while let (batch, _) = try nextBatch(of: projection, after: built, size: batchSize) {
+            try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
+            built = batch.through
+            folded += batch.through - batch.after
             progress?(projection.name, folded)
         }
         try settle(projection, tables, onlyWhileActive: false)
         // Switch: fold what arrived since, point the views at the new tables, drop the old ones. The
         // checkpoint is the last event folded: whatever is appended meanwhile is the follower's.
-        let tail = try store.events(after: built, limit: Int.max / 2)
+        let tail = try nextBatch(of: projection, after: built, size: Int.max / 2)?.batch
         let switched = try store.projectionWriter.write { db -> (folded: Int64, checkpoint: Int64) in
-            if !tail.isEmpty { try projection.apply(tail, db, tables) }
+            if let tail { try projection.apply(batch: tail, db, tables) }
             while try projection.settle(db, tables, limit: settleBatch) > 0 {}
-            folded += Int64(tail.count)
-            let checkpoint = tail.last?.position ?? built
+            folded += tail.map { $0.through - $0.after } ?? 0
+            let checkpoint = tail?.through ?? built
             for table in projection.tables {
                 let view = ProjectionTables.view(projection.name, table)
                 try db.execute(sql: "DROP VIEW IF EXISTS \(view)")
@@ -220,6 +219,35 @@ public struct ProjectionRunner: Sendable {
         }
         observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
         return switched
+    }
+
+    /// The next batch of `projection` after `checkpoint`: at most `size` positions, up to the head of
+    /// the log and to the checkpoints its ``Projection/dependencies`` reached; nil when there is none.
+    /// `reachesEnd` tells that it takes everything there is for it now.
+    private func nextBatch(
+        of projection: any Projection, after checkpoint: Int64, size: Int
+    ) throws -> (batch: ProjectionBatch, reachesEnd: Bool)? {
+        var end = try store.head()
+        if !projection.dependencies.isEmpty {
+            end = min(end, try reached(by: projection.dependencies, for: projection))
+        }
+        let through = min(end, checkpoint + Int64(min(size, Int(Int32.max))))
+        guard through > checkpoint else { return nil }
+        let events = projection.decodesEvents ? try store.events(after: checkpoint, limit: Int(through - checkpoint)) : []
+        return (ProjectionBatch(after: checkpoint, through: events.last?.position ?? through, events: events), through == end)
+    }
+
+    /// The lowest checkpoint of the projections `names`, at their current versions (0 when one is not built).
+    private func reached(by names: [String], for dependent: any Projection) throws -> Int64 {
+        var lowest = Int64.max
+        for name in names {
+            guard let dependency = projections.first(where: { $0.name == name }) else {
+                throw JournalError.invalidArgument("projection \(dependent.name) reads \(name), which is not run with it")
+            }
+            guard let state = try state(of: dependency), state.version == dependency.version else { return 0 }
+            lowest = min(lowest, state.checkpoint)
+        }
+        return lowest
     }
 
     /// A transaction on the projections' database: only what can be folded again from the log, so

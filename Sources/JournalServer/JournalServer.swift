@@ -58,6 +58,8 @@ public struct JournalServer: Sendable {
     /// Where the churn weights came from, as shown in churn answers.
     public let weightsSource: String
     public var settings: ServerSettings
+    /// Analysts' projections, folded with the built-in ones.
+    let declared: [DeclaredProjection]
     let tokens: AccessTokens
     let progress = ProjectionProgress()
     /// Appends arriving together share one transaction and one fsync.
@@ -76,8 +78,9 @@ public struct JournalServer: Sendable {
     let connections: ConnectionRegistry
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
-                settings: ServerSettings = ServerSettings()) throws {
+                declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings()) throws {
         self.store = store
+        self.declared = declared
         self.rules = rules
         self.model = model
         self.weightsSource = weightsSource
@@ -92,9 +95,9 @@ public struct JournalServer: Sendable {
         self.connections = ConnectionRegistry(limit: settings.connections.maxConnections)
     }
 
-    /// The built-in projections, telling the timeline cache what they fold.
+    /// The built-in projections and the declared ones, telling the timeline cache what they fold.
     var runner: ProjectionRunner {
-        var runner = ProjectionRunner.builtIn(store: store, rules: rules)
+        var runner = ProjectionRunner.builtIn(store: store, rules: rules, declared: declared)
         runner.observer = timelineCache
         return runner
     }

@@ -108,7 +108,7 @@ public enum JournalDatabase {
     }
 
     /// `path` as an SQLite URI that opens the file read-only.
-    static func readOnlyURI(_ path: String) -> String {
+    public static func readOnlyURI(_ path: String) -> String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var escaped = ""
         for scalar in absolute.unicodeScalars {

@@ -30,6 +30,9 @@ public enum JournalSchema {
         migrator.registerMigration("v4-migrated-history") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5-declared-projections") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
 
@@ -84,6 +87,17 @@ public enum JournalSchema {
 
         CREATE TRIGGER import_no_delete BEFORE DELETE ON import
         BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: DELETE refused'); END;
+        """
+
+    /// Projections declared in SQL by analysts (`tpj projection add`): kept with the journal, since
+    /// they are not derived from the log and a lost projections' file must be rebuilt with them.
+    public static let v5 = """
+        CREATE TABLE declared_projection (
+            name      TEXT    PRIMARY KEY,
+            sql       TEXT    NOT NULL,
+            sha256    TEXT    NOT NULL CHECK (length(sha256) = 64),
+            addedAtUs INTEGER NOT NULL
+        ) STRICT;
         """
 
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.

@@ -129,6 +129,33 @@ import Testing
         #expect(refused?.report.rejected["unknown customer"]?.rows == 1)
     }
 
+    @Test func aCustomerMasterImportedFirstRegistersTheCustomersOfTheEventExport() throws {
+        let store = try Self.store()
+        let master = """
+            {"name": "customers", "namespace": "5c1d0b7e-3f2a-4e6b-9c8d-7a6b5c4d3e2f", "source": {"format": "csv", "timeZone": "Europe/Berlin"},
+             "customerId": {"column": "Nr"}, "recordingLag": "PT0S",
+             "rules": [{"type": "customer.registered", "sourceKey": {"column": "Nr"},
+                        "occurredAt": {"column": "Seit", "convert": "timestamp", "format": "dd.MM.yyyy"},
+                        "payload": {"name": {"column": "Name"}, "country": {"column": "Land"},
+                                    "customerSince": {"column": "Seit", "convert": "date", "format": "dd.MM.yyyy"}}}]}
+            """
+        let customers = try Self.write("Nr,Name,Land,Seit\nC-1,Müller Anlagenbau,DE,15.01.2020\n")
+        var options = Importer.Options()
+        options.requireRegistered = true
+        let tickets = "ticket,kind,customer,when,wait,solved,down,topic\nT-1,call,C-1,01.03.2024 09:00,90,ja,nein,\n"
+        // Before the master: the call's customer is unknown, and nothing is stored.
+        #expect(throws: ImportRefused.self) {
+            try Importer(store: store, mapping: try ImportMapping(text: Self.small)).run(sources: [try Self.write(tickets)], options: options)
+        }
+        let registered = try Importer(store: store, mapping: try ImportMapping(text: master)).run(sources: [customers], options: options)
+        #expect(registered.eventsStored == 1)
+        let calls = try Importer(store: store, mapping: try ImportMapping(text: Self.small)).run(sources: [try Self.write(tickets)], options: options)
+        #expect(calls.eventsStored == 1 && calls.rejected.isEmpty)
+        let history = try store.history(of: "C-1")
+        #expect(history.map(\.type) == ["customer.registered", "hotline.call.received"])
+        #expect(history.first?.payloadJSON["customerSince"] == "2020-01-15" && history.first?.payloadJSON["name"] == "Müller Anlagenbau")
+    }
+
     @Test(arguments: [
         ("T-1,call,\"C-1,01.03.2024 09:00,90\n", "a quoted field is not closed"),
         ("T-1,call,\"C-1\"x,01.03.2024 09:00,90,ja,nein,\n", "a character follows the closing quote"),

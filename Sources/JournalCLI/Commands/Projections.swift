@@ -5,9 +5,9 @@ import JournalProjections
 import JournalScoring
 import JournalStore
 
-/// A runner of the built-in projections, in the order they are run, scoring with `rules`.
-func builtInRunner(_ store: EventStore, rules: MomentRules) -> ProjectionRunner {
-    ProjectionRunner.builtIn(store: store, rules: rules)
+/// A runner of the built-in projections, scoring with `rules`, then the `declared` ones.
+func builtInRunner(_ store: EventStore, rules: MomentRules, declared: [DeclaredProjection] = []) -> ProjectionRunner {
+    ProjectionRunner.builtIn(store: store, rules: rules, declared: declared)
 }
 
 /// Brings the projections up to date before a read, with a progress line on a terminal when that takes
@@ -46,6 +46,7 @@ extension JournalCommand {
         var timeout: Double = 30
 
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
@@ -58,7 +59,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let runner = builtInRunner(store, rules: try rules.momentRules())
+                let runner = builtInRunner(store, rules: try rules.momentRules(), declared: try declared.load(store))
                 if follow {
                     try followLog(runner)
                     return
@@ -131,13 +132,14 @@ extension JournalCommand {
         var names: [String] = []
 
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let runner = builtInRunner(store, rules: try rules.momentRules())
+                let runner = builtInRunner(store, rules: try rules.momentRules(), declared: try declared.load(store))
                 var lastReport: Int64 = 0
                 let folded = try runner.rebuild(names) { name, count in
                     if !output.json, count - lastReport >= 100_000 {

@@ -45,6 +45,7 @@ extension JournalCommand {
 
         @OptionGroup var weightsOptions: WeightsOptions
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -107,7 +108,8 @@ extension JournalCommand {
             limits.apply(to: &settings)
             settings.secureCookies = secureCookies
             let server = try JournalServer(
-                store: store, rules: try rules.momentRules(), model: model, weightsSource: source, settings: settings)
+                store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
+                settings: settings)
             let started = Date()
             try server.prepare { name, folded in
                 Output.error("Rebuilding \(name): \(Output.count(folded, "event")) folded")

@@ -1,0 +1,231 @@
+import Crypto
+import Foundation
+import GRDB
+import Journal
+
+/// A projection an analyst declares in one SQL file, folded like the built-in ones.
+///
+/// ```sql
+/// -- name: callsperquarter
+/// -- description: Hotline calls per customer and quarter.
+/// CREATE TABLE callsperquarter_count (customerId TEXT NOT NULL, quarter TEXT NOT NULL, calls INTEGER NOT NULL,
+///                                     PRIMARY KEY (customerId, quarter));
+/// INSERT INTO callsperquarter_count (customerId, quarter, calls)
+/// SELECT customerId, substr(occurredDate, 1, 4) || '-Q' || ((substr(occurredDate, 6, 2) + 2) / 3), count(*)
+/// FROM batch WHERE type = 'hotline.call.received' GROUP BY 1, 2
+/// ON CONFLICT DO UPDATE SET calls = calls + excluded.calls;
+/// ```
+///
+/// - `CREATE TABLE` and `CREATE INDEX` statements make its tables, each named `<name>_<word>` and read
+///   by everyone under that name; every other statement is a fold statement (`INSERT`, `UPDATE`,
+///   `DELETE`, `REPLACE` or `WITH … `), run in order for each batch of new events, in the transaction
+///   that moves the projection's checkpoint.
+/// - A fold reads the view `batch` (the batch's events as recorded), the analyst views (everything up
+///   to the end of the batch, corrections applied; ``AnalystSurface``) and its own tables, and writes
+///   only its own tables (checked by ``SandboxPolicy`` when the file is loaded).
+/// - Its version is the SHA-256 of its text: a changed file is rebuilt into new tables while the old
+///   ones keep answering.
+public struct DeclaredProjection: Projection {
+    public let name: String
+    public let summary: String
+    /// The file's text, as given.
+    public let text: String
+    /// The SHA-256 of ``text``, in hex.
+    public let sha256: String
+    public let version: Int
+    /// The logical table names (the part after `<name>_`).
+    public let tables: [String]
+    private let schemaStatements: [SQLText.Statement]
+    private let foldStatements: [SQLText.Statement]
+    /// Index names declared (the part after `<name>_`), renamed per generation like the tables.
+    private let indexes: [String]
+    /// Event type → touchpoint kind, for the analyst views.
+    private let kinds: [String: String]
+
+    public var decodesEvents: Bool { false }
+    public var dependencies: [String] { [Corrections().name] }
+
+    /// Longest name allowed.
+    public static let maximumNameLength = 40
+
+    /// Reads a declared projection; `fallbackName` (e.g. the file's base name) is used when the text
+    /// has no `-- name:` line. Checks its form; ``check()`` compiles it.
+    public init(text: String, fallbackName: String? = nil, registry: SchemaRegistry) throws(SandboxError) {
+        let parsed: SQLText
+        do {
+            parsed = try SQLText(text)
+        } catch {
+            throw SandboxError(message: error.what, line: error.line)
+        }
+        var header: [String: String] = [:]
+        for token in parsed.tokens {
+            if token.kind == .space { continue }
+            guard token.kind == .comment, token.text.hasPrefix("--") else { break }
+            let line = token.text.dropFirst(2).trimmingCharacters(in: .whitespaces)
+            if let colon = line.firstIndex(of: ":") {
+                let key = line[..<colon].lowercased()
+                if key == "name" || key == "description" {
+                    header[key, default: ""] += (header[key] == nil ? "" : " ") + line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
+            }
+        }
+        guard let name = header["name"] ?? fallbackName else {
+            throw SandboxError(message: "the projection has no name: start the file with a line `-- name: <name>`", line: 1)
+        }
+        guard Self.isValidName(name) else {
+            throw SandboxError(
+                message: "the name '\(name)' must be lower-case letters and digits, starting with a letter, at most \(Self.maximumNameLength) characters",
+                line: 1)
+        }
+        self.name = name
+        self.summary = header["description"] ?? ""
+        self.text = text
+        let digest = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.sha256 = digest
+        // The version only has to differ when the text does; 31 bits of the hash, never 0.
+        self.version = max(1, Int(UInt32(digest.prefix(8), radix: 16)! >> 1))
+
+        var tables: [String] = [], indexes: [String] = [], schema: [SQLText.Statement] = [], fold: [SQLText.Statement] = []
+        for statement in parsed.statements {
+            let words = statement.words
+            let first = words.first!.text.uppercased()
+            func objectName(after keywords: Set<String>) throws(SandboxError) -> String {
+                var index = 1
+                while index < words.count, words[index].kind == .word, keywords.contains(words[index].text.uppercased()) { index += 1 }
+                guard index < words.count, words[index].kind == .word || words[index].kind == .quotedName else {
+                    throw SandboxError(message: "a name is expected after \(first)", line: statement.line)
+                }
+                if index + 1 < words.count, words[index + 1].text == "." {
+                    throw SandboxError(message: "\(words[index].name).… : a projection's tables and indexes are named without a schema", line: words[index].line)
+                }
+                return words[index].name
+            }
+            switch first {
+            case "CREATE":
+                let second = words.count > 1 ? words[1].text.uppercased() : ""
+                let isIndex = second == "INDEX" || (second == "UNIQUE" && words.count > 2 && words[2].text.uppercased() == "INDEX")
+                guard second == "TABLE" || isIndex else {
+                    throw SandboxError(message: "only CREATE TABLE and CREATE INDEX are allowed (the runner makes the views)", line: statement.line)
+                }
+                let object = try objectName(after: ["TABLE", "INDEX", "UNIQUE", "IF", "NOT", "EXISTS"])
+                let prefix = name + "_"
+                guard object.lowercased().hasPrefix(prefix), object.count > prefix.count else {
+                    throw SandboxError(
+                        message: "\(isIndex ? "index" : "table") '\(object)' must be named \(name)_<word>: everything a projection makes is named after it",
+                        line: statement.line)
+                }
+                let word = String(object.lowercased().dropFirst(prefix.count))
+                guard word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                    throw SandboxError(message: "'\(object)': use letters, digits and _ after \(prefix)", line: statement.line)
+                }
+                if tables.contains(word) || indexes.contains(word) {
+                    throw SandboxError(message: "'\(object)' is declared twice", line: statement.line)
+                }
+                if isIndex { indexes.append(word) } else { tables.append(word) }
+                schema.append(statement)
+            case "INSERT", "REPLACE", "UPDATE", "DELETE", "WITH":
+                fold.append(statement)
+            default:
+                throw SandboxError(
+                    message: "\(first) is not allowed: a declared projection has CREATE TABLE / CREATE INDEX statements and fold statements (INSERT, UPDATE, DELETE, REPLACE, WITH)",
+                    line: statement.line)
+            }
+        }
+        guard !tables.isEmpty else { throw SandboxError(message: "the projection declares no table (CREATE TABLE \(name)_<word> …)", line: 1) }
+        guard !fold.isEmpty else { throw SandboxError(message: "the projection has no fold statement (INSERT … SELECT … FROM batch …)", line: 1) }
+        self.tables = tables
+        self.indexes = indexes
+        self.kinds = AnalystSurface.Sources(journal: "", corrections: "", registry: registry).kinds
+        self.schemaStatements = schema
+        self.foldStatements = fold
+    }
+
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter, first.isLowercase, name.count <= maximumNameLength else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isNumber || ($0.isLetter && $0.isLowercase)) }
+    }
+
+    /// The views through which everyone reads its tables, e.g. `hitrate_quarter`.
+    public var views: [String] { tables.map { ProjectionTables.view(name, $0) } }
+
+    /// A statement's text with the projection's names replaced by those of a generation's tables.
+    func physical(_ statement: SQLText.Statement, _ names: ProjectionTables) -> String {
+        let prefix = name + "_"
+        let words = Set(tables + indexes)
+        return statement.text { token in
+            guard token.kind == .word || token.kind == .quotedName else { return nil }
+            let lowered = token.name.lowercased()
+            guard lowered.hasPrefix(prefix), words.contains(String(lowered.dropFirst(prefix.count))) else { return nil }
+            return names[String(lowered.dropFirst(prefix.count))]
+        }
+    }
+
+    // MARK: Projection
+
+    public func createTables(_ db: Database, _ names: ProjectionTables) throws {
+        for statement in schemaStatements { try db.execute(sql: physical(statement, names)) }
+    }
+
+    public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
+        guard let first = events.first, let last = events.last else { return }
+        try apply(batch: ProjectionBatch(after: first.position - 1, through: last.position, events: []), db, names)
+    }
+
+    public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
+        try AnalystSurface.prepare(db, kinds: kinds)
+        try db.execute(sql: AnalystSurface.setScopeSQL, arguments: [batch.after, batch.through, Int64.max])
+        for statement in foldStatements {
+            do {
+                try db.execute(sql: physical(statement, names))
+            } catch let error as DatabaseError {
+                throw JournalError.storage("projection \(name), statement at line \(statement.line): \(error.message ?? error.description)")
+            }
+        }
+    }
+
+    // MARK: Checking in the sandbox
+
+    /// Compiles every statement in a scratch database shaped like the projections' one, with the
+    /// sandbox's rules, and runs the fold once on empty tables: bad SQL is refused with SQLite's
+    /// message and its line in the file.
+    public func check() throws(SandboxError) {
+        let connection = try SandboxConnection(path: ":memory:", writable: true)
+        try AnalystConnection.installEmptyJournal(on: connection, kinds: kinds)
+        try load(into: connection, generation: 1)
+        try fold(on: connection, generation: 1, after: 0, through: 0, knownAtUs: Int64.max)
+    }
+
+    /// The sandbox's rules for this projection's statements of `generation`.
+    func policy(generation: Int, creating: Bool) -> SandboxPolicy {
+        let names = ProjectionTables(projection: name, generation: generation)
+        let own = Set(tables.map { names[$0].lowercased() })
+        return SandboxPolicy(
+            readableViews: Set(AnalystSurface.viewNames + ["batch"]),
+            readableTables: own, writableTables: own,
+            creatableNames: creating ? own.union(indexes.map { names[$0].lowercased() }) : [],
+            readableDescription: "the view batch, the analyst views (\(AnalystSurface.viewNames.joined(separator: ", "))) and this projection's own tables")
+    }
+
+    /// Creates the tables of `generation` in the sandbox's `main`, under its rules.
+    func load(into connection: SandboxConnection, generation: Int) throws(SandboxError) {
+        let names = ProjectionTables(projection: name, generation: generation)
+        connection.policy = policy(generation: generation, creating: true)
+        defer { connection.policy = nil }
+        for statement in schemaStatements {
+            try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
+        }
+    }
+
+    /// Folds the events after `after` through `through`, known by `knownAtUs`, in the sandbox.
+    func fold(on connection: SandboxConnection, generation: Int, after: Int64, through: Int64, knownAtUs: Int64) throws(SandboxError) {
+        let names = ProjectionTables(projection: name, generation: generation)
+        let scope = try connection.prepare(AnalystSurface.setScopeSQL)
+        scope.bind([after, through, knownAtUs])
+        try scope.run()
+        connection.policy = policy(generation: generation, creating: false)
+        defer { connection.policy = nil }
+        for statement in foldStatements {
+            try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
+        }
+    }
+}

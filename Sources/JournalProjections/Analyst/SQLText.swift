@@ -1,0 +1,123 @@
+import Foundation
+
+/// SQL text cut into tokens as SQLite reads it: enough to split statements, find their first words
+/// and rename tables, without parsing the grammar.
+struct SQLText {
+    enum Kind: Equatable {
+        case word, quotedName, string, number, comment, space, punctuation
+    }
+
+    struct Token: Equatable {
+        var kind: Kind
+        var text: Substring
+        /// 1-based line of the token's first character.
+        var line: Int
+
+        /// A name's text without its quotes (`"a""b"` → `a"b`); other tokens' text as is.
+        var name: String {
+            guard kind == .quotedName, let first = text.first else { return String(text) }
+            let close: Character = first == "[" ? "]" : first
+            var inner = String(text.dropFirst().dropLast())
+            if first != "[" { inner = inner.replacingOccurrences(of: String(repeating: close, count: 2), with: String(close)) }
+            return inner
+        }
+    }
+
+    /// A statement: its tokens (without the closing `;`) and the line it starts on.
+    struct Statement {
+        var tokens: [Token]
+        /// The line of its first word.
+        var line: Int
+
+        /// The line its text (spaces and comments before the first word included) starts on.
+        var textLine: Int { tokens.first?.line ?? line }
+
+        /// The significant tokens (no spaces or comments).
+        var words: [Token] { tokens.filter { $0.kind != .space && $0.kind != .comment } }
+
+        /// The statement's text, each token passed through `rename`.
+        func text(renaming rename: (Token) -> String? = { _ in nil }) -> String {
+            tokens.map { rename($0) ?? String($0.text) }.joined()
+        }
+    }
+
+    struct UnterminatedError: Error {
+        var line: Int
+        var what: String
+    }
+
+    let tokens: [Token]
+
+    init(_ source: String) throws(UnterminatedError) {
+        var tokens: [Token] = []
+        let text = Substring(source)
+        var index = text.startIndex
+        var line = 1
+        func advance(while condition: (Character) -> Bool) {
+            while index < text.endIndex, condition(text[index]) { index = text.index(after: index) }
+        }
+        while index < text.endIndex {
+            let start = index, startLine = line
+            let character = text[index]
+            let kind: Kind
+            if character.isWhitespace {
+                advance { $0.isWhitespace }
+                kind = .space
+            } else if text[index...].hasPrefix("--") {
+                advance { $0 != "\n" }
+                kind = .comment
+            } else if text[index...].hasPrefix("/*") {
+                guard let end = text[text.index(index, offsetBy: 2)...].range(of: "*/") else {
+                    throw UnterminatedError(line: line, what: "a /* comment is not closed")
+                }
+                index = end.upperBound
+                kind = .comment
+            } else if character == "'" || character == "\"" || character == "`" || character == "[" {
+                let close: Character = character == "[" ? "]" : character
+                index = text.index(after: index)
+                while true {
+                    guard index < text.endIndex else {
+                        throw UnterminatedError(line: startLine, what: character == "'" ? "a string is not closed" : "a quoted name is not closed")
+                    }
+                    let current = text[index]
+                    index = text.index(after: index)
+                    if current == close {
+                        // A doubled quote stands for itself (not in [brackets]).
+                        if close != "]", index < text.endIndex, text[index] == close { index = text.index(after: index); continue }
+                        break
+                    }
+                }
+                kind = character == "'" ? .string : .quotedName
+            } else if character.isLetter || character == "_" {
+                advance { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "$" }
+                kind = .word
+            } else if character.isNumber {
+                advance { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }
+                kind = .number
+            } else {
+                index = text.index(after: index)
+                kind = .punctuation
+            }
+            let piece = text[start..<index]
+            line += piece.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+            tokens.append(Token(kind: kind, text: piece, line: startLine))
+        }
+        self.tokens = tokens
+    }
+
+    /// The statements, split at `;`; empty ones (only spaces and comments) are left out.
+    var statements: [Statement] {
+        var statements: [Statement] = []
+        var current: [Token] = []
+        func close() {
+            let statement = Statement(tokens: current, line: current.first { $0.kind != .space && $0.kind != .comment }?.line ?? 0)
+            if !statement.words.isEmpty { statements.append(statement) }
+            current = []
+        }
+        for token in tokens {
+            if token.kind == .punctuation, token.text == ";" { close() } else { current.append(token) }
+        }
+        close()
+        return statements
+    }
+}

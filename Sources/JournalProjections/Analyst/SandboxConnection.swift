@@ -1,0 +1,230 @@
+import Foundation
+import GRDBSQLite
+
+/// An SQLite connection of its own for analysts' SQL, with an authorizer that decides, as each
+/// statement is compiled, what it may read and write (``SandboxPolicy``).
+///
+/// GRDB's connections keep their authorizer to themselves, so analysts' SQL is compiled here: a
+/// query runs here; a declared projection is checked here before its statements run in a fold.
+final class SandboxConnection {
+    private var handle: OpaquePointer?
+    /// What statements compiled from now on may do; `nil` allows everything (setting up).
+    var policy: SandboxPolicy? {
+        didSet { installAuthorizer() }
+    }
+    /// Why the authorizer last refused, to explain SQLite's "not authorized".
+    private(set) var refusal: String?
+
+    /// Opens `path` (`:memory:` for a scratch database), read-only unless `writable`.
+    init(path: String, writable: Bool = false) throws(SandboxError) {
+        let flags = (writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX
+        guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(handle)
+            handle = nil
+            throw SandboxError(message: "cannot open \(path): \(message)", line: nil)
+        }
+        sqlite3_busy_timeout(handle, 30_000)
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs SQL text (several statements), returning nothing.
+    func execute(_ sql: String) throws(SandboxError) {
+        var message: UnsafeMutablePointer<CChar>?
+        refusal = nil
+        let code = sqlite3_exec(handle, sql, nil, nil, &message)
+        defer { sqlite3_free(message) }
+        guard code == SQLITE_OK else {
+            throw error(message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code)), offset: nil)
+        }
+    }
+
+    /// Compiles one statement. `line` is the line of its file its text starts on and `statementLine`
+    /// the line its first word is on: an error is placed where SQLite points, else on `statementLine`.
+    func prepare(_ sql: String, line: Int? = nil, statementLine: Int? = nil) throws(SandboxError) -> SandboxStatement {
+        var statement: OpaquePointer?
+        refusal = nil
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+            let offset = sqlite3_error_offset(handle)
+            var failure = error(String(cString: sqlite3_errmsg(handle)), offset: offset >= 0 ? (sql, Int(offset), line ?? 1) : nil)
+            if failure.line == nil { failure.line = statementLine }
+            throw failure
+        }
+        return SandboxStatement(statement: statement, connection: self)
+    }
+
+    /// The error of the last call, with the line SQLite points at when it says.
+    fileprivate func error(_ message: String, offset: (sql: String, offset: Int, line: Int)?) -> SandboxError {
+        var text = message
+        if let refusal { text = refusal }
+        guard let offset else { return SandboxError(message: text, line: nil) }
+        let before = offset.sql.utf8.prefix(offset.offset)
+        let line = offset.line + before.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        return SandboxError(message: text, line: line)
+    }
+
+    fileprivate func lastError() -> SandboxError {
+        error(String(cString: sqlite3_errmsg(handle)), offset: nil)
+    }
+
+    private func installAuthorizer() {
+        guard policy != nil else {
+            sqlite3_set_authorizer(handle, nil, nil)
+            return
+        }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_set_authorizer(handle, { context, action, first, second, database, view in
+            let connection = Unmanaged<SandboxConnection>.fromOpaque(context!).takeUnretainedValue()
+            guard let policy = connection.policy else { return SQLITE_OK }
+            let request = SandboxPolicy.Request(
+                action: action, first: first.map { String(cString: $0) }, second: second.map { String(cString: $0) },
+                database: database.map { String(cString: $0) }, view: view.map { String(cString: $0) })
+            if let refusal = policy.refusal(of: request) {
+                connection.refusal = refusal
+                return SQLITE_DENY
+            }
+            return SQLITE_OK
+        }, context)
+    }
+}
+
+/// A compiled statement; rows are read with ``step()`` and the column accessors.
+final class SandboxStatement {
+    private let statement: OpaquePointer
+    private let connection: SandboxConnection
+
+    fileprivate init(statement: OpaquePointer, connection: SandboxConnection) {
+        self.statement = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    var isReadOnly: Bool { sqlite3_stmt_readonly(statement) != 0 }
+
+    var columnNames: [String] {
+        (0..<sqlite3_column_count(statement)).map { String(cString: sqlite3_column_name(statement, $0)) }
+    }
+
+    func bind(_ values: [Int64]) {
+        for (index, value) in values.enumerated() { sqlite3_bind_int64(statement, Int32(index + 1), value) }
+    }
+
+    /// Steps once: true when a row is ready.
+    func step() throws(SandboxError) -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw connection.lastError()
+        }
+    }
+
+    /// Runs the statement to its end.
+    func run() throws(SandboxError) {
+        while try step() {}
+    }
+
+    /// The current row's value in `column`.
+    func value(_ column: Int32) -> SQLValue {
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, column)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, column) else { return .blob(Data()) }
+            return .blob(Data(bytes: bytes, count: count))
+        default: return .null
+        }
+    }
+
+    var row: [SQLValue] { (0..<sqlite3_column_count(statement)).map(value) }
+}
+
+/// One value of a result row.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob(Data)
+}
+
+/// SQL that SQLite, or the sandbox, refused: the message and, when known, the line in its file.
+public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var line: Int?
+
+    public var description: String { line.map { "line \($0): \(message)" } ?? message }
+}
+
+/// What SQL compiled in a ``SandboxConnection`` may do.
+struct SandboxPolicy {
+    struct Request {
+        var action: Int32
+        var first: String?
+        var second: String?
+        var database: String?
+        /// The innermost view through which the access happens, or nil for the statement's own text.
+        var view: String?
+    }
+
+    /// Views anything may be read through (lower-cased).
+    var readableViews: Set<String>
+    /// Tables that may be read directly (lower-cased, unqualified).
+    var readableTables: Set<String> = []
+    /// Tables that may be written (lower-cased, unqualified, in `main`).
+    var writableTables: Set<String> = []
+    /// Tables and indexes that may be created (lower-cased, in `main`).
+    var creatableNames: Set<String> = []
+    /// What the refusals call the readable things, e.g. "the analyst views and declared projections".
+    var readableDescription: String
+
+    /// The analyst views read the corrections through this view.
+    static let correctionsView = ProjectionTables.view(Corrections().name, "revision")
+
+    /// Functions refused because their answers differ between runs.
+    static let unstableFunctions: Set<String> = ["random", "randomblob", "changes", "total_changes", "last_insert_rowid", "load_extension"]
+
+    /// Nil when `request` is allowed, else why not.
+    func refusal(of request: Request) -> String? {
+        let name = request.first?.lowercased() ?? ""
+        switch request.action {
+        case SQLITE_SELECT, SQLITE_RECURSIVE:
+            return nil
+        case SQLITE_FUNCTION:
+            let function = request.second?.lowercased() ?? ""
+            return Self.unstableFunctions.contains(function) ? "the function \(function)() is not allowed here: its result differs between runs" : nil
+        case SQLITE_READ:
+            if let view = request.view?.lowercased(), readableViews.contains(view) || view == Self.correctionsView { return nil }
+            if request.view == nil, readableTables.contains(name) || readableViews.contains(name) { return nil }
+            if request.view == nil, name == "sqlite_master" || name == "sqlite_temp_master" { return nil }
+            return "reading \(request.view.map { "the view \($0)" } ?? "the table \(name)") is not allowed: read \(readableDescription)"
+        case SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE:
+            if request.database == "main", writableTables.contains(name) { return nil }
+            // Creating a table or index writes its definition into the schema.
+            if request.database == "main", name == "sqlite_master", !creatableNames.isEmpty { return nil }
+            return writableTables.isEmpty
+                ? "this SQL may only read: writing \(name) is not allowed"
+                : "writing \(name) is not allowed: a declared projection writes only its own tables"
+        case SQLITE_CREATE_TABLE, SQLITE_CREATE_INDEX:
+            let created = request.first?.lowercased() ?? ""
+            if request.database == "main", creatableNames.contains(created) { return nil }
+            // The index SQLite makes for a table's primary key or unique constraint.
+            if request.action == SQLITE_CREATE_INDEX, request.database == "main", created.hasPrefix("sqlite_autoindex_"),
+                let table = request.second?.lowercased(), creatableNames.contains(table) { return nil }
+            return "creating \(created) is not allowed here"
+        case SQLITE_REINDEX:
+            // Creating an index fills it.
+            return creatableNames.contains(name) ? nil : "REINDEX is not allowed here"
+        case SQLITE_PRAGMA: return "PRAGMA is not allowed here"
+        case SQLITE_ATTACH, SQLITE_DETACH: return "ATTACH and DETACH are not allowed here"
+        case SQLITE_TRANSACTION, SQLITE_SAVEPOINT: return "transactions are the runner's: BEGIN, COMMIT and SAVEPOINT are not allowed here"
+        default: return "this kind of statement is not allowed here (SQLite action \(request.action))"
+        }
+    }
+}
