@@ -58,8 +58,10 @@ public final class AnalystConnection {
                 journal: "journal", corrections: AnalystSurface.correctionsView("main"), kinds: kinds)))
         }
         readable = Set(AnalystSurface.viewNames + declared.flatMap(\.views))
-        connection.policy = SandboxPolicy(
+        var policy = SandboxPolicy(
             readableViews: readable, readableDescription: "the analyst views (analyst_touchpoints, …) and the declared projections' tables")
+        policy.readablePrefixes += declared.map { "p_\($0.name)_g" }
+        connection.policy = policy
     }
 
     /// Runs one read-only statement: hands its column names to `columns`, then each row to `row`.

@@ -122,6 +122,8 @@ public enum AnalystSurface {
         Column(name: "schemaVersion", type: "INTEGER", summary: "version of the payload's schema"),
         Column(name: "occurredAt", type: "TEXT", summary: "when it happened, RFC 3339 with the offset it was recorded with"),
         Column(name: "occurredDate", type: "TEXT", summary: "the local date of `occurredAt` (`YYYY-MM-DD`), for grouping by day, month, quarter"),
+        Column(name: "occurredMonth", type: "TEXT", summary: "its month, `YYYY-MM`"),
+        Column(name: "occurredQuarter", type: "TEXT", summary: "its quarter, `YYYY-Qn`"),
         Column(name: "occurredAtUs", type: "INTEGER", summary: "`occurredAt` in microseconds since 1970 (UTC), for ordering and ranges"),
         Column(name: "knownAt", type: "TEXT", summary: "when it became known: the source's recording time for imported history, else `recordedAt` (UTC)"),
         Column(name: "knownAtUs", type: "INTEGER", summary: "`knownAt` in microseconds"),
@@ -138,7 +140,8 @@ public enum AnalystSurface {
 
     private static let envelopeSelect = """
         e.position, e.eventId, e.customerId, e.streamVersion, e.type, {kinds} AS kind, e.schemaVersion, e.occurredAt,
-        substr(e.occurredAt, 1, 10) AS occurredDate, e.occurredAtUs, \(utc("coalesce(e.sourceRecordedAtUs, e.recordedAtUs)")) AS knownAt,
+        substr(e.occurredAt, 1, 10) AS occurredDate, substr(e.occurredAt, 1, 7) AS occurredMonth,
+        substr(e.occurredAt, 1, 4) || '-Q' || ((substr(e.occurredAt, 6, 2) + 2) / 3) AS occurredQuarter, e.occurredAtUs, \(utc("coalesce(e.sourceRecordedAtUs, e.recordedAtUs)")) AS knownAt,
         coalesce(e.sourceRecordedAtUs, e.recordedAtUs) AS knownAtUs, e.recordedAtUs, e.caseId, e.assetId, e.siteId, e.actor, e.source,
         e.correlationId, e.causationId, e.importRef
         """
@@ -178,12 +181,13 @@ public enum AnalystSurface {
         Column(name: "customerId", type: "TEXT", summary: "the customer"),
         Column(name: "occurredAt", type: "TEXT", summary: "when it happened (RFC 3339)"),
         Column(name: "occurredDate", type: "TEXT", summary: "its local date"),
+        Column(name: "occurredQuarter", type: "TEXT", summary: "its quarter, `YYYY-Qn`"),
         Column(name: "occurredAtUs", type: "INTEGER", summary: "`occurredAt` in microseconds"),
         Column(name: "knownAtUs", type: "INTEGER", summary: "when it became known, in microseconds"),
         Column(name: "caseId", type: "TEXT", summary: "its case, if any"),
         Column(name: "assetId", type: "TEXT", summary: "its machine, if any"),
     ]
-    private static let factSelect = "t.position, t.customerId, t.occurredAt, t.occurredDate, t.occurredAtUs, t.knownAtUs, t.caseId, t.assetId"
+    private static let factSelect = "t.position, t.customerId, t.occurredAt, t.occurredDate, t.occurredQuarter, t.occurredAtUs, t.knownAtUs, t.caseId, t.assetId"
 
     static let customers = View(
         name: "analyst_customers",

@@ -177,6 +177,9 @@ struct SandboxPolicy {
     var readableViews: Set<String>
     /// Tables that may be read directly (lower-cased, unqualified).
     var readableTables: Set<String> = []
+    /// Prefixes of tables that may be read directly: the tables behind readable views, which SQLite
+    /// reports without the view when it reads a view's rowid column.
+    var readablePrefixes: [String] = ["p_corrections_g"]
     /// Tables that may be written (lower-cased, unqualified, in `main`).
     var writableTables: Set<String> = []
     /// Tables and indexes that may be created (lower-cased, in `main`).
@@ -186,6 +189,9 @@ struct SandboxPolicy {
 
     /// The analyst views read the corrections through this view.
     static let correctionsView = ProjectionTables.view(Corrections().name, "revision")
+
+    /// Table-valued functions anything may read: JSON arrays and objects of payloads as rows.
+    static let tableFunctions: Set<String> = ["json_each", "json_tree"]
 
     /// Functions refused because their answers differ between runs.
     static let unstableFunctions: Set<String> = ["random", "randomblob", "changes", "total_changes", "last_insert_rowid", "load_extension"]
@@ -202,8 +208,13 @@ struct SandboxPolicy {
         case SQLITE_READ:
             if let view = request.view?.lowercased(), readableViews.contains(view) || view == Self.correctionsView { return nil }
             if request.view == nil, readableTables.contains(name) || readableViews.contains(name) { return nil }
-            if request.view == nil, name == "sqlite_master" || name == "sqlite_temp_master" { return nil }
+            if readablePrefixes.contains(where: { name.hasPrefix($0) }) { return nil }
+            if name == "sqlite_master" || name == "sqlite_temp_master" || Self.tableFunctions.contains(name) { return nil }
             return "reading \(request.view.map { "the view \($0)" } ?? "the table \(name)") is not allowed: read \(readableDescription)"
+        case SQLITE_UPDATE where name == "sqlite_master":
+            // SQLite asks this when it first reads a table-valued function such as json_each; SQL itself
+            // cannot write the schema table (writable_schema is a PRAGMA, and PRAGMA is refused).
+            return nil
         case SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE:
             if request.database == "main", writableTables.contains(name) { return nil }
             // Creating a table or index writes its definition into the schema.
