@@ -159,4 +159,110 @@ import Testing
             [.text("2024-Q2"), .text("K-1"), .text("A")], [.text("2024-Q2"), .text("K-2"), .text("A")], [.text("2024-Q2"), .text("K-3"), .text("C")],
         ])
     }
+
+    static func invoice(_ number: String, _ at: String, _ amount: Int64, category: String = "parts") -> JSONValue {
+        event("invoice.issued", at, ["invoiceId": .string(number), "amount": .number(JSONNumber(amount)), "currency": "EUR", "category": .string(category)])
+    }
+
+    static func registered(_ customer: String, at: String) -> (String, JSONValue) {
+        (customer, event("customer.registered", at, ["name": .string("Customer \(customer)"), "country": "DE"]))
+    }
+
+    static func maintenance(_ at: String) -> JSONValue {
+        event("maintenance.performed", at, ["kind": "inspection", "scheduledDate": .string(String(at.prefix(10))), "performedDate": .string(String(at.prefix(10)))])
+    }
+
+    @Test func cadenceAgainstTheABCPolicyAsOfTheNewestTouchpoint() throws {
+        let february = Self.maintenance("2025-02-01T10:00:00+00:00")
+        let world = try World(try Self.load("cadence"), steps: [
+            [Self.registered("K-1", at: "2023-01-01T10:00:00+00:00"), Self.registered("K-2", at: "2023-01-01T10:00:00+00:00"),
+             Self.registered("K-3", at: "2023-01-01T10:00:00+00:00"), Self.registered("K-4", at: "2023-01-01T10:00:00+00:00"),
+             ("K-1", Self.maintenance("2024-09-01T10:00:00+00:00")), ("K-1", february),
+             ("K-1", Self.invoice("I1", "2025-03-01T10:00:00+00:00", 8000)), ("K-2", Self.invoice("I2", "2025-04-01T10:00:00+00:00", 1500)),
+             ("K-3", Self.invoice("I3", "2025-05-01T10:00:00+00:00", 500)),
+             ("K-3", Self.event("customer.lost", "2025-06-01T10:00:00+00:00", ["reason": "competitor"])),
+             ("K-4", Self.invoice("I4", "2023-01-10T10:00:00+00:00", 300)),
+             // The newest touchpoint: the cadence is measured on 2025-06-30.
+             Self.registered("K-5", at: "2025-06-30T12:00:00+00:00")],
+            [("K-1", Self.event("touchpoint.voided", "2025-07-01T10:00:00+00:00", ["voidedEventId": Self.id(february), "reason": "not done"]))],
+        ])
+        // Trailing revenue 8000 / 1500 / 500 of 10,000: K-1 A (due 2, one inspection left after the void → overdue),
+        // K-2 B (due 1, none → overdue), K-3 C and lost with past revenue → reactivate; K-4 has no revenue in the
+        // year but 300 before it and no touchpoint for more than a year → reactivate; K-5 C without revenue → ok.
+        #expect(try world.rows("SELECT customerId, segment, trailingRevenue, pastRevenue, proactiveContacts, due, status FROM cadence_customer ORDER BY customerId") == [
+            [.text("K-1"), .text("A"), .real(8000), .real(8000), .integer(1), .integer(2), .text("overdue")],
+            [.text("K-2"), .text("B"), .real(1500), .real(1500), .integer(0), .integer(1), .text("overdue")],
+            [.text("K-3"), .text("C"), .real(500), .real(500), .integer(0), .integer(0), .text("reactivate")],
+            [.text("K-4"), .text("C"), .real(0), .real(300), .integer(0), .integer(0), .text("reactivate")],
+            [.text("K-5"), .text("C"), .real(0), .real(0), .integer(0), .integer(0), .text("ok")],
+        ])
+    }
+
+    @Test func promiseGapPerDimensionQuarterAndTechnician() throws {
+        func visit(_ promised: String, _ arrived: String) -> JSONValue {
+            Self.event("technician.visit.completed", arrived, ["visitNumber": 1, "promisedArrival": .string(promised),
+                                                               "actualArrival": .string(arrived), "fixed": true, "technician": "A. Wolf"])
+        }
+        let delivered = Self.event("part.delivered", "2024-02-12T10:00:00+00:00", [
+            "orderId": "PO-1", "promisedDate": "2024-02-10", "actualDate": "2024-02-12", "express": false, "complete": true])
+        let world = try World(try Self.load("promisegap"), steps: [
+            [Self.registered("K-1", "DE"),
+             ("K-1", visit("2024-01-10T09:00:00+00:00", "2024-01-10T10:30:00+00:00")),
+             ("K-1", visit("2024-01-11T09:00:00+00:00", "2024-01-11T08:45:00+00:00")),
+             ("K-1", delivered),
+             ("K-1", Self.event("hotline.call.received", "2024-03-01T10:00:00+00:00", [
+                "queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": false, "machineDown": false,
+                "callbackPromisedBy": "2024-03-01T14:00:00+00:00"])),
+             ("K-1", Self.event("note.added", "2024-03-01T13:00:00+00:00", ["text": "Called back."])),
+             ("K-1", Self.event("complaint.filed", "2024-01-05T10:00:00+00:00", ["complaintId": "CMP-1", "category": "delivery", "severity": "low"])),
+             ("K-1", Self.event("complaint.resolved", "2024-01-25T10:00:00+00:00", ["complaintId": "CMP-1", "resolution": "Credited."])),
+             ("K-1", Self.event("complaint.filed", "2024-03-20T10:00:00+00:00", ["complaintId": "CMP-2", "category": "delivery", "severity": "low"]))],
+            // The delivery came on the promised date after all.
+            [("K-1", Self.event("touchpoint.corrected", "2024-04-01T10:00:00+00:00",
+                                ["correctedEventId": Self.id(delivered), "corrections": ["actualDate": "2024-02-10"], "reason": "typo"]))],
+        ])
+        // Arrivals: 1.5 h late and 0.25 h early — one of two kept, mean gap 0.625 h.
+        // Call-back promised by 14:00, next contact at 13:00 — kept, 1 h early.
+        // Complaints: CMP-1 resolved in 20 days against 14 (144 h late); CMP-2 still open (not settled).
+        // Delivery: on the promised date after the correction — kept, gap 0.
+        #expect(try world.rows("SELECT * FROM promisegap_quarter ORDER BY dimension") == [
+            [.text("arrival"), .text("2024-Q1"), .text("A. Wolf"), .integer(2), .integer(2), .integer(1), .real(0.5), .real(0.63)],
+            [.text("callback"), .text("2024-Q1"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(-1)],
+            [.text("complaint"), .text("2024-Q1"), .text(""), .integer(2), .integer(1), .integer(0), .real(0), .real(144)],
+            [.text("delivery"), .text("2024-Q1"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(0)],
+        ])
+    }
+
+    @Test func servicePotentialCaptureAndPirateSuspects() throws {
+        func order(_ number: String, _ at: String) -> JSONValue {
+            Self.event("part.ordered", at, ["orderId": .string(number), "lines": [["partNumber": "P-1", "quantity": 1]], "express": false,
+                                            "promisedDeliveryDate": .string(String(at.prefix(10)))])
+        }
+        let parts = Self.invoice("I1", "2025-03-01T10:00:00+00:00", 4000)
+        var delivery = Self.event("delivery.completed", "2024-01-01T10:00:00+00:00", [
+            "promisedDate": "2024-01-01", "actualDate": "2024-01-01", "complete": true, "damaged": false])
+        var call = Self.event("hotline.call.received", "2025-05-01T10:00:00+00:00", [
+            "queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": true, "machineDown": false])
+        if case .object(var members) = delivery { members.append(JSONMember("assetId", "M1")); delivery = .object(members) }
+        if case .object(var members) = call { members.append(JSONMember("assetId", "M2")); call = .object(members) }
+        let world = try World(try Self.load("potential"), steps: [
+            [Self.registered("K-1", "DE"), ("K-1", delivery), ("K-1", call),
+             ("K-1", parts), ("K-1", Self.invoice("I2", "2024-12-01T10:00:00+00:00", 2000, category: "service")),
+             ("K-1", Self.invoice("I3", "2025-01-01T10:00:00+00:00", 500, category: "other")),
+             ("K-1", order("PO-1", "2024-02-01T10:00:00+00:00")), ("K-1", order("PO-2", "2024-03-01T10:00:00+00:00")),
+             ("K-1", order("PO-3", "2024-04-01T10:00:00+00:00")), ("K-1", order("PO-4", "2025-01-10T10:00:00+00:00")),
+             ("K-1", Self.event("quote.sent", "2025-03-20T10:00:00+00:00", ["quoteId": "Q1", "subject": "parts", "amount": 900, "currency": "EUR"])),
+             ("K-1", Self.event("quote.declined", "2025-04-01T10:00:00+00:00", ["quoteId": "Q1", "reason": "price"])),
+             // The newest touchpoint: capture is measured on 2025-06-30.
+             ("K-1", Self.event("note.added", "2025-06-30T00:00:00+00:00", ["text": "Quarterly review."]))],
+            [("K-1", Self.event("touchpoint.corrected", "2025-07-01T10:00:00+00:00",
+                                ["correctedEventId": Self.id(parts), "corrections": ["amount": 6000], "reason": "typo"]))],
+        ])
+        // M1 delivered 1.5 years before: 4000 a year; M2 of unknown age (mature): 12,000 → 16,000 expected.
+        // Parts and service revenue of the year: 6000 (corrected) + 2000; the "other" invoice does not count → 0.5.
+        // Parts orders: 1 in the year against 3 the year before; a quote declined; M2 active → a pirate suspect.
+        #expect(try world.rows("SELECT * FROM potential_customer") == [
+            [.text("K-1"), .integer(2), .integer(1), .real(16000), .real(8000), .real(0.5), .integer(1), .integer(3), .integer(1), .integer(1)],
+        ])
+    }
 }

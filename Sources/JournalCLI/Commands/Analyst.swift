@@ -254,7 +254,7 @@ extension JournalCommand {
                     } else {
                         let verb = replaced == nil ? "Added" : replaced == projection.sha256 ? "Kept (unchanged)" : "Replaced"
                         Output.line("\(verb) \(projection.name) (\(projection.sha256.prefix(12))): folded up to position \(status.checkpoint).")
-                        Output.line("Read it with: tpj query \"SELECT * FROM \(projection.views[0]) LIMIT 10\"")
+                        Output.line("Read it with: tpj query \"SELECT * FROM \(projection.views.last!) LIMIT 10\"")
                     }
                 }
             }
