@@ -12,7 +12,9 @@ import JournalStore
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape and
 //       indexes — what writing these rows costs before any folding, a bound no rebuild can beat
 //   (q) timeline, moments and churn query latency for random customers
-// Usage: tpj-bench-projections --db PATH [--queries N] [--seed S] [--no-rebuild]
+//   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
+//       query of its last table through the analysts' connection, and the export of the whole log as NDJSON
+// Usage: tpj-bench-projections --db PATH [--queries N] [--seed S] [--no-rebuild] [--declared DIR]
 // --no-rebuild measures only the scan and the queries, on the projections as an earlier run built them.
 // Prints one JSON object on stdout; progress on stderr.
 
@@ -48,6 +50,7 @@ enum ProjectionBenchmark {
         var queries = 1000
         var seed: UInt64 = 7
         var rebuild = true
+        var declaredDirectory: String?
         var iterator = CommandLine.arguments.dropFirst().makeIterator()
         while let flag = iterator.next() {
             if flag == "--no-rebuild" {
@@ -57,6 +60,7 @@ enum ProjectionBenchmark {
             guard let value = iterator.next() else { fail("\(flag) needs a value") }
             switch flag {
             case "--db": path = value
+            case "--declared": declaredDirectory = value
             case "--queries":
                 guard let number = Int(value), number > 0 else { fail("--queries takes a positive number") }
                 queries = number
@@ -86,7 +90,7 @@ enum ProjectionBenchmark {
 
         // (r) Full rebuild of the built-in projections.
         let memoryBefore = peakMemoryMiB()
-        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()])
+        let runner = ProjectionRunner.builtIn(store: store)
         var rebuildSeconds = Double.nan
         if rebuild {
             progress("rebuilding the projections")
@@ -172,8 +176,48 @@ enum ProjectionBenchmark {
             ("timeline", latency(timeline)), ("moments", latency(moments)), ("churnOneCustomer", latency(churn)),
             ("fileMiB", format(Double(fileBytes) / 1_048_576)),
         ]
+        if let declaredDirectory {
+            fields.append(("declared", try declaredFigures(store, path: path, directory: declaredDirectory, scanSeconds: scanSeconds)))
+        }
         print("{" + fields.map { #""\#($0.0)":\#($0.1)"# }.joined(separator: ",") + "}")
         _ = bytes
+    }
+
+    /// (d) Rebuilds each declared projection of `directory` alone, times the first row of a query of its last
+    /// table (as `tpj query` opens it), and times formatting the whole log as NDJSON (as `tpj export events`).
+    static func declaredFigures(_ store: EventStore, path: String, directory: String, scanSeconds: Double) throws -> String {
+        let events = Double(try store.head())
+        let declared = try DeclaredProjections.load(store, directory: directory)
+        let runner = ProjectionRunner.builtIn(store: store, declared: declared)
+        try runner.catchUp()
+        var items: [String] = []
+        for projection in declared {
+            progress("rebuilding \(projection.name)")
+            let memoryBefore = peakMemoryMiB()
+            var start = now()
+            try runner.rebuild([projection.name])
+            let seconds = Double(now() - start) / 1e9
+            var firstRow: [Double] = []
+            for _ in 0..<5 {
+                start = now()
+                let connection = try AnalystConnection(journalPath: path, declared: declared, registry: store.validator.registry)
+                var seen = false
+                try connection.query("SELECT * FROM \(projection.views.last!) LIMIT 1", columns: { _ in }, row: { _ in seen = true })
+                firstRow.append(Double(now() - start) / 1e6)
+                _ = seen
+            }
+            firstRow.sort()
+            items.append("\"\(projection.name)\":" + String(
+                format: #"{"rebuildEventsPerSecond":%.0f,"rebuildSeconds":%.2f,"rebuildToScanRatio":%.3f,"firstRowMsP50":%.2f,"peakMemoryMiB":%.0f,"peakMemoryMiBBefore":%.0f}"#,
+                events / seconds, seconds, scanSeconds / seconds, firstRow[firstRow.count / 2], peakMemoryMiB(), memoryBefore))
+        }
+        progress("formatting the log as NDJSON")
+        var bytes = 0
+        let start = now()
+        try store.scan(EventFilter()) { event in bytes &+= event.appendableNDJSON.utf8.count }
+        let exportSeconds = Double(now() - start) / 1e9
+        items.append(String(format: #""exportNDJSON":{"eventsPerSecond":%.0f,"MiB":%.1f}"#, events / exportSeconds, Double(bytes) / 1_048_576))
+        return "{" + items.joined(separator: ",") + "}"
     }
 
     /// Copies each projection's active tables into fresh tables of the same shape and indexes (in one
@@ -187,7 +231,8 @@ enum ProjectionBenchmark {
                 let copy = ProjectionTables(projection: projection.name, generation: 0)
                 try projection.createTables(db, copy)
                 for table in projection.tables {
-                    try db.execute(sql: "INSERT INTO \(copy[table]) SELECT * FROM \(source[table])")
+                    // OR REPLACE: a table's triggers may already have written rows of a later table.
+                    try db.execute(sql: "INSERT OR REPLACE INTO \(copy[table]) SELECT * FROM \(source[table])")
                 }
             }
         }

@@ -134,8 +134,8 @@ public struct ProjectionRunner: Sendable {
         // one when following), and in transactions of its own when there is more of it.
         var unsettled = false
         while true {
-            let size = max(1, transactionSize?() ?? batchSize)
-            guard let (batch, reachesHead) = try nextBatch(of: projection, after: checkpoint, size: size) else {
+            let limit = size(of: projection, max(1, transactionSize?() ?? batchSize))
+            guard let (batch, reachesHead) = try nextBatch(of: projection, after: checkpoint, size: limit) else {
                 if unsettled { try settle(projection, tables, onlyWhileActive: true) }
                 return checkpoint
             }
@@ -187,7 +187,7 @@ public struct ProjectionRunner: Sendable {
         var built: Int64 = 0
         var folded: Int64 = 0
         // Fill the new generation in batches; the old one keeps answering meanwhile.
-        while let (batch, _) = try nextBatch(of: projection, after: built, size: batchSize) {
+        while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
             try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
             built = batch.through
             folded += batch.through - batch.after
@@ -219,6 +219,14 @@ public struct ProjectionRunner: Sendable {
         }
         observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
         return switched
+    }
+
+    /// A projection written in SQL folds a batch in a few set-based statements whose cost grows with the
+    /// customers it touches more than with its events: its batches hold at least this many positions.
+    public var sqlBatchSize = 200_000
+
+    private func size(of projection: any Projection, _ size: Int) -> Int {
+        projection.decodesEvents ? size : max(size, sqlBatchSize)
     }
 
     /// The next batch of `projection` after `checkpoint`: at most `size` positions, up to the head of

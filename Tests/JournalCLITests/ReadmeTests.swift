@@ -3,7 +3,7 @@ import JournalTesting
 import Testing
 
 /// The README's transcripts are executed: every `$ ` command of every console block, from the quick tour
-/// on, runs in one fresh directory and must print exactly the lines that follow it. Only durations and rates, which
+/// on, runs in one fresh directory (with `tools` linked to the repository's) and must print exactly the lines that follow it. Only durations and rates, which
 /// differ from run to run, are compared as placeholders: "in 1.0 s (11,769 events/s)" as "in … s (… events/s)".
 @Suite struct ReadmeTests {
     struct Step: Sendable {
@@ -43,6 +43,9 @@ import Testing
         let steps = try Self.tour()
         #expect(steps.count >= 7)
         let directory = TestSupport.temporaryDirectory("tpj-readme")
+        // Commands name the repository's files (mappings, projections) as a user in a clone would.
+        try FileManager.default.createSymbolicLink(
+            at: directory.appendingPathComponent("tools"), withDestinationURL: TestSupport.repositoryRoot.appendingPathComponent("tools"))
         let path = TestSupport.tpj.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         for step in steps {
             let result = try TestSupport.run(

@@ -137,7 +137,8 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
     @Test func foldedInSmallBatchesItEqualsARebuildAndTheLogCountedInSwift() throws {
         let projection = try Self.projection()
         let world = try AnalystWorld()
-        let runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+        var runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+        runner.sqlBatchSize = 1
         try runner.catchUp(batchSize: 3)
         let incremental = try Self.table(world, projection)
         try runner.rebuild([projection.name])

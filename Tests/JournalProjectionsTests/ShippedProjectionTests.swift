@@ -25,7 +25,8 @@ import Testing
         init(_ projection: DeclaredProjection, steps: [[(customer: String, event: JSONValue)]]) throws {
             self.projection = projection
             world = try AnalystWorld.empty()
-            let runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+            var runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+            runner.sqlBatchSize = 1
             for step in steps {
                 for (customer, event) in step {
                     try world.store.append([try ProposedEvent(json: event, index: 0)], to: customer)

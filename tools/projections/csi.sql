@@ -25,6 +25,7 @@ CREATE TABLE csi_segment (
     segment         TEXT    NOT NULL,
     PRIMARY KEY (q, customerId)
 );
+CREATE TABLE csi_dirty (q INTEGER PRIMARY KEY);
 CREATE TABLE csi_quarter (
     segment            TEXT    NOT NULL,
     quarter            TEXT    NOT NULL,
@@ -38,7 +39,6 @@ CREATE TABLE csi_quarter (
     nps                REAL,              -- 100 × (promoters − detractors) / recommendResponses
     PRIMARY KEY (segment, q)
 );
-CREATE TABLE csi_dirty (q INTEGER PRIMARY KEY);
 
 -- Quarters whose segments or answers may change: where the batch's customers had revenue (and the three
 -- quarters after, whose windows hold it) or surveys, before and after this batch.

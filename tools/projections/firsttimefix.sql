@@ -13,6 +13,9 @@ CREATE TABLE firsttimefix_visit (
 );
 CREATE INDEX firsttimefix_bycustomer ON firsttimefix_visit (customerId);
 CREATE INDEX firsttimefix_bygroup ON firsttimefix_visit (technician, region, quarter);
+-- Groups to recompute: where the batch's customers' visits were, and where they are now.
+CREATE TABLE firsttimefix_dirty (technician TEXT NOT NULL, region TEXT NOT NULL, quarter TEXT NOT NULL,
+                                 PRIMARY KEY (technician, region, quarter));
 CREATE TABLE firsttimefix_technician (
     technician     TEXT    NOT NULL,
     region         TEXT    NOT NULL,
@@ -25,9 +28,6 @@ CREATE TABLE firsttimefix_technician (
     avgMinutesLate REAL,              -- over the visits with both times
     PRIMARY KEY (technician, region, quarter)
 );
--- Groups to recompute: where the batch's customers' visits were, and where they are now.
-CREATE TABLE firsttimefix_dirty (technician TEXT NOT NULL, region TEXT NOT NULL, quarter TEXT NOT NULL,
-                                 PRIMARY KEY (technician, region, quarter));
 
 INSERT OR IGNORE INTO firsttimefix_dirty
 SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN (SELECT customerId FROM batch);

@@ -12,6 +12,8 @@ CREATE TABLE promisegap_promise (
 );
 CREATE INDEX promisegap_promisecustomer ON promisegap_promise (customerId);
 CREATE INDEX promisegap_promisegroup ON promisegap_promise (dimension, quarter, technician);
+CREATE TABLE promisegap_dirty (dimension TEXT NOT NULL, quarter TEXT NOT NULL, technician TEXT NOT NULL,
+                               PRIMARY KEY (dimension, quarter, technician));
 CREATE TABLE promisegap_quarter (
     dimension   TEXT    NOT NULL,
     quarter     TEXT    NOT NULL,
@@ -23,8 +25,6 @@ CREATE TABLE promisegap_quarter (
     meanGapHours REAL,             -- over settled promises; positive: later than promised
     PRIMARY KEY (dimension, quarter, technician)
 );
-CREATE TABLE promisegap_dirty (dimension TEXT NOT NULL, quarter TEXT NOT NULL, technician TEXT NOT NULL,
-                               PRIMARY KEY (dimension, quarter, technician));
 
 INSERT OR IGNORE INTO promisegap_dirty
 SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN (SELECT customerId FROM batch);

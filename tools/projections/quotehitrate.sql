@@ -21,7 +21,7 @@ DELETE FROM quotehitrate_quarter WHERE customerId IN (SELECT customerId FROM bat
 INSERT INTO quotehitrate_quarter
 SELECT customerId, occurredQuarter,
        count(*), count(outcome), count(*) FILTER (WHERE outcome = 'accepted'),
-       total(amount), total(amount) FILTER (WHERE outcome IS NOT NULL), total(acceptedAmount),
+       round(total(amount), 2), round(total(amount) FILTER (WHERE outcome IS NOT NULL), 2), round(total(acceptedAmount), 2),
        round(CAST(count(*) FILTER (WHERE outcome = 'accepted') AS REAL) / nullif(count(outcome), 0), 4),
        round(total(acceptedAmount) / nullif(total(amount) FILTER (WHERE outcome IS NOT NULL), 0), 4)
 FROM analyst_quotes

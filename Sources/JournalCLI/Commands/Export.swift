@@ -72,9 +72,9 @@ extension JournalCommand {
                     let head = max(1, try store.head())
                     let bar = ProgressLine(label: "Exporting")
                     let writer = RowWriter(format: .ndjson)
-                    if format == .csv { writer.write(CSV.record(EventExport.csvHeader)) }
+                    if format == .csv { writer.write(CSV.record(RecordedEvent.csvHeader)) }
                     let exported = try store.scan(filter) { event in
-                        writer.write(format == .csv ? EventExport.csvRecord(event) : EventExport.ndjsonLine(event))
+                        writer.write(format == .csv ? event.csvRecord : event.appendableNDJSON)
                         if event.position % 10_000 == 0 {
                             bar.update(Double(event.position - afterPosition) / Double(head - afterPosition), "position \(Output.count(event.position))")
                         }
@@ -134,34 +134,4 @@ extension JournalCommand {
 
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
     case ndjson, csv
-}
-
-/// Events written for export.
-enum EventExport {
-    static let csvHeader = [
-        "position", "eventId", "customerId", "streamVersion", "type", "schemaVersion", "occurredAt", "knownAt", "recordedAt",
-        "caseId", "assetId", "siteId", "actor", "source", "correlationId", "causationId", "importRef", "payload",
-    ]
-
-    static func csvRecord(_ event: RecordedEvent) -> String {
-        CSV.record([
-            String(event.position), event.eventId.rawValue, event.customerId, String(event.streamVersion), event.type,
-            String(event.schemaVersion), event.occurredAt, event.knownAt.rfc3339, event.recorded.rfc3339,
-            event.caseId ?? "", event.assetId ?? "", event.siteId ?? "", event.actor ?? "", event.source ?? "",
-            event.correlationId ?? "", event.causationId ?? "", event.importRef ?? "", event.payload,
-        ])
-    }
-
-    /// The event as `tpj append` reads it; the stored payload text is canonical JSON already.
-    static func ndjsonLine(_ event: RecordedEvent) -> String {
-        func string(_ text: String) -> String { CanonicalJSON.string(.string(text)) }
-        var line = "{\"eventId\":\(string(event.eventId.rawValue)),\"type\":\(string(event.type)),\"schemaVersion\":\(event.schemaVersion)"
-        line += ",\"occurredAt\":\(string(event.occurredAt)),\"customerId\":\(string(event.customerId))"
-        let optional: [(String, String?)] = [
-            ("caseId", event.caseId), ("assetId", event.assetId), ("siteId", event.siteId), ("actor", event.actor),
-            ("source", event.source), ("correlationId", event.correlationId), ("causationId", event.causationId),
-        ]
-        for (key, value) in optional { if let value { line += ",\"\(key)\":\(string(value))" } }
-        return line + ",\"payload\":\(event.payload)}\n"
-    }
 }
