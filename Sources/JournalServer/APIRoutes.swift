@@ -148,6 +148,47 @@ extension JournalServer {
             let report = try await offload { try store.verify(from: from, through: through) }
             return JSONResponse.make(report.document)
         }
+        router.get("/v1/projections/:name/rows") { request, context in
+            try context.require(.analyst)
+            let query = Query(request)
+            try query.allowOnly(["table", "offset", "limit"])
+            let name = try context.parameters.require("name")
+            guard let projection = declared.first(where: { $0.name == name }) else {
+                throw APIError.notFound("no declared projection \(name)" + (declared.isEmpty ? "" : "; there are \(declared.map(\.name).joined(separator: ", "))"))
+            }
+            let view: String
+            if let table = query.string("table") {
+                guard let found = projection.views.first(where: { $0 == table || $0 == "\(name)_\(table)" }) else {
+                    throw APIError(.badRequest, "bad_request", "table: \(name) has no table \(table); it has \(projection.views.joined(separator: ", "))",
+                                   details: ["parameter": "table", "rule": "enum"])
+                }
+                view = found
+            } else if projection.views.count == 1 {
+                view = projection.views[0]
+            } else {
+                throw APIError(.badRequest, "bad_request", "table: \(name) has several tables; name one of \(projection.views.joined(separator: ", "))",
+                               details: ["parameter": "table", "rule": "required"])
+            }
+            let offset = try query.integer("offset", in: 0...Int64(Int32.max)) ?? 0
+            let limit = Int(try query.integer("limit", in: 1...10_000) ?? 1_000)
+            let csv = request.headers[.accept].map { $0.contains("text/csv") } ?? false
+            let path = store.writer.path, declared = declared, registry = store.validator.registry
+            let page = try await offload {
+                try DeclaredProjections.rows(of: view, journalPath: path, declared: declared, registry: registry, offset: offset, limit: limit)
+            }
+            if csv {
+                var text = CSV.record(page.columns)
+                for row in page.rows { text += CSV.record(row.map(\.text)) }
+                return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            }
+            let rows = page.rows.map { row in JSONValue.object(zip(page.columns, row).map { JSONMember($0, $1.json) }) }
+            return JSONResponse.make(.object([
+                JSONMember("projection", .string(name)), JSONMember("table", .string(view)),
+                JSONMember("columns", .array(page.columns.map { .string($0) })), JSONMember("rows", .array(rows)),
+                JSONMember("offset", .number(JSONNumber(offset))),
+                JSONMember("next", page.rows.count == limit ? .number(JSONNumber(offset + Int64(limit))) : .null),
+            ]))
+        }
         router.get("/v1/projections") { _, context in
             try context.require(.admin)
             let runner = runner

@@ -18,11 +18,31 @@ extension JournalServer {
         router.get("/v1/events") { request, context in
             try context.require(.analyst)
             let query = Query(request)
-            let after = try query.integer("after", in: 0...Int64.max) ?? 0
+            try query.allowOnly(["after", "limit", "customer", "type", "occurredAfter", "occurredBefore"])
+            var filter = EventFilter()
+            filter.afterPosition = try query.integer("after", in: 0...Int64.max) ?? 0
             let limit = Int(try query.integer("limit", in: 1...1_000) ?? 100)
-            let store = store
-            let (events, head) = try await offload { (try store.events(after: after, limit: limit), try store.head()) }
-            let next = events.last?.position ?? after
+            if let customer = query.string("customer") {
+                if let problem = EventValidator.identifierProblem(customer) {
+                    throw APIError(.badRequest, "bad_request", "customer: the id \(problem)", details: ["parameter": "customer", "rule": "identifier"])
+                }
+                filter.customerId = customer
+            }
+            filter.types = query.strings("type")
+            let known = Set(store.validator.registry.types)
+            if let unknown = filter.types.first(where: { !known.contains($0) }) {
+                throw APIError(.badRequest, "bad_request", "type: no event type \(unknown) (see tpj types)",
+                               details: ["parameter": "type", "rule": "enum"])
+            }
+            filter.occurredAfter = try query.time("occurredAfter")
+            filter.occurredBefore = try query.time("occurredBefore")
+            let store = store, selection = filter, unfiltered = filter == EventFilter(afterPosition: filter.afterPosition)
+            let (events, readThrough, head) = try await offload { () throws -> ([RecordedEvent], Int64, Int64) in
+                let page = try store.events(matching: selection, limit: limit)
+                return (page.events, page.readThrough, try store.head())
+            }
+            // Unfiltered, a page ends at its last event; filtered, at the position the read got to.
+            let next = unfiltered ? (events.last?.position ?? filter.afterPosition) : readThrough
             return JSONResponse.make([
                 "events": .array(events.map(\.json)), "next": .number(JSONNumber(next)), "head": .number(JSONNumber(head)),
             ])

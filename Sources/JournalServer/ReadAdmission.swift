@@ -106,12 +106,14 @@ struct ProjectionWait: Sendable {
     let timeout: Double
 
     /// The reads that accept `waitFor`: those of the projections (customer search, a customer's timeline,
-    /// moments and churn, the churn list and the segments).
+    /// moments and churn, the churn list, the segments and a declared projection's rows).
     static func isAccepted(byPath path: String) -> Bool {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         switch parts.count {
         case 3: return path == "/v1/customers" || path == "/v1/churn" || path == "/v1/segments"
-        case 5: return parts[1] == "v1" && parts[2] == "customers" && ["timeline", "moments", "churn"].contains(parts[4])
+        case 5:
+            return parts[1] == "v1"
+                && ((parts[2] == "customers" && ["timeline", "moments", "churn"].contains(parts[4])) || (parts[2] == "projections" && parts[4] == "rows"))
         default: return false
         }
     }

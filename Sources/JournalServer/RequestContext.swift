@@ -122,6 +122,14 @@ struct Query {
         }
     }
 
+    /// Refuses parameters other than `names` (and `waitFor`, which the read admission handles).
+    func allowOnly(_ names: Set<String>) throws {
+        for name in parameters.keys.sorted() where !names.contains(name) && name != "waitFor" {
+            throw APIError(.badRequest, "bad_request", "unknown parameter \(name); this route takes \(names.sorted().joined(separator: ", "))",
+                           details: ["parameter": .string(name), "rule": "unknownParameter"])
+        }
+    }
+
     /// The first value of `name`.
     func string(_ name: String) -> String? {
         parameters[name]?.first

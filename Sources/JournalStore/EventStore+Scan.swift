@@ -16,7 +16,9 @@ public struct EventFilter: Sendable, Hashable {
     /// Only events after this position.
     public var afterPosition: Int64 = 0
 
-    public init() {}
+    public init(afterPosition: Int64 = 0) {
+        self.afterPosition = afterPosition
+    }
 }
 
 extension EventStore {
@@ -25,8 +27,34 @@ extension EventStore {
     /// number of events read.
     @discardableResult
     public func scan(_ filter: EventFilter, pageSize: Int = 20_000, _ body: (RecordedEvent) throws -> Void) throws -> Int64 {
+        var next = filter.afterPosition
+        var count: Int64 = 0
+        while true {
+            var page = filter
+            page.afterPosition = next
+            let events = try read { db in try Self.events(matching: page, limit: pageSize, in: db) }
+            for event in events { try body(event) }
+            count += Int64(events.count)
+            guard let last = events.last, events.count == pageSize else { return count }
+            next = last.position
+        }
+    }
+
+    /// At most `limit` events that `filter` selects, in position order, and the position the read got
+    /// to: the last event's when `limit` were found, else the head of the log then (a later page
+    /// continues from there without reading the same positions again).
+    public func events(matching filter: EventFilter, limit: Int) throws -> (events: [RecordedEvent], readThrough: Int64) {
+        try read { db in
+            let events = try Self.events(matching: filter, limit: limit, in: db)
+            if events.count == limit, let last = events.last { return (events, last.position) }
+            let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0
+            return (events, max(head, filter.afterPosition))
+        }
+    }
+
+    private static func events(matching filter: EventFilter, limit: Int, in db: Database) throws -> [RecordedEvent] {
         var conditions = ["position > ?"]
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [any DatabaseValueConvertible] = [filter.afterPosition]
         if let customerId = filter.customerId {
             conditions.append("customerId = ?")
             arguments.append(customerId)
@@ -48,16 +76,6 @@ extension EventStore {
             arguments.append(knownAt.microseconds)
         }
         let sql = "SELECT \(EventRow.columns) FROM event WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?"
-        var next = filter.afterPosition
-        var count: Int64 = 0
-        while true {
-            let page = try read { db in
-                try EventRow.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments([next] + arguments + [pageSize]))
-            }
-            for event in page { try body(event) }
-            count += Int64(page.count)
-            guard let last = page.last, page.count == pageSize else { return count }
-            next = last.position
-        }
+        return try EventRow.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments + [limit]))
     }
 }

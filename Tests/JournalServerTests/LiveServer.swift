@@ -1,6 +1,7 @@
 import Foundation
 import Journal
-@testable import JournalServer
+@testable import JournalProjections
+import JournalServer
 import JournalStore
 import JournalTesting
 import JournalWorld
@@ -28,7 +29,9 @@ final class LiveServer: Sendable {
     }
 
     /// Generates a world of `customers` × one year, folds the projections and starts listening on a free port.
-    static func start(customers: Int = 30, settings: ServerSettings = ServerSettings(host: "127.0.0.1", port: 0)) async throws -> LiveServer {
+    static func start(
+        customers: Int = 30, declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings(host: "127.0.0.1", port: 0)
+    ) async throws -> LiveServer {
         let directory = TestSupport.temporaryDirectory("tpj-server")
         let path = directory.appendingPathComponent("journal.sqlite").path
         let writer = try JournalDatabase.open(path: path, create: true)
@@ -36,7 +39,7 @@ final class LiveServer: Sendable {
             try EventStore(writer: writer, clock: clock)
         }
         let store = try EventStore(writer: writer)
-        let server = try JournalServer(store: store, settings: settings)
+        let server = try JournalServer(store: store, declared: declared, settings: settings)
         try server.prepare()
         let accessTokens = try AccessTokens(store: store)
         var tokens: [Role: String] = [:]

@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalProjections
 import JournalServer
 import JournalStore
 import JournalTesting
@@ -10,7 +11,10 @@ import Testing
 /// operation of the document was not exercised.
 @Suite struct OpenAPIConformanceTests {
     @Test func everyAnswerMatchesTheDocument() async throws {
-        let server = try await LiveServer.start()
+        let hitRate = try DeclaredProjection(
+            text: String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("tools/projections/quotehitrate.sql"), encoding: .utf8),
+            registry: .bundled)
+        let server = try await LiveServer.start(declared: [hitRate])
         defer { Task { try await server.stop() } }
         let head = try server.store.head()
         let risky = try #require(try await server.request("GET", "/v1/churn?top=1", role: .staff).document["risks"]?[0]?["customerId"]?.stringValue)
@@ -43,6 +47,13 @@ import Testing
             ("GET", "/v1/customers/C-999999/history", .auditor, nil), ("GET", "/v1/customers/C-100004/history?order=sideways", .auditor, nil),
             ("GET", "/v1/verify", .auditor, nil), ("GET", "/v1/verify?from=3&to=9", .auditor, nil), ("GET", "/v1/verify?from=9&to=3", .auditor, nil),
             ("GET", "/v1/events?after=5&limit=3", .analyst, nil), ("GET", "/v1/events?limit=0", .analyst, nil),
+            ("GET", "/v1/events?customer=C-100004&type=invoice.issued,quote.sent&occurredAfter=2024-03-01&limit=5", .analyst, nil),
+            ("GET", "/v1/events?type=no.such.type", .analyst, nil), ("GET", "/v1/events?sort=position", .analyst, nil),
+            ("GET", "/v1/projections/quotehitrate/rows?limit=3&waitFor=\(head)", .analyst, nil),
+            ("GET", "/v1/projections/quotehitrate/rows?table=quarter&offset=2&limit=2", .analyst, nil),
+            ("GET", "/v1/projections/quotehitrate/rows?limit=2#csv", .analyst, nil),
+            ("GET", "/v1/projections/quotehitrate/rows?table=other", .analyst, nil), ("GET", "/v1/projections/nothing/rows", .analyst, nil),
+            ("GET", "/v1/projections/quotehitrate/rows", .staff, nil),
             ("GET", "/v1/events/stream", .analyst, nil), ("GET", "/v1/events/stream?after=x", .analyst, nil), ("GET", "/v1/events/stream", .staff, nil),
         ]
         var samples = ""
@@ -57,6 +68,8 @@ import Testing
                         let (status, headers) = try client.readHead()
                         return HTTPTestResponse(status: status, headers: headers, body: [])
                     }
+                } else if path.hasSuffix("#csv") {
+                    response = try await server.request(method, String(path.dropLast(4)), role: role, headers: ["Accept": "text/csv"])
                 } else {
                     response = try await server.request(method, path, role: role, body: body)
                 }

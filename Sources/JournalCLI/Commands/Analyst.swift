@@ -54,11 +54,11 @@ final class RowWriter {
         rows += 1
         switch format {
         case .table:
-            table.append(values.map(Self.text))
+            table.append(values.map(\.text))
         case .csv:
-            write(CSV.record(values.map(Self.text)))
+            write(CSV.record(values.map(\.text)))
         case .json, .ndjson:
-            let object = JSONValue.object(zip(columns, values).map { JSONMember($0, Self.json($1)) })
+            let object = JSONValue.object(zip(columns, values).map { JSONMember($0, $1.json) })
             if format == .json { write(wroteAny ? ",\n" : "\n") }
             write(CanonicalJSON.string(object))
             if format == .ndjson { write("\n") }
@@ -86,26 +86,6 @@ final class RowWriter {
         guard !buffer.isEmpty else { return }
         FileHandle.standardOutput.write(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
-    }
-
-    static func text(_ value: SQLValue) -> String {
-        switch value {
-        case .null: ""
-        case .integer(let integer): String(integer)
-        case .real(let real): JSONNumber(real).canonicalText
-        case .text(let text): text
-        case .blob(let data): Hex.encode(data)
-        }
-    }
-
-    static func json(_ value: SQLValue) -> JSONValue {
-        switch value {
-        case .null: .null
-        case .integer(let integer): .number(JSONNumber(integer))
-        case .real(let real): .number(JSONNumber(real))
-        case .text(let text): .string(text)
-        case .blob(let data): .string(Hex.encode(data))
-        }
     }
 }
 

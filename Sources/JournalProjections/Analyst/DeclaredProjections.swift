@@ -101,6 +101,20 @@ public enum DeclaredProjections {
         }
     }
 
+    /// A page of the rows of `view` (a declared projection's table), ordered by all its columns: its
+    /// column names and at most `limit` rows after the first `offset`.
+    public static func rows(
+        of view: String, journalPath: String, declared: [DeclaredProjection], registry: SchemaRegistry, offset: Int64, limit: Int
+    ) throws -> (columns: [String], rows: [[SQLValue]]) {
+        let connection = try AnalystConnection(journalPath: journalPath, declared: declared, registry: registry)
+        var columns: [String] = []
+        try connection.query("SELECT * FROM \(view) LIMIT 0", columns: { columns = $0 }, row: { _ in })
+        var rows: [[SQLValue]] = []
+        let order = (1...max(1, columns.count)).map(String.init).joined(separator: ", ")
+        try connection.query("SELECT * FROM \(view) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)", columns: { _ in }, row: { rows.append($0) })
+        return (columns, rows)
+    }
+
     /// The `.sql` files of `directory`, sorted.
     static func files(in directory: String) throws(DeclaredProjectionError) -> [String] {
         var isDirectory: ObjCBool = false

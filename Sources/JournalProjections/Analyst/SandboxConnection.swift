@@ -1,5 +1,6 @@
 import Foundation
 import GRDBSQLite
+import Journal
 
 /// An SQLite connection of its own for analysts' SQL, with an authorizer that decides, as each
 /// statement is compiled, what it may read and write (``SandboxPolicy``).
@@ -152,6 +153,30 @@ public enum SQLValue: Sendable, Hashable {
     case real(Double)
     case text(String)
     case blob(Data)
+}
+
+extension SQLValue {
+    /// The value as JSON: NULL as null, numbers as numbers, text as strings, a blob as hex text.
+    public var json: JSONValue {
+        switch self {
+        case .null: .null
+        case .integer(let integer): .number(JSONNumber(integer))
+        case .real(let real): .number(JSONNumber(real))
+        case .text(let text): .string(text)
+        case .blob(let data): .string(Hex.encode(data))
+        }
+    }
+
+    /// The value as CSV or table text: NULL as empty, a number in its shortest form, a blob as hex.
+    public var text: String {
+        switch self {
+        case .null: ""
+        case .integer(let integer): String(integer)
+        case .real(let real): JSONNumber(real).canonicalText
+        case .text(let text): text
+        case .blob(let data): Hex.encode(data)
+        }
+    }
 }
 
 /// SQL that SQLite, or the sandbox, refused: the message and, when known, the line in its file.
