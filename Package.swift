@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "JournalProjectionsTests",
             dependencies: [
-                "Journal", "JournalStore", "JournalProjections", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "Journal", "JournalStore", "JournalProjections", "JournalScoring", "JournalTesting", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

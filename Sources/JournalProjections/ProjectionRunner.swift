@@ -222,8 +222,9 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// A projection written in SQL folds a batch in a few set-based statements whose cost grows with the
-    /// customers it touches more than with its events: its batches hold at least this many positions.
-    public var sqlBatchSize = 200_000
+    /// customers it touches more than with its events: its batches hold at least this many positions
+    /// (a rebuild, or the first fold after a large import, is one pass over each customer).
+    public var sqlBatchSize = 100_000_000
 
     private func size(of projection: any Projection, _ size: Int) -> Int {
         projection.decodesEvents ? size : max(size, sqlBatchSize)

@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import JournalProjections
+import JournalScoring
 import JournalStore
 import JournalTesting
 import Testing
@@ -74,6 +75,17 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         #expect(try rows(beforeVisit, arrival).rows.isEmpty)
     }
 
+    @Test func withClausesAndSubqueriesReadTheViews() throws {
+        let connection = try AnalystWorld().connection()
+        let direct = try rows(connection, "SELECT count(DISTINCT customerId) FROM analyst_touchpoints").rows
+        let viaWith = try rows(connection, """
+            WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 3),
+                 customers AS (SELECT customerId, count(*) AS touchpoints FROM analyst_touchpoints GROUP BY customerId)
+            SELECT count(*) FROM customers WHERE touchpoints > (SELECT min(k) FROM n)
+            """).rows
+        #expect(direct == [[.integer(4)]] && viaWith == direct)
+    }
+
     @Test func casesQuotesAndCustomersAreReadFromTheTouchpoints() throws {
         let connection = try AnalystWorld().connection()
         let bianchi = try rows(connection, "SELECT status, touchpoints, closedAt, firstType FROM analyst_cases WHERE caseId = 'CASE-1003-01'")
@@ -88,6 +100,31 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         #expect(late.rows == [[.integer(20)]])
     }
 
+    @Test func monthlySegmentsRankTheTrailingYearsRevenueAsTheSwiftSegmentationDoes() throws {
+        let world = try AnalystWorld()
+        let connection = try world.connection()
+        let months = try rows(connection, "SELECT DISTINCT month FROM analyst_segments ORDER BY month").rows.compactMap { row -> String? in
+            if case .text(let month) = row[0] { month } else { nil }
+        }
+        #expect(months.count >= 12)
+        var invoices: [(customer: String, month: Int, amount: Double)] = []
+        for customer in DemoWorld.customers {
+            for event in try world.store.history(of: customer.id) where event.type == "invoice.issued" {
+                guard case .number(let amount)? = event.payloadJSON["amount"] else { continue }
+                invoices.append((customer.id, Int(event.occurredAt.prefix(4))! * 12 + Int(event.occurredAt.dropFirst(5).prefix(2))! - 1, amount.value))
+            }
+        }
+        for month in months {
+            let m = Int(month.prefix(4))! * 12 + Int(month.suffix(2))! - 1
+            var revenue: [String: Double] = [:]
+            for invoice in invoices where (m - 11...m).contains(invoice.month) { revenue[invoice.customer, default: 0] += invoice.amount }
+            let expected = Segmentation.assign(revenue.map { ($0.key, $0.value) }, rules: SegmentRules())
+                .sorted { $0.customerId < $1.customerId }.map { [SQLValue.text($0.customerId), .text($0.segment)] }
+            let actual = try rows(connection, "SELECT customerId, segment FROM analyst_segments WHERE month = '\(month)' ORDER BY customerId").rows
+            #expect(actual == expected, "\(month)")
+        }
+    }
+
     @Test(arguments: [
         ("SELECT * FROM event", "reading the table event is not allowed"),
         ("SELECT * FROM timeline_entry", "is not allowed: read the analyst views"),
@@ -96,6 +133,8 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         ("ATTACH DATABASE '/tmp/x.sqlite' AS x", "ATTACH and DETACH are not allowed"),
         ("SELECT 1; SELECT 2", "give one statement (got 2)"),
         ("SELECT nosuchcolumn FROM analyst_touchpoints", "no such column: nosuchcolumn"),
+        ("WITH analyst_touchpoints AS (SELECT * FROM event) SELECT * FROM analyst_touchpoints", "may not be named analyst_touchpoints"),
+        ("WITH x AS (SELECT * FROM event) SELECT count(*) FROM x", "reading the table event (through x) is not allowed"),
     ])
     func onlyTheAnalystSurfaceCanBeReadAndNothingWritten(sql: String, message: String) throws {
         let connection = try AnalystWorld().connection()

@@ -18,14 +18,37 @@ extension RecordedEvent {
     /// The event as `tpj append` reads it, one line: eventId, type, schemaVersion, occurredAt,
     /// customerId, the envelope fields, payload (the stored payload text is canonical JSON already).
     public var appendableNDJSON: String {
-        func string(_ text: String) -> String { CanonicalJSON.string(.string(text)) }
-        var line = "{\"eventId\":\(string(eventId.rawValue)),\"type\":\(string(type)),\"schemaVersion\":\(schemaVersion)"
-        line += ",\"occurredAt\":\(string(occurredAt)),\"customerId\":\(string(customerId))"
-        let optional: [(String, String?)] = [
-            ("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor),
-            ("source", source), ("correlationId", correlationId), ("causationId", causationId),
-        ]
-        for (key, value) in optional { if let value { line += ",\"\(key)\":\(string(value))" } }
-        return line + ",\"payload\":\(payload)}\n"
+        var bytes: [UInt8] = []
+        writeAppendableNDJSON(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``appendableNDJSON`` to `output`, newline included.
+    public func writeAppendableNDJSON(into output: inout [UInt8]) {
+        func member(_ key: StaticString, _ value: String?) {
+            guard let value else { return }
+            output.append(UInt8(ascii: ","))
+            output.append(UInt8(ascii: "\""))
+            key.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            CanonicalJSON.writeString(value, into: &output)
+        }
+        output.append(contentsOf: #"{"eventId":"#.utf8)
+        CanonicalJSON.writeString(eventId.rawValue, into: &output)
+        member("type", type)
+        output.append(contentsOf: #","schemaVersion":"#.utf8)
+        output.append(contentsOf: String(schemaVersion).utf8)
+        member("occurredAt", occurredAt)
+        member("customerId", customerId)
+        member("caseId", caseId)
+        member("assetId", assetId)
+        member("siteId", siteId)
+        member("actor", actor)
+        member("source", source)
+        member("correlationId", correlationId)
+        member("causationId", causationId)
+        output.append(contentsOf: #","payload":"#.utf8)
+        output.append(contentsOf: payload.utf8)
+        output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
     }
 }

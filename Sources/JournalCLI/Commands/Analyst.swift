@@ -82,6 +82,12 @@ final class RowWriter {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Lets `body` append bytes to the buffer.
+    func write(_ body: (inout [UInt8]) -> Void) {
+        body(&buffer)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         FileHandle.standardOutput.write(Data(buffer))

@@ -74,7 +74,7 @@ extension JournalCommand {
                     let writer = RowWriter(format: .ndjson)
                     if format == .csv { writer.write(CSV.record(RecordedEvent.csvHeader)) }
                     let exported = try store.scan(filter) { event in
-                        writer.write(format == .csv ? event.csvRecord : event.appendableNDJSON)
+                        if format == .csv { writer.write(event.csvRecord) } else { writer.write { event.writeAppendableNDJSON(into: &$0) } }
                         if event.position % 10_000 == 0 {
                             bar.update(Double(event.position - afterPosition) / Double(head - afterPosition), "position \(Output.count(event.position))")
                         }

@@ -61,6 +61,7 @@ public final class AnalystConnection {
         var policy = SandboxPolicy(
             readableViews: readable, readableDescription: "the analyst views (analyst_touchpoints, …) and the declared projections' tables")
         policy.readablePrefixes += declared.map { "p_\($0.name)_g" }
+        policy.tables = try connection.tableNames()
         connection.policy = policy
     }
 
@@ -68,7 +69,9 @@ public final class AnalystConnection {
     public func query(_ sql: String, columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void) throws {
         let statements: [SQLText.Statement]
         do {
-            statements = try SQLText(sql).statements
+            let text = try SQLText(sql)
+            try text.checkWithNames(against: readable.union(["batch", SandboxPolicy.correctionsView]))
+            statements = text.statements
         } catch {
             throw SandboxError(message: error.what, line: error.line)
         }

@@ -398,8 +398,39 @@ public enum AnalystSurface {
             FROM analyst_touchpoints t WHERE t.type = 'technician.visit.completed'
             """)
 
+    static let segments = View(
+        name: "analyst_segments",
+        summary: "one row per month and customer with invoiced revenue in the 12 months up to and including that month: the customer's ABC segment at the end of the month (Pareto: A make the first 80 % of the portfolio's revenue, B the next 15 %, C the rest; customers without revenue in the window are C and not listed). Months run from the first invoice to the newest",
+        columns: [
+            Column(name: "month", type: "TEXT", summary: "`YYYY-MM`; the segment holds at the end of it"),
+            Column(name: "customerId", type: "TEXT", summary: "the customer"),
+            Column(name: "trailingRevenue", type: "REAL", summary: "invoiced in that month and the 11 before it"),
+            Column(name: "revenueBefore", type: "REAL", summary: "the revenue of the customers ranked before it that month (ties by customer id)"),
+            Column(name: "segment", type: "TEXT", summary: "`A`, `B` or `C`"),
+        ],
+        select: """
+            WITH RECURSIVE lag(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM lag WHERE k < 11),
+            revenue AS (
+                SELECT customerId, CAST(substr(occurredDate, 1, 4) AS INTEGER) * 12 + CAST(substr(occurredDate, 6, 2) AS INTEGER) - 1 AS m,
+                       total(amount) AS amount
+                FROM analyst_invoices GROUP BY 1, 2),
+            months AS (SELECT DISTINCT r.m + lag.k AS m FROM revenue r, lag WHERE r.m + lag.k <= (SELECT max(m) FROM revenue)),
+            trailing AS (
+                SELECT months.m, r.customerId, total(r.amount) AS revenue
+                FROM months JOIN revenue r ON r.m BETWEEN months.m - 11 AND months.m GROUP BY 1, 2),
+            ranked AS (
+                SELECT m, customerId, revenue,
+                       coalesce(sum(max(revenue, 0)) OVER (PARTITION BY m ORDER BY revenue DESC, customerId
+                                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+                       sum(max(revenue, 0)) OVER (PARTITION BY m) AS total
+                FROM trailing)
+            SELECT printf('%04d-%02d', m / 12, m % 12 + 1) AS month, customerId, revenue AS trailingRevenue, before AS revenueBefore,
+                   CASE WHEN revenue <= 0 THEN 'C' WHEN before < 0.8 * total THEN 'A' WHEN before < 0.95 * total THEN 'B' ELSE 'C' END AS segment
+            FROM ranked
+            """)
+
     /// The views, in the order they are documented.
-    public static let views: [View] = [touchpoints, customers, cases, invoices, orders, quotes, surveys, contracts, visits]
+    public static let views: [View] = [touchpoints, customers, segments, cases, invoices, orders, quotes, surveys, contracts, visits]
 
     /// The views' documentation as Markdown (kept in `Schemas/analyst-views.md`, checked by a test).
     public static var markdown: String {

@@ -54,6 +54,7 @@ public struct DeclaredProjection: Projection {
         let parsed: SQLText
         do {
             parsed = try SQLText(text)
+            try parsed.checkWithNames(against: Set(AnalystSurface.viewNames + ["batch", SandboxPolicy.correctionsView]))
         } catch {
             throw SandboxError(message: error.what, line: error.line)
         }
@@ -209,7 +210,9 @@ public struct DeclaredProjection: Projection {
     /// Creates the tables of `generation` in the sandbox's `main`, under its rules.
     func load(into connection: SandboxConnection, generation: Int) throws(SandboxError) {
         let names = ProjectionTables(projection: name, generation: generation)
-        connection.policy = policy(generation: generation, creating: true)
+        var rules = policy(generation: generation, creating: true)
+        rules.tables = try connection.tableNames()
+        connection.policy = rules
         defer { connection.policy = nil }
         for statement in schemaStatements {
             try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
@@ -222,7 +225,9 @@ public struct DeclaredProjection: Projection {
         let scope = try connection.prepare(AnalystSurface.setScopeSQL)
         scope.bind([after, through, knownAtUs])
         try scope.run()
-        connection.policy = policy(generation: generation, creating: false)
+        var rules = policy(generation: generation, creating: false)
+        rules.tables = try connection.tableNames()
+        connection.policy = rules
         defer { connection.policy = nil }
         for statement in foldStatements {
             try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()

@@ -41,6 +41,7 @@ struct SQLText {
         }
     }
 
+    /// Text SQLite would not read, or that the sandbox refuses before compiling it.
     struct UnterminatedError: Error {
         var line: Int
         var what: String
@@ -103,6 +104,44 @@ struct SQLText {
             tokens.append(Token(kind: kind, text: piece, line: startLine))
         }
         self.tokens = tokens
+    }
+
+    /// The names given by `WITH` clauses: a word followed by `AS (` or by a column list and `AS (`,
+    /// after `WITH`, `RECURSIVE` or a comma.
+    var withNames: [Token] {
+        let words = tokens.filter { $0.kind != .space && $0.kind != .comment }
+        var names: [Token] = []
+        var index = 0
+        while index < words.count {
+            let upper = words[index].text.uppercased()
+            if upper == "WITH" || upper == "RECURSIVE" || words[index].text == "," {
+                let nameIndex = index + 1
+                var next = nameIndex + 1
+                if next < words.count, words[next].text == "(" {
+                    var depth = 0
+                    while next < words.count {
+                        if words[next].text == "(" { depth += 1 } else if words[next].text == ")" { depth -= 1; if depth == 0 { break } }
+                        next += 1
+                    }
+                    next += 1
+                }
+                if nameIndex < words.count, words[nameIndex].kind == .word || words[nameIndex].kind == .quotedName,
+                    next + 1 < words.count, words[next].text.uppercased() == "AS", words[next + 1].text == "(" || words[next + 1].text.uppercased() == "MATERIALIZED" || words[next + 1].text.uppercased() == "NOT"
+                {
+                    names.append(words[nameIndex])
+                }
+            }
+            index += 1
+        }
+        return names
+    }
+
+    /// Refuses a `WITH` clause named like one of `reserved` (lower-cased): it would stand for that view
+    /// in the sandbox's eyes.
+    func checkWithNames(against reserved: Set<String>) throws(UnterminatedError) {
+        if let clash = withNames.first(where: { reserved.contains($0.name.lowercased()) }) {
+            throw UnterminatedError(line: clash.line, what: "a WITH clause may not be named \(clash.name): that is the name of a view")
+        }
     }
 
     /// The statements, split at `;`; empty ones (only spaces and comments) are left out.

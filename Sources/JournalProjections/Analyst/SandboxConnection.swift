@@ -33,6 +33,20 @@ final class SandboxConnection {
         sqlite3_close_v2(handle)
     }
 
+    /// The names of the tables of every schema attached (lower-cased); asked while setting up, with no policy.
+    func tableNames() throws(SandboxError) -> Set<String> {
+        var schemas: [String] = []
+        let list = try prepare("PRAGMA database_list")
+        while try list.step() { if case .text(let name) = list.value(1) { schemas.append(name) } }
+        var names: Set<String> = []
+        for schema in schemas {
+            let master = schema == "temp" ? "temp.sqlite_master" : "\"\(schema)\".sqlite_master"
+            let statement = try prepare("SELECT name FROM \(master) WHERE type = 'table'")
+            while try statement.step() { if case .text(let name) = statement.value(0) { names.insert(name.lowercased()) } }
+        }
+        return names
+    }
+
     /// Runs SQL text (several statements), returning nothing.
     func execute(_ sql: String) throws(SandboxError) {
         var message: UnsafeMutablePointer<CChar>?
@@ -211,6 +225,9 @@ struct SandboxPolicy {
     var creatableNames: Set<String> = []
     /// What the refusals call the readable things, e.g. "the analyst views and declared projections".
     var readableDescription: String
+    /// Every table of the connection (lower-cased): SQLite names a table read for `count(*)` without its
+    /// schema, as it names the rows of a WITH clause.
+    var tables: Set<String> = []
 
     /// The analyst views read the corrections through this view.
     static let correctionsView = ProjectionTables.view(Corrections().name, "revision")
@@ -231,11 +248,16 @@ struct SandboxPolicy {
             let function = request.second?.lowercased() ?? ""
             return Self.unstableFunctions.contains(function) ? "the function \(function)() is not allowed here: its result differs between runs" : nil
         case SQLITE_READ:
+            // No schema and not a table: the rows of a WITH clause or a subquery, read from what was allowed already.
+            if request.database == nil, !tables.contains(name) { return nil }
+            // A readable view, wherever it is read from (a WITH clause, another view).
+            if readableViews.contains(name) { return nil }
+            // What a readable view reads. (A WITH clause may not take a readable view's name: SQLText.checkNames.)
             if let view = request.view?.lowercased(), readableViews.contains(view) || view == Self.correctionsView { return nil }
             if request.view == nil, readableTables.contains(name) || readableViews.contains(name) { return nil }
             if readablePrefixes.contains(where: { name.hasPrefix($0) }) { return nil }
             if name == "sqlite_master" || name == "sqlite_temp_master" || Self.tableFunctions.contains(name) { return nil }
-            return "reading \(request.view.map { "the view \($0)" } ?? "the table \(name)") is not allowed: read \(readableDescription)"
+            return "reading the table \(name)\(request.view.map { " (through \($0))" } ?? "") is not allowed: read \(readableDescription)"
         case SQLITE_UPDATE where name == "sqlite_master":
             // SQLite asks this when it first reads a table-valued function such as json_each; SQL itself
             // cannot write the schema table (writable_schema is a PRAGMA, and PRAGMA is refused).
