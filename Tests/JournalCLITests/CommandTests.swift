@@ -188,21 +188,21 @@ import Testing
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()
-        #expect(try workspace.tpj("projections").stdout.contains("timeline  v50001   0           60   not built yet"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     v50001   0           60   not built yet"))
         let timeline = try workspace.tpj("timeline", "C-1003")
         #expect(timeline.status == 0)
         #expect(timeline.stdout.contains("✎ [PROMISE BROKEN] PROMISE_BROKEN arrival +20min, FIXED_FIRST_TIME"))
         #expect(timeline.stdout.contains("✗ author=\"G. Ferri\""))
-        #expect(try workspace.tpj("projections").stdout.contains("timeline  v50001   60          0    up to date"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     v50001   60          0    up to date"))
         let json = try JSONParser.parse(try workspace.tpj("timeline", "C-1001", "--case", "CASE-1001-01", "--kind", "visit", "--json").stdout)
         guard case .array(let visits) = json else { Issue.record("not an array"); return }
         #expect(visits.count == 3 && visits.allSatisfy { $0["kind"] == "visit" })
         // As known before the late report was typed in, the first visit's report is not there.
         let known = try workspace.tpj("timeline", "C-1001", "--kind", "visit", "--known-at", "2024-06-08")
         #expect(known.stdout.components(separatedBy: "technician.visit.completed").count - 1 == 1)
-        #expect(try workspace.tpj("rebuild").stdout == "Rebuilt facts from 60 events.\nRebuilt timeline from 60 events.\n")
+        #expect(try workspace.tpj("rebuild").stdout == "Rebuilt corrections from 60 events.\nRebuilt facts from 60 events.\nRebuilt timeline from 60 events.\n")
         let unknown = try workspace.tpj("rebuild", "nope")
-        #expect(unknown.status == 64 && unknown.stderr.contains("no projection named nope; there are timeline, facts"))
+        #expect(unknown.status == 64 && unknown.stderr.contains("no projection named nope; there are timeline, facts, corrections"))
     }
 
     @Test func schemaDirectoryAddsAnEventTypeWithoutCodeChanges() throws {

@@ -22,14 +22,14 @@ import Testing
         // The follower folds the 60 events; --wait-for folds nothing itself, it waits for the follower.
         let caughtUp = try workspace.tpj("projections", "--wait-for", "60", "--timeout", "120")
         #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
-        #expect(caughtUp.stdout.contains("timeline  v50001   60          0    up to date"), "\(caughtUp.stdout)")
+        #expect(caughtUp.stdout.contains("timeline     v50001   60          0    up to date"), "\(caughtUp.stdout)")
         // Another process appends; the follower wakes and folds it.
         let append = try workspace.tpj("append", "--customer", "C-1", try workspace.write("calls.ndjson", callsNDJSON(first: 1, count: 2)))
         #expect(append.status == 0)
         let folded = try workspace.tpj("projections", "--wait-for", "62", "--timeout", "120", "--json")
         #expect(folded.status == 0, "\(folded.stderr)")
         guard case .array(let statuses) = try JSONParser.parse(folded.stdout) else { Issue.record("not an array"); return }
-        #expect(statuses.count == 2 && statuses.allSatisfy { $0["checkpoint"] == 62 && $0["lag"] == 0 })
+        #expect(statuses.count == 3 && statuses.allSatisfy { $0["checkpoint"] == 62 && $0["lag"] == 0 })
         // Without a follower, waiting for a position the projections have not reached runs out with exit 75.
         follower.terminate()
         follower.waitUntilExit()

@@ -29,8 +29,9 @@ import Testing
         return steps
     }
 
+    /// The text with durations and rates as placeholders, and CSV's CRLF line ends as a Markdown file shows them.
     static func withoutTimings(_ text: String) -> String {
-        text.replacing(/\d+(\.\d+)? s \([\d,]+ events\/s\)/, with: "… s (… events/s)")
+        text.replacing(/\d+(\.\d+)? s \([\d,]+ events\/s\)/, with: "… s (… events/s)").replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     @Test func timingsAreThePartLeftOut() {
