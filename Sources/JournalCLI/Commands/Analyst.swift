@@ -36,7 +36,6 @@ final class RowWriter {
     private var columns: [String] = []
     private var buffer: [UInt8] = []
     private var table: [[String]] = []
-    private var wroteAny = false
     private(set) var rows = 0
 
     init(format: RowFormat) {
@@ -51,6 +50,7 @@ final class RowWriter {
     }
 
     func row(_ values: [SQLValue]) {
+        let first = rows == 0
         rows += 1
         switch format {
         case .table:
@@ -59,19 +59,18 @@ final class RowWriter {
             write(CSV.record(values.map(\.text)))
         case .json, .ndjson:
             let object = JSONValue.object(zip(columns, values).map { JSONMember($0, $1.json) })
-            if format == .json { write(wroteAny ? ",\n" : "\n") }
+            if format == .json { write(first ? "\n" : ",\n") }
             write(CanonicalJSON.string(object))
             if format == .ndjson { write("\n") }
         }
-        wroteAny = true
     }
 
     func finish() {
         switch format {
         case .table:
-            write(Output.table(columns.map { $0 }, table) + "\n")
+            write(Output.table(columns, table) + "\n")
             write("(\(Output.count(rows, "row")))\n")
-        case .json: write(wroteAny ? "\n]\n" : "]\n")
+        case .json: write(rows > 0 ? "\n]\n" : "]\n")
         case .csv, .ndjson: break
         }
         flush()
