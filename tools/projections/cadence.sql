@@ -21,24 +21,24 @@ CREATE TABLE cadence_customer (
 INSERT INTO cadence_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE true HAVING count(*) > 0
 ON CONFLICT (id) DO UPDATE SET atUs = max(atUs, excluded.atUs);
 
-DELETE FROM cadence_contact WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM cadence_contact WHERE customerId IN batch_customers;
 INSERT INTO cadence_contact
 SELECT position, customerId, occurredAtUs FROM analyst_touchpoints
-WHERE customerId IN (SELECT customerId FROM batch)
+WHERE customerId IN batch_customers
   AND (type IN ('maintenance.performed', 'training.completed')
        OR (type = 'technician.visit.scheduled' AND payload ->> '$.reason' IN ('inspection', 'retrofit')));
 
-DELETE FROM cadence_invoice WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM cadence_invoice WHERE customerId IN batch_customers;
 INSERT INTO cadence_invoice
-SELECT position, customerId, occurredAtUs, coalesce(amount, 0) FROM analyst_invoices WHERE customerId IN (SELECT customerId FROM batch);
+SELECT position, customerId, occurredAtUs, coalesce(amount, 0) FROM analyst_invoices WHERE customerId IN batch_customers;
 
-DELETE FROM cadence_state WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM cadence_state WHERE customerId IN batch_customers;
 INSERT INTO cadence_state
 SELECT customerId, max(occurredAtUs),
        coalesce((SELECT l.type = 'customer.lost' FROM analyst_touchpoints l
                  WHERE l.customerId = t.customerId AND l.type IN ('customer.lost', 'customer.reactivated')
                  ORDER BY l.occurredAtUs DESC, l.position DESC LIMIT 1), 0)
-FROM analyst_touchpoints t WHERE customerId IN (SELECT customerId FROM batch)
+FROM analyst_touchpoints t WHERE customerId IN batch_customers
 GROUP BY customerId;
 
 -- The measuring date moves with every batch: every customer is measured again (one row each).

@@ -43,24 +43,24 @@ CREATE TABLE csi_quarter (
 -- Quarters whose segments or answers may change: where the batch's customers had revenue (and the three
 -- quarters after, whose windows hold it) or surveys, before and after this batch.
 INSERT OR IGNORE INTO csi_dirty
-SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN (SELECT customerId FROM batch)
-UNION SELECT q FROM csi_survey WHERE customerId IN (SELECT customerId FROM batch);
+SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers
+UNION SELECT q FROM csi_survey WHERE customerId IN batch_customers;
 
-DELETE FROM csi_revenue WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM csi_revenue WHERE customerId IN batch_customers;
 INSERT INTO csi_revenue
 SELECT customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1, total(amount)
-FROM analyst_invoices WHERE customerId IN (SELECT customerId FROM batch)
+FROM analyst_invoices WHERE customerId IN batch_customers
 GROUP BY 1, 2;
 
-DELETE FROM csi_survey WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM csi_survey WHERE customerId IN batch_customers;
 INSERT INTO csi_survey
 SELECT position, customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1,
        csi, recommend
-FROM analyst_surveys WHERE customerId IN (SELECT customerId FROM batch);
+FROM analyst_surveys WHERE customerId IN batch_customers;
 
 INSERT OR IGNORE INTO csi_dirty
-SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN (SELECT customerId FROM batch)
-UNION SELECT q FROM csi_survey WHERE customerId IN (SELECT customerId FROM batch);
+SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers
+UNION SELECT q FROM csi_survey WHERE customerId IN batch_customers;
 
 DELETE FROM csi_segment WHERE q IN (SELECT q FROM csi_dirty);
 INSERT INTO csi_segment

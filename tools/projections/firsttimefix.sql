@@ -30,9 +30,9 @@ CREATE TABLE firsttimefix_technician (
 );
 
 INSERT OR IGNORE INTO firsttimefix_dirty
-SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN (SELECT customerId FROM batch);
+SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN batch_customers;
 
-DELETE FROM firsttimefix_visit WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM firsttimefix_visit WHERE customerId IN batch_customers;
 
 INSERT INTO firsttimefix_visit
 SELECT v.position, v.customerId, coalesce(v.technician, '(unnamed)'),
@@ -43,10 +43,10 @@ SELECT v.position, v.customerId, coalesce(v.technician, '(unnamed)'),
                                           WHERE f.customerId = v.customerId AND f.caseId = v.caseId),
        coalesce(v.fixed, 0), v.minutesLate
 FROM analyst_visits v
-WHERE v.customerId IN (SELECT customerId FROM batch);
+WHERE v.customerId IN batch_customers;
 
 INSERT OR IGNORE INTO firsttimefix_dirty
-SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN (SELECT customerId FROM batch);
+SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN batch_customers;
 
 DELETE FROM firsttimefix_technician WHERE (technician, region, quarter) IN (SELECT technician, region, quarter FROM firsttimefix_dirty);
 

@@ -29,22 +29,22 @@ CREATE TABLE potential_customer (
 INSERT INTO potential_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE true HAVING count(*) > 0
 ON CONFLICT (id) DO UPDATE SET atUs = max(atUs, excluded.atUs);
 
-DELETE FROM potential_machine WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM potential_machine WHERE customerId IN batch_customers;
 INSERT INTO potential_machine
 SELECT customerId, assetId,
        min(CASE WHEN type IN ('delivery.completed', 'installation.completed') THEN occurredAtUs END), max(occurredAtUs)
-FROM analyst_touchpoints WHERE customerId IN (SELECT customerId FROM batch) AND assetId IS NOT NULL
+FROM analyst_touchpoints WHERE customerId IN batch_customers AND assetId IS NOT NULL
 GROUP BY customerId, assetId;
 
-DELETE FROM potential_item WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM potential_item WHERE customerId IN batch_customers;
 INSERT INTO potential_item
 SELECT position, customerId, 'revenue', occurredAtUs, coalesce(amount, 0) FROM analyst_invoices
-WHERE customerId IN (SELECT customerId FROM batch) AND category <> 'other';
+WHERE customerId IN batch_customers AND category <> 'other';
 INSERT INTO potential_item
-SELECT position, customerId, 'order', occurredAtUs, coalesce(amount, 0) FROM analyst_orders WHERE customerId IN (SELECT customerId FROM batch);
+SELECT position, customerId, 'order', occurredAtUs, coalesce(amount, 0) FROM analyst_orders WHERE customerId IN batch_customers;
 INSERT INTO potential_item
 SELECT position, customerId, 'declined', occurredAtUs, coalesce(amount, 0) FROM analyst_quotes
-WHERE customerId IN (SELECT customerId FROM batch) AND outcome = 'declined';
+WHERE customerId IN batch_customers AND outcome = 'declined';
 
 -- The measuring date moves with every batch: every customer is measured again (one row each).
 DELETE FROM potential_customer;

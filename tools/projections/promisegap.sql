@@ -27,19 +27,19 @@ CREATE TABLE promisegap_quarter (
 );
 
 INSERT OR IGNORE INTO promisegap_dirty
-SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN (SELECT customerId FROM batch);
-DELETE FROM promisegap_promise WHERE customerId IN (SELECT customerId FROM batch);
+SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN batch_customers;
+DELETE FROM promisegap_promise WHERE customerId IN batch_customers;
 
 INSERT INTO promisegap_promise
 SELECT position, customerId, 'arrival', occurredQuarter, coalesce(technician, '(unnamed)'),
        round(minutesLate / 60.0, 2), minutesLate <= 0
-FROM analyst_visits WHERE customerId IN (SELECT customerId FROM batch) AND minutesLate IS NOT NULL;
+FROM analyst_visits WHERE customerId IN batch_customers AND minutesLate IS NOT NULL;
 
 INSERT INTO promisegap_promise
 SELECT position, customerId, 'delivery', occurredQuarter, '',
        24 * (julianday(payload ->> '$.actualDate') - julianday(payload ->> '$.promisedDate')),
        payload ->> '$.actualDate' <= payload ->> '$.promisedDate'
-FROM analyst_touchpoints WHERE customerId IN (SELECT customerId FROM batch) AND type = 'part.delivered';
+FROM analyst_touchpoints WHERE customerId IN batch_customers AND type = 'part.delivered';
 
 -- A call-back is kept when the customer's next touchpoint after the call comes by the promised time.
 INSERT INTO promisegap_promise
@@ -50,9 +50,9 @@ FROM analyst_touchpoints c
 LEFT JOIN (SELECT a.position, (SELECT min(b.occurredAtUs) FROM analyst_touchpoints b
                                WHERE b.customerId = a.customerId AND b.occurredAtUs > a.occurredAtUs) AS nextUs
            FROM analyst_touchpoints a
-           WHERE a.customerId IN (SELECT customerId FROM batch) AND a.type = 'hotline.call.received'
+           WHERE a.customerId IN batch_customers AND a.type = 'hotline.call.received'
              AND a.payload ->> '$.callbackPromisedBy' IS NOT NULL) n ON n.position = c.position
-WHERE c.customerId IN (SELECT customerId FROM batch) AND c.type = 'hotline.call.received'
+WHERE c.customerId IN batch_customers AND c.type = 'hotline.call.received'
   AND c.payload ->> '$.callbackPromisedBy' IS NOT NULL;
 
 -- Customers expect a complaint resolved within 14 days.
@@ -62,12 +62,12 @@ SELECT f.position, f.customerId, 'complaint', f.occurredQuarter, '',
        CASE WHEN r.occurredAtUs IS NULL THEN NULL ELSE r.occurredAtUs - f.occurredAtUs <= 14 * 86400000000 END
 FROM analyst_touchpoints f
 LEFT JOIN (SELECT customerId, payload ->> '$.complaintId' AS complaintId, min(occurredAtUs) AS occurredAtUs
-           FROM analyst_touchpoints WHERE customerId IN (SELECT customerId FROM batch) AND type = 'complaint.resolved'
+           FROM analyst_touchpoints WHERE customerId IN batch_customers AND type = 'complaint.resolved'
            GROUP BY 1, 2) r ON r.customerId = f.customerId AND r.complaintId = f.payload ->> '$.complaintId'
-WHERE f.customerId IN (SELECT customerId FROM batch) AND f.type = 'complaint.filed';
+WHERE f.customerId IN batch_customers AND f.type = 'complaint.filed';
 
 INSERT OR IGNORE INTO promisegap_dirty
-SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN (SELECT customerId FROM batch);
+SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN batch_customers;
 
 DELETE FROM promisegap_quarter WHERE (dimension, quarter, technician) IN (SELECT dimension, quarter, technician FROM promisegap_dirty);
 INSERT INTO promisegap_quarter

@@ -16,7 +16,7 @@ CREATE TABLE quotehitrate_quarter (
 
 -- Each batch recomputes the customers it touches from the corrected quotes: a late answer, a
 -- correction of an amount and a void all land on the quarter the quote was sent in.
-DELETE FROM quotehitrate_quarter WHERE customerId IN (SELECT customerId FROM batch);
+DELETE FROM quotehitrate_quarter WHERE customerId IN batch_customers;
 
 INSERT INTO quotehitrate_quarter
 SELECT customerId, occurredQuarter,
@@ -25,5 +25,5 @@ SELECT customerId, occurredQuarter,
        round(CAST(count(*) FILTER (WHERE outcome = 'accepted') AS REAL) / nullif(count(outcome), 0), 4),
        round(total(acceptedAmount) / nullif(total(amount) FILTER (WHERE outcome IS NOT NULL), 0), 4)
 FROM analyst_quotes
-WHERE customerId IN (SELECT customerId FROM batch)
+WHERE customerId IN batch_customers
 GROUP BY customerId, occurredQuarter;

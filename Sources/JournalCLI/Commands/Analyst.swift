@@ -40,7 +40,7 @@ final class RowWriter {
 
     init(format: RowFormat) {
         self.format = format
-        buffer.reserveCapacity(1 << 17)
+        buffer.reserveCapacity(1 << 19)
     }
 
     func begin(_ columns: [String]) {
@@ -78,18 +78,29 @@ final class RowWriter {
 
     func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 18 { flush() }
     }
 
     /// Lets `body` append bytes to the buffer.
     func write(_ body: (inout [UInt8]) -> Void) {
         body(&buffer)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 18 { flush() }
     }
 
+    /// Writes the buffer to standard output (straight from its bytes: a large export copies nothing twice).
     func flush() {
         guard !buffer.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(buffer))
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Foundation.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return  // The reader went away (e.g. `| head`): nothing more to do.
+                }
+                offset += written
+            }
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 }

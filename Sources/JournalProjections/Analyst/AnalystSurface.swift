@@ -65,6 +65,16 @@ public enum AnalystSurface {
     /// SQL that sets the scope: bind after, through and knownAtUs.
     public static let setScopeSQL = "UPDATE \(scopeTable) SET after = ?, through = ?, knownAtUs = ?"
 
+    /// The customers of a declared projection's batch, one row each, filled once per fold by
+    /// ``fillBatchCustomersSQL``: `customerId IN batch_customers` costs a lookup, not a pass over the batch.
+    public static let batchCustomers = "batch_customers"
+
+    /// SQL that fills ``batchCustomers`` from the batch of the current scope.
+    public static let fillBatchCustomersSQL = """
+        DELETE FROM temp.\(batchCustomers);
+        INSERT INTO temp.\(batchCustomers) SELECT DISTINCT customerId FROM temp.batch
+        """
+
     /// The names of the analysts' views (the `batch` view is only for declared projections).
     public static var viewNames: [String] { views.map(\.name) }
 
@@ -76,6 +86,7 @@ public enum AnalystSurface {
                 + " END"
         var sql = """
             CREATE TEMP TABLE IF NOT EXISTS analyst_scope (after INTEGER NOT NULL, through INTEGER NOT NULL, knownAtUs INTEGER NOT NULL);
+            CREATE TEMP TABLE IF NOT EXISTS \(batchCustomers) (customerId TEXT PRIMARY KEY) WITHOUT ROWID;
             DELETE FROM \(scopeTable);
             INSERT INTO \(scopeTable) VALUES (0, \(Int64.max), \(Int64.max));
 

@@ -175,6 +175,7 @@ public struct DeclaredProjection: Projection {
     public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
         try AnalystSurface.prepare(db, kinds: kinds)
         try db.execute(sql: AnalystSurface.setScopeSQL, arguments: [batch.after, batch.through, Int64.max])
+        try db.execute(sql: AnalystSurface.fillBatchCustomersSQL)
         for statement in foldStatements {
             do {
                 try db.execute(sql: physical(statement, names))
@@ -202,9 +203,9 @@ public struct DeclaredProjection: Projection {
         let own = Set(tables.map { names[$0].lowercased() })
         return SandboxPolicy(
             readableViews: Set(AnalystSurface.viewNames + ["batch"]),
-            readableTables: own, writableTables: own,
+            readableTables: own.union([AnalystSurface.batchCustomers]), writableTables: own,
             creatableNames: creating ? own.union(indexes.map { names[$0].lowercased() }) : [],
-            readableDescription: "the view batch, the analyst views (\(AnalystSurface.viewNames.joined(separator: ", "))) and this projection's own tables")
+            readableDescription: "the view batch, batch_customers, the analyst views (\(AnalystSurface.viewNames.joined(separator: ", "))) and this projection's own tables")
     }
 
     /// Creates the tables of `generation` in the sandbox's `main`, under its rules.
@@ -225,6 +226,7 @@ public struct DeclaredProjection: Projection {
         let scope = try connection.prepare(AnalystSurface.setScopeSQL)
         scope.bind([after, through, knownAtUs])
         try scope.run()
+        try connection.execute(AnalystSurface.fillBatchCustomersSQL)
         var rules = policy(generation: generation, creating: false)
         rules.tables = try connection.tableNames()
         connection.policy = rules
