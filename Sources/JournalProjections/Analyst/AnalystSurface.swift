@@ -179,7 +179,7 @@ public enum AnalystSurface {
     /// The events of a declared projection's batch, as recorded.
     static let batch = View(
         name: "batch",
-        summary: "the events of a declared projection's batch as recorded, corrections and voids included (only while it folds)",
+        summary: "the events of a declared projection's batch as recorded, corrections and voids included (only while it folds); the table `batch_customers` holds the batch's customers, one row each (`customerId`)",
         columns: envelopeColumns + [Column(name: "payload", type: "TEXT", summary: "the payload as recorded")],
         select: """
             SELECT \(envelopeSelect), e.payload
