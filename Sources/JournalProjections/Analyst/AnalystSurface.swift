@@ -75,6 +75,10 @@ public enum AnalystSurface {
         INSERT INTO temp.\(batchCustomers) SELECT DISTINCT customerId FROM temp.batch
         """
 
+    /// How many events of the log belong to the customers in ``batchCustomers``: a fold reads that
+    /// many rows when it looks the batch's customers up one by one.
+    public static let batchReachSQL = "SELECT events FROM temp.analyst_batch_reach"
+
     /// The names of the analysts' views (the `batch` view is only for declared projections).
     public static var viewNames: [String] { views.map(\.name) }
 
@@ -98,6 +102,12 @@ public enum AnalystSurface {
                 .replacingOccurrences(of: "{kinds}", with: kinds)
             sql += "DROP VIEW IF EXISTS temp.\(view.name);\nCREATE TEMP VIEW \(view.name) AS \(select);\n"
         }
+        sql += """
+            DROP VIEW IF EXISTS temp.analyst_batch_reach;
+            CREATE TEMP VIEW analyst_batch_reach AS
+            SELECT count(*) AS events FROM \(sources.journal).event WHERE customerId IN temp.\(batchCustomers);
+
+            """
         return sql
     }
 
@@ -113,6 +123,10 @@ public enum AnalystSurface {
     static func correctionsView(_ schema: String) -> String {
         "\(schema).\(ProjectionTables.view(Corrections().name, "revision"))"
     }
+
+    /// A value of the scope, as a subquery SQLite evaluates once per statement (a join with the scope
+    /// table would leave the planner guessing its size).
+    private static func scope(_ column: String) -> String { "(SELECT \(column) FROM \(scopeTable))" }
 
     private static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
@@ -158,6 +172,8 @@ public enum AnalystSurface {
         """
 
     /// Every touchpoint, corrected, without the voided ones and without the correction events themselves.
+    /// (`+c.revision`: corrections are looked up by position alone, so the latest revision is only
+    /// searched for the few touchpoints that have one.)
     static let touchpoints = View(
         name: "analyst_touchpoints",
         summary: "one row per touchpoint as known now (or at the scope's time): corrections merged into the payload, voided touchpoints and the correction events left out",
@@ -167,12 +183,11 @@ public enum AnalystSurface {
         ],
         select: """
             SELECT \(envelopeSelect), coalesce(c.payload, e.payload) AS payload, c.position IS NOT NULL AS corrected
-            FROM \(scopeTable) s
-            JOIN {journal}.event e ON e.position <= s.through
-            LEFT JOIN {corrections} c ON c.position = e.position AND c.revision = (
-                SELECT max(r.revision) FROM {corrections} r WHERE r.position = e.position AND r.byPosition <= s.through AND r.knownAtUs <= s.knownAtUs)
-            WHERE e.type NOT IN ('touchpoint.corrected', 'touchpoint.voided')
-              AND coalesce(e.sourceRecordedAtUs, e.recordedAtUs) <= s.knownAtUs
+            FROM {journal}.event e
+            LEFT JOIN {corrections} c ON c.position = e.position AND +c.revision = (
+                SELECT max(r.revision) FROM {corrections} r WHERE r.position = e.position AND r.byPosition <= \(scope("through")) AND r.knownAtUs <= \(scope("knownAtUs")))
+            WHERE e.position <= \(scope("through")) AND e.type NOT IN ('touchpoint.corrected', 'touchpoint.voided')
+              AND coalesce(e.sourceRecordedAtUs, e.recordedAtUs) <= \(scope("knownAtUs"))
               AND c.voided IS NOT 1
             """)
 
@@ -183,8 +198,9 @@ public enum AnalystSurface {
         columns: envelopeColumns + [Column(name: "payload", type: "TEXT", summary: "the payload as recorded")],
         select: """
             SELECT \(envelopeSelect), e.payload
-            FROM \(scopeTable) s JOIN {journal}.event e ON e.position > s.after AND e.position <= s.through
-            WHERE coalesce(e.sourceRecordedAtUs, e.recordedAtUs) <= s.knownAtUs
+            FROM {journal}.event e
+            WHERE e.position > \(scope("after")) AND e.position <= \(scope("through"))
+              AND coalesce(e.sourceRecordedAtUs, e.recordedAtUs) <= \(scope("knownAtUs"))
             """)
 
     private static let factColumns: [Column] = [

@@ -36,7 +36,8 @@ public struct DeclaredProjection: Projection {
     /// The logical table names (the part after `<name>_`).
     public let tables: [String]
     private let schemaStatements: [SQLText.Statement]
-    private let foldStatements: [SQLText.Statement]
+    /// The fold statements, each as written and as ``SQLText/Statement/scanningBatchCustomers()`` reads it.
+    private let foldStatements: [(seeking: SQLText.Statement, scanning: SQLText.Statement)]
     /// Index names declared (the part after `<name>_`), renamed per generation like the tables.
     private let indexes: [String]
     /// Event type → touchpoint kind, for the analyst views.
@@ -138,7 +139,7 @@ public struct DeclaredProjection: Projection {
         self.indexes = indexes
         self.kinds = AnalystSurface.Sources(journal: "", corrections: "", registry: registry).kinds
         self.schemaStatements = schema
-        self.foldStatements = fold
+        self.foldStatements = fold.map { ($0, $0.scanningBatchCustomers()) }
     }
 
     public static func isValidName(_ name: String) -> Bool {
@@ -176,14 +177,20 @@ public struct DeclaredProjection: Projection {
         try AnalystSurface.prepare(db, kinds: kinds)
         try db.execute(sql: AnalystSurface.setScopeSQL, arguments: [batch.after, batch.through, Int64.max])
         try db.execute(sql: AnalystSurface.fillBatchCustomersSQL)
+        let scanning = Self.scans(reach: try Int64.fetchOne(db, sql: AnalystSurface.batchReachSQL) ?? 0, through: batch.through)
         for statement in foldStatements {
             do {
-                try db.execute(sql: physical(statement, names))
+                try db.execute(sql: physical(scanning ? statement.scanning : statement.seeking, names))
             } catch let error as DatabaseError {
-                throw JournalError.storage("projection \(name), statement at line \(statement.line): \(error.message ?? error.description)")
+                throw JournalError.storage("projection \(name), statement at line \(statement.seeking.line): \(error.message ?? error.description)")
             }
         }
     }
+
+    /// Whether a fold reads the batch's customers by scanning the log rather than seeking each one:
+    /// a seek costs about twice a scanned row, so scanning wins once the batch's customers own more
+    /// than half of the `through` events (a rebuild's batch, or a scratch fold as of a date).
+    static func scans(reach: Int64, through: Int64) -> Bool { reach * 2 > through }
 
     // MARK: Checking in the sandbox
 
@@ -227,11 +234,15 @@ public struct DeclaredProjection: Projection {
         scope.bind([after, through, knownAtUs])
         try scope.run()
         try connection.execute(AnalystSurface.fillBatchCustomersSQL)
+        let reach = try connection.prepare(AnalystSurface.batchReachSQL)
+        var scanning = false
+        if try reach.step(), case .integer(let events) = reach.value(0) { scanning = Self.scans(reach: events, through: through) }
         var rules = policy(generation: generation, creating: false)
         rules.tables = try connection.tableNames()
         connection.policy = rules
         defer { connection.policy = nil }
-        for statement in foldStatements {
+        for (seeking, scanningText) in foldStatements {
+            let statement = scanning ? scanningText : seeking
             try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
         }
     }

@@ -35,6 +35,40 @@ struct SQLText {
         /// The significant tokens (no spaces or comments).
         var words: [Token] { tokens.filter { $0.kind != .space && $0.kind != .comment } }
 
+        /// The statement with `customerId` written `+customerId` where it is tested against
+        /// `batch_customers` (`customerId IN batch_customers`, the table with or without `temp.`) and
+        /// where it leads a `GROUP BY` or `PARTITION BY`, the column qualified or not. The results are
+        /// the same; SQLite then scans the log and sorts instead of walking the customer index and
+        /// fetching each row from it, the faster plan when the batch holds most of the log's customers.
+        func scanningBatchCustomers() -> Statement {
+            let significant = tokens.indices.filter { tokens[$0].kind != .space && tokens[$0].kind != .comment }
+            func token(_ position: Int) -> Token? { significant.indices.contains(position) ? tokens[significant[position]] : nil }
+            func isName(_ position: Int, _ name: String? = nil) -> Bool {
+                guard let token = token(position), token.kind == .word || token.kind == .quotedName else { return false }
+                return name == nil || token.name.lowercased() == name
+            }
+            func isDot(_ position: Int) -> Bool { token(position)?.text == "." }
+            var operands: [Int] = []
+            for position in significant.indices {
+                if isName(position, "in") && isName(position - 1, "customerid") {
+                    let table = isName(position + 1, "temp") && isDot(position + 2) ? position + 3 : position + 1
+                    guard isName(table, "batch_customers") else { continue }
+                    operands.append(isDot(position - 2) && isName(position - 3) ? position - 3 : position - 1)
+                } else if isName(position, "by") && (isName(position - 1, "group") || isName(position - 1, "partition")) {
+                    if isName(position + 1, "customerid") && !isDot(position + 2) {
+                        operands.append(position + 1)
+                    } else if isName(position + 1) && isDot(position + 2) && isName(position + 3, "customerid") {
+                        operands.append(position + 1)
+                    }
+                }
+            }
+            var result = self
+            for operand in operands.map({ significant[$0] }).sorted().reversed() {
+                result.tokens.insert(Token(kind: .punctuation, text: "+", line: tokens[operand].line), at: operand)
+            }
+            return result
+        }
+
         /// The statement's text, each token passed through `rename`.
         func text(renaming rename: (Token) -> String? = { _ in nil }) -> String {
             tokens.map { rename($0) ?? String($0.text) }.joined()
