@@ -199,10 +199,14 @@ import Testing
         ])
     }
 
-    @Test func promiseGapPerDimensionQuarterAndTechnician() throws {
-        func visit(_ promised: String, _ arrived: String) -> JSONValue {
+    @Test func promiseGapPerDimensionQuarterSegmentAndTechnician() throws {
+        func visit(_ promised: String, _ arrived: String, _ technician: String = "A. Wolf") -> JSONValue {
             Self.event("technician.visit.completed", arrived, ["visitNumber": 1, "promisedArrival": .string(promised),
-                                                               "actualArrival": .string(arrived), "fixed": true, "technician": "A. Wolf"])
+                                                               "actualArrival": .string(arrived), "fixed": true, "technician": .string(technician)])
+        }
+        func call(_ at: String, callBackBy: String, caseId: String? = nil) -> JSONValue {
+            Self.event("hotline.call.received", at, caseId: caseId, [
+                "queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": false, "machineDown": false, "callbackPromisedBy": .string(callBackBy)])
         }
         let delivered = Self.event("part.delivered", "2024-02-12T10:00:00+00:00", [
             "orderId": "PO-1", "promisedDate": "2024-02-10", "actualDate": "2024-02-12", "express": false, "complete": true])
@@ -211,26 +215,37 @@ import Testing
              ("K-1", visit("2024-01-10T09:00:00+00:00", "2024-01-10T10:30:00+00:00")),
              ("K-1", visit("2024-01-11T09:00:00+00:00", "2024-01-11T08:45:00+00:00")),
              ("K-1", delivered),
-             ("K-1", Self.event("hotline.call.received", "2024-03-01T10:00:00+00:00", [
-                "queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": false, "machineDown": false,
-                "callbackPromisedBy": "2024-03-01T14:00:00+00:00"])),
+             ("K-1", call("2024-03-01T10:00:00+00:00", callBackBy: "2024-03-01T14:00:00+00:00")),
              ("K-1", Self.event("note.added", "2024-03-01T13:00:00+00:00", ["text": "Called back."])),
              ("K-1", Self.event("complaint.filed", "2024-01-05T10:00:00+00:00", ["complaintId": "CMP-1", "category": "delivery", "severity": "low"])),
              ("K-1", Self.event("complaint.resolved", "2024-01-25T10:00:00+00:00", ["complaintId": "CMP-1", "resolution": "Credited."])),
-             ("K-1", Self.event("complaint.filed", "2024-03-20T10:00:00+00:00", ["complaintId": "CMP-2", "category": "delivery", "severity": "low"]))],
+             ("K-1", Self.event("complaint.filed", "2024-03-20T10:00:00+00:00", ["complaintId": "CMP-2", "category": "delivery", "severity": "low"])),
+             Self.registered("K-2", "AT"),
+             ("K-2", Self.invoice("INV-2", "2024-01-15T10:00:00+00:00", 100)),
+             ("K-2", visit("2024-02-01T08:00:00+00:00", "2024-02-01T08:00:00+00:00", "B. Stein")),
+             ("K-2", call("2024-02-01T10:00:00+00:00", callBackBy: "2024-02-01T12:00:00+00:00", caseId: "CASE-9")),
+             ("K-2", Self.event("note.added", "2024-02-01T11:00:00+00:00", ["text": "Unrelated."])),
+             ("K-2", Self.event("note.added", "2024-02-01T15:00:00+00:00", caseId: "CASE-9", ["text": "Called back."]))],
             // The delivery came on the promised date after all.
             [("K-1", Self.event("touchpoint.corrected", "2024-04-01T10:00:00+00:00",
                                 ["correctedEventId": Self.id(delivered), "corrections": ["actualDate": "2024-02-10"], "reason": "typo"]))],
+            // K-1's revenue makes it the A customer of 2024-Q1 and moves K-2 to B.
+            [("K-1", Self.invoice("INV-1", "2024-02-20T10:00:00+00:00", 900))],
         ])
-        // Arrivals: 1.5 h late and 0.25 h early — one of two kept, mean gap 0.625 h.
-        // Call-back promised by 14:00, next contact at 13:00 — kept, 1 h early.
+        // 2024-Q1 revenue: K-1 900, K-2 100 — K-1 is A (nothing ranked before it), K-2 B (900 of 1000 before it).
+        // Arrivals: K-1 1.5 h late and 0.25 h early — one of two kept, mean gap 0.625 h; K-2 on time.
+        // Call-backs: K-1's (no case) promised by 14:00, its next touchpoint at 13:00 — kept, 1 h early;
+        // K-2's (case CASE-9) by 12:00, the case's next touchpoint at 15:00 (the 11:00 note is not the case's) — 3 h late.
         // Complaints: CMP-1 resolved in 20 days against 14 (144 h late); CMP-2 still open (not settled).
         // Delivery: on the promised date after the correction — kept, gap 0.
-        #expect(try world.rows("SELECT * FROM promisegap_quarter ORDER BY dimension") == [
-            [.text("arrival"), .text("2024-Q1"), .text("A. Wolf"), .integer(2), .integer(2), .integer(1), .real(0.5), .real(0.63)],
-            [.text("callback"), .text("2024-Q1"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(-1)],
-            [.text("complaint"), .text("2024-Q1"), .text(""), .integer(2), .integer(1), .integer(0), .real(0), .real(144)],
-            [.text("delivery"), .text("2024-Q1"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(0)],
+        let q = SQLValue.integer(2024 * 4)
+        #expect(try world.rows("SELECT * FROM promisegap_quarter ORDER BY dimension, segment") == [
+            [.text("arrival"), .text("2024-Q1"), q, .text("A"), .text("A. Wolf"), .integer(2), .integer(2), .integer(1), .real(0.5), .real(0.63)],
+            [.text("arrival"), .text("2024-Q1"), q, .text("B"), .text("B. Stein"), .integer(1), .integer(1), .integer(1), .real(1), .real(0)],
+            [.text("callback"), .text("2024-Q1"), q, .text("A"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(-1)],
+            [.text("callback"), .text("2024-Q1"), q, .text("B"), .text(""), .integer(1), .integer(1), .integer(0), .real(0), .real(3)],
+            [.text("complaint"), .text("2024-Q1"), q, .text("A"), .text(""), .integer(2), .integer(1), .integer(0), .real(0), .real(144)],
+            [.text("delivery"), .text("2024-Q1"), q, .text("A"), .text(""), .integer(1), .integer(1), .integer(1), .real(1), .real(0)],
         ])
     }
 

@@ -32,13 +32,13 @@ DELETE FROM cadence_invoice WHERE customerId IN batch_customers;
 INSERT INTO cadence_invoice
 SELECT position, customerId, occurredAtUs, coalesce(amount, 0) FROM analyst_invoices WHERE customerId IN batch_customers;
 
+-- Lost: the latest of customer.lost / customer.reactivated (by time, then position) is a loss.
 DELETE FROM cadence_state WHERE customerId IN batch_customers;
 INSERT INTO cadence_state
 SELECT customerId, max(occurredAtUs),
-       coalesce((SELECT l.type = 'customer.lost' FROM analyst_touchpoints l
-                 WHERE l.customerId = t.customerId AND l.type IN ('customer.lost', 'customer.reactivated')
-                 ORDER BY l.occurredAtUs DESC, l.position DESC LIMIT 1), 0)
-FROM analyst_touchpoints t WHERE customerId IN batch_customers
+       coalesce(substr(max(CASE WHEN type IN ('customer.lost', 'customer.reactivated')
+                                THEN printf('%020d %020d ', occurredAtUs, position) || type END), 43) = 'customer.lost', 0)
+FROM analyst_touchpoints WHERE customerId IN batch_customers
 GROUP BY customerId;
 
 -- The measuring date moves with every batch: every customer is measured again (one row each).

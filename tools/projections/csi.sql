@@ -48,9 +48,9 @@ UNION SELECT q FROM csi_survey WHERE customerId IN batch_customers;
 
 DELETE FROM csi_revenue WHERE customerId IN batch_customers;
 INSERT INTO csi_revenue
-SELECT customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1, total(amount)
+SELECT customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1 AS q, total(amount)
 FROM analyst_invoices WHERE customerId IN batch_customers
-GROUP BY 1, 2;
+GROUP BY customerId, q;
 
 DELETE FROM csi_survey WHERE customerId IN batch_customers;
 INSERT INTO csi_survey

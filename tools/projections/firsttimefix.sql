@@ -35,14 +35,14 @@ SELECT technician, region, quarter FROM firsttimefix_visit WHERE customerId IN b
 DELETE FROM firsttimefix_visit WHERE customerId IN batch_customers;
 
 INSERT INTO firsttimefix_visit
-SELECT v.position, v.customerId, coalesce(v.technician, '(unnamed)'),
-       coalesce((SELECT r.payload ->> '$.country' FROM analyst_touchpoints r
-                 WHERE r.customerId = v.customerId AND r.type = 'customer.registered' ORDER BY r.position DESC LIMIT 1), '(unknown)'),
-       v.occurredQuarter,
-       v.caseId IS NULL OR v.position = (SELECT min(f.position) FROM analyst_visits f
-                                          WHERE f.customerId = v.customerId AND f.caseId = v.caseId),
+SELECT v.position, v.customerId, coalesce(v.technician, '(unnamed)'), coalesce(r.country, '(unknown)'), v.occurredQuarter,
+       v.caseId IS NULL OR v.position = min(v.position) OVER (PARTITION BY v.customerId, v.caseId),
        coalesce(v.fixed, 0), v.minutesLate
 FROM analyst_visits v
+LEFT JOIN (SELECT customerId, payload ->> '$.country' AS country,
+                  row_number() OVER (PARTITION BY customerId ORDER BY position DESC) AS n
+           FROM analyst_touchpoints WHERE customerId IN batch_customers AND type = 'customer.registered') r
+  ON r.customerId = v.customerId AND r.n = 1
 WHERE v.customerId IN batch_customers;
 
 INSERT OR IGNORE INTO firsttimefix_dirty

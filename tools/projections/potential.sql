@@ -22,7 +22,7 @@ CREATE TABLE potential_customer (
     captureRatio   REAL,              -- revenue / expectedSpend
     partsOrders    INTEGER NOT NULL,  -- in the trailing 12 months
     partsOrdersBefore INTEGER NOT NULL, -- in the 12 months before
-    quotesDeclined INTEGER NOT NULL,  -- in the trailing 12 months
+    quotesDeclined INTEGER NOT NULL,  -- quotes declined in the trailing 12 months (by the date of the answer)
     pirateSuspect  INTEGER NOT NULL   -- machines active, parts orders falling, a quote declined
 );
 
@@ -36,15 +36,15 @@ SELECT customerId, assetId,
 FROM analyst_touchpoints WHERE customerId IN batch_customers AND assetId IS NOT NULL
 GROUP BY customerId, assetId;
 
+-- Parts and service invoices (not `other`), parts orders and declined quotes, in one pass.
 DELETE FROM potential_item WHERE customerId IN batch_customers;
 INSERT INTO potential_item
-SELECT position, customerId, 'revenue', occurredAtUs, coalesce(amount, 0) FROM analyst_invoices
-WHERE customerId IN batch_customers AND category <> 'other';
-INSERT INTO potential_item
-SELECT position, customerId, 'order', occurredAtUs, coalesce(amount, 0) FROM analyst_orders WHERE customerId IN batch_customers;
-INSERT INTO potential_item
-SELECT position, customerId, 'declined', occurredAtUs, coalesce(amount, 0) FROM analyst_quotes
-WHERE customerId IN batch_customers AND outcome = 'declined';
+SELECT position, customerId,
+       CASE type WHEN 'invoice.issued' THEN 'revenue' WHEN 'part.ordered' THEN 'order' ELSE 'declined' END,
+       occurredAtUs, coalesce(payload ->> '$.amount', 0)
+FROM analyst_touchpoints
+WHERE customerId IN batch_customers
+  AND (type IN ('part.ordered', 'quote.declined') OR (type = 'invoice.issued' AND payload ->> '$.category' <> 'other'));
 
 -- The measuring date moves with every batch: every customer is measured again (one row each).
 DELETE FROM potential_customer;

@@ -1,79 +1,117 @@
 -- name: promisegap
--- description: The promise gap per dimension (SERVQUAL-style expectation minus perception, read from the log): technician arrival against the promised time, part delivery against the promised date, call-back by the promised time, complaint resolution within the 14 days customers expect; per quarter of the promise and technician (arrivals), with promises kept and the mean gap.
+-- description: The promise gap per dimension (SERVQUAL-style expectation minus perception, read from the log): technician arrival against the promised time, part delivery against the promised date, call-back by the promised time (the next touchpoint of the call's case), complaint resolution within the 14 days customers expect; per quarter of the promise, the customer's ABC segment in that quarter (as in csi: invoiced revenue of the quarter and the three before it, A the first 80 %, B the next 15 %, C the rest and customers without revenue) and technician (arrivals), with promises kept and the mean gap.
+-- Quarters are numbered year × 4 + quarter − 1, so that "the three before" is arithmetic.
 -- One row per promise, so that a correction or a late answer moves it.
 CREATE TABLE promisegap_promise (
     position   INTEGER PRIMARY KEY,  -- the touchpoint that made or settled the promise
     customerId TEXT    NOT NULL,
     dimension  TEXT    NOT NULL,     -- arrival, delivery, callback, complaint
-    quarter    TEXT    NOT NULL,
+    q          INTEGER NOT NULL,
     technician TEXT    NOT NULL,     -- arrivals only, else ''
     gapHours   REAL,                 -- actual − promised, in hours (NULL while unsettled)
     kept       INTEGER               -- 1 when the actual time was within the promise
 );
 CREATE INDEX promisegap_promisecustomer ON promisegap_promise (customerId);
-CREATE INDEX promisegap_promisegroup ON promisegap_promise (dimension, quarter, technician);
-CREATE TABLE promisegap_dirty (dimension TEXT NOT NULL, quarter TEXT NOT NULL, technician TEXT NOT NULL,
-                               PRIMARY KEY (dimension, quarter, technician));
+CREATE INDEX promisegap_promisequarter ON promisegap_promise (q);
+CREATE TABLE promisegap_revenue (customerId TEXT NOT NULL, q INTEGER NOT NULL, revenue REAL NOT NULL, PRIMARY KEY (customerId, q));
+CREATE INDEX promisegap_revenuequarter ON promisegap_revenue (q);
+-- The segment of each customer with revenue in the window, per quarter (others are C).
+CREATE TABLE promisegap_segment (q INTEGER NOT NULL, customerId TEXT NOT NULL, segment TEXT NOT NULL, PRIMARY KEY (q, customerId));
+CREATE TABLE promisegap_dirty (q INTEGER PRIMARY KEY);
 CREATE TABLE promisegap_quarter (
-    dimension   TEXT    NOT NULL,
-    quarter     TEXT    NOT NULL,
-    technician  TEXT    NOT NULL,
-    promises    INTEGER NOT NULL,
-    settled     INTEGER NOT NULL,
-    kept        INTEGER NOT NULL,
-    keptShare   REAL,              -- kept / settled
-    meanGapHours REAL,             -- over settled promises; positive: later than promised
-    PRIMARY KEY (dimension, quarter, technician)
+    dimension    TEXT    NOT NULL,
+    quarter      TEXT    NOT NULL,
+    q            INTEGER NOT NULL,
+    segment      TEXT    NOT NULL,
+    technician   TEXT    NOT NULL,
+    promises     INTEGER NOT NULL,
+    settled      INTEGER NOT NULL,
+    kept         INTEGER NOT NULL,
+    keptShare    REAL,              -- kept / settled
+    meanGapHours REAL,              -- over settled promises; positive: later than promised
+    PRIMARY KEY (dimension, q, segment, technician)
 );
 
+-- Quarters to recompute: where the batch's customers made promises or had revenue (and the three
+-- quarters after, whose segments count it), before and after this batch.
 INSERT OR IGNORE INTO promisegap_dirty
-SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN batch_customers;
+SELECT q FROM promisegap_promise WHERE customerId IN batch_customers
+UNION SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers;
 DELETE FROM promisegap_promise WHERE customerId IN batch_customers;
+DELETE FROM promisegap_revenue WHERE customerId IN batch_customers;
 
-INSERT INTO promisegap_promise
-SELECT position, customerId, 'arrival', occurredQuarter, coalesce(technician, '(unnamed)'),
-       round(minutesLate / 60.0, 2), minutesLate <= 0
-FROM analyst_visits WHERE customerId IN batch_customers AND minutesLate IS NOT NULL;
+INSERT INTO promisegap_revenue
+SELECT customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1 AS q, total(amount)
+FROM analyst_invoices WHERE customerId IN batch_customers
+GROUP BY customerId, q;
 
+-- Arrivals against the promised time (to the minute), part deliveries against the promised date,
+-- complaints against the 14 days customers expect for a resolution (unsettled while unresolved).
 INSERT INTO promisegap_promise
-SELECT position, customerId, 'delivery', occurredQuarter, '',
-       24 * (julianday(payload ->> '$.actualDate') - julianday(payload ->> '$.promisedDate')),
-       payload ->> '$.actualDate' <= payload ->> '$.promisedDate'
-FROM analyst_touchpoints WHERE customerId IN batch_customers AND type = 'part.delivered';
+SELECT position, customerId, dimension, q, technician, round(gapHours, 2), gapHours <= 0
+FROM (SELECT position, customerId, type,
+             CASE type WHEN 'part.delivered' THEN 'delivery' WHEN 'technician.visit.completed' THEN 'arrival' ELSE 'complaint' END AS dimension,
+             CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(occurredQuarter, 7, 1) AS INTEGER) - 1 AS q,
+             CASE type WHEN 'technician.visit.completed' THEN coalesce(payload ->> '$.technician', '(unnamed)') ELSE '' END AS technician,
+             CASE type
+                  WHEN 'part.delivered' THEN 24 * (julianday(payload ->> '$.actualDate') - julianday(payload ->> '$.promisedDate'))
+                  WHEN 'technician.visit.completed'
+                  THEN round((julianday(payload ->> '$.actualArrival') - julianday(payload ->> '$.promisedArrival')) * 1440) / 60.0
+                  WHEN 'complaint.filed' THEN CASE WHEN payload ->> '$.complaintId' IS NOT NULL THEN
+                       (min(CASE WHEN type = 'complaint.resolved' THEN occurredAtUs END) OVER complaint - occurredAtUs) / 3600000000.0 - 14 * 24 END
+             END AS gapHours
+      FROM analyst_touchpoints
+      WHERE customerId IN batch_customers
+        AND type IN ('technician.visit.completed', 'part.delivered', 'complaint.filed', 'complaint.resolved')
+      WINDOW complaint AS (PARTITION BY customerId, CASE WHEN type LIKE 'complaint.%' THEN payload ->> '$.complaintId' END))
+WHERE type <> 'complaint.resolved' AND (type <> 'technician.visit.completed' OR gapHours IS NOT NULL);
 
--- A call-back is kept when the customer's next touchpoint after the call comes by the promised time.
+-- A call-back is kept when the next touchpoint of the call's case comes by the promised time (a call
+-- without a case: the customer's next touchpoint).
 INSERT INTO promisegap_promise
-SELECT c.position, c.customerId, 'callback', c.occurredQuarter, '',
-       round((n.nextUs - (julianday(c.payload ->> '$.callbackPromisedBy') - 2440587.5) * 86400000000.0) / 3600000000.0, 2),
-       n.nextUs IS NOT NULL AND n.nextUs <= (julianday(c.payload ->> '$.callbackPromisedBy') - 2440587.5) * 86400000000.0 + 1
-FROM analyst_touchpoints c
-LEFT JOIN (SELECT a.position, (SELECT min(b.occurredAtUs) FROM analyst_touchpoints b
-                               WHERE b.customerId = a.customerId AND b.occurredAtUs > a.occurredAtUs) AS nextUs
-           FROM analyst_touchpoints a
-           WHERE a.customerId IN batch_customers AND a.type = 'hotline.call.received'
-             AND a.payload ->> '$.callbackPromisedBy' IS NOT NULL) n ON n.position = c.position
-WHERE c.customerId IN batch_customers AND c.type = 'hotline.call.received'
-  AND c.payload ->> '$.callbackPromisedBy' IS NOT NULL;
-
--- Customers expect a complaint resolved within 14 days.
-INSERT INTO promisegap_promise
-SELECT f.position, f.customerId, 'complaint', f.occurredQuarter, '',
-       round((r.occurredAtUs - f.occurredAtUs) / 3600000000.0 - 14 * 24, 2),
-       CASE WHEN r.occurredAtUs IS NULL THEN NULL ELSE r.occurredAtUs - f.occurredAtUs <= 14 * 86400000000 END
-FROM analyst_touchpoints f
-LEFT JOIN (SELECT customerId, payload ->> '$.complaintId' AS complaintId, min(occurredAtUs) AS occurredAtUs
-           FROM analyst_touchpoints WHERE customerId IN batch_customers AND type = 'complaint.resolved'
-           GROUP BY 1, 2) r ON r.customerId = f.customerId AND r.complaintId = f.payload ->> '$.complaintId'
-WHERE f.customerId IN batch_customers AND f.type = 'complaint.filed';
+SELECT position, customerId, 'callback', q, '',
+       round((nextUs - promisedUs) / 3600000000.0, 2), nextUs IS NOT NULL AND nextUs <= promisedUs + 1
+FROM (SELECT c.position, c.customerId,
+             CAST(substr(c.occurredQuarter, 1, 4) AS INTEGER) * 4 + CAST(substr(c.occurredQuarter, 7, 1) AS INTEGER) - 1 AS q,
+             (julianday(c.payload ->> '$.callbackPromisedBy') - 2440587.5) * 86400000000.0 AS promisedUs,
+             CASE WHEN c.caseId IS NOT NULL THEN n.nextUs
+                  ELSE (SELECT min(b.occurredAtUs) FROM analyst_touchpoints b
+                        WHERE b.customerId = c.customerId AND b.occurredAtUs > c.occurredAtUs) END AS nextUs
+      FROM (SELECT position, type = 'hotline.call.received' AS isCall,
+                   first_value(occurredAtUs) OVER (PARTITION BY customerId, caseId ORDER BY occurredAtUs
+                                                   RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS nextUs
+            FROM analyst_touchpoints
+            WHERE customerId IN batch_customers AND (caseId IS NOT NULL OR type = 'hotline.call.received')) n
+      JOIN analyst_touchpoints c ON c.position = n.position
+      WHERE n.isCall AND c.payload ->> '$.callbackPromisedBy' IS NOT NULL);
 
 INSERT OR IGNORE INTO promisegap_dirty
-SELECT dimension, quarter, technician FROM promisegap_promise WHERE customerId IN batch_customers;
+SELECT q FROM promisegap_promise WHERE customerId IN batch_customers
+UNION SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers;
 
-DELETE FROM promisegap_quarter WHERE (dimension, quarter, technician) IN (SELECT dimension, quarter, technician FROM promisegap_dirty);
+DELETE FROM promisegap_segment WHERE q IN (SELECT q FROM promisegap_dirty);
+INSERT INTO promisegap_segment
+SELECT q, customerId,
+       CASE WHEN revenue <= 0 THEN 'C'
+            WHEN coalesce(before, 0) < 0.8 * total THEN 'A'
+            WHEN coalesce(before, 0) < 0.95 * total THEN 'B'
+            ELSE 'C' END
+FROM (
+    SELECT q, customerId, revenue,
+           sum(max(revenue, 0)) OVER (PARTITION BY q ORDER BY revenue DESC, customerId
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+           sum(max(revenue, 0)) OVER (PARTITION BY q) AS total
+    FROM (SELECT d.q, r.customerId, total(r.revenue) AS revenue
+          FROM promisegap_dirty d JOIN promisegap_revenue r ON r.q BETWEEN d.q - 3 AND d.q
+          GROUP BY d.q, r.customerId)
+);
+
+DELETE FROM promisegap_quarter WHERE q IN (SELECT q FROM promisegap_dirty);
 INSERT INTO promisegap_quarter
-SELECT dimension, quarter, technician, count(*), count(gapHours), sum(coalesce(kept, 0)),
-       round(CAST(sum(coalesce(kept, 0)) AS REAL) / nullif(count(gapHours), 0), 4), round(avg(gapHours), 2)
-FROM promisegap_promise
-WHERE (dimension, quarter, technician) IN (SELECT dimension, quarter, technician FROM promisegap_dirty)
-GROUP BY dimension, quarter, technician;
+SELECT p.dimension, (p.q / 4) || '-Q' || (p.q % 4 + 1), p.q, coalesce(g.segment, 'C'), p.technician,
+       count(*), count(p.gapHours), sum(coalesce(p.kept, 0)),
+       round(CAST(sum(coalesce(p.kept, 0)) AS REAL) / nullif(count(p.gapHours), 0), 4), round(avg(p.gapHours), 2)
+FROM promisegap_promise p LEFT JOIN promisegap_segment g ON g.q = p.q AND g.customerId = p.customerId
+WHERE p.q IN (SELECT q FROM promisegap_dirty)
+GROUP BY p.dimension, p.q, 4, p.technician;
 DELETE FROM promisegap_dirty;
