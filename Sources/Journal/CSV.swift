@@ -6,12 +6,26 @@ public enum CSV {
     }
 
     public static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        var quoted = "\""
-        for character in text {
-            if character == "\"" { quoted.append("\"") }
-            quoted.append(character)
+        var text = text
+        return text.withUTF8 { bytes in
+            var output: [UInt8] = []
+            writeField(utf8: UnsafeRawBufferPointer(bytes), into: &output)
+            return String(decoding: output, as: UTF8.self)
         }
-        return quoted + "\""
+    }
+
+    /// Appends the UTF-8 text `bytes` as one field, quoted like ``field(_:)``.
+    public static func writeField(utf8 bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        let needsQuotes = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else {
+            output.append(contentsOf: bytes)
+            return
+        }
+        output.append(UInt8(ascii: "\""))
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") { output.append(byte) }
+            output.append(byte)
+        }
+        output.append(UInt8(ascii: "\""))
     }
 }

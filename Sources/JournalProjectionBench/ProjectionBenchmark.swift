@@ -215,7 +215,7 @@ enum ProjectionBenchmark {
         var bytes = 0
         let start = now()
         var buffer: [UInt8] = []
-        try store.scan(EventFilter()) { event in
+        try store.scanBytes(EventFilter()) { event in
             event.writeAppendableNDJSON(into: &buffer)
             if buffer.count > 1 << 16 {
                 bytes &+= buffer.count

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import Journal
 
 /// Which events a scan of the log reads.
@@ -40,6 +41,36 @@ extension EventStore {
         }
     }
 
+    /// Calls `body` with the stored columns of each event that `filter` selects, in position order,
+    /// read in place (no event value per row: exports format straight from these), in pages of
+    /// `pageSize` in short read transactions. Returns the number of events read.
+    @discardableResult
+    public func scanBytes(_ filter: EventFilter, pageSize: Int = 20_000, _ body: (StoredEventBytes) throws -> Void) throws -> Int64 {
+        var next = filter.afterPosition
+        var count: Int64 = 0
+        while true {
+            var page = filter
+            page.afterPosition = next
+            let (read, last) = try read { db -> (Int, Int64) in
+                let (sql, arguments) = Self.query(page, columns: StoredEventColumns.names, limit: pageSize)
+                let statement = try db.cachedStatement(sql: sql)
+                let rows = try Row.fetchCursor(statement, arguments: arguments)
+                var read = 0
+                var last = next
+                while try rows.next() != nil {
+                    let event = StoredEventColumns.read(statement.sqliteStatement)
+                    try body(event)
+                    last = event.position
+                    read += 1
+                }
+                return (read, last)
+            }
+            count += Int64(read)
+            guard read == pageSize else { return count }
+            next = last
+        }
+    }
+
     /// At most `limit` events that `filter` selects, in position order, and the position the read got
     /// to: the last event's when `limit` were found, else the head of the log then (a later page
     /// continues from there without reading the same positions again).
@@ -53,6 +84,12 @@ extension EventStore {
     }
 
     private static func events(matching filter: EventFilter, limit: Int, in db: Database) throws -> [RecordedEvent] {
+        let (sql, arguments) = query(filter, columns: EventRow.columns, limit: limit)
+        return try EventRow.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// The SELECT of `columns` of at most `limit` events that `filter` selects, in position order.
+    private static func query(_ filter: EventFilter, columns: String, limit: Int) -> (String, StatementArguments) {
         var conditions = ["position > ?"]
         var arguments: [any DatabaseValueConvertible] = [filter.afterPosition]
         if let customerId = filter.customerId {
@@ -75,7 +112,32 @@ extension EventStore {
             conditions.append("coalesce(sourceRecordedAtUs, recordedAtUs) <= ?")
             arguments.append(knownAt.microseconds)
         }
-        let sql = "SELECT \(EventRow.columns) FROM event WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?"
-        return try EventRow.fetchAll(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments + [limit]))
+        let sql = "SELECT \(columns) FROM event WHERE \(conditions.joined(separator: " AND ")) ORDER BY position LIMIT ?"
+        return (sql, StatementArguments(arguments + [limit]))
+    }
+}
+
+/// The columns a byte scan reads, and how a row of them becomes ``StoredEventBytes``.
+private enum StoredEventColumns {
+    static let names = """
+        position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, recordedAtUs, sourceRecordedAtUs, \
+        caseId, assetId, siteId, actor, source, correlationId, causationId, importRef, payload
+        """
+
+    static func read(_ statement: OpaquePointer) -> StoredEventBytes {
+        func text(_ column: Int32) -> UnsafeRawBufferPointer? {
+            guard let start = sqlite3_column_text(statement, column) else { return nil }
+            return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, column)))
+        }
+        func integer(_ column: Int32) -> Int64? {
+            sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, column)
+        }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        return StoredEventBytes(
+            position: sqlite3_column_int64(statement, 0), eventId: text(1) ?? empty, customerId: text(2) ?? empty,
+            streamVersion: sqlite3_column_int64(statement, 3), type: text(4) ?? empty, schemaVersion: sqlite3_column_int64(statement, 5),
+            occurredAt: text(6) ?? empty, recordedAtUs: sqlite3_column_int64(statement, 7), sourceRecordedAtUs: integer(8),
+            caseId: text(9), assetId: text(10), siteId: text(11), actor: text(12), source: text(13), correlationId: text(14),
+            causationId: text(15), importRef: text(16), payload: text(17) ?? empty)
     }
 }

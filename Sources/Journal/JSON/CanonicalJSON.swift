@@ -65,20 +65,23 @@ public enum CanonicalJSON {
 
     /// Appends `string` as a canonical JSON string literal.
     public static func writeString(_ string: String, into output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
         var string = string
-        string.withUTF8 { bytes in
-            // Copy runs of bytes that need no escape in one go.
-            var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { continue }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                appendEscape(for: byte, into: &output)
-                runStart = index + 1
-            }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        string.withUTF8 { writeString(utf8: UnsafeRawBufferPointer($0), into: &output) }
+    }
+
+    /// Appends the UTF-8 text `bytes` as a JSON string, quoted and escaped like ``writeString(_:into:)``.
+    public static func writeString(utf8 bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        // Copy runs of bytes that need no escape in one go.
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") { continue }
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<index]))
+            appendEscape(for: byte, into: &output)
+            runStart = index + 1
         }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         output.append(UInt8(ascii: "\""))
     }
 

@@ -72,9 +72,9 @@ extension JournalCommand {
                     let head = max(1, try store.head())
                     let bar = ProgressLine(label: "Exporting")
                     let writer = RowWriter(format: .ndjson)
-                    if format == .csv { writer.write(CSV.record(RecordedEvent.csvHeader)) }
-                    let exported = try store.scan(filter) { event in
-                        if format == .csv { writer.write(event.csvRecord) } else { writer.write { event.writeAppendableNDJSON(into: &$0) } }
+                    if format == .csv { writer.write(CSV.record(StoredEventBytes.csvHeader)) }
+                    let exported = try store.scanBytes(filter) { event in
+                        if format == .csv { writer.write { event.writeCSVRecord(into: &$0) } } else { writer.write { event.writeAppendableNDJSON(into: &$0) } }
                         if event.position % 10_000 == 0 {
                             bar.update(Double(event.position - afterPosition) / Double(head - afterPosition), "position \(Output.count(event.position))")
                         }

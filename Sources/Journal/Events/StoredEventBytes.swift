@@ -1,0 +1,134 @@
+/// One stored event's columns as the UTF-8 bytes the store holds, read in place: exports format
+/// events from these without making a `String` per field.
+///
+/// The buffers are only valid while the scan that hands them out is in its callback.
+public struct StoredEventBytes {
+    public var position: Int64
+    public var eventId: UnsafeRawBufferPointer
+    public var customerId: UnsafeRawBufferPointer
+    public var streamVersion: Int64
+    public var type: UnsafeRawBufferPointer
+    public var schemaVersion: Int64
+    public var occurredAt: UnsafeRawBufferPointer
+    public var recordedAtUs: Int64
+    public var sourceRecordedAtUs: Int64?
+    public var caseId: UnsafeRawBufferPointer?
+    public var assetId: UnsafeRawBufferPointer?
+    public var siteId: UnsafeRawBufferPointer?
+    public var actor: UnsafeRawBufferPointer?
+    public var source: UnsafeRawBufferPointer?
+    public var correlationId: UnsafeRawBufferPointer?
+    public var causationId: UnsafeRawBufferPointer?
+    public var importRef: UnsafeRawBufferPointer?
+    /// The payload as stored: canonical JSON.
+    public var payload: UnsafeRawBufferPointer
+
+    public init(
+        position: Int64, eventId: UnsafeRawBufferPointer, customerId: UnsafeRawBufferPointer, streamVersion: Int64,
+        type: UnsafeRawBufferPointer, schemaVersion: Int64, occurredAt: UnsafeRawBufferPointer, recordedAtUs: Int64,
+        sourceRecordedAtUs: Int64?, caseId: UnsafeRawBufferPointer?, assetId: UnsafeRawBufferPointer?, siteId: UnsafeRawBufferPointer?,
+        actor: UnsafeRawBufferPointer?, source: UnsafeRawBufferPointer?, correlationId: UnsafeRawBufferPointer?,
+        causationId: UnsafeRawBufferPointer?, importRef: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer
+    ) {
+        self.position = position
+        self.eventId = eventId
+        self.customerId = customerId
+        self.streamVersion = streamVersion
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.occurredAt = occurredAt
+        self.recordedAtUs = recordedAtUs
+        self.sourceRecordedAtUs = sourceRecordedAtUs
+        self.caseId = caseId
+        self.assetId = assetId
+        self.siteId = siteId
+        self.actor = actor
+        self.source = source
+        self.correlationId = correlationId
+        self.causationId = causationId
+        self.importRef = importRef
+        self.payload = payload
+    }
+
+    /// When it became known: the source's recording time for imported history, else the journal's.
+    public var knownAt: Timestamp { Timestamp(microseconds: sourceRecordedAtUs ?? recordedAtUs) }
+
+    // MARK: NDJSON
+
+    /// Appends the event as `tpj append` reads it, one line: eventId, type, schemaVersion, occurredAt,
+    /// customerId, the envelope fields, payload (stored canonical already).
+    public func writeAppendableNDJSON(into output: inout [UInt8]) {
+        func member(_ key: StaticString, _ value: UnsafeRawBufferPointer?) {
+            guard let value else { return }
+            output.append(UInt8(ascii: ","))
+            output.append(UInt8(ascii: "\""))
+            key.withUTF8Buffer { output.append(contentsOf: $0) }
+            output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+            CanonicalJSON.writeString(utf8: value, into: &output)
+        }
+        output.append(contentsOf: #"{"eventId":"#.utf8)
+        CanonicalJSON.writeString(utf8: eventId, into: &output)
+        member("type", type)
+        output.append(contentsOf: #","schemaVersion":"#.utf8)
+        Self.writeInteger(schemaVersion, into: &output)
+        member("occurredAt", occurredAt)
+        member("customerId", customerId)
+        member("caseId", caseId)
+        member("assetId", assetId)
+        member("siteId", siteId)
+        member("actor", actor)
+        member("source", source)
+        member("correlationId", correlationId)
+        member("causationId", causationId)
+        output.append(contentsOf: #","payload":"#.utf8)
+        output.append(contentsOf: payload)
+        output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+    }
+
+    // MARK: CSV
+
+    /// The CSV columns of ``writeCSVRecord(into:)``.
+    public static let csvHeader = [
+        "position", "eventId", "customerId", "streamVersion", "type", "schemaVersion", "occurredAt", "knownAt", "recordedAt",
+        "caseId", "assetId", "siteId", "actor", "source", "correlationId", "causationId", "importRef", "payload",
+    ]
+
+    /// Appends one CSV record (CRLF-terminated): the envelope, knownAt and recordedAt in UTC, the payload as JSON text.
+    public func writeCSVRecord(into output: inout [UInt8]) {
+        func field(_ value: UnsafeRawBufferPointer?) {
+            output.append(UInt8(ascii: ","))
+            if let value { CSV.writeField(utf8: value, into: &output) }
+        }
+        Self.writeInteger(position, into: &output)
+        field(eventId)
+        field(customerId)
+        output.append(UInt8(ascii: ","))
+        Self.writeInteger(streamVersion, into: &output)
+        field(type)
+        output.append(UInt8(ascii: ","))
+        Self.writeInteger(schemaVersion, into: &output)
+        field(occurredAt)
+        output.append(UInt8(ascii: ","))
+        knownAt.writeRFC3339(into: &output)
+        output.append(UInt8(ascii: ","))
+        Timestamp(microseconds: recordedAtUs).writeRFC3339(into: &output)
+        field(caseId)
+        field(assetId)
+        field(siteId)
+        field(actor)
+        field(source)
+        field(correlationId)
+        field(causationId)
+        field(importRef)
+        field(payload)
+        output.append(contentsOf: [0x0D, 0x0A])
+    }
+
+    private static func writeInteger(_ value: Int64, into output: inout [UInt8]) {
+        if value >= 0, value < 10 {
+            output.append(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            output.append(contentsOf: String(value).utf8)
+        }
+    }
+}
