@@ -33,16 +33,24 @@ enum Output {
 
     /// Left-aligned columns separated by two spaces.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = tableWidths(header, rows)
+        return ([tableLine(header, widths)] + rows.map { tableLine($0, widths) }).joined(separator: "\n")
+    }
+
+    /// The width of each column of a table: its widest cell, header included.
+    static func tableWidths(_ header: [String], _ rows: [[String]]) -> [Int] {
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
         }
-        func render(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        return ([render(header)] + rows.map(render)).joined(separator: "\n")
+        return widths
+    }
+
+    /// One line of a table: the cells padded to `widths` (a wider cell is written whole), two spaces apart.
+    static func tableLine(_ cells: [String], _ widths: [Int]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 || index >= widths.count ? cell : cell.padding(toLength: max(widths[index], cell.count), withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
     }
 
     /// A one-line digest of a payload: `queueWaitSeconds=95 machineDown=true …`, cut at `width`.

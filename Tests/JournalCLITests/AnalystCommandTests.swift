@@ -41,6 +41,23 @@ import Testing
         #expect(table.stdout.hasPrefix("customerId  touchpoints\nC-1001") && table.stdout.hasSuffix("(4 rows)\n"), "\(table.stdout)")
     }
 
+    @Test func aLongTableIsSizedByItsFirstRowsAndWrittenAsItComes() throws {
+        let workspace = CLIWorkspace()
+        try workspace.writeHandMadeWorld()
+        // 1,500 rows: the columns are sized by the first 1,000; row 1,200's wider cell is written whole.
+        let sql = """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500)
+            SELECT CASE WHEN i = 1200 THEN 'wide-' || i ELSE i END AS i, 'x' AS mark FROM n
+            """
+        let table = try workspace.tpj("query", sql)
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 1 + 1_500 + 2)
+        #expect(lines[0] == "i     mark" && lines[1] == "1     x" && lines[1_000] == "1000  x")
+        #expect(lines[1_200] == "wide-1200  x" && lines[1_500] == "1500  x")
+        #expect(lines[1_501] == "(1,500 rows)" && lines[1_502] == "")
+    }
+
     @Test func queryRefusesWritesAndInternalTablesAndNamesTheProblem() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()

@@ -30,12 +30,18 @@ enum RowFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json, ndjson
 }
 
-/// Writes rows to standard output in one of the ``RowFormat``s, buffered; a table is printed at the end.
+/// Writes rows to standard output in one of the ``RowFormat``s, buffered. A table's column widths are
+/// those of its first ``tableWindow`` rows: they are held until then, and later rows are written as
+/// they come (a wider cell is written whole), so memory stays flat for any number of rows.
 final class RowWriter {
+    /// Rows a table holds to size its columns.
+    static let tableWindow = 1_000
+
     private let format: RowFormat
     private var columns: [String] = []
     private var buffer: [UInt8] = []
     private var table: [[String]] = []
+    private var widths: [Int]?
     private(set) var rows = 0
 
     init(format: RowFormat) {
@@ -54,7 +60,12 @@ final class RowWriter {
         rows += 1
         switch format {
         case .table:
-            table.append(values.map(\.text))
+            if let widths {
+                write(Output.tableLine(values.map(\.text), widths) + "\n")
+            } else {
+                table.append(values.map(\.text))
+                if table.count == Self.tableWindow { writeTableWindow() }
+            }
         case .csv:
             write(CSV.record(values.map(\.text)))
         case .json, .ndjson:
@@ -68,12 +79,21 @@ final class RowWriter {
     func finish() {
         switch format {
         case .table:
-            write(Output.table(columns, table) + "\n")
+            if widths == nil { writeTableWindow() }
             write("(\(Output.count(rows, "row")))\n")
         case .json: write(rows > 0 ? "\n]\n" : "]\n")
         case .csv, .ndjson: break
         }
         flush()
+    }
+
+    /// Sizes the columns by the rows held so far and writes the header and those rows.
+    private func writeTableWindow() {
+        let widths = Output.tableWidths(columns, table)
+        self.widths = widths
+        write(Output.tableLine(columns, widths) + "\n")
+        for row in table { write(Output.tableLine(row, widths) + "\n") }
+        table = []
     }
 
     func write(_ text: String) {
