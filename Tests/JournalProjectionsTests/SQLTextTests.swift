@@ -30,3 +30,28 @@ import Testing
         #expect(!DeclaredProjection.scans(reach: 3, through: 1_000_000))
     }
 }
+
+extension SQLTextTests {
+    static func inlining(_ sql: String) throws -> String {
+        try #require(try SQLText(sql).statements.first).inliningBatchCustomers("'C-1', 'C-2'").text()
+    }
+
+    @Test(arguments: [
+        ("DELETE FROM t WHERE customerId IN batch_customers", "DELETE FROM t WHERE customerId IN ('C-1', 'C-2')"),
+        ("SELECT 1 FROM v WHERE v.customerId in temp . batch_customers AND x", "SELECT 1 FROM v WHERE v.customerId in ('C-1', 'C-2') AND x"),
+        ("SELECT 1 FROM t WHERE a IN batch_customers OR b NOT IN BATCH_CUSTOMERS", "SELECT 1 FROM t WHERE a IN ('C-1', 'C-2') OR b NOT IN ('C-1', 'C-2')"),
+        // Left as written: the table read as a table, and text.
+        ("SELECT customerId FROM batch_customers", "SELECT customerId FROM batch_customers"),
+        ("SELECT 1 FROM t JOIN temp.batch_customers b USING (customerId)", "SELECT 1 FROM t JOIN temp.batch_customers b USING (customerId)"),
+        ("SELECT 'IN batch_customers'", "SELECT 'IN batch_customers'"),
+    ])
+    func aSmallBatchsCustomersAreWrittenAsAListOfValues(sql: String, expected: String) throws {
+        #expect(try Self.inlining(sql) == expected)
+    }
+
+    @Test func onlyASmallBatchIsInlinedAndItsQuotesAreDoubled() {
+        #expect(DeclaredProjection.literalList(["C-1", "O'Brien"]) == "'C-1', 'O''Brien'")
+        #expect(DeclaredProjection.literalList([]) == nil)
+        #expect(DeclaredProjection.literalList((0...DeclaredProjection.maximumInlinedCustomers).map { "C-\($0)" }) == nil)
+    }
+}

@@ -75,6 +75,9 @@ public enum AnalystSurface {
         INSERT INTO temp.\(batchCustomers) SELECT DISTINCT customerId FROM temp.batch
         """
 
+    /// The customers in ``batchCustomers``.
+    public static let batchCustomerListSQL = "SELECT customerId FROM temp.\(batchCustomers) ORDER BY customerId"
+
     /// How many events of the log belong to the customers in ``batchCustomers``: a fold reads that
     /// many rows when it looks the batch's customers up one by one.
     public static let batchReachSQL = "SELECT events FROM temp.analyst_batch_reach"
@@ -214,7 +217,8 @@ public enum AnalystSurface {
         Column(name: "caseId", type: "TEXT", summary: "its case, if any"),
         Column(name: "assetId", type: "TEXT", summary: "its machine, if any"),
     ]
-    private static let factSelect = "t.position, t.customerId, t.occurredAt, t.occurredDate, t.occurredQuarter, t.occurredAtUs, t.knownAtUs, t.caseId, t.assetId"
+    private static let factColumnNames = "position, customerId, occurredAt, occurredDate, occurredQuarter, occurredAtUs, knownAtUs, caseId, assetId"
+    private static let factSelect = factColumnNames.split(separator: ", ").map { "t.\($0)" }.joined(separator: ", ")
 
     static let customers = View(
         name: "analyst_customers",
@@ -327,12 +331,13 @@ public enum AnalystSurface {
             SELECT \(factSelect), t.payload ->> '$.orderId' AS orderId, t.payload ->> '$.quoteId' AS quoteId,
               t.payload ->> '$.express' AS express, t.payload ->> '$.promisedDeliveryDate' AS promisedDeliveryDate,
               t.payload ->> '$.amount' AS amount, t.payload ->> '$.currency' AS currency, json_array_length(t.payload, '$.lines') AS lines,
-              d.deliveredDate, CAST(julianday(d.deliveredDate) - julianday(t.payload ->> '$.promisedDeliveryDate') AS INTEGER) AS daysLate
-            FROM analyst_touchpoints t
-            LEFT JOIN (SELECT customerId, payload ->> '$.orderId' AS orderId, payload ->> '$.actualDate' AS deliveredDate,
-                         row_number() OVER (PARTITION BY customerId, payload ->> '$.orderId' ORDER BY position DESC) AS n
-                       FROM analyst_touchpoints WHERE type = 'part.delivered') d
-              ON d.customerId = t.customerId AND d.orderId = t.payload ->> '$.orderId' AND d.n = 1
+              t.deliveredDate, CAST(julianday(t.deliveredDate) - julianday(t.payload ->> '$.promisedDeliveryDate') AS INTEGER) AS daysLate
+            FROM (SELECT \(factColumnNames), type, payload,
+                    -- The order's rows first, then its deliveries by position: the last row is the latest delivery.
+                    last_value(CASE WHEN type = 'part.delivered' THEN payload ->> '$.actualDate' END) OVER (
+                      PARTITION BY customerId, payload ->> '$.orderId' ORDER BY type = 'part.delivered', position
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS deliveredDate
+                  FROM analyst_touchpoints WHERE type IN ('part.ordered', 'part.delivered')) t
             WHERE t.type = 'part.ordered'
             """)
 
@@ -354,16 +359,19 @@ public enum AnalystSurface {
         select: """
             SELECT \(factSelect), t.payload ->> '$.quoteId' AS quoteId, t.payload ->> '$.subject' AS subject,
               t.payload ->> '$.amount' AS amount, t.payload ->> '$.currency' AS currency, t.payload ->> '$.validUntil' AS validUntil,
-              CASE a.type WHEN 'quote.accepted' THEN 'accepted' WHEN 'quote.declined' THEN 'declined' END AS outcome,
-              a.occurredAt AS answeredAt,
-              CASE WHEN a.type = 'quote.accepted' THEN coalesce(a.payload ->> '$.amount', t.payload ->> '$.amount') END AS acceptedAmount,
-              CASE WHEN a.type = 'quote.declined' THEN a.payload ->> '$.reason' END AS declineReason,
-              CASE WHEN a.type = 'quote.declined' THEN a.payload ->> '$.competitor' END AS competitor
-            FROM analyst_touchpoints t
-            LEFT JOIN (SELECT customerId, type, payload, occurredAt, payload ->> '$.quoteId' AS quoteId,
-                         row_number() OVER (PARTITION BY customerId, payload ->> '$.quoteId' ORDER BY position DESC) AS n
-                       FROM analyst_touchpoints WHERE type IN ('quote.accepted', 'quote.declined')) a
-              ON a.customerId = t.customerId AND a.quoteId = t.payload ->> '$.quoteId' AND a.n = 1
+              CASE t.answerType WHEN 'quote.accepted' THEN 'accepted' WHEN 'quote.declined' THEN 'declined' END AS outcome,
+              t.answeredAt,
+              CASE WHEN t.answerType = 'quote.accepted' THEN coalesce(t.answer ->> '$.amount', t.payload ->> '$.amount') END AS acceptedAmount,
+              CASE WHEN t.answerType = 'quote.declined' THEN t.answer ->> '$.reason' END AS declineReason,
+              CASE WHEN t.answerType = 'quote.declined' THEN t.answer ->> '$.competitor' END AS competitor
+            FROM (SELECT \(factColumnNames), type, payload,
+                    -- The quote's rows first, then its answers by position: the last row is the latest answer.
+                    last_value(CASE WHEN type <> 'quote.sent' THEN type END) OVER answers AS answerType,
+                    last_value(CASE WHEN type <> 'quote.sent' THEN occurredAt END) OVER answers AS answeredAt,
+                    last_value(CASE WHEN type <> 'quote.sent' THEN payload END) OVER answers AS answer
+                  FROM analyst_touchpoints WHERE type IN ('quote.sent', 'quote.accepted', 'quote.declined')
+                  WINDOW answers AS (PARTITION BY customerId, payload ->> '$.quoteId' ORDER BY type <> 'quote.sent', position
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) t
             WHERE t.type = 'quote.sent'
             """)
 

@@ -178,9 +178,11 @@ public struct DeclaredProjection: Projection {
         try db.execute(sql: AnalystSurface.setScopeSQL, arguments: [batch.after, batch.through, Int64.max])
         try db.execute(sql: AnalystSurface.fillBatchCustomersSQL)
         let scanning = Self.scans(reach: try Int64.fetchOne(db, sql: AnalystSurface.batchReachSQL) ?? 0, through: batch.through)
+        let inlined = scanning ? nil : try Self.literalList(String.fetchAll(db, sql: AnalystSurface.batchCustomerListSQL))
         for statement in foldStatements {
             do {
-                try db.execute(sql: physical(scanning ? statement.scanning : statement.seeking, names))
+                let text = scanning ? statement.scanning : inlined.map(statement.seeking.inliningBatchCustomers) ?? statement.seeking
+                try db.execute(sql: physical(text, names))
             } catch let error as DatabaseError {
                 throw JournalError.storage("projection \(name), statement at line \(statement.seeking.line): \(error.message ?? error.description)")
             }
@@ -191,6 +193,16 @@ public struct DeclaredProjection: Projection {
     /// a seek costs about twice a scanned row, so scanning wins once the batch's customers own more
     /// than half of the `through` events (a rebuild's batch, or a scratch fold as of a date).
     static func scans(reach: Int64, through: Int64) -> Bool { reach * 2 > through }
+
+    /// Most customers a batch's list of literals holds (``SQLText/Statement/inliningBatchCustomers(_:)``);
+    /// a batch with more reads `batch_customers` as a table.
+    static let maximumInlinedCustomers = 1_000
+
+    /// The customers as SQL string literals, comma-separated; `nil` when there are too many to inline.
+    static func literalList(_ customers: [String]) -> String? {
+        guard !customers.isEmpty, customers.count <= maximumInlinedCustomers else { return nil }
+        return customers.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
+    }
 
     // MARK: Checking in the sandbox
 
@@ -237,12 +249,18 @@ public struct DeclaredProjection: Projection {
         let reach = try connection.prepare(AnalystSurface.batchReachSQL)
         var scanning = false
         if try reach.step(), case .integer(let events) = reach.value(0) { scanning = Self.scans(reach: events, through: through) }
+        var customers: [String] = []
+        if !scanning {
+            let list = try connection.prepare(AnalystSurface.batchCustomerListSQL)
+            while try list.step() { if case .text(let customer) = list.value(0) { customers.append(customer) } }
+        }
+        let inlined = Self.literalList(customers)
         var rules = policy(generation: generation, creating: false)
         rules.tables = try connection.tableNames()
         connection.policy = rules
         defer { connection.policy = nil }
         for (seeking, scanningText) in foldStatements {
-            let statement = scanning ? scanningText : seeking
+            let statement = scanning ? scanningText : inlined.map(seeking.inliningBatchCustomers) ?? seeking
             try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
         }
     }

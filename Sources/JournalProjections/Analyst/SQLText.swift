@@ -69,6 +69,37 @@ struct SQLText {
             return result
         }
 
+        /// The statement with `IN batch_customers` (the table with or without `temp.`) written
+        /// `IN (<list>)`, `list` being the batch's customers as SQL literals. The results are the same;
+        /// SQLite pushes a list of values down into a view's windowed or grouped subquery, where it
+        /// cannot push a subquery, so a small batch reads only its customers' rows of every view.
+        func inliningBatchCustomers(_ list: String) -> Statement {
+            var result = self
+            var index = tokens.count - 1
+            func previousSignificant(_ from: Int) -> Int? {
+                var position = from - 1
+                while position >= 0, tokens[position].kind == .space || tokens[position].kind == .comment { position -= 1 }
+                return position >= 0 ? position : nil
+            }
+            while index >= 0 {
+                defer { index -= 1 }
+                let token = tokens[index]
+                guard token.kind == .word || token.kind == .quotedName, token.name.lowercased() == "batch_customers",
+                    var start = previousSignificant(index)
+                else { continue }
+                if tokens[start].text == ".", let schema = previousSignificant(start), tokens[schema].name.lowercased() == "temp",
+                    let before = previousSignificant(schema)
+                {
+                    start = before
+                    guard tokens[start].text.uppercased() == "IN" else { continue }
+                    result.tokens.replaceSubrange((schema)...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
+                } else if tokens[start].text.uppercased() == "IN" {
+                    result.tokens.replaceSubrange(index...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
+                }
+            }
+            return result
+        }
+
         /// The statement's text, each token passed through `rename`.
         func text(renaming rename: (Token) -> String? = { _ in nil }) -> String {
             tokens.map { rename($0) ?? String($0.text) }.joined()
