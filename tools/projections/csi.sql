@@ -16,6 +16,7 @@ CREATE TABLE csi_survey (
 );
 CREATE INDEX csi_surveycustomer ON csi_survey (customerId);
 CREATE INDEX csi_surveyquarter ON csi_survey (q);
+CREATE INDEX csi_revenuequarter ON csi_revenue (q);
 -- The segment of each customer with revenue in the window, per quarter (others are C).
 CREATE TABLE csi_segment (
     q               INTEGER NOT NULL,
@@ -26,6 +27,9 @@ CREATE TABLE csi_segment (
     PRIMARY KEY (q, customerId)
 );
 CREATE TABLE csi_dirty (q INTEGER PRIMARY KEY);
+-- The batch's customers' revenue and answers before the fold, to find what it changed.
+CREATE TABLE csi_before (kind TEXT NOT NULL, customerId TEXT NOT NULL, q INTEGER NOT NULL, value);
+CREATE INDEX csi_beforecustomer ON csi_before (customerId, kind, q);
 CREATE TABLE csi_quarter (
     segment            TEXT    NOT NULL,
     quarter            TEXT    NOT NULL,
@@ -40,11 +44,10 @@ CREATE TABLE csi_quarter (
     PRIMARY KEY (segment, q)
 );
 
--- Quarters whose segments or answers may change: where the batch's customers had revenue (and the three
--- quarters after, whose windows hold it) or surveys, before and after this batch.
-INSERT OR IGNORE INTO csi_dirty
-SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers
-UNION SELECT q FROM csi_survey WHERE customerId IN batch_customers;
+INSERT INTO csi_before
+SELECT 'revenue', customerId, q, revenue FROM csi_revenue WHERE customerId IN batch_customers
+UNION ALL
+SELECT 'survey', customerId, q, position || ' ' || ifnull(csi, '') || ' ' || ifnull(recommend, '') FROM csi_survey WHERE customerId IN batch_customers;
 
 DELETE FROM csi_revenue WHERE customerId IN batch_customers;
 INSERT INTO csi_revenue
@@ -58,9 +61,29 @@ SELECT position, customerId, CAST(substr(occurredQuarter, 1, 4) AS INTEGER) * 4 
        csi, recommend
 FROM analyst_surveys WHERE customerId IN batch_customers;
 
+-- Quarters to recompute: those of the rows the batch changed — added, or gone since before it; a
+-- changed revenue also counts in the three quarters after, whose segments rank it.
 INSERT OR IGNORE INTO csi_dirty
-SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers
-UNION SELECT q FROM csi_survey WHERE customerId IN batch_customers;
+SELECT s.q FROM csi_survey s
+WHERE s.customerId IN batch_customers
+  AND NOT EXISTS (SELECT 1 FROM csi_before b
+                  WHERE b.customerId = s.customerId AND b.kind = 'survey' AND b.q = s.q
+                    AND b.value = s.position || ' ' || ifnull(s.csi, '') || ' ' || ifnull(s.recommend, ''))
+UNION
+SELECT b.q FROM csi_before b
+WHERE b.kind = 'survey'
+  AND NOT EXISTS (SELECT 1 FROM csi_survey s
+                  WHERE s.customerId = b.customerId AND s.q = b.q
+                    AND b.value = s.position || ' ' || ifnull(s.csi, '') || ' ' || ifnull(s.recommend, ''))
+UNION
+SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k
+WHERE r.customerId IN batch_customers
+  AND NOT EXISTS (SELECT 1 FROM csi_before b WHERE b.customerId = r.customerId AND b.kind = 'revenue' AND b.q = r.q AND b.value = r.revenue)
+UNION
+SELECT b.q + k.value FROM csi_before b, json_each('[0,1,2,3]') k
+WHERE b.kind = 'revenue'
+  AND NOT EXISTS (SELECT 1 FROM csi_revenue r WHERE r.customerId = b.customerId AND r.q = b.q AND r.revenue = b.value);
+DELETE FROM csi_before;
 
 DELETE FROM csi_segment WHERE q IN (SELECT q FROM csi_dirty);
 INSERT INTO csi_segment

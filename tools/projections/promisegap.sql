@@ -18,6 +18,9 @@ CREATE INDEX promisegap_revenuequarter ON promisegap_revenue (q);
 -- The segment of each customer with revenue in the window, per quarter (others are C).
 CREATE TABLE promisegap_segment (q INTEGER NOT NULL, customerId TEXT NOT NULL, segment TEXT NOT NULL, PRIMARY KEY (q, customerId));
 CREATE TABLE promisegap_dirty (q INTEGER PRIMARY KEY);
+-- The batch's customers' promises and revenue before the fold, to find what it changed.
+CREATE TABLE promisegap_before (kind TEXT NOT NULL, customerId TEXT NOT NULL, q INTEGER NOT NULL, value);
+CREATE INDEX promisegap_beforecustomer ON promisegap_before (customerId, kind, q);
 CREATE TABLE promisegap_quarter (
     dimension    TEXT    NOT NULL,
     quarter      TEXT    NOT NULL,
@@ -32,11 +35,11 @@ CREATE TABLE promisegap_quarter (
     PRIMARY KEY (dimension, q, segment, technician)
 );
 
--- Quarters to recompute: where the batch's customers made promises or had revenue (and the three
--- quarters after, whose segments count it), before and after this batch.
-INSERT OR IGNORE INTO promisegap_dirty
-SELECT q FROM promisegap_promise WHERE customerId IN batch_customers
-UNION SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers;
+INSERT INTO promisegap_before
+SELECT 'promise', customerId, q, position || ' ' || dimension || ' ' || technician || ' ' || ifnull(gapHours, '') || ' ' || ifnull(kept, '')
+FROM promisegap_promise WHERE customerId IN batch_customers
+UNION ALL
+SELECT 'revenue', customerId, q, revenue FROM promisegap_revenue WHERE customerId IN batch_customers;
 DELETE FROM promisegap_promise WHERE customerId IN batch_customers;
 DELETE FROM promisegap_revenue WHERE customerId IN batch_customers;
 
@@ -85,9 +88,29 @@ FROM (SELECT c.position, c.customerId,
       JOIN analyst_touchpoints c ON c.position = n.position
       WHERE n.isCall AND c.payload ->> '$.callbackPromisedBy' IS NOT NULL);
 
+-- Quarters to recompute: those of the rows the batch changed — added, or gone since before it; a
+-- changed revenue also counts in the three quarters after, whose segments rank it.
 INSERT OR IGNORE INTO promisegap_dirty
-SELECT q FROM promisegap_promise WHERE customerId IN batch_customers
-UNION SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k WHERE r.customerId IN batch_customers;
+SELECT p.q FROM promisegap_promise p
+WHERE p.customerId IN batch_customers
+  AND NOT EXISTS (SELECT 1 FROM promisegap_before b
+                  WHERE b.customerId = p.customerId AND b.kind = 'promise' AND b.q = p.q
+                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || ifnull(p.gapHours, '') || ' ' || ifnull(p.kept, ''))
+UNION
+SELECT b.q FROM promisegap_before b
+WHERE b.kind = 'promise'
+  AND NOT EXISTS (SELECT 1 FROM promisegap_promise p
+                  WHERE p.customerId = b.customerId AND p.q = b.q
+                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || ifnull(p.gapHours, '') || ' ' || ifnull(p.kept, ''))
+UNION
+SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k
+WHERE r.customerId IN batch_customers
+  AND NOT EXISTS (SELECT 1 FROM promisegap_before b WHERE b.customerId = r.customerId AND b.kind = 'revenue' AND b.q = r.q AND b.value = r.revenue)
+UNION
+SELECT b.q + k.value FROM promisegap_before b, json_each('[0,1,2,3]') k
+WHERE b.kind = 'revenue'
+  AND NOT EXISTS (SELECT 1 FROM promisegap_revenue r WHERE r.customerId = b.customerId AND r.q = b.q AND r.revenue = b.value);
+DELETE FROM promisegap_before;
 
 DELETE FROM promisegap_segment WHERE q IN (SELECT q FROM promisegap_dirty);
 INSERT INTO promisegap_segment
