@@ -93,6 +93,17 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         #expect(bianchi.rows == [[.text("closed"), .integer(7), .text("2024-11-05T12:00:00+01:00"), .text("hotline.call.received")]])
         let lost = try rows(connection, "SELECT customerId, status, lostReason FROM analyst_customers WHERE status = 'lost' ORDER BY customerId")
         #expect(lost.rows == [[.text("C-1002"), .text("lost"), .text("competitor")]])
+        // The customers' view (windows) agrees with the same facts read another way (grouping and a lookup per customer).
+        let customers = try rows(connection, "SELECT customerId, name, touchpoints, firstOccurredAt, lastOccurredAt FROM analyst_customers ORDER BY customerId")
+        let grouped = try rows(connection, """
+            SELECT customerId,
+                   (SELECT r.payload ->> '$.name' FROM analyst_touchpoints r
+                    WHERE r.customerId = t.customerId AND r.type = 'customer.registered' ORDER BY r.position DESC LIMIT 1),
+                   count(*), strftime('%Y-%m-%dT%H:%M:%fZ', min(occurredAtUs) / 1000000.0, 'unixepoch'),
+                   strftime('%Y-%m-%dT%H:%M:%fZ', max(occurredAtUs) / 1000000.0, 'unixepoch')
+            FROM analyst_touchpoints t GROUP BY customerId ORDER BY customerId
+            """)
+        #expect(customers.rows.count == 4 && customers.rows == grouped.rows)
         let answered = try rows(connection, "SELECT count(*), count(outcome) FROM analyst_quotes")
         let sent = try rows(connection, "SELECT count(*) FROM analyst_touchpoints WHERE type = 'quote.sent'")
         #expect(answered.rows.first?.first == sent.rows.first?.first)

@@ -239,20 +239,34 @@ public enum AnalystSurface {
             Column(name: "lastOccurredAt", type: "TEXT", summary: "the last touchpoint's time (UTC)"),
         ],
         select: """
-            SELECT a.customerId, r.payload ->> '$.name' AS name, r.payload ->> '$.country' AS country,
-              r.payload ->> '$.industry' AS industry, r.payload ->> '$.keyAccountManager' AS keyAccountManager,
-              r.payload ->> '$.customerSince' AS customerSince, r.occurredAt AS registeredAt,
-              CASE WHEN l.type = 'customer.lost' THEN 'lost' ELSE 'active' END AS status,
-              CASE WHEN l.type = 'customer.lost' THEN l.occurredAt END AS lostAt,
-              CASE WHEN l.type = 'customer.lost' THEN l.payload ->> '$.reason' END AS lostReason,
-              a.touchpoints, \(utc("a.firstUs")) AS firstOccurredAt, \(utc("a.lastUs")) AS lastOccurredAt
-            FROM (SELECT customerId, count(*) AS touchpoints, min(occurredAtUs) AS firstUs, max(occurredAtUs) AS lastUs
-                  FROM analyst_touchpoints GROUP BY customerId) a
-            LEFT JOIN (SELECT customerId, payload, occurredAt, row_number() OVER (PARTITION BY customerId ORDER BY position DESC) AS n
-                       FROM analyst_touchpoints WHERE type = 'customer.registered') r ON r.customerId = a.customerId AND r.n = 1
-            LEFT JOIN (SELECT customerId, type, payload, occurredAt,
-                         row_number() OVER (PARTITION BY customerId ORDER BY occurredAtUs DESC, position DESC) AS n
-                       FROM analyst_touchpoints WHERE type IN ('customer.lost', 'customer.reactivated')) l ON l.customerId = a.customerId AND l.n = 1
+            SELECT customerId, registration ->> '$.name' AS name, registration ->> '$.country' AS country,
+              registration ->> '$.industry' AS industry, registration ->> '$.keyAccountManager' AS keyAccountManager,
+              registration ->> '$.customerSince' AS customerSince, registeredAt,
+              CASE WHEN lossType = 'customer.lost' THEN 'lost' ELSE 'active' END AS status,
+              CASE WHEN lossType = 'customer.lost' THEN lossAt END AS lostAt,
+              CASE WHEN lossType = 'customer.lost' THEN lossReason END AS lostReason,
+              touchpoints, \(utc("firstUs")) AS firstOccurredAt, \(utc("lastUs")) AS lastOccurredAt
+            FROM (SELECT customerId, position, min(position) OVER whole AS firstPosition, count(*) OVER whole AS touchpoints,
+                    min(occurredAtUs) OVER whole AS firstUs, max(occurredAtUs) OVER whole AS lastUs,
+                    last_value(registration) OVER registrations AS registration, last_value(registeredAt) OVER registrations AS registeredAt,
+                    last_value(lossType) OVER losses AS lossType, last_value(lossAt) OVER losses AS lossAt,
+                    last_value(lossReason) OVER losses AS lossReason
+                  FROM (SELECT customerId, position, occurredAtUs,
+                          type = 'customer.registered' AS isRegistration, type IN ('customer.lost', 'customer.reactivated') AS isLoss,
+                          CASE WHEN type = 'customer.registered' THEN payload END AS registration,
+                          CASE WHEN type = 'customer.registered' THEN occurredAt END AS registeredAt,
+                          CASE WHEN type IN ('customer.lost', 'customer.reactivated') THEN type END AS lossType,
+                          CASE WHEN type IN ('customer.lost', 'customer.reactivated') THEN occurredAt END AS lossAt,
+                          CASE WHEN type = 'customer.lost' THEN payload ->> '$.reason' END AS lossReason
+                        FROM analyst_touchpoints)
+                  -- One window per customer (so that a filter on customerId reaches the log's index); the
+                  -- latest registration and the latest loss or reactivation sort last in theirs.
+                  WINDOW whole AS (PARTITION BY customerId),
+                         registrations AS (PARTITION BY customerId ORDER BY isRegistration, position
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
+                         losses AS (PARTITION BY customerId ORDER BY isLoss, occurredAtUs, position
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+            WHERE position = firstPosition
             """)
 
     static let cases = View(
