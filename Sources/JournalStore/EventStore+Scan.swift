@@ -41,32 +41,29 @@ extension EventStore {
         }
     }
 
-    /// Calls `body` with the stored columns of each event that `filter` selects, in position order,
-    /// read in place (no event value per row: exports format straight from these), in pages of
-    /// `pageSize` in short read transactions. Returns the number of events read.
+    /// Calls `body` with the stored columns of each event that `filter` selects, in position order, as
+    /// bytes (no event value per row: exports format straight from these). Each page of `pageSize` is
+    /// copied out of a short read transaction before `body` sees it, so a slow consumer (a paused pipe)
+    /// never holds a read open. Returns the number of events read.
     @discardableResult
     public func scanBytes(_ filter: EventFilter, pageSize: Int = 20_000, _ body: (StoredEventBytes) throws -> Void) throws -> Int64 {
+        precondition(pageSize > 0, "a page holds at least one event")
         var next = filter.afterPosition
         var count: Int64 = 0
+        var page = StoredEventPage()
         while true {
-            var page = filter
-            page.afterPosition = next
-            let (read, last) = try read { db -> (Int, Int64) in
-                let (sql, arguments) = Self.query(page, columns: StoredEventColumns.names, limit: pageSize)
+            var pageFilter = filter
+            pageFilter.afterPosition = next
+            page.removeAll()
+            try read { db in
+                let (sql, arguments) = Self.query(pageFilter, columns: StoredEventPage.columns, limit: pageSize)
                 let statement = try db.cachedStatement(sql: sql)
                 let rows = try Row.fetchCursor(statement, arguments: arguments)
-                var read = 0
-                var last = next
-                while try rows.next() != nil {
-                    let event = StoredEventColumns.read(statement.sqliteStatement)
-                    try body(event)
-                    last = event.position
-                    read += 1
-                }
-                return (read, last)
+                while try rows.next() != nil { page.append(statement.sqliteStatement) }
             }
-            count += Int64(read)
-            guard read == pageSize else { return count }
+            try page.forEach(body)
+            count += Int64(page.count)
+            guard page.count == pageSize, let last = page.lastPosition else { return count }
             next = last
         }
     }
@@ -117,27 +114,73 @@ extension EventStore {
     }
 }
 
-/// The columns a byte scan reads, and how a row of them becomes ``StoredEventBytes``.
-private enum StoredEventColumns {
-    static let names = """
+/// A page of events copied out of SQLite: their text columns in one buffer, and where each lies.
+private struct StoredEventPage {
+    static let columns = """
         position, eventId, customerId, streamVersion, type, schemaVersion, occurredAt, recordedAtUs, sourceRecordedAtUs, \
         caseId, assetId, siteId, actor, source, correlationId, causationId, importRef, payload
         """
+    /// The text columns, in the order of ``columns``.
+    private static let textColumns: [Int32] = [1, 2, 4, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    private static let integersPerRow = 5
 
-    static func read(_ statement: OpaquePointer) -> StoredEventBytes {
-        func text(_ column: Int32) -> UnsafeRawBufferPointer? {
-            guard let start = sqlite3_column_text(statement, column) else { return nil }
-            return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, column)))
+    private var bytes: [UInt8] = []
+    /// Per row and text column: start in ``bytes`` and length, -1 for NULL.
+    private var spans: [Int] = []
+    /// Per row: position, streamVersion, schemaVersion, recordedAtUs, sourceRecordedAtUs (`Int64.min` for NULL).
+    private var integers: [Int64] = []
+    private(set) var count = 0
+
+    var lastPosition: Int64? { count > 0 ? integers[(count - 1) * Self.integersPerRow] : nil }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        integers.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    /// Copies the current row of `statement`.
+    mutating func append(_ statement: OpaquePointer) {
+        for column in Self.textColumns {
+            if let text = sqlite3_column_text(statement, column) {
+                let length = Int(sqlite3_column_bytes(statement, column))
+                spans.append(bytes.count)
+                spans.append(length)
+                bytes.append(contentsOf: UnsafeBufferPointer(start: text, count: length))
+            } else {
+                spans.append(0)
+                spans.append(-1)
+            }
         }
-        func integer(_ column: Int32) -> Int64? {
-            sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, column)
+        integers.append(sqlite3_column_int64(statement, 0))
+        integers.append(sqlite3_column_int64(statement, 3))
+        integers.append(sqlite3_column_int64(statement, 5))
+        integers.append(sqlite3_column_int64(statement, 7))
+        integers.append(sqlite3_column_type(statement, 8) == SQLITE_NULL ? Int64.min : sqlite3_column_int64(statement, 8))
+        count += 1
+    }
+
+    /// Calls `body` with each row, its buffers pointing into the page.
+    func forEach(_ body: (StoredEventBytes) throws -> Void) rethrows {
+        try bytes.withUnsafeBytes { base in
+            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+            for row in 0..<count {
+                let span = row * Self.textColumns.count * 2
+                func text(_ index: Int) -> UnsafeRawBufferPointer? {
+                    let length = spans[span + index * 2 + 1]
+                    guard length >= 0 else { return nil }
+                    return UnsafeRawBufferPointer(rebasing: base[spans[span + index * 2]..<(spans[span + index * 2] + length)])
+                }
+                let number = row * Self.integersPerRow
+                let source = integers[number + 4]
+                try body(StoredEventBytes(
+                    position: integers[number], eventId: text(0) ?? empty, customerId: text(1) ?? empty,
+                    streamVersion: integers[number + 1], type: text(2) ?? empty, schemaVersion: integers[number + 2],
+                    occurredAt: text(3) ?? empty, recordedAtUs: integers[number + 3], sourceRecordedAtUs: source == Int64.min ? nil : source,
+                    caseId: text(4), assetId: text(5), siteId: text(6), actor: text(7), source: text(8), correlationId: text(9),
+                    causationId: text(10), importRef: text(11), payload: text(12) ?? empty))
+            }
         }
-        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
-        return StoredEventBytes(
-            position: sqlite3_column_int64(statement, 0), eventId: text(1) ?? empty, customerId: text(2) ?? empty,
-            streamVersion: sqlite3_column_int64(statement, 3), type: text(4) ?? empty, schemaVersion: sqlite3_column_int64(statement, 5),
-            occurredAt: text(6) ?? empty, recordedAtUs: sqlite3_column_int64(statement, 7), sourceRecordedAtUs: integer(8),
-            caseId: text(9), assetId: text(10), siteId: text(11), actor: text(12), source: text(13), correlationId: text(14),
-            causationId: text(15), importRef: text(16), payload: text(17) ?? empty)
     }
 }

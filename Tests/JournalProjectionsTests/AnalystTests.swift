@@ -261,6 +261,10 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         ("CREATE TABLE callsperquarter_t (a INTEGER);\nCREATE VIEW callsperquarter_v AS SELECT 1;", 2, "only CREATE TABLE and CREATE INDEX"),
         ("CREATE TABLE callsperquarter_t (a INTEGER);", 0, "no fold statement"),
         ("CREATE TABLE callsperquarter_t (a INTEGER);\nINSERT INTO callsperquarter_t SELECT 'unclosed FROM batch;", 2, "a string is not closed"),
+        ("CREATE TABLE callsperquarter_t (a INTEGER);\nINSERT INTO callsperquarter_t\nWITH batch_customers AS (SELECT 1) SELECT 1;", 3,
+         "may not be named batch_customers"),
+        ("CREATE TABLE callsperquarter_t (a INTEGER);\nCREATE TABLE callsperquarter_c (customerId INTEGER);\nINSERT INTO callsperquarter_t SELECT 1;", 2,
+         "declare customerId columns TEXT"),
     ])
     func badSQLIsRefusedWithItsLine(body: String, line: Int, message: String) throws {
         let text = "-- name: callsperquarter\n" + body

@@ -13,6 +13,8 @@ import Testing
         ("SELECT 1 FROM t WHERE \"customerId\" in BATCH_CUSTOMERS", "SELECT 1 FROM t WHERE +\"customerId\" in BATCH_CUSTOMERS"),
         ("SELECT customerId, count(*) FROM t GROUP BY customerId, q", "SELECT customerId, count(*) FROM t GROUP BY +customerId, q"),
         ("SELECT sum(x) OVER (PARTITION BY t.customerId ORDER BY y) FROM t", "SELECT sum(x) OVER (PARTITION BY +t.customerId ORDER BY y) FROM t"),
+        ("SELECT 1 FROM main.t WHERE main.t.customerId IN batch_customers GROUP BY main.t.customerId",
+         "SELECT 1 FROM main.t WHERE +main.t.customerId IN batch_customers GROUP BY +main.t.customerId"),
         // Left as written: other columns and tables, NOT IN, a grouping led by another column, text and comments.
         ("SELECT 1 FROM t WHERE assetId IN batch_customers", "SELECT 1 FROM t WHERE assetId IN batch_customers"),
         ("SELECT 1 FROM t WHERE customerId IN other", "SELECT 1 FROM t WHERE customerId IN other"),
@@ -39,7 +41,9 @@ extension SQLTextTests {
     @Test(arguments: [
         ("DELETE FROM t WHERE customerId IN batch_customers", "DELETE FROM t WHERE customerId IN ('C-1', 'C-2')"),
         ("SELECT 1 FROM v WHERE v.customerId in temp . batch_customers AND x", "SELECT 1 FROM v WHERE v.customerId in ('C-1', 'C-2') AND x"),
-        ("SELECT 1 FROM t WHERE a IN batch_customers OR b NOT IN BATCH_CUSTOMERS", "SELECT 1 FROM t WHERE a IN ('C-1', 'C-2') OR b NOT IN ('C-1', 'C-2')"),
+        ("SELECT 1 FROM main.t WHERE main.t.customerId IN batch_customers", "SELECT 1 FROM main.t WHERE main.t.customerId IN ('C-1', 'C-2')"),
+        // Left as written: another column (its affinity may compare otherwise with a list), NOT IN.
+        ("SELECT 1 FROM t WHERE a IN batch_customers OR customerId NOT IN batch_customers", "SELECT 1 FROM t WHERE a IN batch_customers OR customerId NOT IN batch_customers"),
         // Left as written: the table read as a table, and text.
         ("SELECT customerId FROM batch_customers", "SELECT customerId FROM batch_customers"),
         ("SELECT 1 FROM t JOIN temp.batch_customers b USING (customerId)", "SELECT 1 FROM t JOIN temp.batch_customers b USING (customerId)"),

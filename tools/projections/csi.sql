@@ -47,7 +47,7 @@ CREATE TABLE csi_quarter (
 INSERT INTO csi_before
 SELECT 'revenue', customerId, q, revenue FROM csi_revenue WHERE customerId IN batch_customers
 UNION ALL
-SELECT 'survey', customerId, q, position || ' ' || ifnull(csi, '') || ' ' || ifnull(recommend, '') FROM csi_survey WHERE customerId IN batch_customers;
+SELECT 'survey', customerId, q, position || ' ' || quote(csi) || ' ' || quote(recommend) FROM csi_survey WHERE customerId IN batch_customers;
 
 DELETE FROM csi_revenue WHERE customerId IN batch_customers;
 INSERT INTO csi_revenue
@@ -68,13 +68,13 @@ SELECT s.q FROM csi_survey s
 WHERE s.customerId IN batch_customers
   AND NOT EXISTS (SELECT 1 FROM csi_before b
                   WHERE b.customerId = s.customerId AND b.kind = 'survey' AND b.q = s.q
-                    AND b.value = s.position || ' ' || ifnull(s.csi, '') || ' ' || ifnull(s.recommend, ''))
+                    AND b.value = s.position || ' ' || quote(s.csi) || ' ' || quote(s.recommend))
 UNION
 SELECT b.q FROM csi_before b
 WHERE b.kind = 'survey'
   AND NOT EXISTS (SELECT 1 FROM csi_survey s
                   WHERE s.customerId = b.customerId AND s.q = b.q
-                    AND b.value = s.position || ' ' || ifnull(s.csi, '') || ' ' || ifnull(s.recommend, ''))
+                    AND b.value = s.position || ' ' || quote(s.csi) || ' ' || quote(s.recommend))
 UNION
 SELECT r.q + k.value FROM csi_revenue r, json_each('[0,1,2,3]') k
 WHERE r.customerId IN batch_customers

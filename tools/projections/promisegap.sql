@@ -36,7 +36,7 @@ CREATE TABLE promisegap_quarter (
 );
 
 INSERT INTO promisegap_before
-SELECT 'promise', customerId, q, position || ' ' || dimension || ' ' || technician || ' ' || ifnull(gapHours, '') || ' ' || ifnull(kept, '')
+SELECT 'promise', customerId, q, position || ' ' || dimension || ' ' || technician || ' ' || quote(gapHours) || ' ' || quote(kept)
 FROM promisegap_promise WHERE customerId IN batch_customers
 UNION ALL
 SELECT 'revenue', customerId, q, revenue FROM promisegap_revenue WHERE customerId IN batch_customers;
@@ -95,13 +95,13 @@ SELECT p.q FROM promisegap_promise p
 WHERE p.customerId IN batch_customers
   AND NOT EXISTS (SELECT 1 FROM promisegap_before b
                   WHERE b.customerId = p.customerId AND b.kind = 'promise' AND b.q = p.q
-                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || ifnull(p.gapHours, '') || ' ' || ifnull(p.kept, ''))
+                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || quote(p.gapHours) || ' ' || quote(p.kept))
 UNION
 SELECT b.q FROM promisegap_before b
 WHERE b.kind = 'promise'
   AND NOT EXISTS (SELECT 1 FROM promisegap_promise p
                   WHERE p.customerId = b.customerId AND p.q = b.q
-                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || ifnull(p.gapHours, '') || ' ' || ifnull(p.kept, ''))
+                    AND b.value = p.position || ' ' || p.dimension || ' ' || p.technician || ' ' || quote(p.gapHours) || ' ' || quote(p.kept))
 UNION
 SELECT r.q + k.value FROM promisegap_revenue r, json_each('[0,1,2,3]') k
 WHERE r.customerId IN batch_customers

@@ -70,7 +70,7 @@ public final class AnalystConnection {
         let statements: [SQLText.Statement]
         do {
             let text = try SQLText(sql)
-            try text.checkWithNames(against: readable.union(["batch", SandboxPolicy.correctionsView]))
+            try text.checkWithNames(against: readable.union(["batch", AnalystSurface.batchCustomers, SandboxPolicy.correctionsView]))
             statements = text.statements
         } catch {
             throw SandboxError(message: error.what, line: error.line)

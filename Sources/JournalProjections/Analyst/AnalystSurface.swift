@@ -347,9 +347,11 @@ public enum AnalystSurface {
               t.payload ->> '$.amount' AS amount, t.payload ->> '$.currency' AS currency, json_array_length(t.payload, '$.lines') AS lines,
               t.deliveredDate, CAST(julianday(t.deliveredDate) - julianday(t.payload ->> '$.promisedDeliveryDate') AS INTEGER) AS daysLate
             FROM (SELECT \(factColumnNames), type, payload,
-                    -- The order's rows first, then its deliveries by position: the last row is the latest delivery.
+                    -- The order's rows first, then its deliveries by position: the last row is the latest delivery
+                    -- (a row without an order id is a partition of its own: it matches nothing).
                     last_value(CASE WHEN type = 'part.delivered' THEN payload ->> '$.actualDate' END) OVER (
-                      PARTITION BY customerId, payload ->> '$.orderId' ORDER BY type = 'part.delivered', position
+                      PARTITION BY customerId, payload ->> '$.orderId', CASE WHEN payload ->> '$.orderId' IS NULL THEN position END
+                      ORDER BY type = 'part.delivered', position
                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS deliveredDate
                   FROM analyst_touchpoints WHERE type IN ('part.ordered', 'part.delivered')) t
             WHERE t.type = 'part.ordered'
@@ -379,12 +381,14 @@ public enum AnalystSurface {
               CASE WHEN t.answerType = 'quote.declined' THEN t.answer ->> '$.reason' END AS declineReason,
               CASE WHEN t.answerType = 'quote.declined' THEN t.answer ->> '$.competitor' END AS competitor
             FROM (SELECT \(factColumnNames), type, payload,
-                    -- The quote's rows first, then its answers by position: the last row is the latest answer.
+                    -- The quote's rows first, then its answers by position: the last row is the latest answer
+                    -- (a row without a quote id is a partition of its own: it matches nothing).
                     last_value(CASE WHEN type <> 'quote.sent' THEN type END) OVER answers AS answerType,
                     last_value(CASE WHEN type <> 'quote.sent' THEN occurredAt END) OVER answers AS answeredAt,
                     last_value(CASE WHEN type <> 'quote.sent' THEN payload END) OVER answers AS answer
                   FROM analyst_touchpoints WHERE type IN ('quote.sent', 'quote.accepted', 'quote.declined')
-                  WINDOW answers AS (PARTITION BY customerId, payload ->> '$.quoteId' ORDER BY type <> 'quote.sent', position
+                  WINDOW answers AS (PARTITION BY customerId, payload ->> '$.quoteId', CASE WHEN payload ->> '$.quoteId' IS NULL THEN position END
+                                     ORDER BY type <> 'quote.sent', position
                                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) t
             WHERE t.type = 'quote.sent'
             """)

@@ -55,7 +55,7 @@ public struct DeclaredProjection: Projection {
         let parsed: SQLText
         do {
             parsed = try SQLText(text)
-            try parsed.checkWithNames(against: Set(AnalystSurface.viewNames + ["batch", SandboxPolicy.correctionsView]))
+            try parsed.checkWithNames(against: Set(AnalystSurface.viewNames + ["batch", AnalystSurface.batchCustomers, SandboxPolicy.correctionsView]))
         } catch {
             throw SandboxError(message: error.what, line: error.line)
         }
@@ -213,7 +213,46 @@ public struct DeclaredProjection: Projection {
         let connection = try SandboxConnection(path: ":memory:", writable: true)
         try AnalystConnection.installEmptyJournal(on: connection, kinds: kinds)
         try load(into: connection, generation: 1)
+        try checkCustomerColumns(connection, generation: 1)
         try fold(on: connection, generation: 1, after: 0, through: 0, knownAtUs: Int64.max)
+        // The texts a large and a small batch run are compiled too.
+        let names = ProjectionTables(projection: name, generation: 1)
+        var rules = policy(generation: 1, creating: false)
+        rules.tables = try connection.tableNames()
+        connection.policy = rules
+        defer { connection.policy = nil }
+        for (seeking, scanning) in foldStatements {
+            for statement in [scanning, seeking.inliningBatchCustomers("'C-1'")] {
+                _ = try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line)
+            }
+        }
+    }
+
+    /// Refuses a `customerId` column of the projection's tables that is not declared TEXT: customer ids
+    /// are text, and a fold compares them with the batch's as text.
+    private func checkCustomerColumns(_ connection: SandboxConnection, generation: Int) throws(SandboxError) {
+        let names = ProjectionTables(projection: name, generation: generation)
+        for table in tables {
+            let columns = try connection.prepare("SELECT name, type FROM pragma_table_info('\(names[table])')")
+            while try columns.step() {
+                guard case .text(let column) = columns.value(0), column.lowercased() == "customerid" else { continue }
+                let type: String
+                if case .text(let declared) = columns.value(1) { type = declared } else { type = "" }
+                if type.uppercased() != "TEXT" {
+                    let declared = type.isEmpty ? "no type" : type
+                    throw SandboxError(
+                        message: "\(name)_\(table).\(column) is declared \(declared): declare customerId columns TEXT (customer ids are text)",
+                        line: schemaLine(of: table))
+                }
+            }
+        }
+    }
+
+    /// The line of the CREATE TABLE statement of `table`.
+    private func schemaLine(of table: String) -> Int? {
+        schemaStatements.first { statement in
+            statement.words.contains { ($0.kind == .word || $0.kind == .quotedName) && $0.name.lowercased() == "\(name)_\(table)" }
+        }?.line
     }
 
     /// The sandbox's rules for this projection's statements of `generation`.

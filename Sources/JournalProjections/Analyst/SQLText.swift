@@ -48,18 +48,22 @@ struct SQLText {
                 return name == nil || token.name.lowercased() == name
             }
             func isDot(_ position: Int) -> Bool { token(position)?.text == "." }
+            // The start of a (possibly qualified) name ending at `last`: `customerId`, `t.customerId`, `main.t.customerId`.
+            func nameStart(endingAt last: Int) -> Int {
+                var start = last
+                while isDot(start - 1) && isName(start - 2) { start -= 2 }
+                return start
+            }
             var operands: [Int] = []
             for position in significant.indices {
                 if isName(position, "in") && isName(position - 1, "customerid") {
                     let table = isName(position + 1, "temp") && isDot(position + 2) ? position + 3 : position + 1
                     guard isName(table, "batch_customers") else { continue }
-                    operands.append(isDot(position - 2) && isName(position - 3) ? position - 3 : position - 1)
+                    operands.append(nameStart(endingAt: position - 1))
                 } else if isName(position, "by") && (isName(position - 1, "group") || isName(position - 1, "partition")) {
-                    if isName(position + 1, "customerid") && !isDot(position + 2) {
-                        operands.append(position + 1)
-                    } else if isName(position + 1) && isDot(position + 2) && isName(position + 3, "customerid") {
-                        operands.append(position + 1)
-                    }
+                    var last = position + 1
+                    while isName(last) && isDot(last + 1) && isName(last + 2) { last += 2 }
+                    if isName(last, "customerid") && !isDot(last + 1) { operands.append(position + 1) }
                 }
             }
             var result = self
@@ -69,8 +73,9 @@ struct SQLText {
             return result
         }
 
-        /// The statement with `IN batch_customers` (the table with or without `temp.`) written
-        /// `IN (<list>)`, `list` being the batch's customers as SQL literals. The results are the same;
+        /// The statement with `customerId IN batch_customers` (the column qualified or not, the table
+        /// with or without `temp.`) written `customerId IN (<list>)`, `list` being the batch's customers
+        /// as SQL literals. The results are the same;
         /// SQLite pushes a list of values down into a view's windowed or grouped subquery, where it
         /// cannot push a subquery, so a small batch reads only its customers' rows of every view.
         func inliningBatchCustomers(_ list: String) -> Statement {
@@ -87,15 +92,18 @@ struct SQLText {
                 guard token.kind == .word || token.kind == .quotedName, token.name.lowercased() == "batch_customers",
                     var start = previousSignificant(index)
                 else { continue }
+                var first = index
                 if tokens[start].text == ".", let schema = previousSignificant(start), tokens[schema].name.lowercased() == "temp",
                     let before = previousSignificant(schema)
                 {
+                    first = schema
                     start = before
-                    guard tokens[start].text.uppercased() == "IN" else { continue }
-                    result.tokens.replaceSubrange((schema)...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
-                } else if tokens[start].text.uppercased() == "IN" {
-                    result.tokens.replaceSubrange(index...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
                 }
+                // Only `customerId IN …`: a text column compared with text values, the same with a list as with the table.
+                guard tokens[start].text.uppercased() == "IN", let operand = previousSignificant(start),
+                    [.word, .quotedName].contains(tokens[operand].kind), tokens[operand].name.lowercased() == "customerid"
+                else { continue }
+                result.tokens.replaceSubrange(first...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
             }
             return result
         }
