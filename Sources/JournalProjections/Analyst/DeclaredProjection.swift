@@ -177,16 +177,27 @@ public struct DeclaredProjection: Projection {
         try AnalystSurface.prepare(db, kinds: kinds)
         try db.execute(sql: AnalystSurface.setScopeSQL, arguments: [batch.after, batch.through, Int64.max])
         try db.execute(sql: AnalystSurface.fillBatchCustomersSQL)
-        let scanning = Self.scans(reach: try Int64.fetchOne(db, sql: AnalystSurface.batchReachSQL) ?? 0, through: batch.through)
-        let inlined = scanning ? nil : try Self.literalList(String.fetchAll(db, sql: AnalystSurface.batchCustomerListSQL))
-        for statement in foldStatements {
+        let texts = try foldTexts(
+            reach: Int64.fetchOne(db, sql: AnalystSurface.batchReachSQL) ?? 0, through: batch.through,
+            customers: { try String.fetchAll(db, sql: AnalystSurface.batchCustomerListSQL) })
+        for statement in texts {
             do {
-                let text = scanning ? statement.scanning : inlined.map(statement.seeking.inliningBatchCustomers) ?? statement.seeking
-                try db.execute(sql: physical(text, names))
+                try db.execute(sql: physical(statement, names))
             } catch let error as DatabaseError {
-                throw JournalError.storage("projection \(name), statement at line \(statement.seeking.line): \(error.message ?? error.description)")
+                throw JournalError.storage("projection \(name), statement at line \(statement.line): \(error.message ?? error.description)")
             }
         }
+    }
+
+    /// The fold statements as a batch runs them: read by scanning the log when the batch's customers
+    /// own most of it (``scans(reach:through:)``), else with a small batch's customers written as a list
+    /// (``literalList(_:)``; `customers` is only asked then), else as written.
+    private func foldTexts<Failure: Error>(
+        reach: Int64, through: Int64, customers: () throws(Failure) -> [String]
+    ) throws(Failure) -> [SQLText.Statement] {
+        if Self.scans(reach: reach, through: through) { return foldStatements.map(\.scanning) }
+        guard let list = Self.literalList(try customers()) else { return foldStatements.map(\.seeking) }
+        return foldStatements.map { $0.seeking.inliningBatchCustomers(list) }
     }
 
     /// Whether a fold reads the batch's customers by scanning the log rather than seeking each one:
@@ -286,20 +297,19 @@ public struct DeclaredProjection: Projection {
         try scope.run()
         try connection.execute(AnalystSurface.fillBatchCustomersSQL)
         let reach = try connection.prepare(AnalystSurface.batchReachSQL)
-        var scanning = false
-        if try reach.step(), case .integer(let events) = reach.value(0) { scanning = Self.scans(reach: events, through: through) }
-        var customers: [String] = []
-        if !scanning {
+        var events: Int64 = 0
+        if try reach.step(), case .integer(let count) = reach.value(0) { events = count }
+        let texts = try foldTexts(reach: events, through: through, customers: { () throws(SandboxError) -> [String] in
+            var customers: [String] = []
             let list = try connection.prepare(AnalystSurface.batchCustomerListSQL)
             while try list.step() { if case .text(let customer) = list.value(0) { customers.append(customer) } }
-        }
-        let inlined = Self.literalList(customers)
+            return customers
+        })
         var rules = policy(generation: generation, creating: false)
         rules.tables = try connection.tableNames()
         connection.policy = rules
         defer { connection.policy = nil }
-        for (seeking, scanningText) in foldStatements {
-            let statement = scanning ? scanningText : inlined.map(seeking.inliningBatchCustomers) ?? seeking
+        for statement in texts {
             try connection.prepare(physical(statement, names), line: statement.textLine, statementLine: statement.line).run()
         }
     }

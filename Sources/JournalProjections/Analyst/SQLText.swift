@@ -36,82 +36,86 @@ struct SQLText {
         var words: [Token] { tokens.filter { $0.kind != .space && $0.kind != .comment } }
 
         /// The statement with `customerId` written `+customerId` where it is tested against
-        /// `batch_customers` (`customerId IN batch_customers`, the table with or without `temp.`) and
-        /// where it leads a `GROUP BY` or `PARTITION BY`, the column qualified or not. The results are
-        /// the same; SQLite then scans the log and sorts instead of walking the customer index and
-        /// fetching each row from it, the faster plan when the batch holds most of the log's customers.
+        /// `batch_customers` (``batchCustomerTests``) and where it leads a `GROUP BY` or `PARTITION BY`,
+        /// the column qualified or not. The results are the same; SQLite then scans the log and sorts
+        /// instead of walking the customer index and fetching each row from it, the faster plan when the
+        /// batch holds most of the log's customers.
         func scanningBatchCustomers() -> Statement {
-            let significant = tokens.indices.filter { tokens[$0].kind != .space && tokens[$0].kind != .comment }
-            func token(_ position: Int) -> Token? { significant.indices.contains(position) ? tokens[significant[position]] : nil }
-            func isName(_ position: Int, _ name: String? = nil) -> Bool {
-                guard let token = token(position), token.kind == .word || token.kind == .quotedName else { return false }
-                return name == nil || token.name.lowercased() == name
-            }
-            func isDot(_ position: Int) -> Bool { token(position)?.text == "." }
-            // The start of a (possibly qualified) name ending at `last`: `customerId`, `t.customerId`, `main.t.customerId`.
-            func nameStart(endingAt last: Int) -> Int {
-                var start = last
-                while isDot(start - 1) && isName(start - 2) { start -= 2 }
-                return start
-            }
-            var operands: [Int] = []
-            for position in significant.indices {
-                if isName(position, "in") && isName(position - 1, "customerid") {
-                    let table = isName(position + 1, "temp") && isDot(position + 2) ? position + 3 : position + 1
-                    guard isName(table, "batch_customers") else { continue }
-                    operands.append(nameStart(endingAt: position - 1))
-                } else if isName(position, "by") && (isName(position - 1, "group") || isName(position - 1, "partition")) {
-                    var last = position + 1
-                    while isName(last) && isDot(last + 1) && isName(last + 2) { last += 2 }
-                    if isName(last, "customerid") && !isDot(last + 1) { operands.append(position + 1) }
-                }
+            let words = Significant(tokens)
+            var operands = batchCustomerTests.map(\.operand)
+            for position in words.positions where words.isName(position, "by")
+                && (words.isName(position - 1, "group") || words.isName(position - 1, "partition"))
+            {
+                var last = position + 1
+                while words.isName(last) && words.isDot(last + 1) && words.isName(last + 2) { last += 2 }
+                if words.isName(last, "customerid") && !words.isDot(last + 1) { operands.append(words.index(position + 1)) }
             }
             var result = self
-            for operand in operands.map({ significant[$0] }).sorted().reversed() {
+            for operand in operands.sorted().reversed() {
                 result.tokens.insert(Token(kind: .punctuation, text: "+", line: tokens[operand].line), at: operand)
             }
             return result
         }
 
-        /// The statement with `customerId IN batch_customers` (the column qualified or not, the table
-        /// with or without `temp.`) written `customerId IN (<list>)`, `list` being the batch's customers
-        /// as SQL literals. The results are the same;
-        /// SQLite pushes a list of values down into a view's windowed or grouped subquery, where it
-        /// cannot push a subquery, so a small batch reads only its customers' rows of every view.
+        /// The statement with each test `customerId IN batch_customers` (``batchCustomerTests``) written
+        /// `customerId IN (<list>)`, `list` being the batch's customers as SQL literals. The results are
+        /// the same (a text column compared with text values); SQLite pushes a list of values down into a
+        /// view's windowed or grouped subquery, where it cannot push a subquery, so a small batch reads
+        /// only its customers' rows of every view.
         func inliningBatchCustomers(_ list: String) -> Statement {
             var result = self
-            var index = tokens.count - 1
-            func previousSignificant(_ from: Int) -> Int? {
-                var position = from - 1
-                while position >= 0, tokens[position].kind == .space || tokens[position].kind == .comment { position -= 1 }
-                return position >= 0 ? position : nil
-            }
-            while index >= 0 {
-                defer { index -= 1 }
-                let token = tokens[index]
-                guard token.kind == .word || token.kind == .quotedName, token.name.lowercased() == "batch_customers",
-                    var start = previousSignificant(index)
-                else { continue }
-                var first = index
-                if tokens[start].text == ".", let schema = previousSignificant(start), tokens[schema].name.lowercased() == "temp",
-                    let before = previousSignificant(schema)
-                {
-                    first = schema
-                    start = before
-                }
-                // Only `customerId IN …`: a text column compared with text values, the same with a list as with the table.
-                guard tokens[start].text.uppercased() == "IN", let operand = previousSignificant(start),
-                    [.word, .quotedName].contains(tokens[operand].kind), tokens[operand].name.lowercased() == "customerid"
-                else { continue }
-                result.tokens.replaceSubrange(first...index, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: token.line)])
+            for test in batchCustomerTests.reversed() {
+                result.tokens.replaceSubrange(test.table, with: [Token(kind: .punctuation, text: Substring("(\(list))"), line: tokens[test.table.lowerBound].line)])
             }
             return result
+        }
+
+        /// Where the statement tests `customerId IN batch_customers` (the column qualified or not, the
+        /// table with or without `temp.`), in token indices: the operand's first token and the table's
+        /// tokens. `NOT IN` and other columns are not counted.
+        var batchCustomerTests: [(operand: Int, table: ClosedRange<Int>)] {
+            let words = Significant(tokens)
+            var tests: [(operand: Int, table: ClosedRange<Int>)] = []
+            for position in words.positions where words.isName(position, "in") && words.isName(position - 1, "customerid") {
+                let table = words.isName(position + 1, "temp") && words.isDot(position + 2) ? position + 3 : position + 1
+                guard words.isName(table, "batch_customers") else { continue }
+                var operand = position - 1
+                while words.isDot(operand - 1) && words.isName(operand - 2) { operand -= 2 }
+                tests.append((words.index(operand), words.index(position + 1)...words.index(table)))
+            }
+            return tests
         }
 
         /// The statement's text, each token passed through `rename`.
         func text(renaming rename: (Token) -> String? = { _ in nil }) -> String {
             tokens.map { rename($0) ?? String($0.text) }.joined()
         }
+    }
+
+    /// A statement's significant tokens (no spaces or comments), looked at by their position among
+    /// themselves; positions out of range are nothing.
+    struct Significant {
+        private let tokens: [Token]
+        private let indices: [Int]
+
+        init(_ tokens: [Token]) {
+            self.tokens = tokens
+            indices = tokens.indices.filter { tokens[$0].kind != .space && tokens[$0].kind != .comment }
+        }
+
+        var positions: Range<Int> { indices.indices }
+
+        /// The token index of the significant token at `position`.
+        func index(_ position: Int) -> Int { indices[position] }
+
+        func isName(_ position: Int, _ name: String? = nil) -> Bool {
+            guard indices.indices.contains(position) else { return false }
+            let token = tokens[indices[position]]
+            guard token.kind == .word || token.kind == .quotedName else { return false }
+            return name == nil || token.name.lowercased() == name
+        }
+
+        func isDot(_ position: Int) -> Bool { indices.indices.contains(position) && tokens[indices[position]].text == "." }
     }
 
     /// Text SQLite would not read, or that the sandbox refuses before compiling it.

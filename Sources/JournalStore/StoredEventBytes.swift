@@ -1,54 +1,29 @@
+import Journal
+
 /// One stored event's columns as the UTF-8 bytes the store holds, read in place: exports format
 /// events from these without making a `String` per field.
 ///
 /// The buffers are only valid while the scan that hands them out is in its callback.
 public struct StoredEventBytes {
-    public var position: Int64
-    public var eventId: UnsafeRawBufferPointer
-    public var customerId: UnsafeRawBufferPointer
-    public var streamVersion: Int64
-    public var type: UnsafeRawBufferPointer
-    public var schemaVersion: Int64
-    public var occurredAt: UnsafeRawBufferPointer
-    public var recordedAtUs: Int64
-    public var sourceRecordedAtUs: Int64?
-    public var caseId: UnsafeRawBufferPointer?
-    public var assetId: UnsafeRawBufferPointer?
-    public var siteId: UnsafeRawBufferPointer?
-    public var actor: UnsafeRawBufferPointer?
-    public var source: UnsafeRawBufferPointer?
-    public var correlationId: UnsafeRawBufferPointer?
-    public var causationId: UnsafeRawBufferPointer?
-    public var importRef: UnsafeRawBufferPointer?
+    public let position: Int64
+    public let eventId: UnsafeRawBufferPointer
+    public let customerId: UnsafeRawBufferPointer
+    public let streamVersion: Int64
+    public let type: UnsafeRawBufferPointer
+    public let schemaVersion: Int64
+    public let occurredAt: UnsafeRawBufferPointer
+    public let recordedAtUs: Int64
+    public let sourceRecordedAtUs: Int64?
+    public let caseId: UnsafeRawBufferPointer?
+    public let assetId: UnsafeRawBufferPointer?
+    public let siteId: UnsafeRawBufferPointer?
+    public let actor: UnsafeRawBufferPointer?
+    public let source: UnsafeRawBufferPointer?
+    public let correlationId: UnsafeRawBufferPointer?
+    public let causationId: UnsafeRawBufferPointer?
+    public let importRef: UnsafeRawBufferPointer?
     /// The payload as stored: canonical JSON.
-    public var payload: UnsafeRawBufferPointer
-
-    public init(
-        position: Int64, eventId: UnsafeRawBufferPointer, customerId: UnsafeRawBufferPointer, streamVersion: Int64,
-        type: UnsafeRawBufferPointer, schemaVersion: Int64, occurredAt: UnsafeRawBufferPointer, recordedAtUs: Int64,
-        sourceRecordedAtUs: Int64?, caseId: UnsafeRawBufferPointer?, assetId: UnsafeRawBufferPointer?, siteId: UnsafeRawBufferPointer?,
-        actor: UnsafeRawBufferPointer?, source: UnsafeRawBufferPointer?, correlationId: UnsafeRawBufferPointer?,
-        causationId: UnsafeRawBufferPointer?, importRef: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer
-    ) {
-        self.position = position
-        self.eventId = eventId
-        self.customerId = customerId
-        self.streamVersion = streamVersion
-        self.type = type
-        self.schemaVersion = schemaVersion
-        self.occurredAt = occurredAt
-        self.recordedAtUs = recordedAtUs
-        self.sourceRecordedAtUs = sourceRecordedAtUs
-        self.caseId = caseId
-        self.assetId = assetId
-        self.siteId = siteId
-        self.actor = actor
-        self.source = source
-        self.correlationId = correlationId
-        self.causationId = causationId
-        self.importRef = importRef
-        self.payload = payload
-    }
+    public let payload: UnsafeRawBufferPointer
 
     /// When it became known: the source's recording time for imported history, else the journal's.
     public var knownAt: Timestamp { Timestamp(microseconds: sourceRecordedAtUs ?? recordedAtUs) }
