@@ -211,6 +211,33 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         #expect(!counted.isEmpty && incremental == counted)
     }
 
+    @Test func withClausesMayReadTheBatchCustomersAndTheProjectionsOwnTables() throws {
+        let plain = try Self.projection()
+        let withClauses = try Self.projection(Self.calls
+            .replacingOccurrences(
+                of: "DELETE FROM callsperquarter_count WHERE customerId IN (SELECT customerId FROM batch);",
+                with: """
+                    WITH stale AS (SELECT c.customerId FROM callsperquarter_count c JOIN batch_customers b USING (customerId))
+                    DELETE FROM callsperquarter_count WHERE customerId IN stale;
+                    """)
+            .replacingOccurrences(of: "AND customerId IN (SELECT customerId FROM batch)", with: "AND customerId IN touched")
+            .replacingOccurrences(of: "INSERT INTO callsperquarter_count (customerId, quarter, calls, solved)\n", with: """
+                INSERT INTO callsperquarter_count (customerId, quarter, calls, solved)
+                WITH touched AS (SELECT customerId FROM batch_customers)
+
+                """))
+        #expect(withClauses.version != plain.version)
+        var counts: [[[SQLValue]]] = []
+        for projection in [plain, withClauses] {
+            let world = try AnalystWorld()
+            var runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+            runner.sqlBatchSize = 1
+            try runner.catchUp(batchSize: 5)
+            counts.append(try Self.table(world, projection))
+        }
+        #expect(!counts[0].isEmpty && counts[1] == counts[0])
+    }
+
     @Test func aChangedFileIsRebuiltIntoANewGeneration() throws {
         let world = try AnalystWorld()
         let first = try Self.projection()

@@ -254,7 +254,8 @@ struct SandboxPolicy {
             if readableViews.contains(name) { return nil }
             // What a readable view reads. (A WITH clause may not take a readable view's name: SQLText.checkNames.)
             if let view = request.view?.lowercased(), readableViews.contains(view) || view == Self.correctionsView { return nil }
-            if request.view == nil, readableTables.contains(name) || readableViews.contains(name) { return nil }
+            // A readable table, read directly or through a WITH clause (the only views are the journal's own).
+            if readableTables.contains(name) { return nil }
             if readablePrefixes.contains(where: { name.hasPrefix($0) }) { return nil }
             if name == "sqlite_master" || name == "sqlite_temp_master" || Self.tableFunctions.contains(name) { return nil }
             return "reading the table \(name)\(request.view.map { " (through \($0))" } ?? "") is not allowed: read \(readableDescription)"
