@@ -5,7 +5,9 @@ import Foundation
 /// Files are named `events/<type>.v<N>.json`, e.g. `events/technician.visit.completed.v1.json`.
 /// A schema may declare, with `"x-references-event"`, payload fields that must name an earlier
 /// event of the same customer (as `touchpoint.corrected` does), and with `"x-requires-envelope"` the
-/// envelope fields an event of the type must carry (as `case.closed` needs its `caseId`).
+/// envelope fields an event of the type must carry (as `case.closed` needs its `caseId`). A string
+/// property marked `"x-personal"` (`contact`, `employee` or `text`) holds personal data (see
+/// ``PersonalField``); any other `x-` keyword is refused.
 ///
 /// ```swift
 /// let registry = try SchemaRegistry(files: [("events/note.added.v1.json", schemaText)])
@@ -24,6 +26,8 @@ public struct SchemaRegistry: Sendable {
         public let touchpointKind: String?
         /// Envelope fields (`caseId`, `assetId`, `siteId`) every event of the type must carry.
         public let requiredEnvelopeFields: [String]
+        /// Payload fields that hold personal data (`x-personal`).
+        public let personalFields: [PersonalField]
     }
 
     /// The envelope fields `x-requires-envelope` may name.
@@ -89,10 +93,16 @@ public struct SchemaRegistry: Sendable {
                 path: path,
                 message: "x-requires-envelope must be an array of envelope fields from \(Self.requirableEnvelopeFields.sorted().joined(separator: ", "))")
         }
+        let personal: [PersonalField]
+        do {
+            personal = try Self.personalFields(in: document)
+        } catch {
+            throw SchemaRegistryError(path: path, message: error.message)
+        }
         let entry = Entry(
             type: type, version: version, schema: schema, referenceFields: references,
             title: document["title"]?.stringValue, touchpointKind: document["x-touchpoint"]?.stringValue,
-            requiredEnvelopeFields: envelopeFields)
+            requiredEnvelopeFields: envelopeFields, personalFields: personal)
         if entries[type]?[version] != nil {
             throw SchemaRegistryError(
                 path: path, message: "\(type) v\(version) is already registered; a changed contract needs a new version (v\(version + 1))")
