@@ -51,6 +51,10 @@ import Testing
         (#"{"type": "object", "properties": {"n": {"type": "string", "x-persona": "text"}}}"#, "/properties/n/x-persona: unknown keyword"),
         (#"{"type": "object", "x-touchpoints": "visit"}"#, "/x-touchpoints: unknown keyword"),
         (#"{"type": "object", "properties": {"n": {"type": "string", "x-touchpoint": "visit"}}}"#, "/properties/n/x-touchpoint: belongs at the top"),
+        (#"{"type": "object", "$defs": {"name": {"type": "string", "x-personal": "employee"}}}"#, "/$defs/name/x-personal: belongs on a property reached through properties and items"),
+        (#"{"type": "object", "properties": {"n": {"anyOf": [{"type": "string", "x-personal": "text"}]}}}"#, "/properties/n/anyOf/0/x-personal: belongs on a property reached"),
+        (#"{"type": "object", "properties": {"n": {"not": {"type": "string", "x-persona": "text"}}}}"#, "/properties/n/not/x-persona: unknown keyword"),
+        (#"{"type": "object", "additionalProperties": {"type": "string", "x-personal": "text"}}"#, "/additionalProperties/x-personal: belongs on a property reached"),
     ])
     func badMarkingIsRefusedWithItsPlace(schema: String, message: String) {
         var registry = SchemaRegistry.empty

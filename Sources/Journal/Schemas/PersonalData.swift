@@ -50,8 +50,14 @@ extension SchemaRegistry {
         return fields
     }
 
+    /// Keywords whose value is one subschema, or an array or object of them, that are not a payload path:
+    /// their `x-` keywords are checked, but a personal field may not be declared there.
+    private static let otherSubschemaKeywords: Set<String> = ["$defs", "allOf", "anyOf", "oneOf", "not", "additionalProperties"]
+
+    /// Walks `node`: `path` is where its values sit in a payload, or nil below a keyword that is no
+    /// payload path (``otherSubschemaKeywords``).
     private static func collect(
-        _ node: JSONValue, at path: [PersonalField.Step], pointer: String, isRoot: Bool, into fields: inout [PersonalField]
+        _ node: JSONValue, at path: [PersonalField.Step]?, pointer: String, isRoot: Bool, into fields: inout [PersonalField]
     ) throws(SchemaRegistryError.Problem) {
         guard case .object(let members) = node else { return }
         for member in members where member.key.hasPrefix("x-") {
@@ -60,6 +66,9 @@ extension SchemaRegistry {
             }
             if member.key == "x-personal" {
                 guard !isRoot else { throw .init("/x-personal: belongs on a string property, not on the payload") }
+                guard let path else {
+                    throw .init("\(pointer)/x-personal: belongs on a property reached through properties and items, not under \(otherSubschemaKeywords.sorted().joined(separator: ", "))")
+                }
                 guard let name = member.value.stringValue, let kind = PersonalDataKind(rawValue: name) else {
                     throw .init("\(pointer)/x-personal: must be one of \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
@@ -71,14 +80,29 @@ extension SchemaRegistry {
                 throw .init("\(pointer)/\(member.key): belongs at the top of the schema")
             }
         }
-        if case .object(let properties)? = node["properties"] {
-            for property in properties {
-                try collect(property.value, at: path + [.member(property.key)], pointer: "\(pointer)/properties/\(property.key)",
-                            isRoot: false, into: &fields)
+        for member in members {
+            let here = "\(pointer)/\(member.key)"
+            switch (member.key, member.value) {
+            case ("properties", .object(let properties)):
+                for property in properties {
+                    try collect(property.value, at: path.map { $0 + [.member(property.key)] }, pointer: "\(here)/\(property.key)",
+                                isRoot: false, into: &fields)
+                }
+            case ("items", let items):
+                try collect(items, at: path.map { $0 + [.elements] }, pointer: here, isRoot: false, into: &fields)
+            case ("$defs", .object(let definitions)):
+                for definition in definitions {
+                    try collect(definition.value, at: nil, pointer: "\(here)/\(definition.key)", isRoot: false, into: &fields)
+                }
+            case (let keyword, .array(let schemas)) where otherSubschemaKeywords.contains(keyword):
+                for (index, schema) in schemas.enumerated() {
+                    try collect(schema, at: nil, pointer: "\(here)/\(index)", isRoot: false, into: &fields)
+                }
+            case (let keyword, let schema) where otherSubschemaKeywords.contains(keyword):
+                try collect(schema, at: nil, pointer: here, isRoot: false, into: &fields)
+            default:
+                break
             }
-        }
-        if let items = node["items"] {
-            try collect(items, at: path + [.elements], pointer: "\(pointer)/items", isRoot: false, into: &fields)
         }
     }
 }
