@@ -40,7 +40,7 @@ let package = Package(
             name: "JournalStore",
             dependencies: [
                 "Journal", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Moment-of-truth, journey and churn maths. Pure: no I/O.

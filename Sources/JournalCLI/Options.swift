@@ -190,3 +190,34 @@ enum CustomerArgument {
         return text
     }
 }
+
+/// `--masking`: the masking policy file.
+struct MaskingOptions: ParsableArguments {
+    @Option(name: .long, help: "A masking policy file: per role and kind, plain, pseudonym or hidden (default: $TPJ_MASKING, else the standard policy).")
+    var masking: String?
+
+    /// The policy of `--masking`, `$TPJ_MASKING`, or the standard one.
+    func policy() throws -> MaskingPolicy {
+        let path = masking ?? ProcessInfo.processInfo.environment["TPJ_MASKING"].flatMap { $0.isEmpty ? nil : $0 }
+        return try path.map { path throws(JournalError) in try MaskingPolicy(file: path) } ?? .standard
+    }
+}
+
+/// `--role` and `--masking`: how the command shows personal values.
+struct ReaderOptions: ParsableArguments {
+    @Option(name: .long, help: "Show personal values as this role may see them: \(MaskingPolicy.roles.joined(separator: ", ")) (default: admin for the journal's own commands, analyst for queries).")
+    var role: String?
+
+    @OptionGroup var policyFile: MaskingOptions
+
+    func validate() throws {
+        if let role, !MaskingPolicy.roles.contains(role) {
+            throw ValidationError("--role must be one of \(MaskingPolicy.roles.joined(separator: ", ")), got \"\(role)\".")
+        }
+    }
+
+    /// How the reader sees personal values; `defaultRole` when `--role` is not given.
+    func masking(defaultRole: String = "admin") throws -> Masking {
+        try policyFile.policy().masking(for: role ?? defaultRole)
+    }
+}

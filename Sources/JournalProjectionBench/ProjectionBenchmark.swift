@@ -218,8 +218,9 @@ enum ProjectionBenchmark {
         var bytes = 0
         let start = now()
         var buffer: [UInt8] = []
+        let disclosure = store.disclosure()
         try store.scanBytes(EventFilter()) { event in
-            event.writeAppendableNDJSON(into: &buffer)
+            event.writeAppendableNDJSON(into: &buffer, disclosure: disclosure)
             if buffer.count > 1 << 16 {
                 bytes &+= buffer.count
                 buffer.removeAll(keepingCapacity: true)

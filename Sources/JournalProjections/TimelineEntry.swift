@@ -201,3 +201,14 @@ extension JourneyTimeline {
         }
     }
 }
+
+extension TimelineEntry {
+    /// The entry as a reader with `disclosure` sees it: its payloads and actor disclosed.
+    public func disclosed(by disclosure: Disclosure) -> TimelineEntry {
+        var entry = self
+        entry.payload = disclosure.json(payload)
+        entry.originalPayload = originalPayload.map(disclosure.json)
+        entry.actor = disclosure.value(actor)
+        return entry
+    }
+}

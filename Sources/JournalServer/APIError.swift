@@ -1,5 +1,6 @@
 import Hummingbird
 import Journal
+import JournalStore
 
 /// The one error body of the API: `{"error": {"status", "code", "message", "details"?}}`.
 ///
@@ -104,6 +105,11 @@ enum JSONResponse {
     }
 
     /// A response of a body from ``buffer(bytes:)``.
+    /// A JSON body with its sealed personal values disclosed.
+    static func disclosed(_ body: ByteBuffer, _ disclosure: Disclosure) -> ByteBuffer {
+        buffer(bytes: disclosure.json(Array(body.readableBytesView)))
+    }
+
     static func make(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
     }

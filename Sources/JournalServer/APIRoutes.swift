@@ -38,6 +38,7 @@ extension JournalServer {
                 from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
                 assetId: query.string("asset"), caseId: query.string("case"))
             let knownAt = try query.time("knownAt")
+            let disclosure = context.disclosure(store, settings.masking)
             @Sendable func document(_ entries: [TimelineEntry]) -> [UInt8] {
                 var body: [UInt8] = []
                 body.reserveCapacity(1_024 + entries.count * 768)
@@ -53,13 +54,14 @@ extension JournalServer {
                 let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
                 let store = store
                 let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
-                return JSONResponse.make(bytes: document(entries))
+                return JSONResponse.make(bytes: disclosure.json(document(entries)))
             }
             // The whole timeline is stored ready-made; a filtered one, or one whose document is being
             // rewritten, is assembled from its rows. One read for the rows and, only when there are
             // none, whether the customer exists; the document is written on the reading thread too.
             let whole = filter == TimelineFilter()
-            if whole, let kept = timelineCache.response(for: customerId) { return JSONResponse.make(buffer: kept) }
+            // Kept and stored sealed; disclosed per reader, so an erasure needs no cache to be dropped.
+            if whole, let kept = timelineCache.response(for: customerId) { return JSONResponse.make(buffer: JSONResponse.disclosed(kept, disclosure)) }
             let ticket = timelineCache.ticket
             let read = try await store.writer.read { db -> (body: [UInt8], stored: Bool)? in
                 if whole {
@@ -80,7 +82,7 @@ extension JournalServer {
             let response = JSONResponse.buffer(bytes: read.body)
             // Only a stored document: one being rewritten is read from the rows until its rewrite commits.
             if read.stored { timelineCache.store(response, for: customerId, ticket: ticket) }
-            return JSONResponse.make(buffer: response)
+            return JSONResponse.make(buffer: JSONResponse.disclosed(response, disclosure))
         }
         router.get("/v1/customers/:customerId/moments") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)
@@ -136,7 +138,8 @@ extension JournalServer {
             if events.isEmpty { try await requireCustomer(customerId) }
             var members = [JSONMember("customerId", .string(customerId))]
             if let knownAt { members.append(JSONMember("knownAt", .string(knownAt.rfc3339))) }
-            members.append(JSONMember("events", .array(events.map(\.json))))
+            let disclosure = context.disclosure(store, settings.masking)
+            members.append(JSONMember("events", .array(events.map { disclosure.event($0).json })))
             return JSONResponse.make(.object(members))
         }
         router.get("/v1/verify") { request, context in
@@ -189,6 +192,30 @@ extension JournalServer {
                 JSONMember("next", page.rows.count == limit ? .number(JSONNumber(offset + Int64(limit))) : .null),
             ]))
         }
+        router.post("/v1/erasures") { request, context in
+            let token = try context.require(.admin)
+            let document = try await jsonBody(of: request, upTo: 64 * 1024, advice: "an erasure needs a subject and a reason")
+            let subject: DataSubject
+            switch (document["customerId"]?.stringValue, document["subject"]?.stringValue) {
+            case (let customerId?, nil): subject = .customer(customerId)
+            case (nil, let text?):
+                guard let parsed = DataSubject(text) else {
+                    throw APIError(.badRequest, "bad_request", "subject must be customer:<id> or employee:<name as recorded>",
+                                   details: ["path": "/subject", "rule": "pattern"])
+                }
+                subject = parsed
+            default:
+                throw APIError(.badRequest, "bad_request", "give either customerId or subject (customer:<id> or employee:<name>)",
+                               details: ["path": "/subject", "rule": "oneOf"])
+            }
+            guard let reason = document["reason"]?.stringValue, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw APIError(.badRequest, "bad_request", "reason is required: why (e.g. the request's reference), not naming the person",
+                               details: ["path": "/reason", "rule": "required"])
+            }
+            let eraser = Eraser(store: store, declared: declared)
+            let report = try await offload { try eraser.erase(subject, reason: reason, actor: token.name) }
+            return JSONResponse.make(report.document)
+        }
         router.get("/v1/projections") { _, context in
             try context.require(.admin)
             let runner = runner
@@ -197,21 +224,25 @@ extension JournalServer {
         }
     }
 
-    // MARK: Append
-
-    private func append(_ request: Request, customerId: String) async throws -> Response {
+    /// The request's body parsed as JSON: 413 over `limit` bytes, 400 when it is not JSON.
+    private func jsonBody(of request: Request, upTo limit: Int, advice: String) async throws -> JSONValue {
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: settings.maxBodyBytes)
+            body = try await request.body.collect(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "payload_too_large", "the request body is over \(settings.maxBodyBytes) bytes; send smaller batches")
+            throw APIError(.contentTooLarge, "payload_too_large", "the request body is over \(limit) bytes; \(advice)")
         }
-        let document: JSONValue
         do {
-            document = try JSONParser.parse(Array(buffer: body))
+            return try JSONParser.parse(Array(buffer: body))
         } catch {
             throw APIError.badRequest("the body is not JSON: \(error)")
         }
+    }
+
+    // MARK: Append
+
+    private func append(_ request: Request, customerId: String) async throws -> Response {
+        let document = try await jsonBody(of: request, upTo: settings.maxBodyBytes, advice: "send smaller batches")
         guard case .object = document, case .array(let items)? = document["events"] else {
             throw APIError(.badRequest, "bad_request", #"the body must be an object {"events": [...], "expectedVersion": N?}"#,
                            details: ["path": "/events", "rule": "required"])

@@ -37,6 +37,7 @@ extension JournalServer {
             filter.occurredAfter = try query.time("occurredAfter")
             filter.occurredBefore = try query.time("occurredBefore")
             let store = store, selection = filter, unfiltered = filter == EventFilter(afterPosition: filter.afterPosition)
+            let disclosure = context.disclosure(store, settings.masking)
             let (events, readThrough, head) = try await offload { () throws -> ([RecordedEvent], Int64, Int64) in
                 let page = try store.events(matching: selection, limit: limit)
                 return (page.events, page.readThrough, try store.head())
@@ -44,7 +45,7 @@ extension JournalServer {
             // Unfiltered, a page ends at its last event; filtered, at the position the read got to.
             let next = unfiltered ? (events.last?.position ?? filter.afterPosition) : readThrough
             return JSONResponse.make([
-                "events": .array(events.map(\.json)), "next": .number(JSONNumber(next)), "head": .number(JSONNumber(head)),
+                "events": .array(events.map(disclosure.event).map(\.json)), "next": .number(JSONNumber(next)), "head": .number(JSONNumber(head)),
             ])
         }
         router.get("/v1/events/stream") { request, context in
@@ -60,6 +61,7 @@ extension JournalServer {
             let start = after
             let slot = try streams.take(for: token.id)
             let store = store, progress = progress, logger = context.logger, tokens = tokens, admission = readAdmission
+            let disclosure = context.disclosure(store, settings.masking)
             let heartbeat = settings.streamHeartbeat, closed = connections.gone(context.channel)
             return Response(
                 status: .ok,
@@ -78,7 +80,7 @@ extension JournalServer {
                             // Read and written out as a read: the page's JSON is made on the lower queue too.
                             let page = try await ReadPriority.held(by: admission) {
                                 try await offload { () throws -> (last: Int64?, text: ByteBuffer) in
-                                    let events = try store.events(after: from, limit: 500)
+                                    let events = try store.events(after: from, limit: 500).map(disclosure.event)
                                     var text = ByteBuffer()
                                     for event in events {
                                         text.writeString("id: \(event.position)\ndata: \(CanonicalJSON.string(event.json))\n\n")

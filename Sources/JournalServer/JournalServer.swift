@@ -27,6 +27,8 @@ public struct ServerSettings: Sendable {
     public var secureCookies = SecureCookies.auto
     /// The cap on open connections and the timeouts of slow or silent clients.
     public var connections = ConnectionLimits()
+    /// How each role sees personal values (``MaskingPolicy/standard`` unless a policy file is given).
+    public var masking = MaskingPolicy.standard
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Journal
+import JournalStore
 import NIOCore
 
 /// The context of one request: who is asking (from the bearer token or the pages' cookie).
@@ -30,6 +31,11 @@ public struct JournalRequestContext: RequestContext {
             throw APIError(.badRequest, "bad_request", "the customer id \(problem)", details: ["parameter": "customerId", "rule": "identifier"])
         }
         return id
+    }
+
+    /// How this request's reader sees personal values under `policy`; hidden without a token.
+    func disclosure(_ store: EventStore, _ policy: MaskingPolicy) -> Disclosure {
+        store.disclosure(token.map { policy.masking(for: $0.role.rawValue) } ?? Masking(.hidden))
     }
 
     /// The token, if its role is among `roles` (admin may do everything); fails with 401 without a

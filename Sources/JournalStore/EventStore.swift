@@ -23,14 +23,20 @@ public struct EventStore: Sendable {
     /// Where projections are written: the projections' own file, or `writer` for a journal in memory.
     public let projectionWriter: any DatabaseWriter
     public let validator: EventValidator
+    /// The data keys that seal personal values (``KeyStore``): the journal's `-keys` file.
+    public let keys: KeyStore
     public let clock: JournalClock
     /// How far ahead of the system clock a recording time may be (five minutes unless set).
     public var clockLimit: ClockLimit = .standard
 
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
         self.writer = writer
-        self.projectionWriter = try JournalDatabase.projectionWriter(for: writer)
-        self.validator = EventValidator(registry: registry)
+        let keys = try KeyStore.keys(for: writer, clock: clock)
+        self.keys = keys
+        // Projections fold what analysts may see: personal values as pseudonyms, never the plaintext.
+        let disclosure = Disclosure(keys: keys, mode: .pseudonym)
+        self.projectionWriter = try JournalDatabase.projectionWriter(for: writer, function: disclosure.databaseFunction)
+        self.validator = EventValidator(registry: registry, sealer: keys)
         self.clock = clock
     }
 
@@ -56,11 +62,13 @@ public struct EventStore: Sendable {
         return try write(prepared)
     }
 
-    /// Validates batches (in parallel for large inputs). Pure: touches no database.
+    /// Validates batches (in parallel for large inputs) and seals their personal values; the only
+    /// database it touches is the key file, to make the keys of new data subjects in one transaction.
     public func prepare(_ batches: [AppendBatch]) throws(JournalError) -> [PreparedBatch] {
         let validator = self.validator
         let total = batches.reduce(0) { $0 + $1.events.count }
         if total < 2_000 || batches.count < 2 { return try prepareSerially(batches) }
+        try keys.makeKeys(for: validator.keyScopes(of: batches.map { ($0.customerId, $0.events) }))
         let results = Mutex<[Int: Result<[PreparedEvent], JournalError>]>([:])
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -73,13 +73,16 @@ public enum JournalDatabase {
 
     /// The connection that writes the projections of the journal `writer` writes: a pool on the file its
     /// readers attach as ``projectionsSchema``, or `writer` itself when they attach none (in memory).
-    public static func projectionWriter(for writer: any DatabaseWriter) throws(JournalError) -> any DatabaseWriter {
+    public static func projectionWriter(for writer: any DatabaseWriter, function: DatabaseFunction? = nil) throws(JournalError) -> any DatabaseWriter {
         do {
             let attached = try writer.read { db in
                 try Row.fetchAll(db, sql: "PRAGMA database_list").first { $0["name"] == projectionsSchema }?["file"] as String?
             }
-            guard let attached, !attached.isEmpty else { return writer }
-            return try openProjections(at: attached, journalPath: writer.path, options: Options())
+            guard let attached, !attached.isEmpty else {
+                if let function { try writer.writeWithoutTransaction { db in db.add(function: function) } }
+                return writer
+            }
+            return try openProjections(at: attached, journalPath: writer.path, options: Options(), function: function)
         } catch let error as JournalError {
             throw error
         } catch let error as DatabaseError {
@@ -93,7 +96,7 @@ public enum JournalDatabase {
     /// commits do not wait for the disk (`synchronous=NORMAL`: a power loss may take the last folds,
     /// and their checkpoints with them). Its connections see the journal read-only, attached as
     /// `journal` (a correction is folded with the event it corrects).
-    static func openProjections(at path: String, journalPath: String, options: Options) throws -> DatabasePool {
+    static func openProjections(at path: String, journalPath: String, options: Options, function: DatabaseFunction? = nil) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "projections"
@@ -103,6 +106,7 @@ public enum JournalDatabase {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -\(cache)")
             try db.execute(sql: "ATTACH DATABASE ? AS journal", arguments: [journal])
+            if let function { db.add(function: function) }
         }
         return try DatabasePool(path: path, configuration: configuration)
     }

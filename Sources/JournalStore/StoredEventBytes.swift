@@ -31,8 +31,9 @@ public struct StoredEventBytes {
     // MARK: NDJSON
 
     /// Appends the event as `tpj append` reads it, one line: eventId, type, schemaVersion, occurredAt,
-    /// customerId, the envelope fields, payload (stored canonical already).
-    public func writeAppendableNDJSON(into output: inout [UInt8]) {
+    /// customerId, the envelope fields, payload (stored canonical already), personal values disclosed
+    /// by `disclosure`.
+    public func writeAppendableNDJSON(into output: inout [UInt8], disclosure: Disclosure) {
         func member(_ key: StaticString, _ value: UnsafeRawBufferPointer?) {
             guard let value else { return }
             output.append(UInt8(ascii: ","))
@@ -51,12 +52,15 @@ public struct StoredEventBytes {
         member("caseId", caseId)
         member("assetId", assetId)
         member("siteId", siteId)
-        member("actor", actor)
+        if let actor {
+            var disclosed = disclosure.value(String(decoding: actor, as: UTF8.self))
+            disclosed.withUTF8 { member("actor", UnsafeRawBufferPointer($0)) }
+        }
         member("source", source)
         member("correlationId", correlationId)
         member("causationId", causationId)
         output.append(contentsOf: #","payload":"#.utf8)
-        output.append(contentsOf: payload)
+        output.append(contentsOf: disclosure.json(Array(payload)))
         output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
     }
 
@@ -68,8 +72,9 @@ public struct StoredEventBytes {
         "caseId", "assetId", "siteId", "actor", "source", "correlationId", "causationId", "importRef", "payload",
     ]
 
-    /// Appends one CSV record (CRLF-terminated): the envelope, knownAt and recordedAt in UTC, the payload as JSON text.
-    public func writeCSVRecord(into output: inout [UInt8]) {
+    /// Appends one CSV record (CRLF-terminated): the envelope, knownAt and recordedAt in UTC, the payload as JSON text,
+    /// personal values disclosed by `disclosure`.
+    public func writeCSVRecord(into output: inout [UInt8], disclosure: Disclosure) {
         func field(_ value: UnsafeRawBufferPointer?) {
             output.append(UInt8(ascii: ","))
             if let value { CSV.writeField(utf8: value, into: &output) }
@@ -90,12 +95,17 @@ public struct StoredEventBytes {
         field(caseId)
         field(assetId)
         field(siteId)
-        field(actor)
+        if let actor {
+            var disclosed = disclosure.value(String(decoding: actor, as: UTF8.self))
+            disclosed.withUTF8 { field(UnsafeRawBufferPointer($0)) }
+        } else {
+            field(nil)
+        }
         field(source)
         field(correlationId)
         field(causationId)
         field(importRef)
-        field(payload)
+        disclosure.json(Array(payload)).withUnsafeBytes { field($0) }
         output.append(contentsOf: [0x0D, 0x0A])
     }
 

@@ -15,6 +15,7 @@ struct ServerTests {
     static let matrix: [(method: String, path: String, roles: Set<Role>)] = [
         ("GET", "/metrics", [.admin]),
         ("GET", "/v1/projections", [.admin]),
+        ("POST", "/v1/erasures", [.admin]),
         ("POST", "/v1/customers/C-100002/events", [.ingest, .admin]),
         ("GET", "/v1/customers?q=C-10000", [.staff, .admin]),
         ("GET", "/v1/customers/C-100002/timeline", [.staff, .admin]),
@@ -56,6 +57,37 @@ struct ServerTests {
         #expect(checked == Self.matrix.count * Role.allCases.count)
     }
 
+    /// The matrix at field level: a note's free text and author as each reading role sees them, under
+    /// the standard policy and under a policy file that hides free text from staff.
+    @Test(arguments: [false, true])
+    func personalValuesAreShownAsEachRoleMaySee(staffTextHidden: Bool) async throws {
+        var settings = ServerSettings(host: "127.0.0.1", port: 0)
+        if staffTextHidden { settings.masking = try MaskingPolicy(text: #"{"roles": {"staff": {"text": "hidden"}}}"#, origin: "test") }
+        let server = try await LiveServer.start(settings: settings)
+        defer { Task { try await server.stop() } }
+        let text = "Call Ms. Quirina Zander first", author = "R. Unique-Author"
+        let body = #"{"events": [{"eventId": "\#(UUID().uuidString.lowercased())", "type": "note.added", "occurredAt": "2024-12-30T10:00:00+01:00", "payload": {"text": "\#(text)", "author": "\#(author)"}}]}"#
+        let appended = try await server.request("POST", "/v1/customers/C-100002/events", role: .ingest, body: body)
+        #expect(appended.status == 201 && !appended.text.contains("Zander"))
+        let position = try #require(appended.document["positions"]?[0]?.number)
+        let pseudonym = try #require(server.store.keys.pseudonym(of: author, subject: .employee(author)))
+        enum Shown { case plain, pseudonym, hidden }
+        let expectations: [(Role, String, text: Shown, author: Shown)] = [
+            (.staff, "/v1/customers/C-100002/timeline?waitFor=\(Int(position))", staffTextHidden ? .hidden : .plain, .plain),
+            (.auditor, "/v1/customers/C-100002/history", .plain, .plain),
+            (.analyst, "/v1/events?customer=C-100002&type=note.added", .pseudonym, .pseudonym),
+            (.admin, "/v1/events?customer=C-100002&type=note.added", .plain, .plain),
+        ]
+        for (role, path, textShown, authorShown) in expectations {
+            let answer = try await server.request("GET", path, role: role).text
+            #expect(!answer.contains(KeyStore.sealedPrefix), "\(role) \(path) shows a sealed value")
+            #expect(answer.contains(text) == (textShown == .plain), "\(role) \(path): text")
+            #expect(answer.contains(author) == (authorShown == .plain), "\(role) \(path): author")
+            #expect(answer.contains(pseudonym) == (authorShown == .pseudonym), "\(role) \(path): author's pseudonym")
+            #expect(answer.contains(#""[hidden]""#) == (textShown == .hidden), "\(role) \(path): hidden text")
+        }
+    }
+
     /// One call of the matrix: appends send a new valid event; the stream is read up to its head.
     private func call(_ server: LiveServer, _ method: String, _ path: String, token: String?) async throws -> HTTPTestResponse {
         if path.hasPrefix("/v1/events/stream") {
@@ -69,7 +101,8 @@ struct ServerTests {
             }
             if head.status == 200 { return head }
         }
-        let body = method == "POST" ? Self.callBody(eventId: UUID().uuidString.lowercased()) : nil
+        let body = path == "/v1/erasures" ? #"{"customerId": "C-100009", "reason": "route matrix"}"#
+            : method == "POST" ? Self.callBody(eventId: UUID().uuidString.lowercased()) : nil
         return try await server.request(method, path, token: token, body: body)
     }
 

@@ -208,7 +208,7 @@ import Testing
         let writer = try JournalDatabase.inMemory()
         try EventStore(writer: writer).append([Events.note(1)], to: "C-1")
         var registry = SchemaRegistry.bundled
-        try registry.add(path: "note.added.v2.json", contents: #"{"type":"object","required":["text"],"properties":{"text":{"type":"string"}}}"#)
+        try registry.add(path: "note.added.v2.json", contents: #"{"type":"object","required":["text"],"properties":{"text":{"type":"string","x-personal":"text"}}}"#)
         let upgraded = try EventStore(writer: writer, registry: registry)
         let again = try upgraded.append([Events.note(1)], to: "C-1")
         #expect(again.appended == 0 && again.positions == [1])

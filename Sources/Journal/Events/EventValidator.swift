@@ -12,9 +12,13 @@ public struct EventValidator: Sendable {
     public static let maximumIdentifierLength = 128
 
     public let registry: SchemaRegistry
+    /// Seals the personal values (``SchemaRegistry/Entry/personalFields`` and the envelope's `actor`)
+    /// after validation; without one they are stored as given.
+    public let sealer: (any PersonalDataSealer)?
 
-    public init(registry: SchemaRegistry) {
+    public init(registry: SchemaRegistry, sealer: (any PersonalDataSealer)? = nil) {
         self.registry = registry
+        self.sealer = sealer
     }
 
     /// Validates a batch for one customer.
@@ -88,7 +92,12 @@ public struct EventValidator: Sendable {
         if let first = violations.first {
             throw invalid("/payload" + first.path, first.rule, first.message, more: Array(violations.dropFirst()))
         }
-        let (payload, repeatedName) = CanonicalJSON.bytesCheckingNames(event.payload)
+        var stored = (payload: event.payload, actor: event.actor)
+        if let sealer {
+            stored = try sealer.seal(payload: event.payload, actor: event.actor, entry: entry, registry: registry, eventId: eventId,
+                                        customerId: customerId, occurred: occurred)
+        }
+        let (payload, repeatedName) = CanonicalJSON.bytesCheckingNames(stored.payload)
         if let repeatedName {
             throw invalid("/payload", "duplicateKey", "an object in the payload has the member name \"\(repeatedName)\" twice")
         }
@@ -110,7 +119,7 @@ public struct EventValidator: Sendable {
         return PreparedEvent(
             eventId: eventId, customerId: customerId, type: event.type, schemaVersion: version,
             schemaVersionGiven: event.schemaVersion != nil, occurredAt: event.occurredAt, occurred: occurred, caseId: event.caseId, assetId: event.assetId,
-            siteId: event.siteId, actor: event.actor, source: event.source, correlationId: event.correlationId,
+            siteId: event.siteId, actor: stored.actor, source: event.source, correlationId: event.correlationId,
             causationId: event.causationId, payload: payload, references: references)
     }
 

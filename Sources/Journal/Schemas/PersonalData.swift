@@ -9,6 +9,63 @@ public enum PersonalDataKind: String, Sendable, Hashable, CaseIterable {
     case text
 }
 
+/// The data subject a personal value belongs to: its values are sealed with the subject's key, and
+/// erasing the subject destroys that key.
+public enum DataSubject: Sendable, Hashable, CustomStringConvertible {
+    /// A customer's contact persons and the free text recorded about the customer.
+    case customer(String)
+    /// An employee, by the name or id the journal records.
+    case employee(String)
+
+    /// The subject of `kind` for a value `value` recorded for `customerId`.
+    public init(kind: PersonalDataKind, value: String, customerId: String) {
+        switch kind {
+        case .contact, .text: self = .customer(customerId)
+        case .employee: self = .employee(value)
+        }
+    }
+
+    /// `customer:<id>` or `employee:<name>`, as `tpj erase --subject` takes it.
+    public var description: String {
+        switch self {
+        case .customer(let id): "customer:\(id)"
+        case .employee(let name): "employee:\(name)"
+        }
+    }
+
+    /// Parses `customer:<id>` or `employee:<name>`.
+    public init?(_ text: String) {
+        if text.hasPrefix("customer:"), text.count > 9 { self = .customer(String(text.dropFirst(9))) }
+        else if text.hasPrefix("employee:"), text.count > 9 { self = .employee(String(text.dropFirst(9))) }
+        else { return nil }
+    }
+}
+
+/// What one data key covers: one subject's values of one kind that occurred in one calendar year
+/// (UTC). Erasing a subject destroys all its keys; a retention period destroys the keys of a kind
+/// whose year has passed out of it.
+public struct DataKeyScope: Sendable, Hashable {
+    public var subject: DataSubject
+    public var kind: PersonalDataKind
+    public var year: Int
+
+    public init(subject: DataSubject, kind: PersonalDataKind, year: Int) {
+        self.subject = subject
+        self.kind = kind
+        self.year = year
+    }
+
+    /// The scope of a value of `kind` recorded for `customerId` about something that occurred at `occurred`.
+    public init(kind: PersonalDataKind, value: String, customerId: String, occurred: Timestamp) {
+        self.init(subject: DataSubject(kind: kind, value: value, customerId: customerId), kind: kind, year: occurred.utcYear)
+    }
+}
+
+extension Timestamp {
+    /// The calendar year (UTC) of this instant.
+    public var utcYear: Int { Int(utcDate.prefix(4)) ?? 0 }
+}
+
 /// A personal field of a payload: where it is and whose data it holds.
 public struct PersonalField: Sendable, Hashable {
     public enum Step: Sendable, Hashable {
@@ -37,6 +94,30 @@ public struct PersonalField: Sendable, Hashable {
 
     /// Envelope fields that hold personal data.
     public static let envelope: [String: PersonalDataKind] = ["actor": .employee]
+
+    /// `value` with `transform` applied to each string found at this field's path.
+    public func map(_ value: JSONValue, _ transform: (String) throws -> String) rethrows -> JSONValue {
+        try Self.map(value, path[...], transform)
+    }
+
+    private static func map(_ value: JSONValue, _ rest: ArraySlice<Step>, _ transform: (String) throws -> String) rethrows -> JSONValue {
+        guard let step = rest.first else {
+            if case .string(let text) = value { return .string(try transform(text)) }
+            return value
+        }
+        switch (step, value) {
+        case (.member(let name), .object(let members)):
+            var changed = members
+            for index in changed.indices where changed[index].key == name {
+                changed[index].value = try map(changed[index].value, rest.dropFirst(), transform)
+            }
+            return .object(changed)
+        case (.elements, .array(let elements)):
+            return .array(try elements.map { try map($0, rest.dropFirst(), transform) })
+        default:
+            return value
+        }
+    }
 }
 
 extension SchemaRegistry {

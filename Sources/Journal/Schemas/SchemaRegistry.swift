@@ -35,6 +35,11 @@ public struct SchemaRegistry: Sendable {
 
     private var entries: [String: [Int: Entry]] = [:]
 
+    /// The personal fields below each top-level payload member any schema marks, by the member's
+    /// name: a correction names the fields it corrects, not their schema, so a value it carries is
+    /// personal when that field is personal in any schema.
+    public private(set) var personalFieldsByMember: [String: [PersonalField]] = [:]
+
     /// A registry with no types.
     public static let empty = SchemaRegistry()
 
@@ -108,6 +113,24 @@ public struct SchemaRegistry: Sendable {
                 path: path, message: "\(type) v\(version) is already registered; a changed contract needs a new version (v\(version + 1))")
         }
         entries[type, default: [:]][version] = entry
+        for field in personal {
+            guard case .member(let name)? = field.path.first else { continue }
+            let below = PersonalField(path: Array(field.path.dropFirst()), kind: field.kind)
+            if personalFieldsByMember[name]?.contains(below) != true { personalFieldsByMember[name, default: []].append(below) }
+        }
+    }
+
+    /// The personal fields of a payload of `entry`'s schema: its own, and for a correction, the
+    /// corrected values of fields that are personal in any schema (``personalFieldsByMember``).
+    public func personalFields(of entry: Entry, payload: JSONValue) -> [PersonalField] {
+        guard entry.touchpointKind == "correction", case .object(let corrections)? = payload["corrections"] else { return entry.personalFields }
+        var fields = entry.personalFields
+        for correction in corrections {
+            for below in personalFieldsByMember[correction.key] ?? [] {
+                fields.append(PersonalField(path: [.member("corrections"), .member(correction.key)] + below.path, kind: below.kind))
+            }
+        }
+        return fields
     }
 
     /// The schema for `type` at `version`.

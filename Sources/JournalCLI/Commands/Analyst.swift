@@ -156,6 +156,7 @@ extension JournalCommand {
 
         @OptionGroup var declared: DeclaredOptions
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var reader: ReaderOptions
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -175,7 +176,8 @@ extension JournalCommand {
                 let bar = ProgressLine(label: "Folding as known at \(knownAt?.instant.rfc3339 ?? "")")
                 let connection = try analystErrors {
                     try AnalystConnection(
-                        journalPath: database.path, declared: projections, registry: store.validator.registry, knownAt: knownAt?.instant
+                        journalPath: database.path, declared: projections, registry: store.validator.registry, knownAt: knownAt?.instant,
+                        masking: try reader.masking(defaultRole: "analyst")
                     ) { name in bar.update(0, name) }
                 }
                 bar.finish()

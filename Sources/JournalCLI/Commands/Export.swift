@@ -45,6 +45,7 @@ extension JournalCommand {
             @Option(name: .long, help: "ndjson (default) or csv.")
             var format: ExportFormat = .ndjson
 
+            @OptionGroup var reader: ReaderOptions
             @OptionGroup var database: DatabaseOptions
 
             func validate() throws {
@@ -73,8 +74,13 @@ extension JournalCommand {
                     let bar = ProgressLine(label: "Exporting")
                     let writer = RowWriter(format: .ndjson)
                     if format == .csv { writer.write(CSV.record(StoredEventBytes.csvHeader)) }
+                    let disclosure = store.disclosure(try reader.masking())
                     let exported = try store.scanBytes(filter) { event in
-                        if format == .csv { writer.write { event.writeCSVRecord(into: &$0) } } else { writer.write { event.writeAppendableNDJSON(into: &$0) } }
+                        if format == .csv {
+                            writer.write { event.writeCSVRecord(into: &$0, disclosure: disclosure) }
+                        } else {
+                            writer.write { event.writeAppendableNDJSON(into: &$0, disclosure: disclosure) }
+                        }
                         if event.position % 10_000 == 0 {
                             bar.update(Double(event.position - afterPosition) / Double(head - afterPosition), "position \(Output.count(event.position))")
                         }
@@ -101,6 +107,7 @@ extension JournalCommand {
 
             @OptionGroup var declared: DeclaredOptions
             @OptionGroup var rules: RulesOptions
+            @OptionGroup var reader: ReaderOptions
             @OptionGroup var database: DatabaseOptions
 
             func run() throws {
@@ -120,7 +127,8 @@ extension JournalCommand {
                     }
                     try catchUp(builtInRunner(store, rules: try rules.momentRules(), declared: projections), store: store)
                     let connection = try analystErrors {
-                        try AnalystConnection(journalPath: database.path, declared: projections, registry: store.validator.registry, knownAt: knownAt?.instant)
+                        try AnalystConnection(journalPath: database.path, declared: projections, registry: store.validator.registry, knownAt: knownAt?.instant,
+                                              masking: try reader.masking(defaultRole: "analyst"))
                     }
                     let writer = RowWriter(format: format == .csv ? .csv : .ndjson)
                     try analystErrors { try connection.query("SELECT * FROM \(table)", columns: writer.begin, row: writer.row) }

@@ -27,6 +27,7 @@ extension JournalCommand {
         @Option(name: .long, help: "Only events that occurred before this time (ISO-8601 with offset, or YYYY-MM-DD).")
         var occurredBefore: TimeArgument?
 
+        @OptionGroup var reader: ReaderOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
@@ -35,7 +36,8 @@ extension JournalCommand {
                 let store = try database.openStore(create: false)
                 let events = try store.history(
                     of: customer, order: order, knownAt: knownAt?.instant,
-                    occurredAfter: occurredAfter?.instant, occurredBefore: occurredBefore?.instant)
+                    occurredAfter: occurredAfter?.instant, occurredBefore: occurredBefore?.instant
+                ).map(store.disclosure(try reader.masking()).event)
                 if output.json {
                     Output.json(.array(events.map(\.json)))
                 } else if events.isEmpty {

@@ -13,6 +13,7 @@ extension JournalCommand {
         @Option(name: .long, help: "Show at most this many events.")
         var limit: Int = 100
 
+        @OptionGroup var reader: ReaderOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
@@ -24,7 +25,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let events = try store.events(after: after, limit: limit)
+                let events = try store.events(after: after, limit: limit).map(store.disclosure(try reader.masking()).event)
                 let next = events.last?.position ?? after
                 if output.json {
                     Output.json(["events": .array(events.map(\.json)), "next": .number(JSONNumber(next))])

@@ -45,6 +45,7 @@ extension JournalCommand {
 
         @OptionGroup var weightsOptions: WeightsOptions
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var maskingOptions: MaskingOptions
         @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
 
@@ -107,6 +108,7 @@ extension JournalCommand {
             settings.readConcurrency = readConcurrency
             limits.apply(to: &settings)
             settings.secureCookies = secureCookies
+            settings.masking = try maskingOptions.policy()
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
                 settings: settings)

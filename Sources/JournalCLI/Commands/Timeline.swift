@@ -35,6 +35,7 @@ extension JournalCommand {
         var knownAt: TimeArgument?
 
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var reader: ReaderOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
@@ -44,13 +45,15 @@ extension JournalCommand {
                 let timeline = JourneyTimeline(registry: store.validator.registry, rules: try rules.momentRules())
                 let filter = TimelineFilter(
                     from: from?.instant, to: to?.instant, kinds: Set(kind), assetId: asset, caseId: `case`)
-                let entries: [TimelineEntry]
+                var entries: [TimelineEntry]
                 if let knownAt {
                     entries = try timeline.entries(of: customer, knownAt: knownAt.instant, filter: filter, store: store)
                 } else {
                     try catchUp(ProjectionRunner(store: store, projections: [timeline]), store: store)
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }
+                let disclosure = store.disclosure(try reader.masking())
+                entries = entries.map { $0.disclosed(by: disclosure) }
                 if output.json {
                     var bytes: [UInt8] = []
                     Documents.writeTimeline(entries, into: &bytes)

@@ -22,7 +22,7 @@ public final class AnalystConnection {
     /// - Parameter progress: told each declared projection's name as its scratch fold starts.
     public init(
         journalPath: String, declared: [DeclaredProjection], registry: SchemaRegistry, knownAt: Timestamp? = nil,
-        progress: ((String) -> Void)? = nil
+        masking: Masking = Masking(.pseudonym), progress: ((String) -> Void)? = nil
     ) throws(SandboxError) {
         let kinds = AnalystSurface.Sources(journal: "", corrections: "", registry: registry).kinds
         let projectionsPath = JournalDatabase.projectionsPath(of: journalPath)
@@ -30,8 +30,17 @@ public final class AnalystConnection {
             throw SandboxError(message: "the journal at \(journalPath) has no projections yet: open it with a tpj command first", line: nil)
         }
         let journal = JournalDatabase.readOnlyURI(journalPath)
+        // The analyst views show personal values as `masking` says (pseudonyms unless a policy says
+        // otherwise); the declared projections' own tables hold the pseudonyms they were folded with.
+        let disclosure: Disclosure
+        do {
+            disclosure = Disclosure(keys: try KeyStore(path: KeyStore.path(of: journalPath)), masking: masking)
+        } catch {
+            throw SandboxError(message: error.description, line: nil)
+        }
         if let knownAt {
             connection = try SandboxConnection(path: ":memory:", writable: true)
+            connection.addFunction(Disclosure.sqlFunctionName, disclosure.sql)
             try connection.execute("""
                 ATTACH DATABASE '\(Self.escaped(journal))' AS journal;
                 ATTACH DATABASE '\(Self.escaped(JournalDatabase.readOnlyURI(projectionsPath)))' AS projections;
@@ -53,6 +62,7 @@ public final class AnalystConnection {
             try scope.run()
         } else {
             connection = try SandboxConnection(path: JournalDatabase.readOnlyURI(projectionsPath))
+            connection.addFunction(Disclosure.sqlFunctionName, disclosure.sql)
             try connection.execute("ATTACH DATABASE '\(Self.escaped(journal))' AS journal")
             try connection.execute(AnalystSurface.installSQL(.init(
                 journal: "journal", corrections: AnalystSurface.correctionsView("main"), kinds: kinds)))
@@ -100,6 +110,8 @@ public final class AnalystConnection {
                 payload TEXT, byPosition INTEGER NOT NULL, PRIMARY KEY (position, revision)
             ) STRICT;
             """)
+        // An empty journal has nothing sealed.
+        connection.addFunction(Disclosure.sqlFunctionName) { $0 }
         try connection.execute(AnalystSurface.installSQL(.init(journal: "journal", corrections: AnalystSurface.correctionsView("main"), kinds: kinds)))
     }
 

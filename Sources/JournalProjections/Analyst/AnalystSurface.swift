@@ -170,7 +170,7 @@ public enum AnalystSurface {
         e.position, e.eventId, e.customerId, e.streamVersion, e.type, {kinds} AS kind, e.schemaVersion, e.occurredAt,
         substr(e.occurredAt, 1, 10) AS occurredDate, substr(e.occurredAt, 1, 7) AS occurredMonth,
         substr(e.occurredAt, 1, 4) || '-Q' || ((substr(e.occurredAt, 6, 2) + 2) / 3) AS occurredQuarter, e.occurredAtUs, \(utc("coalesce(e.sourceRecordedAtUs, e.recordedAtUs)")) AS knownAt,
-        coalesce(e.sourceRecordedAtUs, e.recordedAtUs) AS knownAtUs, e.recordedAtUs, e.caseId, e.assetId, e.siteId, e.actor, e.source,
+        coalesce(e.sourceRecordedAtUs, e.recordedAtUs) AS knownAtUs, e.recordedAtUs, e.caseId, e.assetId, e.siteId, tpj_disclose(e.actor) AS actor, e.source,
         e.correlationId, e.causationId, e.importRef
         """
 
@@ -185,7 +185,7 @@ public enum AnalystSurface {
             Column(name: "corrected", type: "INTEGER", summary: "1 when a correction changed the payload, else 0"),
         ],
         select: """
-            SELECT \(envelopeSelect), coalesce(c.payload, e.payload) AS payload, c.position IS NOT NULL AS corrected
+            SELECT \(envelopeSelect), tpj_disclose(coalesce(c.payload, e.payload)) AS payload, c.position IS NOT NULL AS corrected
             FROM {journal}.event e
             LEFT JOIN {corrections} c ON c.position = e.position AND +c.revision = (
                 SELECT max(r.revision) FROM {corrections} r WHERE r.position = e.position AND r.byPosition <= \(scope("through")) AND r.knownAtUs <= \(scope("knownAtUs")))
@@ -200,7 +200,7 @@ public enum AnalystSurface {
         summary: "the events of a declared projection's batch as recorded, corrections and voids included (only while it folds); the table `batch_customers` holds the batch's customers, one row each (`customerId`)",
         columns: envelopeColumns + [Column(name: "payload", type: "TEXT", summary: "the payload as recorded")],
         select: """
-            SELECT \(envelopeSelect), e.payload
+            SELECT \(envelopeSelect), tpj_disclose(e.payload) AS payload
             FROM {journal}.event e
             WHERE e.position > \(scope("after")) AND e.position <= \(scope("through"))
               AND coalesce(e.sourceRecordedAtUs, e.recordedAtUs) <= \(scope("knownAtUs"))

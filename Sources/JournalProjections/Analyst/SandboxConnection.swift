@@ -33,6 +33,26 @@ final class SandboxConnection {
         sqlite3_close_v2(handle)
     }
 
+    /// Adds a deterministic SQL function of one text argument (NULL stays NULL).
+    func addFunction(_ name: String, _ body: @escaping @Sendable (String) -> String) {
+        final class Box { let body: @Sendable (String) -> String; init(_ body: @escaping @Sendable (String) -> String) { self.body = body } }
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        sqlite3_create_function_v2(
+            handle, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, context,
+            { call, _, arguments in
+                let box = Unmanaged<Box>.fromOpaque(sqlite3_user_data(call)!).takeUnretainedValue()
+                guard let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL,
+                      let text = sqlite3_value_text(argument) else {
+                    sqlite3_result_null(call)
+                    return
+                }
+                let result = box.body(String(cString: text))
+                sqlite3_result_text(call, result, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            },
+            nil, nil,
+            { context in context.map { Unmanaged<AnyObject>.fromOpaque($0).release() } })
+    }
+
     /// The names of the tables of every schema attached (lower-cased); asked while setting up, with no policy.
     func tableNames() throws(SandboxError) -> Set<String> {
         var schemas: [String] = []

@@ -75,9 +75,10 @@ extension JournalServer {
                 let customerId = try context.customerId()
                 let insights = insights
                 let asOf = store.clock.now()
+                let disclosure = context.disclosure(store, settings.masking)
                 let model = try await store.writer.read { db -> PageModels.Customer? in
                     guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
-                    let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)
+                    let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db).map { $0.disclosed(by: disclosure) }
                     let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
                     let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
                     let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]

@@ -1,0 +1,59 @@
+/// Seals personal values before an event is stored: the stored (and hashed) payload holds the
+/// sealed text, so the log and every proof over it never need the plaintext, and destroying a
+/// subject's key erases its values everywhere at once.
+public protocol PersonalDataSealer: Sendable {
+    /// The text stored in place of `plaintext`; the same inputs give the same text, so a re-sent
+    /// event is recognised as the same.
+    func seal(_ plaintext: String, scope: DataKeyScope, eventId: EventID, field: String) throws(JournalError) -> String
+}
+
+extension PersonalDataSealer {
+    /// `payload` and `actor` with every personal value of `entry`'s schema sealed.
+    func seal(
+        payload: JSONValue, actor: String?, entry: SchemaRegistry.Entry, registry: SchemaRegistry, eventId: EventID, customerId: String,
+        occurred: Timestamp
+    ) throws(JournalError) -> (payload: JSONValue, actor: String?) {
+        var sealed = payload
+        do {
+            for field in registry.personalFields(of: entry, payload: payload) {
+                sealed = try field.map(sealed) { value in
+                    try seal(value, scope: DataKeyScope(kind: field.kind, value: value, customerId: customerId, occurred: occurred),
+                             eventId: eventId, field: field.pointer)
+                }
+            }
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw .storage("sealing a personal value: \(error)")
+        }
+        let sealedActor = try actor.map { (value) throws(JournalError) in
+            try seal(value, scope: DataKeyScope(subject: .employee(value), kind: .employee, year: occurred.utcYear), eventId: eventId, field: "/actor")
+        }
+        return (sealed, sealedActor)
+    }
+}
+
+extension EventValidator {
+    /// The data keys sealing these batches needs: per customer or employee with a personal value, its
+    /// kind and the year its event occurred. Events of unknown types or with a bad `occurredAt` are
+    /// skipped (validation refuses them).
+    public func keyScopes(of batches: [(customerId: String, events: [ProposedEvent])]) -> Set<DataKeyScope> {
+        guard sealer != nil else { return [] }
+        var scopes: Set<DataKeyScope> = []
+        for (customerId, events) in batches {
+            for event in events {
+                guard let occurred = try? Timestamp(rfc3339: event.occurredAt) else { continue }
+                if let actor = event.actor { scopes.insert(DataKeyScope(subject: .employee(actor), kind: .employee, year: occurred.utcYear)) }
+                guard let version = event.schemaVersion ?? registry.latestVersion(of: event.type),
+                      let entry = registry.entry(type: event.type, version: version) else { continue }
+                for field in registry.personalFields(of: entry, payload: event.payload) {
+                    _ = field.map(event.payload) { value in
+                        scopes.insert(DataKeyScope(kind: field.kind, value: value, customerId: customerId, occurred: occurred))
+                        return value
+                    }
+                }
+            }
+        }
+        return scopes
+    }
+}

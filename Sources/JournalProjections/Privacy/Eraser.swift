@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import Journal
+import JournalStore
+
+/// Erases a data subject from a journal that cannot delete: destroys the subject's keys (so every
+/// sealed value of it reads `[erased]` wherever it is copied — timelines, caches, exports), rebuilds
+/// the declared projections whose tables held its pseudonyms, and records `erasure.performed`.
+/// No hashed byte changes: `verify`, anchors and proofs taken before stay valid.
+public struct Eraser: Sendable {
+    /// The stream of journal-wide privacy events: employees' erasures and retention runs.
+    public static let privacyStream = "journal:privacy"
+
+    public let store: EventStore
+    public let declared: [DeclaredProjection]
+
+    public init(store: EventStore, declared: [DeclaredProjection]) {
+        self.store = store
+        self.declared = declared
+    }
+
+    /// What an erasure did.
+    public struct Report: Sendable {
+        public var subject: DataSubject
+        /// The stream the erasure was recorded in.
+        public var stream: String
+        /// The position of the `erasure.performed` event.
+        public var position: Int64
+        public var keysDestroyed: Int
+        public var years: [Int]
+        /// Declared projections rebuilt because their tables held the subject's pseudonyms.
+        public var rebuilt: [String]
+
+        public var document: JSONValue {
+            .object([
+                JSONMember("subject", .string(subject.kindName)),
+                JSONMember("stream", .string(stream)),
+                JSONMember("position", .number(JSONNumber(position))),
+                JSONMember("keysDestroyed", .number(JSONNumber(Int64(keysDestroyed)))),
+                JSONMember("years", .array(years.map { .number(JSONNumber(Int64($0))) })),
+                JSONMember("rebuilt", .array(rebuilt.map(JSONValue.string))),
+            ])
+        }
+    }
+
+    /// Erases `subject`, recording `reason` (which must not name the person) and `actor` (who asked).
+    ///
+    /// - Throws: ``JournalError/invalidArgument(_:)`` for a customer without events or an employee with no
+    ///   sealed value (a misspelt name erases nothing); ``JournalError/invalidEvent(_:)`` for a bad reason,
+    ///   before anything is destroyed.
+    public func erase(_ subject: DataSubject, reason: String, actor: String?, progress: ((String) -> Void)? = nil) throws -> Report {
+        let keys = store.keys
+        let stream: String
+        let pseudonyms: Set<String>
+        switch subject {
+        case .customer(let customerId):
+            let history = try store.history(of: customerId)
+            guard !history.isEmpty else { throw JournalError.invalidArgument("no customer \(customerId) in this journal; nothing was erased") }
+            stream = customerId
+            pseudonyms = keys.pseudonyms(of: subject, in: history.map(\.payload))
+        case .employee(let name):
+            guard let pseudonym = keys.pseudonym(of: name, subject: subject) else {
+                throw JournalError.invalidArgument(
+                    "no personal value of \(subject) is sealed in this journal (never recorded under this exact name, or erased before); nothing was erased")
+            }
+            stream = Self.privacyStream
+            pseudonyms = [pseudonym]
+        }
+        // The record is checked before any key is destroyed: a bad reason destroys nothing.
+        var payload: [JSONMember] = [JSONMember("subjectKind", .string(subject.kindName))]
+        if case .employee = subject { payload.append(JSONMember("subjectRef", .string(keys.reference(of: subject)))) }
+        func record(keysDestroyed: Int, years: [Int], rebuilt: [String]) -> ProposedEvent {
+            let now = store.clock.now()
+            return ProposedEvent(
+                eventId: EventID.version7(milliseconds: now.microseconds / 1000, random: (.random(in: 0...UInt64.max), .random(in: 0...UInt64.max))).rawValue,
+                type: "erasure.performed", occurredAt: now.rfc3339, actor: actor, source: "tpj erase",
+                payload: .object(payload + [
+                    JSONMember("keysDestroyed", .number(JSONNumber(Int64(keysDestroyed)))),
+                    JSONMember("years", .array(years.map { .number(JSONNumber(Int64($0))) })),
+                    JSONMember("reason", .string(reason)),
+                    JSONMember("derivedRebuilt", .array(rebuilt.map(JSONValue.string))),
+                ]))
+        }
+        _ = try store.validator.prepare([record(keysDestroyed: 0, years: [], rebuilt: [])], customerId: stream)
+
+        let holding = try projectionsHolding(pseudonyms)
+        let destruction = try keys.erase(subject)
+        if !holding.isEmpty {
+            progress?("rebuilding \(holding.joined(separator: ", ")), which held pseudonyms of \(subject.kindName)")
+            try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(holding)
+        }
+        let result = try store.append([record(keysDestroyed: destruction.keys, years: destruction.years, rebuilt: holding)], to: stream)
+        return Report(subject: subject, stream: stream, position: result.positions.last ?? 0, keysDestroyed: destruction.keys,
+                      years: destruction.years, rebuilt: holding)
+    }
+
+    /// The declared projections with one of `pseudonyms` in a text column of their tables.
+    func projectionsHolding(_ pseudonyms: Set<String>) throws -> [String] {
+        guard !pseudonyms.isEmpty, !declared.isEmpty else { return [] }
+        let values = pseudonyms.sorted()
+        let list = Array(repeating: "?", count: values.count).joined(separator: ", ")
+        return try store.projectionWriter.read { db in
+            var holding: [String] = []
+            for projection in declared {
+                for view in projection.views where try db.viewExists(view) {
+                    let columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [view]).map { $0["name"] as String }
+                    guard !columns.isEmpty else { continue }
+                    let condition = columns.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\" IN (\(list))" }.joined(separator: " OR ")
+                    let arguments = StatementArguments(Array(repeating: values, count: columns.count).flatMap { $0 })
+                    if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(view) WHERE \(condition))", arguments: arguments) == true {
+                        holding.append(projection.name)
+                        break
+                    }
+                }
+            }
+            return holding
+        }
+    }
+}
+
+extension DataSubject {
+    /// `customer` or `employee`.
+    public var kindName: String {
+        switch self {
+        case .customer: "customer"
+        case .employee: "employee"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import GRDB
+import Journal
+
+/// How a reader sees personal values.
+public enum DisclosureMode: String, Sendable, CaseIterable {
+    /// The plaintext (``KeyStore/erasedText`` once erased).
+    case plain
+    /// A stable keyed pseudonym per value (``KeyStore/pseudonym(_:)``): joins and counts still work.
+    case pseudonym
+    /// `[hidden]`.
+    case hidden
+}
+
+/// Turns the sealed personal values a reader is given back into what its mode allows. Sealed values
+/// are whole JSON strings (`"sealed:v1:…"`), so a document is revealed by replacing each such string
+/// literal with the JSON string of its disclosed text; nothing else in it changes.
+public struct Disclosure: Sendable {
+    public static let hiddenText = "[hidden]"
+
+    public let keys: KeyStore
+    public let masking: Masking
+
+    /// Disclosure with `keys`; forgets keys another process erased meanwhile (``KeyStore/refresh()``).
+    public init(keys: KeyStore, masking: Masking) {
+        keys.refresh()
+        self.keys = keys
+        self.masking = masking
+    }
+
+    /// Disclosure of every kind of value in one `mode`.
+    public init(keys: KeyStore, mode: DisclosureMode) {
+        self.init(keys: keys, masking: Masking(mode))
+    }
+
+    /// One stored value as this reader sees it; text that is not sealed is returned as it is.
+    public func value(_ stored: String) -> String {
+        guard KeyStore.isSealed(stored) else { return stored }
+        let mode: DisclosureMode
+        if let uniform = masking.uniform {
+            mode = uniform
+        } else if let kind = keys.kind(of: stored) {
+            mode = masking[kind]
+        } else {
+            return KeyStore.erasedText
+        }
+        switch mode {
+        case .plain: return keys.open(stored)
+        case .pseudonym: return keys.pseudonym(stored)
+        case .hidden: return Self.hiddenText
+        }
+    }
+
+    /// An optional stored value as this reader sees it.
+    public func value(_ stored: String?) -> String? { stored.map(value) }
+
+    /// JSON text (or any text holding JSON documents, such as NDJSON) with each sealed string literal disclosed.
+    public func json(_ text: String) -> String {
+        guard text.contains(Self.quotedPrefix) else { return text }
+        return String(decoding: json(Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// JSON bytes with each sealed string literal disclosed.
+    public func json(_ bytes: [UInt8]) -> [UInt8] {
+        let marker = Array(Self.quotedPrefix.utf8)
+        var output: [UInt8] = []
+        var copied = 0
+        var index = 0
+        let count = bytes.count
+        while index + marker.count <= count {
+            guard bytes[index] == UInt8(ascii: "\""), bytes[index + 1] == UInt8(ascii: "s"),
+                  bytes[index..<(index + marker.count)].elementsEqual(marker) else {
+                index += 1
+                continue
+            }
+            // The literal ends at the next quote: sealed text is letters, digits, '-', '_' and ':'.
+            guard let end = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { break }
+            if output.isEmpty { output.reserveCapacity(count + 256) }
+            output.append(contentsOf: bytes[copied..<index])
+            let sealed = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
+            CanonicalJSON.writeString(value(sealed), into: &output)
+            index = end + 1
+            copied = index
+        }
+        if copied == 0 { return bytes }
+        output.append(contentsOf: bytes[copied...])
+        return output
+    }
+
+    /// An event with its payload and actor disclosed.
+    public func event(_ event: RecordedEvent) -> RecordedEvent {
+        var disclosed = event
+        disclosed.payload = json(event.payload)
+        disclosed.actor = value(event.actor)
+        return disclosed
+    }
+
+    static let quotedPrefix = "\"" + KeyStore.sealedPrefix
+}
+
+extension EventStore {
+    /// How a reader in `mode` sees this journal's personal values.
+    public func disclosure(_ mode: DisclosureMode = .plain) -> Disclosure { Disclosure(keys: keys, mode: mode) }
+
+    /// How a reader with `masking` sees this journal's personal values.
+    public func disclosure(_ masking: Masking) -> Disclosure { Disclosure(keys: keys, masking: masking) }
+}
+
+extension Disclosure {
+    /// The SQL function that discloses a stored value or JSON document: `tpj_disclose(payload)`.
+    public static let sqlFunctionName = "tpj_disclose"
+
+    /// What `tpj_disclose(text)` returns: a sealed value disclosed, or a JSON document with its sealed strings disclosed.
+    public func sql(_ text: String) -> String {
+        KeyStore.isSealed(text) ? value(text) : json(text)
+    }
+
+    /// `tpj_disclose` for GRDB connections.
+    public var databaseFunction: DatabaseFunction {
+        DatabaseFunction(Self.sqlFunctionName, argumentCount: 1, pure: true) { values in
+            guard let text = String.fromDatabaseValue(values[0]) else { return values[0] }
+            return sql(text)
+        }
+    }
+}

@@ -1,0 +1,417 @@
+import Crypto
+import Foundation
+import GRDB
+import Journal
+import Synchronization
+
+/// The data keys that seal personal values, one per data subject, in a file of their own beside the
+/// journal (`<journal>-keys`): not part of the hash chain, so destroying a key erases the subject's
+/// values without touching a hashed byte.
+///
+/// A value is sealed with AES-GCM under the key of its ``DataKeyScope`` (subject, kind, year); the nonce is derived from the key, the
+/// event, the field and the value, so the same event sealed twice gives the same bytes (a re-sent
+/// event is recognised). The sealed text is `sealed:v1:<keyId>:<base64url(nonce ‖ ciphertext ‖ tag)>`.
+/// Subjects are stored as keyed hashes, so the file holds no name in the clear. Deleted rows are
+/// overwritten (`secure_delete`), and the file keeps no journal of old pages after a commit.
+///
+/// Back it up with the journal but apart from it: a journal without its keys verifies, but its
+/// personal values read `[erased]`.
+public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
+    /// The sealed form of a value begins with this.
+    public static let sealedPrefix = "sealed:v1:"
+
+    /// What an erased value reads as.
+    public static let erasedText = "[erased]"
+
+    /// The file beside the journal at `journalPath`.
+    public static func path(of journalPath: String) -> String { journalPath + "-keys" }
+
+    private let queue: DatabaseQueue
+    private let clock: JournalClock
+    /// Keyed-hash secret for subject names, made with the file.
+    private let subjectSecret: SymmetricKey
+    private struct Cache {
+        var byScope: [ScopeKey: (id: String, key: SymmetricKey)] = [:]
+        var byId: [String: (key: SymmetricKey, subject: Data, kind: PersonalDataKind)] = [:]
+        var pseudonymKeys: [Data: SymmetricKey] = [:]
+        /// Key ids found missing: a destroyed key never comes back.
+        var missingIds: Set<String> = []
+        var dataVersion: Int = 0
+    }
+    private struct ScopeKey: Hashable {
+        var subject: Data
+        var kind: PersonalDataKind
+        var year: Int
+    }
+    private let cache = Mutex(Cache())
+
+    /// Opens (creating if needed) the key file at `path`, or keys in memory when `path` is nil.
+    public init(path: String?, clock: JournalClock = .live) throws(JournalError) {
+        self.clock = clock
+        do {
+            var configuration = Configuration()
+            configuration.label = "keys"
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue(configuration: configuration)
+            subjectSecret = try queue.write { db in
+                // A rollback journal deleted at each commit: no copy of a destroyed key outlives its transaction.
+                if path != nil { _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS store_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL CHECK (length(secret) = 32));
+                    CREATE TABLE IF NOT EXISTS subject (
+                        subjectHash  BLOB    PRIMARY KEY CHECK (length(subjectHash) = 32),
+                        pseudonymKey BLOB    NOT NULL CHECK (length(pseudonymKey) = 32),
+                        createdAtUs  INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS data_key (
+                        keyId       TEXT    PRIMARY KEY CHECK (length(keyId) = 32),
+                        subjectHash BLOB    NOT NULL REFERENCES subject (subjectHash),
+                        kind        TEXT    NOT NULL CHECK (kind IN ('contact', 'employee', 'text')),
+                        year        INTEGER NOT NULL,
+                        key         BLOB    NOT NULL CHECK (length(key) = 32),
+                        createdAtUs INTEGER NOT NULL,
+                        UNIQUE (subjectHash, kind, year)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX IF NOT EXISTS data_key_by_kind_year ON data_key (kind, year);
+                    CREATE TABLE IF NOT EXISTS destroyed_key (
+                        keyId       TEXT    PRIMARY KEY,
+                        destroyedAtUs INTEGER NOT NULL,
+                        cause       TEXT    NOT NULL CHECK (cause IN ('erasure', 'retention'))
+                    ) WITHOUT ROWID;
+                    """)
+                if let secret = try Data.fetchOne(db, sql: "SELECT secret FROM store_secret") { return SymmetricKey(data: secret) }
+                let secret = SymmetricKey(size: .bits256)
+                try db.execute(sql: "INSERT INTO store_secret (id, secret) VALUES (1, ?)", arguments: [secret.withUnsafeBytes { Data($0) }])
+                return secret
+            }
+        } catch let error as DatabaseError {
+            throw .storage("cannot open the key file \(path ?? "in memory"): \(error.message ?? error.description)")
+        } catch {
+            throw .storage("cannot open the key file \(path ?? "in memory"): \(error)")
+        }
+    }
+
+    /// The keys of the journal written by `writer`: its `-keys` file, or for a journal in memory, keys in
+    /// memory shared by every store opened on that same writer.
+    public static func keys(for writer: any DatabaseWriter, clock: JournalClock = .live) throws(JournalError) -> KeyStore {
+        let path = writer.path
+        let inMemory = path.isEmpty || path == ":memory:" || path.hasPrefix("file::memory:") || path.contains("mode=memory")
+        guard inMemory else { return try KeyStore(path: Self.path(of: path), clock: clock) }
+        let owner = writer as AnyObject
+        if let shared = inMemoryStores.withLock({ stores in
+            stores = stores.filter { $0.value.writer != nil }
+            return stores[ObjectIdentifier(owner)].flatMap { $0.writer === owner ? $0.keys : nil }
+        }) {
+            return shared
+        }
+        let keys = try KeyStore(path: nil, clock: clock)
+        inMemoryStores.withLock { $0[ObjectIdentifier(owner)] = InMemoryKeys(writer: owner, keys: keys) }
+        return keys
+    }
+
+    private struct InMemoryKeys: @unchecked Sendable {
+        weak var writer: AnyObject?
+        let keys: KeyStore
+    }
+    private static let inMemoryStores = Mutex<[ObjectIdentifier: InMemoryKeys]>([:])
+
+    // MARK: Sealing
+
+    public func seal(_ plaintext: String, scope: DataKeyScope, eventId: EventID, field: String) throws(JournalError) -> String {
+        let (keyId, key) = try key(for: scope)
+        var context = Data(eventId.description.utf8)
+        context.append(0)
+        context.append(contentsOf: field.utf8)
+        context.append(0)
+        context.append(contentsOf: plaintext.utf8)
+        let nonceBytes = Data(HMAC<SHA256>.authenticationCode(for: context, using: key)).prefix(12)
+        do {
+            let box = try AES.GCM.seal(Data(plaintext.utf8), using: key, nonce: AES.GCM.Nonce(data: nonceBytes))
+            return Self.sealedPrefix + keyId + ":" + Self.base64URL(box.combined!)
+        } catch {
+            throw .storage("sealing a personal value failed: \(error)")
+        }
+    }
+
+    /// What a stored value shows as: the plaintext of a sealed value whose key exists, ``erasedText``
+    /// when its key was destroyed, and any other text as it is.
+    public func open(_ stored: String) -> String {
+        guard let (keyId, box) = Self.parse(stored) else { return stored }
+        guard let key = key(id: keyId)?.key,
+              let sealed = try? AES.GCM.SealedBox(combined: box),
+              let plain = try? AES.GCM.open(sealed, using: key),
+              let text = String(data: plain, encoding: .utf8)
+        else { return Self.erasedText }
+        return text
+    }
+
+    /// A stable stand-in for a stored value: the same value of the same subject always gives the same
+    /// pseudonym, whatever its year or field (so joins and counts still work), and nobody without the
+    /// subject's pseudonym key can tell whose it is. A destroyed value gives ``erasedText``.
+    public func pseudonym(_ stored: String) -> String {
+        guard let (keyId, _) = Self.parse(stored) else {
+            return "p-" + Self.hex(HMAC<SHA256>.authenticationCode(for: Data(("plain\u{0}" + stored).utf8), using: subjectSecret).prefix(6))
+        }
+        let plain = open(stored)
+        guard plain != Self.erasedText, let subject = key(id: keyId)?.subject, let key = pseudonymKey(subjectHash: subject) else {
+            return Self.erasedText
+        }
+        return Self.pseudonym(plain, key: key)
+    }
+
+    /// The pseudonym analysts see for `plaintext` of `subject`, or nil when the subject has no key
+    /// (nothing of it was sealed, or it was erased): lets an authorised reader find a person's rows.
+    public func pseudonym(of plaintext: String, subject: DataSubject) -> String? {
+        pseudonymKey(subjectHash: subjectHash(subject)).map { Self.pseudonym(plaintext, key: $0) }
+    }
+
+    private static func pseudonym(_ plaintext: String, key: SymmetricKey) -> String {
+        "p-" + hex(HMAC<SHA256>.authenticationCode(for: Data(("pseudonym\u{0}" + plaintext).utf8), using: key).prefix(6))
+    }
+
+    /// A reference to `subject` that names nobody: the first 16 hexadecimal digits of its keyed hash,
+    /// which only this key file can recompute from a name.
+    public func reference(of subject: DataSubject) -> String {
+        Self.hex(subjectHash(subject).prefix(8))
+    }
+
+    /// The pseudonyms of the sealed values of `subject` found in `documents` (JSON texts): what tables
+    /// built from them may hold of the subject.
+    public func pseudonyms(of subject: DataSubject, in documents: [String]) -> Set<String> {
+        let hash = subjectHash(subject)
+        var found: Set<String> = []
+        for document in documents where document.contains(Self.sealedPrefix) {
+            for match in document.matches(of: /sealed:v1:[0-9a-f]{32}:[A-Za-z0-9_-]+/) {
+                let stored = String(match.output)
+                guard let (keyId, _) = Self.parse(stored), key(id: keyId)?.subject == hash else { continue }
+                found.insert(pseudonym(stored))
+            }
+        }
+        return found
+    }
+
+    /// The ids of `subject`'s data keys, as its sealed values name them.
+    public func keyIds(of subject: DataSubject) throws(JournalError) -> [String] {
+        let hash = subjectHash(subject)
+        do {
+            return try queue.read { db in try String.fetchAll(db, sql: "SELECT keyId FROM data_key WHERE subjectHash = ? ORDER BY year", arguments: [hash]) }
+        } catch {
+            throw .storage("cannot read the key file: \(error)")
+        }
+    }
+
+    /// The kind of a sealed value, or nil when its key is gone (or it is not sealed).
+    public func kind(of stored: String) -> PersonalDataKind? {
+        guard let (keyId, _) = Self.parse(stored) else { return nil }
+        return key(id: keyId)?.kind
+    }
+
+    /// Whether `stored` is a sealed value.
+    public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(sealedPrefix) }
+
+    // MARK: Destroying keys
+
+    /// What destroying keys did.
+    public struct Destruction: Sendable, Equatable {
+        /// How many data keys were destroyed (0: the subject had none — nothing of it was sealed, or it was erased before).
+        public var keys: Int
+        /// The years whose keys were destroyed, oldest first.
+        public var years: [Int]
+    }
+
+    /// Destroys every key of `subject`, its pseudonym key with them: its sealed values read
+    /// ``erasedText`` from then on, in this process and (at their next ``refresh()``) in every other.
+    /// The keys' bytes are overwritten in the file (`secure_delete`) before this returns.
+    @discardableResult
+    public func erase(_ subject: DataSubject) throws(JournalError) -> Destruction {
+        let hash = subjectHash(subject)
+        do {
+            let destruction = try destroy(cause: "erasure") { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT keyId, year FROM data_key WHERE subjectHash = ?", arguments: [hash])
+                try db.execute(sql: "DELETE FROM data_key WHERE subjectHash = ?", arguments: [hash])
+                try db.execute(sql: "DELETE FROM subject WHERE subjectHash = ?", arguments: [hash])
+                return rows.map { ($0["keyId"], $0["year"]) }
+            }
+            cache.withLock { $0.pseudonymKeys[hash] = nil }
+            return destruction
+        } catch {
+            throw .storage("cannot erase the keys of \(subject): \(error)")
+        }
+    }
+
+    /// Destroys the keys of values of `kind` that occurred in a year before `year` (retention): the
+    /// subjects keep their pseudonym keys and their keys of later years.
+    @discardableResult
+    public func expire(_ kind: PersonalDataKind, before year: Int) throws(JournalError) -> Destruction {
+        do {
+            return try destroy(cause: "retention") { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT keyId, year FROM data_key WHERE kind = ? AND year < ?", arguments: [kind.rawValue, year])
+                try db.execute(sql: "DELETE FROM data_key WHERE kind = ? AND year < ?", arguments: [kind.rawValue, year])
+                return rows.map { ($0["keyId"], $0["year"]) }
+            }
+        } catch {
+            throw .storage("cannot destroy the \(kind.rawValue) keys before \(year): \(error)")
+        }
+    }
+
+    private func destroy(cause: String, _ delete: (Database) throws -> [(String, Int)]) throws -> Destruction {
+        let now = clock.now().microseconds
+        let destroyed: [(String, Int)] = try queue.write { db in
+            let destroyed = try delete(db)
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO destroyed_key (keyId, destroyedAtUs, cause) VALUES (?, ?, ?)")
+            for (keyId, _) in destroyed { try insert.execute(arguments: [keyId, now, cause]) }
+            return destroyed
+        }
+        let ids = Set(destroyed.map(\.0))
+        cache.withLock { cache in
+            cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
+            for id in ids { cache.byId[id] = nil }
+        }
+        return Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
+    }
+
+    /// Forgets cached keys when another process changed the file (an erasure), so that a long-running
+    /// reader stops revealing what was erased. Cheap: one `PRAGMA data_version`.
+    public func refresh() {
+        guard let version = try? queue.read({ db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }) else { return }
+        cache.withLock { cache in
+            if cache.dataVersion != version {
+                cache = Cache()
+                cache.dataVersion = version
+            }
+        }
+    }
+
+    /// How many subjects and data keys the file holds, and how many keys were destroyed.
+    public func counts() throws(JournalError) -> (subjects: Int, keys: Int, destroyed: Int) {
+        do {
+            return try queue.read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM subject") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM data_key") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM destroyed_key") ?? 0)
+            }
+        } catch {
+            throw .storage("cannot read the key file: \(error)")
+        }
+    }
+
+    // MARK: Keys
+
+    private func subjectHash(_ subject: DataSubject) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(subject.description.utf8), using: subjectSecret))
+    }
+
+    private func scopeKey(_ scope: DataKeyScope) -> ScopeKey {
+        ScopeKey(subject: subjectHash(scope.subject), kind: scope.kind, year: scope.year)
+    }
+
+    /// The scope's key, made (and stored durably) on first use.
+    private func key(for scope: DataKeyScope) throws(JournalError) -> (String, SymmetricKey) {
+        let wanted = scopeKey(scope)
+        if let found = cache.withLock({ $0.byScope[wanted] }) { return found }
+        try makeKeys(for: [scope])
+        guard let found = cache.withLock({ $0.byScope[wanted] }) else { throw .storage("the key of a data subject was not stored") }
+        return found
+    }
+
+    /// Makes the keys of the scopes that have none, in one transaction (one sync of the file), so
+    /// that sealing a large batch does not wait for the disk once per new subject.
+    public func makeKeys(for scopes: Set<DataKeyScope>) throws(JournalError) {
+        let missing = Set(scopes.map(scopeKey)).filter { wanted in cache.withLock { $0.byScope[wanted] == nil } }
+        guard !missing.isEmpty else { return }
+        let now = clock.now().microseconds
+        do {
+            let found: [(ScopeKey, String, SymmetricKey)] = try queue.write { db in
+                var found: [(ScopeKey, String, SymmetricKey)] = []
+                let select = try db.cachedStatement(sql: "SELECT keyId, key FROM data_key WHERE subjectHash = ? AND kind = ? AND year = ?")
+                let insertSubject = try db.cachedStatement(
+                    sql: "INSERT INTO subject (subjectHash, pseudonymKey, createdAtUs) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                let insertKey = try db.cachedStatement(
+                    sql: "INSERT INTO data_key (keyId, subjectHash, kind, year, key, createdAtUs) VALUES (?, ?, ?, ?, ?, ?)")
+                for wanted in missing {
+                    let arguments: StatementArguments = [wanted.subject, wanted.kind.rawValue, wanted.year]
+                    if let row = try Row.fetchOne(select, arguments: arguments) {
+                        found.append((wanted, row["keyId"], SymmetricKey(data: row["key"] as Data)))
+                        continue
+                    }
+                    try insertSubject.execute(arguments: [wanted.subject, SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }, now])
+                    let key = SymmetricKey(size: .bits256)
+                    let keyId = Self.hex(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
+                    try insertKey.execute(arguments: [keyId, wanted.subject, wanted.kind.rawValue, wanted.year, key.withUnsafeBytes { Data($0) }, now])
+                    found.append((wanted, keyId, key))
+                }
+                return found
+            }
+            cache.withLock { cache in
+                for (wanted, keyId, key) in found {
+                    cache.byScope[wanted] = (keyId, key)
+                    cache.byId[keyId] = (key, wanted.subject, wanted.kind)
+                }
+            }
+        } catch {
+            throw .storage("cannot store the keys of new data subjects: \(error)")
+        }
+    }
+
+    private func key(id: String) -> (key: SymmetricKey, subject: Data, kind: PersonalDataKind)? {
+        let (cached, missing) = cache.withLock { ($0.byId[id], $0.missingIds.contains(id)) }
+        if let cached { return cached }
+        if missing { return nil }
+        // A key file that cannot be read reveals nothing, but only a key found missing is remembered so.
+        let read: Row?
+        do {
+            read = try queue.read { db in try Row.fetchOne(db, sql: "SELECT key, subjectHash, kind FROM data_key WHERE keyId = ?", arguments: [id]) }
+        } catch {
+            return nil
+        }
+        guard let row = read else {
+            cache.withLock { _ = $0.missingIds.insert(id) }
+            return nil
+        }
+        let found = (key: SymmetricKey(data: row["key"] as Data), subject: row["subjectHash"] as Data,
+                     kind: PersonalDataKind(rawValue: row["kind"]) ?? .text)
+        cache.withLock { $0.byId[id] = found }
+        return found
+    }
+
+    private func pseudonymKey(subjectHash: Data) -> SymmetricKey? {
+        if let key = cache.withLock({ $0.pseudonymKeys[subjectHash] }) { return key }
+        guard let data = try? queue.read({ db in
+            try Data.fetchOne(db, sql: "SELECT pseudonymKey FROM subject WHERE subjectHash = ?", arguments: [subjectHash])
+        }) else { return nil }
+        let key = SymmetricKey(data: data)
+        cache.withLock { $0.pseudonymKeys[subjectHash] = key }
+        return key
+    }
+
+    // MARK: Text
+
+    static func parse(_ stored: String) -> (keyId: String, box: Data)? {
+        guard stored.hasPrefix(sealedPrefix) else { return nil }
+        let rest = stored.utf8.dropFirst(sealedPrefix.utf8.count)
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")),
+              let keyId = String(rest[..<colon]),
+              let box = base64URLDecode(String(rest[rest.index(after: colon)...])!)
+        else { return nil }
+        return (keyId, box)
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func base64URLDecode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Journal
+import JournalStore
+import JournalTesting
+import Testing
+
+/// Sealed values as each reader sees them, and the masking policy file that says how.
+@Suite struct MaskingTests {
+    /// A journal in memory with one note (free text) and one visit (an employee) of a customer.
+    static func store() throws -> EventStore {
+        let store = try EventStore(writer: JournalDatabase.inMemory())
+        try store.append([
+            ProposedEvent(eventId: "00000000-0000-7000-8000-000000000001", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                          actor: "kam/svogel", payload: ["text": "Ms. Albers prefers calls after 3 pm.", "author": "S. Vogel"]),
+        ], to: "C-1")
+        return store
+    }
+
+    @Test func theStoredEventHoldsCiphertextAndEachModeShowsItsForm() throws {
+        let store = try Self.store()
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        #expect(!stored.payload.contains("Albers") && !stored.payload.contains("Vogel") && stored.actor?.hasPrefix(KeyStore.sealedPrefix) == true)
+        let plain = store.disclosure(.plain).event(stored)
+        #expect(plain.payloadJSON["text"] == "Ms. Albers prefers calls after 3 pm." && plain.actor == "kam/svogel")
+        let pseudonymous = store.disclosure(.pseudonym).event(stored)
+        let author = try #require(pseudonymous.payloadJSON["author"]?.stringValue)
+        #expect(author.hasPrefix("p-") && author == store.keys.pseudonym(of: "S. Vogel", subject: .employee("S. Vogel")))
+        #expect(store.disclosure(.hidden).event(stored).payloadJSON["text"] == "[hidden]")
+        // Per kind: free text hidden, employees by pseudonym.
+        let mixed = store.disclosure(Masking(contact: .plain, employee: .pseudonym, text: .hidden)).event(stored)
+        #expect(mixed.payloadJSON["text"] == "[hidden]" && mixed.payloadJSON["author"]?.stringValue == author && mixed.actor?.hasPrefix("p-") == true)
+    }
+
+    @Test func aPolicyFileChangesOnlyTheRolesAndKindsItNames() throws {
+        let policy = try MaskingPolicy(text: #"{"roles": {"analyst": {"text": "hidden"}, "staff": {"employee": "pseudonym"}}}"#, origin: "policy.json")
+        #expect(policy.masking(for: "analyst") == Masking(contact: .pseudonym, employee: .pseudonym, text: .hidden))
+        #expect(policy.masking(for: "staff") == Masking(contact: .plain, employee: .pseudonym, text: .plain))
+        #expect(policy.masking(for: "auditor") == Masking(.plain) && policy.masking(for: "ingest") == Masking(.hidden))
+        #expect(MaskingPolicy.standard.masking(for: "analyst") == Masking(.pseudonym))
+    }
+
+    @Test(arguments: [
+        (#"{"roles": {"boss": {}}}"#, "/roles/boss: unknown role"),
+        (#"{"roles": {"staff": {"txt": "plain"}}}"#, "/roles/staff/txt: unknown kind"),
+        (#"{"roles": {"staff": {"text": "blurred"}}}"#, "/roles/staff/text: must be one of plain, pseudonym, hidden"),
+        (#"{"role": {}}"#, "/role: unknown member"),
+        (#"{}"#, "/roles: required"),
+        (#"[1]"#, "/: a policy is an object"),
+        ("{", "not JSON"),
+    ])
+    func aBadPolicyIsRefusedWithItsPath(text: String, message: String) {
+        #expect {
+            try MaskingPolicy(text: text, origin: "policy.json")
+        } throws: { error in
+            "\(error)".contains("policy.json") && "\(error)".contains(message)
+        }
+    }
+
+    @Test func theShippedSchemaAcceptsWhatThePolicyAccepts() throws {
+        let schema = try JSONParser.parse(String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/masking-policy.schema.json"), encoding: .utf8))
+        let roles = try #require(schema["properties"]?["roles"]?["properties"])
+        guard case .object(let members) = roles else { throw CancellationError() }
+        #expect(members.map(\.key).sorted() == MaskingPolicy.roles.sorted())
+        #expect(schema["$defs"]?["mode"]?["enum"] == .array(DisclosureMode.allCases.map { .string($0.rawValue) }))
+    }
+
+    @Test func anErasedValueReadsErasedForEveryReaderWhoCouldSeeIt() throws {
+        let store = try Self.store()
+        try store.keys.erase(.customer("C-1"))
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        #expect(store.disclosure(.plain).event(stored).payloadJSON["text"] == "[erased]")
+        #expect(store.disclosure(.pseudonym).event(stored).payloadJSON["text"] == "[erased]")
+        #expect(store.disclosure(Masking(contact: .plain, employee: .plain, text: .pseudonym)).event(stored).payloadJSON["text"] == "[erased]")
+        #expect(store.disclosure(.plain).event(stored).payloadJSON["author"] == "S. Vogel", "the employee is another subject")
+    }
+}
