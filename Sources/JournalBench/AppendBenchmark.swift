@@ -2,7 +2,7 @@ import GRDBSQLite
 import Foundation
 import Journal
 import JournalImport
-import JournalStore
+@_spi(Benchmarks) import JournalStore
 import JournalTesting
 
 // Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read.
@@ -88,9 +88,10 @@ enum AppendBenchmark {
         }
 
         /// (b) The journal's batched append: parse NDJSON, validate against the schemas, canonicalise, hash, insert.
-        func journalAppend(into path: String) throws -> Double {
+        func journalAppend(into path: String, sealing: Bool = true) throws -> Double {
             removeDatabase(path)
-            let store = try EventStore(writer: JournalDatabase.open(path: path))
+            try? FileManager.default.removeItem(atPath: KeyStore.path(of: path))
+            let store = try EventStore(writer: JournalDatabase.open(path: path), sealing: sealing)
             let input = chunks
             return try seconds {
                 _ = try store.appendPipelined(transactions: input.count) { index in
@@ -276,6 +277,40 @@ enum AppendBenchmark {
         let batched2 = try journalAppend(into: journalPath)
         progress("    \(Int(Double(settings.events) / batched2)) events/s")
 
+        // Sealing's cost: the same append, and a full read that discloses every value, by a store that
+        // seals and one that does not, alternating to share the machine's noise.
+        progress("(s) batched append and disclosing read, sealed and not, twice each")
+        let unsealedPath = settings.directory + "/unsealed.sqlite"
+        /// A full read of the log into events, disclosing each (as exports and pages do) or not (as
+        /// verification and the projections read it).
+        func fullRead(_ path: String, disclosing: Bool) throws -> Double {
+            let store = try EventStore(writer: JournalDatabase.open(path: path))
+            let disclosure = store.disclosure(.plain)
+            var count = 0, sealedActors = 0
+            let seconds = try seconds {
+                try store.forEachEvent(after: 0) { event in
+                    if disclosing, disclosure.event(event).actor != event.actor { sealedActors += 1 }
+                    count += 1
+                    return true
+                }
+            }
+            guard count == settings.events else { fail("read \(count) events, expected \(settings.events)") }
+            if disclosing { progress("    read: \(sealedActors) events had a sealed actor") }
+            return seconds
+        }
+        var sealedAppend: [Double] = [], unsealedAppend: [Double] = [], sealedRead: [Double] = [], unsealedRead: [Double] = []
+        var sealedRawRead: [Double] = [], unsealedRawRead: [Double] = []
+        for _ in 0..<2 {
+            unsealedAppend.append(try journalAppend(into: unsealedPath, sealing: false))
+            sealedAppend.append(try journalAppend(into: journalPath))
+            unsealedRead.append(try fullRead(unsealedPath, disclosing: true))
+            sealedRead.append(try fullRead(journalPath, disclosing: true))
+            unsealedRawRead.append(try fullRead(unsealedPath, disclosing: false))
+            sealedRawRead.append(try fullRead(journalPath, disclosing: false))
+        }
+        removeDatabase(unsealedPath)
+        progress("    append sealed \(Int(Double(settings.events) / sealedAppend.min()!)) events/s, unsealed \(Int(Double(settings.events) / unsealedAppend.min()!)) events/s")
+
         progress("(b1) the append of tpj append FILE: all of it in one transaction, runs 1 and 2")
         let cli1 = try cliAppend(into: journalPath)
         progress("    \(Int(Double(settings.events) / cli1)) events/s")
@@ -300,7 +335,16 @@ enum AppendBenchmark {
 
         progress("(c) \(settings.single) single-event durable appends onto the \(settings.events)-event log")
         var singleGenerator = TouchpointGenerator(seed: 7)
-        let singles = singleGenerator.events(forCustomer: settings.customers + 1, count: settings.single)
+        // One customer's events spread over one year (the generator spaces them days apart, which for
+        // thousands of events of one customer would span decades): a new data key is made once per
+        // subject and year, as in a live journal, not for nearly every event.
+        let yearStart = try Timestamp(utcDate: "2025-01-01").microseconds
+        let singles = singleGenerator.events(forCustomer: settings.customers + 1, count: settings.single).enumerated().map { index, event in
+            var event = event
+            let step = Int64(365 * 86_400) * 1_000_000 / Int64(max(1, settings.single))
+            event.occurredAt = String(Timestamp(microseconds: yearStart + Int64(index) * step).rfc3339.prefix(19)) + "Z"
+            return event
+        }
         var latencies: [Double] = []
         latencies.reserveCapacity(singles.count)
         let singleSeconds = try seconds {
@@ -333,6 +377,15 @@ enum AppendBenchmark {
             "singleAppendP50Ms": .number(JSONNumber((percentile(0.5) * 100).rounded() / 100)),
             "singleAppendP99Ms": .number(JSONNumber((percentile(0.99) * 100).rounded() / 100)),
             "fullReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, readSeconds)))),
+            "sealedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, sealedAppend.min()!)))),
+            "unsealedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, unsealedAppend.min()!)))),
+            "sealedOverUnsealedAppendRatio": .number(JSONNumber((unsealedAppend.min()! / sealedAppend.min()! * 100).rounded() / 100)),
+            "sealedDisclosingReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, sealedRead.min()!)))),
+            "unsealedReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, unsealedRead.min()!)))),
+            "sealedOverUnsealedReadRatio": .number(JSONNumber((unsealedRead.min()! / sealedRead.min()! * 100).rounded() / 100)),
+            "sealedRawReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, sealedRawRead.min()!)))),
+            "unsealedRawReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, unsealedRawRead.min()!)))),
+            "sealedOverUnsealedRawReadRatio": .number(JSONNumber((unsealedRawRead.min()! / sealedRawRead.min()! * 100).rounded() / 100)),
             "verifyEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, verifySeconds)))),
             "databaseBytes": .number(JSONNumber(try verifyStore.stats().databaseBytes)),
         ]

@@ -55,26 +55,44 @@ public struct Disclosure: Sendable {
 
     /// JSON text (or any text holding JSON documents, such as NDJSON) with each sealed string literal disclosed.
     public func json(_ text: String) -> String {
-        guard text.contains(Self.quotedPrefix) else { return text }
+        var text = text
+        let holdsSealed = text.withUTF8 { bytes in Self.firstSealed(in: bytes, from: 0) != nil }
+        guard holdsSealed else { return text }
         return String(decoding: json(Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// Where the first sealed string literal (`"sealed:v1:`) begins in `bytes` at or after `start`: a
+    /// sealed value is a whole JSON string, so its opening quote follows `:`, `[`, `,` or white space —
+    /// never a backslash, as a quote inside a text would.
+    static func firstSealed(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        let marker = quotedPrefixBytes
+        let last = bytes.count - marker.count
+        var index = start
+        while index <= last {
+            if bytes[index] == UInt8(ascii: "\""), bytes[index + 1] == UInt8(ascii: "s") {
+                let opens = index == 0 || {
+                    switch bytes[index - 1] {
+                    case UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: ","), UInt8(ascii: " "), 0x0A, 0x0D, 0x09: true
+                    default: false
+                    }
+                }()
+                if opens, (2..<marker.count).allSatisfy({ bytes[index + $0] == marker[$0] }) { return index }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// JSON bytes with each sealed string literal disclosed.
     public func json(_ bytes: [UInt8]) -> [UInt8] {
-        let marker = Array(Self.quotedPrefix.utf8)
         var output: [UInt8] = []
         var copied = 0
         var index = 0
-        let count = bytes.count
-        while index + marker.count <= count {
-            guard bytes[index] == UInt8(ascii: "\""), bytes[index + 1] == UInt8(ascii: "s"),
-                  bytes[index..<(index + marker.count)].elementsEqual(marker) else {
-                index += 1
-                continue
-            }
+        while let found = bytes.withUnsafeBufferPointer({ Self.firstSealed(in: $0, from: index) }) {
+            index = found
             // The literal ends at the next quote: sealed text is letters, digits, '-', '_' and ':'.
             guard let end = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { break }
-            if output.isEmpty { output.reserveCapacity(count + 256) }
+            if output.isEmpty { output.reserveCapacity(bytes.count + 256) }
             output.append(contentsOf: bytes[copied..<index])
             let sealed = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
             CanonicalJSON.writeString(value(sealed), into: &output)
@@ -95,6 +113,7 @@ public struct Disclosure: Sendable {
     }
 
     static let quotedPrefix = "\"" + KeyStore.sealedPrefix
+    static let quotedPrefixBytes = Array(quotedPrefix.utf8)
 }
 
 extension EventStore {

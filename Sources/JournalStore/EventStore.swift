@@ -30,13 +30,20 @@ public struct EventStore: Sendable {
     public var clockLimit: ClockLimit = .standard
 
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
+        try self.init(writer: writer, registry: registry, clock: clock, sealing: true)
+    }
+
+    /// A store that, with `sealing: false`, stores personal values in the clear: only for measuring
+    /// what sealing costs (`tools/bench-append`).
+    @_spi(Benchmarks)
+    public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live, sealing: Bool) throws(JournalError) {
         self.writer = writer
         let keys = try KeyStore.keys(for: writer, clock: clock)
         self.keys = keys
         // Projections fold what analysts may see: personal values as pseudonyms, never the plaintext.
         let disclosure = Disclosure(keys: keys, mode: .pseudonym)
         self.projectionWriter = try JournalDatabase.projectionWriter(for: writer, function: disclosure.databaseFunction)
-        self.validator = EventValidator(registry: registry, sealer: keys)
+        self.validator = EventValidator(registry: registry, sealer: sealing ? keys : nil)
         self.clock = clock
     }
 

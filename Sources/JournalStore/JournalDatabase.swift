@@ -79,7 +79,7 @@ public enum JournalDatabase {
                 try Row.fetchAll(db, sql: "PRAGMA database_list").first { $0["name"] == projectionsSchema }?["file"] as String?
             }
             guard let attached, !attached.isEmpty else {
-                if let function { try writer.writeWithoutTransaction { db in db.add(function: function) } }
+                if let function { writer.writeWithoutTransaction { db in db.add(function: function) } }
                 return writer
             }
             return try openProjections(at: attached, journalPath: writer.path, options: Options(), function: function)

@@ -8,8 +8,8 @@ import Synchronization
 /// journal (`<journal>-keys`): not part of the hash chain, so destroying a key erases the subject's
 /// values without touching a hashed byte.
 ///
-/// A value is sealed with AES-GCM under the key of its ``DataKeyScope`` (subject, kind, year); the nonce is derived from the key, the
-/// event, the field and the value, so the same event sealed twice gives the same bytes (a re-sent
+/// A value is sealed with AES-GCM under the key of its ``DataKeyScope`` (subject, kind, year); the
+/// nonce is a keyed hash of the value, so the same value sealed twice gives the same bytes (a re-sent
 /// event is recognised). The sealed text is `sealed:v1:<keyId>:<base64url(nonce ‖ ciphertext ‖ tag)>`.
 /// Subjects are stored as keyed hashes, so the file holds no name in the clear. Deleted rows are
 /// overwritten (`secure_delete`), and the file keeps no journal of old pages after a commit.
@@ -34,9 +34,17 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         var byScope: [ScopeKey: (id: String, key: SymmetricKey)] = [:]
         var byId: [String: (key: SymmetricKey, subject: Data, kind: PersonalDataKind)] = [:]
         var pseudonymKeys: [Data: SymmetricKey] = [:]
+        var subjectHashes: [DataSubject: Data] = [:]
         /// Key ids found missing: a destroyed key never comes back.
         var missingIds: Set<String> = []
+        /// Values sealed and opened lately: an actor or technician recurs in many events.
+        var sealed: [SealedValue: String] = [:]
+        var opened: [String: String] = [:]
         var dataVersion: Int = 0
+    }
+    private struct SealedValue: Hashable {
+        var scope: DataKeyScope
+        var plaintext: String
     }
     private struct ScopeKey: Hashable {
         var subject: Data
@@ -121,17 +129,22 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
 
     // MARK: Sealing
 
-    public func seal(_ plaintext: String, scope: DataKeyScope, eventId: EventID, field: String) throws(JournalError) -> String {
+    public func seal(_ plaintext: String, scope: DataKeyScope) throws(JournalError) -> String {
+        let wanted = SealedValue(scope: scope, plaintext: plaintext)
+        if let sealed = cache.withLock({ $0.sealed[wanted] }) { return sealed }
         let (keyId, key) = try key(for: scope)
-        var context = Data(eventId.description.utf8)
-        context.append(0)
-        context.append(contentsOf: field.utf8)
-        context.append(0)
-        context.append(contentsOf: plaintext.utf8)
-        let nonceBytes = Data(HMAC<SHA256>.authenticationCode(for: context, using: key)).prefix(12)
+        // The nonce is a keyed hash of the value (a synthetic IV): the same value under the same key is
+        // sealed alike — a re-sent event gives the same bytes, and repeated values cost one lookup —
+        // while nobody without the key can test a guess against it.
+        let nonceBytes = Data(HMAC<SHA256>.authenticationCode(for: Data(plaintext.utf8), using: key)).prefix(12)
         do {
             let box = try AES.GCM.seal(Data(plaintext.utf8), using: key, nonce: AES.GCM.Nonce(data: nonceBytes))
-            return Self.sealedPrefix + keyId + ":" + Self.base64URL(box.combined!)
+            let sealed = Self.sealedPrefix + keyId + ":" + Self.base64URL(box.combined!)
+            cache.withLock { cache in
+                if cache.sealed.count >= Self.valueCacheLimit { cache.sealed.removeAll(keepingCapacity: true) }
+                cache.sealed[wanted] = sealed
+            }
+            return sealed
         } catch {
             throw .storage("sealing a personal value failed: \(error)")
         }
@@ -140,14 +153,23 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// What a stored value shows as: the plaintext of a sealed value whose key exists, ``erasedText``
     /// when its key was destroyed, and any other text as it is.
     public func open(_ stored: String) -> String {
+        guard Self.isSealed(stored) else { return stored }
+        if let plain = cache.withLock({ $0.opened[stored] }) { return plain }
         guard let (keyId, box) = Self.parse(stored) else { return stored }
         guard let key = key(id: keyId)?.key,
               let sealed = try? AES.GCM.SealedBox(combined: box),
               let plain = try? AES.GCM.open(sealed, using: key),
               let text = String(data: plain, encoding: .utf8)
         else { return Self.erasedText }
+        cache.withLock { cache in
+            if cache.opened.count >= Self.valueCacheLimit { cache.opened.removeAll(keepingCapacity: true) }
+            cache.opened[stored] = text
+        }
         return text
     }
+
+    /// How many values each of the sealing and opening caches keeps before it starts over.
+    static let valueCacheLimit = 100_000
 
     /// A stable stand-in for a stored value: the same value of the same subject always gives the same
     /// pseudonym, whatever its year or field (so joins and counts still work), and nobody without the
@@ -211,7 +233,9 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     }
 
     /// Whether `stored` is a sealed value.
-    public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(sealedPrefix) }
+    public static func isSealed(_ stored: String) -> Bool { stored.utf8.starts(with: sealedPrefixBytes) }
+
+    private static let sealedPrefixBytes = Array(sealedPrefix.utf8)
 
     // MARK: Destroying keys
 
@@ -270,6 +294,8 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         cache.withLock { cache in
             cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
             for id in ids { cache.byId[id] = nil }
+            cache.sealed.removeAll()
+            cache.opened.removeAll()
         }
         return Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
     }
@@ -302,7 +328,10 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     // MARK: Keys
 
     private func subjectHash(_ subject: DataSubject) -> Data {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(subject.description.utf8), using: subjectSecret))
+        if let hash = cache.withLock({ $0.subjectHashes[subject] }) { return hash }
+        let hash = Data(HMAC<SHA256>.authenticationCode(for: Data(subject.description.utf8), using: subjectSecret))
+        cache.withLock { $0.subjectHashes[subject] = hash }
+        return hash
     }
 
     private func scopeKey(_ scope: DataKeyScope) -> ScopeKey {
@@ -391,27 +420,74 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     // MARK: Text
 
     static func parse(_ stored: String) -> (keyId: String, box: Data)? {
-        guard stored.hasPrefix(sealedPrefix) else { return nil }
+        guard isSealed(stored) else { return nil }
         let rest = stored.utf8.dropFirst(sealedPrefix.utf8.count)
         guard let colon = rest.firstIndex(of: UInt8(ascii: ":")),
               let keyId = String(rest[..<colon]),
-              let box = base64URLDecode(String(rest[rest.index(after: colon)...])!)
+              let box = base64URLDecode(rest[rest.index(after: colon)...])
         else { return nil }
         return (keyId, box)
     }
 
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let base64URLValues: [UInt8] = {
+        var values = [UInt8](repeating: 0xFF, count: 256)
+        for (index, character) in base64URLAlphabet.enumerated() { values[Int(character)] = UInt8(index) }
+        return values
+    }()
+
+    /// Base64url without padding (RFC 4648 §5).
+    static func base64URL<Bytes: Collection>(_ data: Bytes) -> String where Bytes.Element == UInt8 {
+        let bytes = Array(data)
+        let alphabet = base64URLAlphabet
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            output.append(alphabet[Int(value >> 6 & 63)])
+            output.append(alphabet[Int(value & 63)])
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            if rest == 2 { output.append(alphabet[Int(value >> 6 & 63)]) }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
-    static func base64URLDecode(_ text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
+    /// The bytes of base64url text without padding, or nil when it is not such text.
+    static func base64URLDecode<Text: Collection>(_ text: Text) -> Data? where Text.Element == UInt8 {
+        let values = base64URLValues
+        var output: [UInt8] = []
+        output.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0, bits = 0
+        for character in text {
+            let value = values[Int(character)]
+            guard value != 0xFF else { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return bits < 6 ? Data(output) : nil
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        var output: [UInt8] = []
+        for byte in bytes {
+            output.append(hexDigits[Int(byte >> 4)])
+            output.append(hexDigits[Int(byte & 15)])
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

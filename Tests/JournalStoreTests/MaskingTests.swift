@@ -1,6 +1,6 @@
 import Foundation
 import Journal
-import JournalStore
+@testable import JournalStore
 import JournalTesting
 import Testing
 
@@ -72,5 +72,17 @@ import Testing
         #expect(store.disclosure(.pseudonym).event(stored).payloadJSON["text"] == "[erased]")
         #expect(store.disclosure(Masking(contact: .plain, employee: .plain, text: .pseudonym)).event(stored).payloadJSON["text"] == "[erased]")
         #expect(store.disclosure(.plain).event(stored).payloadJSON["author"] == "S. Vogel", "the employee is another subject")
+    }
+
+    @Test func sealedTextIsBase64URLWithoutPaddingAndReadsBack() {
+        for count in 0...40 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ count) }
+            let foundation = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(KeyStore.base64URL(bytes) == foundation)
+            #expect(KeyStore.base64URLDecode(Array(foundation.utf8)) == Data(bytes))
+        }
+        #expect(KeyStore.base64URLDecode(Array("ab+c".utf8)) == nil && KeyStore.base64URLDecode(Array("a".utf8)) == nil)
+        #expect(KeyStore.hex([0x00, 0x9f, 0xff]) == "009fff")
     }
 }

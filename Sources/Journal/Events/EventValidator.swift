@@ -94,8 +94,8 @@ public struct EventValidator: Sendable {
         }
         var stored = (payload: event.payload, actor: event.actor)
         if let sealer {
-            stored = try sealer.seal(payload: event.payload, actor: event.actor, entry: entry, registry: registry, eventId: eventId,
-                                        customerId: customerId, occurred: occurred)
+            stored = try sealer.seal(
+                payload: event.payload, actor: event.actor, entry: entry, registry: registry, customerId: customerId, occurred: occurred)
         }
         let (payload, repeatedName) = CanonicalJSON.bytesCheckingNames(stored.payload)
         if let repeatedName {

@@ -4,21 +4,20 @@
 public protocol PersonalDataSealer: Sendable {
     /// The text stored in place of `plaintext`; the same inputs give the same text, so a re-sent
     /// event is recognised as the same.
-    func seal(_ plaintext: String, scope: DataKeyScope, eventId: EventID, field: String) throws(JournalError) -> String
+    func seal(_ plaintext: String, scope: DataKeyScope) throws(JournalError) -> String
 }
 
 extension PersonalDataSealer {
     /// `payload` and `actor` with every personal value of `entry`'s schema sealed.
     func seal(
-        payload: JSONValue, actor: String?, entry: SchemaRegistry.Entry, registry: SchemaRegistry, eventId: EventID, customerId: String,
+        payload: JSONValue, actor: String?, entry: SchemaRegistry.Entry, registry: SchemaRegistry, customerId: String,
         occurred: Timestamp
     ) throws(JournalError) -> (payload: JSONValue, actor: String?) {
         var sealed = payload
         do {
             for field in registry.personalFields(of: entry, payload: payload) {
                 sealed = try field.map(sealed) { value in
-                    try seal(value, scope: DataKeyScope(kind: field.kind, value: value, customerId: customerId, occurred: occurred),
-                             eventId: eventId, field: field.pointer)
+                    try seal(value, scope: DataKeyScope(kind: field.kind, value: value, customerId: customerId, occurred: occurred))
                 }
             }
         } catch let error as JournalError {
@@ -27,7 +26,7 @@ extension PersonalDataSealer {
             throw .storage("sealing a personal value: \(error)")
         }
         let sealedActor = try actor.map { (value) throws(JournalError) in
-            try seal(value, scope: DataKeyScope(subject: .employee(value), kind: .employee, year: occurred.utcYear), eventId: eventId, field: "/actor")
+            try seal(value, scope: DataKeyScope(subject: .employee(value), kind: .employee, year: occurred.utcYear))
         }
         return (sealed, sealedActor)
     }

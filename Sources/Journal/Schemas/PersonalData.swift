@@ -63,7 +63,11 @@ public struct DataKeyScope: Sendable, Hashable {
 
 extension Timestamp {
     /// The calendar year (UTC) of this instant.
-    public var utcYear: Int { Int(utcDate.prefix(4)) ?? 0 }
+    public var utcYear: Int {
+        let (days, _) = microseconds.quotientAndRemainder(dividingBy: 86_400_000_000)
+        let floored = microseconds < 0 && microseconds % 86_400_000_000 != 0 ? days - 1 : days
+        return Self.civilFromDays(Int(floored)).0
+    }
 }
 
 /// A personal field of a payload: where it is and whose data it holds.
