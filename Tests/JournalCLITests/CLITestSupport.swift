@@ -10,6 +10,10 @@ struct CLIWorkspace {
 
     /// Runs `tpj` with `--db` pointing at this workspace's journal.
     func tpj(_ arguments: String..., input: String? = nil) throws -> TestSupport.ProcessResult {
+        try tpj(arguments, input: input)
+    }
+
+    func tpj(_ arguments: [String], input: String? = nil) throws -> TestSupport.ProcessResult {
         try TestSupport.runTPJ(arguments + ["--db", db], in: directory, input: input)
     }
 

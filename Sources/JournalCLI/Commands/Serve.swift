@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Journal
+import JournalProjections
 import JournalServer
 import JournalStore
 import JournalWorld
@@ -46,6 +47,9 @@ extension JournalCommand {
         @OptionGroup var weightsOptions: WeightsOptions
         @OptionGroup var rules: RulesOptions
         @OptionGroup var maskingOptions: MaskingOptions
+
+        @Option(name: .long, help: "A retention policy file to apply every night at 01:00 UTC (see `tpj retention apply`).")
+        var retention: String?
         @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
 
@@ -126,6 +130,23 @@ extension JournalCommand {
             } else if try tokens.list().allSatisfy({ $0.revoked != nil }) {
                 Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
             }
+            let retentionPolicy = try retention.map { path throws(JournalError) in try RetentionPolicy(file: path) }
+            let nightly = try retentionPolicy.map { policy in
+                let retention = JournalProjections.Retention(store: store, declared: try declared.load(store))
+                let logger = logger
+                return Task {
+                    await retention.nightly(policy) { result in
+                        switch result {
+                        case .success(let outcomes):
+                            logger.info("retention applied", metadata: [
+                                "keysDestroyed": "\(outcomes.reduce(0) { $0 + $1.keysDestroyed })", "policySha256": "\(policy.sha256)"])
+                        case .failure(let error):
+                            logger.error("retention failed; retrying tomorrow", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+            }
+            defer { nightly?.cancel() }
             let host = host
             do {
                 try await server.application(logger: logger) { port in
@@ -181,3 +202,4 @@ struct ServeLimitsOptions: ParsableArguments {
         settings.maxStreamsPerToken = maxStreamsPerToken
     }
 }
+
