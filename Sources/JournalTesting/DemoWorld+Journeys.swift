@@ -8,7 +8,9 @@ extension Builder {
         add(c, "customer.registered", "2023-11-06T09:00:00+01:00", actor: "crm/svogel", source: "crm",
             ["name": "Hoffmann Präzisionsteile GmbH", "country": "DE", "industry": "Automotive supplier",
              "keyAccountManager": "S. Vogel", "customerSince": "2011-05-01",
-             "sites": [["siteId": .string(site), "city": "Pforzheim", "country": "DE"]]])
+             "sites": [["siteId": .string(site), "city": "Pforzheim", "country": "DE"]],
+             "contacts": [["name": "Martina Huber", "role": "plant manager", "email": "m.huber@hoffmann-praezision.example",
+                           "phone": "+49 7231 555 0142"]]])
         add(c, "contract.signed", "2023-12-01T10:00:00+01:00", actor: "sales/svogel", source: "crm",
             ["contractId": "SC-1001-A", "level": "premium", "startDate": "2024-01-01", "endDate": "2026-12-31",
              "annualValue": 18500, "currency": "EUR", "responseTimeHours": 8])

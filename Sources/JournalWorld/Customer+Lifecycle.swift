@@ -76,7 +76,8 @@ extension Customer {
             JSONMember("industry", .string(random.pick(WordLists.industries))),
         ]
         if segment != .c { payload.append(JSONMember("keyAccountManager", .string(keyAccountManager.name))) }
-        payload += [JSONMember("customerSince", .string(date(since))), JSONMember("sites", .array(sites))]
+        payload += [JSONMember("customerSince", .string(date(since))), JSONMember("sites", .array(sites)),
+                    JSONMember("contacts", .array(contacts.map(\.document)))]
         emit("customer.registered", at: time, actor: "crm/" + keyAccountManager.handle, source: "crm", .object(payload), into: &out)
         let contractChance = segment == .a ? 0.8 : segment == .b ? 0.5 : 0.15
         if existing, random.chance(contractChance) {

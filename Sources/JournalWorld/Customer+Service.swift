@@ -258,7 +258,7 @@ extension Customer {
         case .needsPart: "\(work.topic): defective part identified, replacement requested."
         case .notFixed: "\(work.topic): fault could not be cleared, another visit needed."
         }
-        payload.append(JSONMember("report", .string(report)))
+        payload.append(JSONMember("report", .string(report + " Confirmed with " + contact(number + cases).name + ".")))
         let reportTime = arrival + Int64(hoursWorked * 3600)
         let visitId = emit(
             "technician.visit.completed", at: reportTime, caseId: work.id, assetId: work.asset, siteId: work.site,

@@ -13,7 +13,8 @@ extension Customer {
             actor: channel == 0 ? "hotline/" + random.pick(WordLists.hotlineAgents).handle : "kam/" + keyAccountManager.handle,
             source: ["hotline", "crm", "email"][channel],
             ["complaintId": .string(complaintId), "category": .string(incident.category), "severity": .string(incident.severity),
-             "description": .string(incident.description), "relatedEventId": .string(incident.eventId)],
+             "description": .string(incident.description + " Raised by " + contact(complaints).name + " (" + contact(complaints).role + ")."),
+             "relatedEventId": .string(incident.eventId)],
             into: &out)
         feel(-0.02, at: filedAt)
         let manager = random.pick(WordLists.serviceManagers)
@@ -100,7 +101,7 @@ extension Customer {
         if form >= 2 || form == 0 { payload.append(JSONMember("recommend", .int(recommend))) }
         if random.chance(0.3) {
             let comments = recommend <= 6 ? Self.detractorComments : recommend <= 8 ? Self.passiveComments : Self.promoterComments
-            payload.append(JSONMember("comment", .string(random.pick(comments))))
+            payload.append(JSONMember("comment", .string(random.pick(comments) + " — " + contact(day).name)))
         }
         payload.append(JSONMember("relatedEventId", .string(eventId)))
         emit("survey.answered", at: answered, caseId: caseId, actor: "survey", source: "survey-tool", .object(payload), into: &out)

@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 
 /// One customer of the world: its profile, its installed base, its contract, its schedule of
 /// upcoming touchpoints and the hidden satisfaction that drives its behaviour.
@@ -39,6 +40,10 @@ struct Customer {
     let country: Int
     let zone: WorldZone
     let name: String
+    /// The customer's contact persons: named in its registration, in visit reports, complaints and
+    /// survey comments. Drawn from a random stream of their own, so the world's events are the same
+    /// with or without them.
+    let contacts: [Contact]
     let joinDay: Int
     let existing: Bool
     var status = Status.prospect
@@ -102,6 +107,8 @@ struct Customer {
         country = random.weighted(WordLists.countryWeights)
         zone = WordLists.countries[country].zone
         name = Self.companyName(WordLists.countries[country], &random)
+        var people = WorldRandom(seed: configuration.seed ^ 0x5EED_C047_AC75, stream: UInt64(index))
+        contacts = Contact.persons(count: segment == .a ? 3 : segment == .b ? 2 : 1, country: WordLists.countries[country], company: name, &people)
         let newShare = min(0.25, 0.06 * Double(configuration.years))
         let days = configuration.dayCount
         existing = !random.chance(newShare) || days < 120
@@ -150,6 +157,34 @@ struct Customer {
         fill("{P}", country.prefixes)
         return name
     }
+
+    /// A contact person of the customer.
+    struct Contact {
+        var name: String
+        var role: String
+        var email: String
+        var phone: String
+
+        var document: JSONValue {
+            ["name": .string(name), "role": .string(role), "email": .string(email), "phone": .string(phone)]
+        }
+
+        static func persons(count: Int, country: WordLists.Country, company: String, _ random: inout WorldRandom) -> [Contact] {
+            let domain = company.lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+                .prefix(24).map(String.init).joined() + ".example"
+            var roles = WordLists.contactRoles
+            return (0..<count).map { _ in
+                let first = random.pick(WordLists.contactFirstNames), last = random.pick(country.surnames)
+                let role = roles.remove(at: random.int(0...(roles.count - 1)))
+                let local = (first + "." + last).lowercased().unicodeScalars.filter { ("a"..."z").contains($0) || $0 == "." }.map(String.init).joined()
+                let phone = "+" + (WordLists.dialingCodes[country.code] ?? "49") + " " + String(random.int(20...99)) + " " + String(random.int(100_000...999_999))
+                return Contact(name: first + " " + last, role: role, email: local + "@" + domain, phone: phone)
+            }
+        }
+    }
+
+    /// The contact person who dealt with the `number`th touchpoint of a kind.
+    func contact(_ number: Int) -> Contact { contacts[abs(number) % contacts.count] }
 
     // MARK: Derived facts
 

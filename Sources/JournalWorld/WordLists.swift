@@ -175,6 +175,15 @@ enum WordLists {
         people(["J. Novak", "P. Kowalczyk", "T. Horák", "M. Zając"]),
         people(["D. Carter", "S. Hughes", "L. Doyle"]),
     ]
+    static let contactFirstNames = [
+        "Martina", "Jonas", "Sabine", "Lukas", "Elena", "Marco", "Claire", "Pieter", "Sofia", "Tomasz", "Ingrid", "Liam",
+        "Ana", "Mikko", "Katrin", "Stefan", "Giulia", "Hugo", "Eva", "Jan",
+    ]
+    static let contactRoles = ["plant manager", "maintenance lead", "production manager", "purchasing", "shift supervisor"]
+    static let dialingCodes = [
+        "DE": "49", "AT": "43", "CH": "41", "IT": "39", "FR": "33", "NL": "31", "BE": "32", "ES": "34", "PL": "48", "CZ": "420",
+        "SE": "46", "DK": "45", "GB": "44", "IE": "353", "PT": "351", "FI": "358",
+    ]
     static let hotlineAgents = people(["Anna Kraus", "Ben Ott", "Clara Weiss", "David Roth", "Eva Lindner", "Felix Adam", "Greta Sommer", "Hugo Brandl"])
     static let keyAccountManagers = people(["S. Vogel", "P. Maier", "G. Ferri", "A. Leroy", "K. Brandt", "M. Lindholm", "J. Kowalski", "R. Evans"])
     static let dispatchers = people(["T. Koch", "I. Berger", "N. Frank"])

@@ -263,11 +263,13 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         // A second journal with the events known by then, appended customer by customer in log order.
         var known = EventFilter()
         known.knownAt = then
+        // (as an operator reads them: personal values in the clear, sealed again by the second journal's keys)
         var batches: [String: [ProposedEvent]] = [:]
         var order: [String] = []
+        let disclosure = world.store.disclosure()
         try world.store.scan(known) { event in
             if batches[event.customerId] == nil { order.append(event.customerId) }
-            batches[event.customerId, default: []].append(try ProposedEvent(json: event.json.removing(Self.journalFields), index: 0))
+            batches[event.customerId, default: []].append(try ProposedEvent(json: disclosure.event(event).json.removing(Self.journalFields), index: 0))
         }
         let other = try AnalystWorld.empty()
         try other.store.append(order.map { AppendBatch(customerId: $0, expected: .any, events: batches[$0]!) })

@@ -68,6 +68,12 @@ import Testing
         try journal.catchUp()
         let anchor = try store.verify()
         let before = try journal.values("text", of: customer)
+        // The customer's contact persons, as its registration names them.
+        let registration = try #require(try store.history(of: customer).first { $0.type == "customer.registered" })
+        guard case .array(let people)? = store.disclosure().event(registration).payloadJSON["contacts"] else { throw CancellationError() }
+        let contacts = people.flatMap { person in ["name", "email", "phone"].compactMap { person[$0]?.stringValue } }
+        #expect(contacts.count >= 3 && !contacts.contains(KeyStore.erasedText))
+        #expect(try journal.values("report", of: customer).contains { report in contacts.contains { report.contains($0) } })
         #expect(before.contains { $0.contains(contact) })
         // the technician's name is in the projection as a pseudonym,
         let pseudonym = try #require(store.keys.pseudonym(of: technician, subject: .employee(technician)))
@@ -100,6 +106,8 @@ import Testing
         let technicians = try journal.values("technician", of: customer)
         #expect(!technicians.contains(technician) && technicians.contains(KeyStore.erasedText))
         #expect(try journal.values("agent", of: customer).contains { $0 != KeyStore.erasedText }, "other employees stay readable")
+        guard case .array(let peopleAfter)? = store.disclosure().event(registration).payloadJSON["contacts"] else { throw CancellationError() }
+        #expect(peopleAfter.allSatisfy { $0["name"] == .string(KeyStore.erasedText) && $0["role"] != .string(KeyStore.erasedText) })
         // the erasures are recorded without the person's name,
         let records = try store.events(after: anchor.last, limit: 10)
         #expect(records.map(\.type) == ["erasure.performed", "erasure.performed"])
@@ -116,7 +124,7 @@ import Testing
         for key in keyBytes {
             #expect(try journal.filesHolding([UInt8](key)).isEmpty, "a destroyed key's bytes survive")
         }
-        for plaintext in [contact, technician] + before {
+        for plaintext in [contact, technician] + before + contacts {
             #expect(try journal.filesHolding(Array(plaintext.utf8)).isEmpty, "\"\(plaintext)\" survives")
         }
         // Erasing the employee again erases nothing and says so.
@@ -125,5 +133,58 @@ import Testing
         let other = try #require(try journal.values("technician", of: "C-100005").first { $0 != KeyStore.erasedText })
         #expect(throws: JournalError.self) { try eraser.erase(.employee(other), reason: String(repeating: "x", count: 501), actor: nil) }
         #expect(store.keys.pseudonym(of: other, subject: .employee(other)) != nil)
+    }
+}
+
+/// Retention: values past their period read `[erased]`, each run is recorded, later values stay.
+@Suite struct RetentionTests {
+    @Test func valuesPastTheirPeriodReadErasedAndEachRunIsRecorded() throws {
+        let store = try EventStore(writer: JournalDatabase.inMemory())
+        func note(_ id: Int, _ at: String, _ text: String) -> ProposedEvent {
+            ProposedEvent(eventId: String(format: "00000000-0000-7000-8000-%012d", id), type: "note.added", occurredAt: at,
+                          payload: ["text": .string(text), "author": "S. Vogel"])
+        }
+        try store.append([note(1, "2021-12-31T23:00:00+00:00", "Old note naming Mr. Alt."),
+                          note(2, "2022-01-01T00:30:00+01:00", "Note of 2021 in UTC."),
+                          note(3, "2024-05-02T09:00:00+02:00", "Recent note naming Ms. Neu.")], to: "C-1")
+        let policy = try RetentionPolicy(text: #"{"years": {"text": 3}}"#, origin: "policy.json")
+        // As of 2025-06-01, free text of 2021 and before is past 3 years; the author (an employee) is kept.
+        let run = try Retention(store: store, declared: []).apply(policy, today: try Timestamp(utcDate: "2025-06-01"))
+        #expect(run.outcomes.map(\.kind) == [.text] && run.outcomes[0].destroyedBefore == 2022 && run.outcomes[0].keysDestroyed == 1)
+        let disclosure = store.disclosure()
+        let texts = try store.history(of: "C-1").map { disclosure.value($0.payloadJSON["text"]?.stringValue ?? "") }
+        #expect(texts == ["[erased]", "[erased]", "Recent note naming Ms. Neu."])
+        #expect(try store.history(of: "C-1").allSatisfy { disclosure.value($0.payloadJSON["author"]!.stringValue!) == "S. Vogel" })
+        // The run is recorded in journal:privacy with the policy's hash; a second run destroys nothing more.
+        let recorded = try store.history(of: Eraser.privacyStream)
+        #expect(recorded.map(\.type) == ["retention.applied"] && recorded[0].payloadJSON["policySha256"]?.stringValue == policy.sha256)
+        let again = try Retention(store: store, declared: []).apply(policy, today: try Timestamp(utcDate: "2025-06-01"))
+        #expect(again.outcomes[0].keysDestroyed == 0 && again.outcomes[0].position == 5)
+        #expect(try store.verify().isIntact)
+    }
+
+    @Test(arguments: [
+        (#"{"years": {"text": 0}}"#, "/years/text: must be a whole number of years from 1 to 200"),
+        (#"{"years": {"notes": 3}}"#, "/years/notes: unknown kind"),
+        (#"{"year": {}}"#, "/year: unknown member"),
+        (#"{}"#, "/years: required"),
+    ])
+    func aBadPolicyIsRefusedWithItsPath(text: String, message: String) {
+        #expect {
+            try RetentionPolicy(text: text, origin: "policy.json")
+        } throws: { error in
+            "\(error)".contains("policy.json: " + message)
+        }
+    }
+
+    @Test func theNightlyRunIsAt0100UTC() {
+        #expect(Retention.secondsUntilNextRun(from: Date(timeIntervalSince1970: 0)) == 3_600)
+        #expect(Retention.secondsUntilNextRun(from: Date(timeIntervalSince1970: 3_600)) == 86_400)
+        #expect(Retention.secondsUntilNextRun(from: Date(timeIntervalSince1970: 7_200)) == 82_800)
+    }
+
+    @Test func theShippedPolicyIsValid() throws {
+        let policy = try RetentionPolicy(file: TestSupport.repositoryRoot.appendingPathComponent("tools/policies/retention.json").path)
+        #expect(policy.years == [.text: 3, .contact: 6, .employee: 10])
     }
 }

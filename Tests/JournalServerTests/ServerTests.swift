@@ -249,7 +249,7 @@ struct ServerTests {
         let created = try await server.request("POST", "/v1/customers/C-100005/events", role: .ingest, body: Self.callBody(eventId: here))
         let position = Int(try #require(created.document["positions"]?[0]?.number))
         let afterAppend = try await server.request("GET", "\(path)?waitFor=\(position)", role: .staff)
-        #expect(afterAppend.status == 200 && afterAppend.text.contains(here))
+        #expect(afterAppend.status == 200 && afterAppend.text.contains(here), "\(afterAppend.status): \(afterAppend.text.prefix(300))")
 
         // Appended and folded by another process: the server's follower finds the timeline's tables
         // moved on without it and drops every kept timeline.

@@ -6,8 +6,8 @@ import Testing
 @Suite struct PersonalDataTests {
     static let registry = try! SchemaRegistry(files: BundledSchemas.eventSchemaFiles)
 
-    /// The reviewed marking of the bundled schemas: people named by the value (employee) and free text
-    /// that may name people (text). A field dropped from a schema's marking fails here.
+    /// The reviewed marking of the bundled schemas: the customer's contact persons (contact), people
+    /// named by the value (employee) and free text that may name people (text). A field dropped from a schema's marking fails here.
     @Test func theBundledSchemasMarkEveryFieldThatNamesOrDescribesPeople() {
         var marked: [String: String] = [:]
         for entry in Self.registry.allEntries {
@@ -25,7 +25,9 @@ import Testing
             "installation.completed/notes", "maintenance.performed/findings", "note.added/text", "survey.answered/comment",
             "technician.visit.completed/report", "touchpoint.corrected/reason", "touchpoint.voided/reason",
         ]
+        let contacts = ["customer.registered/contacts/*/name", "customer.registered/contacts/*/email", "customer.registered/contacts/*/phone"]
         var expected: [String: String] = [:]
+        for field in contacts { expected[field] = "contact" }
         for field in employees { expected[field] = "employee" }
         for field in texts { expected[field] = "text" }
         #expect(marked == expected)
