@@ -94,11 +94,11 @@ public struct MaskingPolicy: Sendable, Hashable {
 
     /// The policy of the file at `path`.
     public init(file path: String) throws(JournalError) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .invalidArgument("cannot read the masking policy \(path): \(error.localizedDescription)")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalidArgument("cannot read the masking policy \(path): no such file, or not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .invalidArgument("\(path): the masking policy is not UTF-8 text")
         }
         try self.init(text: text, origin: path)
     }

@@ -113,6 +113,7 @@ extension JournalCommand {
             limits.apply(to: &settings)
             settings.secureCookies = secureCookies
             settings.masking = try maskingOptions.policy()
+            let retentionPolicy = try retention.map { path throws(JournalError) in try RetentionPolicy(file: path) }
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
                 settings: settings)
@@ -130,7 +131,6 @@ extension JournalCommand {
             } else if try tokens.list().allSatisfy({ $0.revoked != nil }) {
                 Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
             }
-            let retentionPolicy = try retention.map { path throws(JournalError) in try RetentionPolicy(file: path) }
             let nightly = try retentionPolicy.map { policy in
                 let retention = JournalProjections.Retention(store: store, declared: try declared.load(store))
                 let logger = logger

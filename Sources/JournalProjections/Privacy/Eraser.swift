@@ -11,6 +11,9 @@ public struct Eraser: Sendable {
     /// The stream of journal-wide privacy events: employees' erasures and retention runs.
     public static let privacyStream = "journal:privacy"
 
+    /// The longest reason `erasure.performed` records.
+    public static let longestReason = 500
+
     public let store: EventStore
     public let declared: [DeclaredProjection]
 
@@ -49,6 +52,10 @@ public struct Eraser: Sendable {
     ///   sealed value (a misspelt name erases nothing); ``JournalError/invalidEvent(_:)`` for a bad reason,
     ///   before anything is destroyed.
     public func erase(_ subject: DataSubject, reason: String, actor: String?, progress: ((String) -> Void)? = nil) throws -> Report {
+        let reasonLength = reason.count
+        guard reasonLength <= Self.longestReason else {
+            throw JournalError.invalidArgument("the reason has \(reasonLength) characters; at most \(Self.longestReason) (it is recorded in the log); nothing was erased")
+        }
         let keys = store.keys
         let stream: String
         let pseudonyms: Set<String>

@@ -38,11 +38,11 @@ public struct RetentionPolicy: Sendable, Hashable {
     }
 
     public init(file path: String) throws(JournalError) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .invalidArgument("cannot read the retention policy \(path): \(error.localizedDescription)")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalidArgument("cannot read the retention policy \(path): no such file, or not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .invalidArgument("\(path): the retention policy is not UTF-8 text")
         }
         try self.init(text: text, origin: path)
     }
