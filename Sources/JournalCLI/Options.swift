@@ -19,7 +19,14 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the journal; `create: false` refuses a missing file.
     func openStore(create: Bool, clock: JournalClock = .live) throws -> EventStore {
-        let store = try EventStore(writer: openWriter(create: create), registry: registry(), clock: clock)
+        try openStore(at: path, create: create, clock: clock)
+    }
+
+    /// Opens the journal at `path` (another than `--db`) as this command opens its own.
+    func openStore(at path: String, create: Bool, clock: JournalClock = .live) throws -> EventStore {
+        let writer = try JournalDatabase.open(path: path, create: create)
+        OpenJournals.keep(writer)
+        let store = try EventStore(writer: writer, registry: registry(), clock: clock)
         OpenJournals.keep(store.projectionWriter)
         return store
     }

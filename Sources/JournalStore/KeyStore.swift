@@ -85,6 +85,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
                         UNIQUE (subjectHash, kind, year)
                     ) WITHOUT ROWID;
                     CREATE INDEX IF NOT EXISTS data_key_by_kind_year ON data_key (kind, year);
+                    CREATE TABLE IF NOT EXISTS signing_key (id INTEGER PRIMARY KEY CHECK (id = 1), privateKey BLOB NOT NULL CHECK (length(privateKey) = 32));
                     CREATE TABLE IF NOT EXISTS destroyed_key (
                         keyId       TEXT    PRIMARY KEY,
                         destroyedAtUs INTEGER NOT NULL,
@@ -176,7 +177,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// subject's pseudonym key can tell whose it is. A destroyed value gives ``erasedText``.
     public func pseudonym(_ stored: String) -> String {
         guard let (keyId, _) = Self.parse(stored) else {
-            return "p-" + Self.hex(HMAC<SHA256>.authenticationCode(for: Data(("plain\u{0}" + stored).utf8), using: subjectSecret).prefix(6))
+            return "p-" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(("plain\u{0}" + stored).utf8), using: subjectSecret).prefix(6))
         }
         let plain = open(stored)
         guard plain != Self.erasedText, let subject = key(id: keyId)?.subject, let key = pseudonymKey(subjectHash: subject) else {
@@ -192,13 +193,13 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     }
 
     private static func pseudonym(_ plaintext: String, key: SymmetricKey) -> String {
-        "p-" + hex(HMAC<SHA256>.authenticationCode(for: Data(("pseudonym\u{0}" + plaintext).utf8), using: key).prefix(6))
+        "p-" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(("pseudonym\u{0}" + plaintext).utf8), using: key).prefix(6))
     }
 
     /// A reference to `subject` that names nobody: the first 16 hexadecimal digits of its keyed hash,
     /// which only this key file can recompute from a name.
     public func reference(of subject: DataSubject) -> String {
-        Self.hex(subjectHash(subject).prefix(8))
+        Hex.encode(subjectHash(subject).prefix(8))
     }
 
     /// The pseudonyms of the sealed values of `subject` found in `documents` (JSON texts): what tables
@@ -236,6 +237,24 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     public static func isSealed(_ stored: String) -> Bool { stored.utf8.starts(with: sealedPrefixBytes) }
 
     private static let sealedPrefixBytes = Array(sealedPrefix.utf8)
+
+    // MARK: Signing
+
+    /// The journal's Ed25519 key for statements it signs (a protected copy's link to the journal it
+    /// copies), made on first use; its public half is in every statement.
+    public func signingKey() throws(JournalError) -> Curve25519.Signing.PrivateKey {
+        do {
+            let raw = try queue.write { db -> Data in
+                if let raw = try Data.fetchOne(db, sql: "SELECT privateKey FROM signing_key") { return raw }
+                let raw = Curve25519.Signing.PrivateKey().rawRepresentation
+                try db.execute(sql: "INSERT INTO signing_key (id, privateKey) VALUES (1, ?)", arguments: [raw])
+                return raw
+            }
+            return try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        } catch {
+            throw .storage("cannot read or make the journal's signing key: \(error)")
+        }
+    }
 
     // MARK: Destroying keys
 
@@ -369,7 +388,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
                     }
                     try insertSubject.execute(arguments: [wanted.subject, SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }, now])
                     let key = SymmetricKey(size: .bits256)
-                    let keyId = Self.hex(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
+                    let keyId = Hex.encode(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
                     try insertKey.execute(arguments: [keyId, wanted.subject, wanted.kind.rawValue, wanted.year, key.withUnsafeBytes { Data($0) }, now])
                     found.append((wanted, keyId, key))
                 }
@@ -478,16 +497,5 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             }
         }
         return bits < 6 ? Data(output) : nil
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var output: [UInt8] = []
-        for byte in bytes {
-            output.append(hexDigits[Int(byte >> 4)])
-            output.append(hexDigits[Int(byte & 15)])
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 }

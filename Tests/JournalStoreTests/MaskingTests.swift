@@ -83,6 +83,5 @@ import Testing
             #expect(KeyStore.base64URLDecode(Array(foundation.utf8)) == Data(bytes))
         }
         #expect(KeyStore.base64URLDecode(Array("ab+c".utf8)) == nil && KeyStore.base64URLDecode(Array("a".utf8)) == nil)
-        #expect(KeyStore.hex([0x00, 0x9f, 0xff]) == "009fff")
     }
 }

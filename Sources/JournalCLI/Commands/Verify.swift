@@ -31,15 +31,8 @@ extension JournalCommand {
 
         private func parsedAnchor(_ text: String) -> (position: Int64, hash: [UInt8])? {
             let parts = text.split(separator: ":")
-            guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64 else { return nil }
-            var bytes: [UInt8] = []
-            var index = parts[1].startIndex
-            while index < parts[1].endIndex {
-                let next = parts[1].index(index, offsetBy: 2)
-                guard let byte = UInt8(parts[1][index..<next], radix: 16) else { return nil }
-                bytes.append(byte)
-                index = next
-            }
+            guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64,
+                  let bytes = Hex.decode(String(parts[1])) else { return nil }
             return (position, bytes)
         }
 
