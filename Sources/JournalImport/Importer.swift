@@ -208,15 +208,30 @@ struct MappedRows: Sendable {
                 let mapper = try RowMapper(mapping: mapping, header: reader.header, file: path)
                 var chunk: [Item] = [.header(reader.header)]
                 var rows = 0
+                // Rows are mapped a chunk at a time, then the data keys the chunk's personal values need are
+                // made in one transaction, then the rows are validated and sealed.
+                var mapped: [(SourceRecord, RowMapper.Outcome)] = []
+                func validateMapped() throws {
+                    try validator.makeKeys(for: mapped.flatMap { _, outcome in
+                        guard case .events(let events) = outcome else { return [(customerId: String, events: [ProposedEvent])]() }
+                        return events.map { (customerId: $0.event.customerId!, events: [$0.event]) }
+                    })
+                    for (record, outcome) in mapped {
+                        chunk.append(.row(record, file: path, validate(record, outcome, reference: "\(importNumber)/\(index + 1):\(record.line)")))
+                    }
+                    mapped.removeAll(keepingCapacity: true)
+                }
                 while let record = try reader.next() {
                     rows += 1
-                    chunk.append(.row(record, file: path, map(record, mapper: mapper, reference: "\(importNumber)/\(index + 1):\(record.line)")))
-                    if chunk.count >= 4_096 {
+                    mapped.append((record, mapper.map(record)))
+                    if mapped.count >= 4_096 {
+                        try validateMapped()
                         chunk.append(.progress(bytesBefore + reader.bytesRead))
                         guard queue.put(.success(chunk)) else { return }
                         chunk = []
                     }
                 }
+                try validateMapped()
                 chunk.append(.sourceEnd(ImportDescription.Source(file: path, bytes: reader.size, sha256: reader.finishHash(), rows: rows)))
                 bytesBefore += reader.size
                 chunk.append(.progress(bytesBefore))
@@ -229,9 +244,10 @@ struct MappedRows: Sendable {
         }
     }
 
-    private func map(_ record: SourceRecord, mapper: RowMapper, reference: String) -> Row {
+    /// Validates (and seals) the events a row was mapped to, or says why the row is ignored or rejected.
+    private func validate(_ record: SourceRecord, _ outcome: RowMapper.Outcome, reference: String) -> Row {
         let mapped: [RowMapper.MappedEvent]
-        switch mapper.map(record) {
+        switch outcome {
         case .ignored(let reason): return .ignored(reason)
         case .noRule: return .rejected("no rule matched", "no rule of the mapping matches this row")
         case .badValue(let column, let message): return .rejected("bad value in \(column)", message)

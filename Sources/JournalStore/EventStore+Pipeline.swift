@@ -41,7 +41,7 @@ extension EventStore {
 
     /// Validates batches on the calling thread.
     func prepareSerially(_ batches: [AppendBatch]) throws(JournalError) -> [PreparedBatch] {
-        try keys.makeKeys(for: validator.keyScopes(of: batches.map { ($0.customerId, $0.events) }))
+        try validator.makeKeys(for: batches.map { ($0.customerId, $0.events) })
         var prepared: [PreparedBatch] = []
         prepared.reserveCapacity(batches.count)
         for batch in batches {

@@ -75,7 +75,7 @@ public struct EventStore: Sendable {
         let validator = self.validator
         let total = batches.reduce(0) { $0 + $1.events.count }
         if total < 2_000 || batches.count < 2 { return try prepareSerially(batches) }
-        try keys.makeKeys(for: validator.keyScopes(of: batches.map { ($0.customerId, $0.events) }))
+        try validator.makeKeys(for: batches.map { ($0.customerId, $0.events) })
         let results = Mutex<[Int: Result<[PreparedEvent], JournalError>]>([:])
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in

@@ -124,7 +124,7 @@ public struct ProtectedCopy {
             var chunk: [RecordedEvent] = []
             func flush() throws {
                 let proposed = chunk.map { event in (event, Self.proposal(plain.event(event))) }
-                try target.keys.makeKeys(for: validator.keyScopes(of: proposed.map { ($0.0.customerId, [$0.1]) }))
+                try validator.makeKeys(for: proposed.map { ($0.0.customerId, [$0.1]) })
                 for (event, proposal) in proposed {
                     var prepared = try validator.prepare(proposal, index: Int(event.position), customerId: event.customerId)
                     prepared.sourceRecordedAt = event.knownAt

@@ -5,6 +5,10 @@ public protocol PersonalDataSealer: Sendable {
     /// The text stored in place of `plaintext`; the same inputs give the same text, so a re-sent
     /// event is recognised as the same.
     func seal(_ plaintext: String, scope: DataKeyScope) throws(JournalError) -> String
+
+    /// Makes the keys of the scopes that have none, all at once: sealing a large input then does not
+    /// wait for the key store once per new subject.
+    func makeKeys(for scopes: Set<DataKeyScope>) throws(JournalError)
 }
 
 extension PersonalDataSealer {
@@ -33,6 +37,12 @@ extension PersonalDataSealer {
 }
 
 extension EventValidator {
+    /// Makes, at once, the data keys sealing these batches will need (nothing without a sealer).
+    public func makeKeys(for batches: [(customerId: String, events: [ProposedEvent])]) throws(JournalError) {
+        guard let sealer else { return }
+        try sealer.makeKeys(for: keyScopes(of: batches))
+    }
+
     /// The data keys sealing these batches needs: per customer or employee with a personal value, its
     /// kind and the year its event occurred. Events of unknown types or with a bad `occurredAt` are
     /// skipped (validation refuses them).
