@@ -4,9 +4,10 @@ import GRDB
 import Journal
 import Synchronization
 
-/// The data keys that seal personal values, one per data subject, in a file of their own beside the
-/// journal (`<journal>-keys`): not part of the hash chain, so destroying a key erases the subject's
-/// values without touching a hashed byte.
+/// The data keys that seal personal values — one per data subject, kind of value and year — in a file
+/// of their own beside the journal (`<journal>-keys`): not part of the hash chain, so destroying keys
+/// erases values without touching a hashed byte. It also keeps each subject's pseudonym key and the
+/// journal's signing key.
 ///
 /// A value is sealed with AES-GCM under the key of its ``DataKeyScope`` (subject, kind, year); the
 /// nonce is a keyed hash of the value, so the same value sealed twice gives the same bytes (a re-sent
