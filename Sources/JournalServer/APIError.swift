@@ -104,12 +104,12 @@ enum JSONResponse {
         return buffer
     }
 
-    /// A response of a body from ``buffer(bytes:)``.
     /// A JSON body with its sealed personal values disclosed.
     static func disclosed(_ body: ByteBuffer, _ disclosure: Disclosure) -> ByteBuffer {
         buffer(bytes: disclosure.json(Array(body.readableBytesView)))
     }
 
+    /// A response of a body from ``buffer(bytes:)``.
     static func make(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
     }

@@ -56,9 +56,37 @@ public struct Disclosure: Sendable {
     /// JSON text (or any text holding JSON documents, such as NDJSON) with each sealed string literal disclosed.
     public func json(_ text: String) -> String {
         var text = text
-        let holdsSealed = text.withUTF8 { bytes in Self.firstSealed(in: bytes, from: 0) != nil }
-        guard holdsSealed else { return text }
-        return String(decoding: json(Array(text.utf8)), as: UTF8.self)
+        let disclosed: [UInt8]? = text.withUTF8 { bytes in
+            guard Self.firstSealed(in: bytes, from: 0) != nil else { return nil }
+            var output: [UInt8] = []
+            write(bytes, into: &output)
+            return output
+        }
+        return disclosed.map { String(decoding: $0, as: UTF8.self) } ?? text
+    }
+
+    /// JSON bytes with each sealed string literal disclosed.
+    public func json(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard Self.firstSealed(in: buffer, from: 0) != nil else { return bytes }
+            var output: [UInt8] = []
+            write(buffer, into: &output)
+            return output
+        }
+    }
+
+    /// Appends JSON bytes to `output` with each sealed string literal disclosed.
+    public func write(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        output.reserveCapacity(output.count + bytes.count + 64)
+        var copied = 0
+        while let found = Self.firstSealed(in: bytes, from: copied),
+              // The literal ends at the next quote: sealed text is letters, digits, '-', '_' and ':'.
+              let end = bytes[(found + 1)...].firstIndex(of: UInt8(ascii: "\"")) {
+            output.append(contentsOf: bytes[copied..<found])
+            CanonicalJSON.writeString(value(String(decoding: bytes[(found + 1)..<end], as: UTF8.self)), into: &output)
+            copied = end + 1
+        }
+        output.append(contentsOf: bytes[copied...])
     }
 
     /// Where the first sealed string literal (`"sealed:v1:`) begins in `bytes` at or after `start`: a
@@ -81,27 +109,6 @@ public struct Disclosure: Sendable {
             index += 1
         }
         return nil
-    }
-
-    /// JSON bytes with each sealed string literal disclosed.
-    public func json(_ bytes: [UInt8]) -> [UInt8] {
-        var output: [UInt8] = []
-        var copied = 0
-        var index = 0
-        while let found = bytes.withUnsafeBufferPointer({ Self.firstSealed(in: $0, from: index) }) {
-            index = found
-            // The literal ends at the next quote: sealed text is letters, digits, '-', '_' and ':'.
-            guard let end = bytes[(index + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { break }
-            if output.isEmpty { output.reserveCapacity(bytes.count + 256) }
-            output.append(contentsOf: bytes[copied..<index])
-            let sealed = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
-            CanonicalJSON.writeString(value(sealed), into: &output)
-            index = end + 1
-            copied = index
-        }
-        if copied == 0 { return bytes }
-        output.append(contentsOf: bytes[copied...])
-        return output
     }
 
     /// An event with its payload and actor disclosed.

@@ -63,29 +63,18 @@ public struct MaskingPolicy: Sendable, Hashable {
     /// - Throws: ``JournalError/invalidArgument(_:)`` naming the JSON path and the rule broken.
     public init(text: String, origin: String) throws(JournalError) {
         self = .standard
-        func refuse(_ path: String, _ message: String) -> JournalError { .invalidArgument("\(origin): \(path): \(message)") }
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(text)
-        } catch {
-            throw .invalidArgument("\(origin): not JSON: \(error)")
-        }
-        guard case .object(let members) = document else { throw refuse("/", "a policy is an object {\"roles\": {…}}") }
-        for member in members where member.key != "roles" && member.key != "$schema" {
-            throw refuse("/\(member.key)", "unknown member; a policy has roles")
-        }
-        guard case .object(let roles)? = document["roles"] else { throw refuse("/roles", "required: an object of role → kind → mode") }
-        for role in roles {
+        let policy = try PolicyDocument(text: text, origin: origin, member: "roles", shape: "an object of role → kind → mode")
+        for role in policy.rules {
             guard Self.roles.contains(role.key) else {
-                throw refuse("/roles/\(role.key)", "unknown role; the roles are \(Self.roles.joined(separator: ", "))")
+                throw policy.problem("/roles/\(role.key)", "unknown role; the roles are \(Self.roles.joined(separator: ", "))")
             }
-            guard case .object(let kinds) = role.value else { throw refuse("/roles/\(role.key)", "must be an object of kind → mode") }
+            guard case .object(let kinds) = role.value else { throw policy.problem("/roles/\(role.key)", "must be an object of kind → mode") }
             for kind in kinds {
                 guard let parsed = PersonalDataKind(rawValue: kind.key) else {
-                    throw refuse("/roles/\(role.key)/\(kind.key)", "unknown kind; the kinds are \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw policy.problem("/roles/\(role.key)/\(kind.key)", "unknown kind; the kinds are \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 guard let name = kind.value.stringValue, let mode = DisclosureMode(rawValue: name) else {
-                    throw refuse("/roles/\(role.key)/\(kind.key)", "must be one of \(DisclosureMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw policy.problem("/roles/\(role.key)/\(kind.key)", "must be one of \(DisclosureMode.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 masking[role.key, default: Masking(.hidden)][parsed] = mode
             }
@@ -94,13 +83,7 @@ public struct MaskingPolicy: Sendable, Hashable {
 
     /// The policy of the file at `path`.
     public init(file path: String) throws(JournalError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidArgument("cannot read the masking policy \(path): no such file, or not readable")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .invalidArgument("\(path): the masking policy is not UTF-8 text")
-        }
-        try self.init(text: text, origin: path)
+        try self.init(text: PolicyDocument.text(ofFile: path, what: "masking policy"), origin: path)
     }
 
     private init(masking: [String: Masking]) { self.masking = masking }

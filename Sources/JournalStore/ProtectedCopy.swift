@@ -59,51 +59,6 @@ public struct ProtectedCopy {
         public func isSigned(byKeyOf journal: EventStore) throws(JournalError) -> Bool {
             try journal.keys.signingKey().publicKey.rawRepresentation == publicKey
         }
-
-        /// Reads a statement written by ``document``.
-        public init(document: JSONValue) throws(JournalError) {
-            func text(_ value: JSONValue?, _ path: String) throws(JournalError) -> String {
-                guard let text = value?.stringValue else { throw .invalidArgument("the statement has no \(path)") }
-                return text
-            }
-            func head(_ value: JSONValue?, _ path: String) throws(JournalError) -> (Int64, [UInt8]) {
-                let parts = try text(value, path).split(separator: ":")
-                guard parts.count == 2, let position = Int64(parts[0]), let hash = Hex.decode(String(parts[1])), hash.count == 32 else {
-                    throw .invalidArgument("\(path) must be POSITION:HASH")
-                }
-                return (position, hash)
-            }
-            guard try text(document["statement"], "statement") == Self.kind else { throw .invalidArgument("not a statement of \(Self.kind)") }
-            guard let copiedAt = try? Timestamp(rfc3339: try text(document["copiedAt"], "copiedAt")) else { throw .invalidArgument("copiedAt is no timestamp") }
-            guard case .number(let eventCount)? = document["events"], let events = Int64(exactly: eventCount.value),
-                  case .number(let firstPosition)? = document["to"]?["first"], let first = Int64(exactly: firstPosition.value) else {
-                throw .invalidArgument("the statement has no events or to.first")
-            }
-            guard let publicKey = Data(base64Encoded: try text(document["publicKey"], "publicKey")),
-                  let signature = Data(base64Encoded: try text(document["signature"], "signature")) else {
-                throw .invalidArgument("publicKey and signature must be base64")
-            }
-            let (fromHead, fromHash) = try head(document["from"]?["head"], "from.head")
-            let (toHead, toHash) = try head(document["to"]?["head"], "to.head")
-            self.init(copiedAt: copiedAt, fromJournal: try text(document["from"]?["journal"], "from.journal"), fromHead: fromHead, fromHash: fromHash,
-                      toJournal: try text(document["to"]?["journal"], "to.journal"), toFirst: first, toHead: toHead, toHash: toHash,
-                      events: events, publicKey: publicKey, signature: signature)
-        }
-
-        init(copiedAt: Timestamp, fromJournal: String, fromHead: Int64, fromHash: [UInt8], toJournal: String, toFirst: Int64, toHead: Int64,
-             toHash: [UInt8], events: Int64, publicKey: Data, signature: Data) {
-            self.copiedAt = copiedAt
-            self.fromJournal = fromJournal
-            self.fromHead = fromHead
-            self.fromHash = fromHash
-            self.toJournal = toJournal
-            self.toFirst = toFirst
-            self.toHead = toHead
-            self.toHash = toHash
-            self.events = events
-            self.publicKey = publicKey
-            self.signature = signature
-        }
     }
 
     /// Verifies the source's chain, copies every event into the target (which must hold none) as one
@@ -148,7 +103,7 @@ public struct ProtectedCopy {
             try recorder.describe(ImportDescription(
                 importNumber: recorder.importNumber, recordedAt: recorder.recordedAt, mappingName: Statement.kind,
                 mappingSha256: Hex.encode(SHA256.hash(data: Data(description.utf8))), mapping: description,
-                sources: [.init(file: source.writer.path, bytes: 0, sha256: Hex.encode(fromHash), rows: Int(verified.last))],
+                sources: [.init(file: source.writer.path, bytes: Self.fileSize(source.writer.path), sha256: Hex.encode(fromHash), rows: Int(verified.last))],
                 rowsRead: Int(copied), eventsStored: Int(copied), alreadyRecorded: 0, rowsRejected: 0))
             return (recorder.firstPosition ?? 0, recorder.lastPosition ?? 0)
         }
@@ -165,11 +120,47 @@ public struct ProtectedCopy {
         return statement
     }
 
+    static func fileSize(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
     /// The event as a producer would send it again: the same id, envelope and payload.
     static func proposal(_ event: RecordedEvent) -> ProposedEvent {
         ProposedEvent(
             eventId: event.eventId.rawValue, type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
             customerId: event.customerId, caseId: event.caseId, assetId: event.assetId, siteId: event.siteId, actor: event.actor,
             source: event.source, correlationId: event.correlationId, causationId: event.causationId, payload: event.payloadJSON)
+    }
+}
+
+extension ProtectedCopy.Statement {
+    /// Reads a statement written by ``document``.
+    public init(document: JSONValue) throws(JournalError) {
+        func text(_ value: JSONValue?, _ path: String) throws(JournalError) -> String {
+            guard let text = value?.stringValue else { throw .invalidArgument("the statement has no \(path)") }
+            return text
+        }
+        func head(_ value: JSONValue?, _ path: String) throws(JournalError) -> (Int64, [UInt8]) {
+            let parts = try text(value, path).split(separator: ":")
+            guard parts.count == 2, let position = Int64(parts[0]), let hash = Hex.decode(String(parts[1])), hash.count == 32 else {
+                throw .invalidArgument("\(path) must be POSITION:HASH")
+            }
+            return (position, hash)
+        }
+        guard try text(document["statement"], "statement") == Self.kind else { throw .invalidArgument("not a statement of \(Self.kind)") }
+        guard let copiedAt = try? Timestamp(rfc3339: try text(document["copiedAt"], "copiedAt")) else { throw .invalidArgument("copiedAt is no timestamp") }
+        guard case .number(let eventCount)? = document["events"], let events = Int64(exactly: eventCount.value),
+              case .number(let firstPosition)? = document["to"]?["first"], let first = Int64(exactly: firstPosition.value) else {
+            throw .invalidArgument("the statement has no events or to.first")
+        }
+        guard let publicKey = Data(base64Encoded: try text(document["publicKey"], "publicKey")),
+              let signature = Data(base64Encoded: try text(document["signature"], "signature")) else {
+            throw .invalidArgument("publicKey and signature must be base64")
+        }
+        let (fromHead, fromHash) = try head(document["from"]?["head"], "from.head")
+        let (toHead, toHash) = try head(document["to"]?["head"], "to.head")
+        self.init(copiedAt: copiedAt, fromJournal: try text(document["from"]?["journal"], "from.journal"), fromHead: fromHead, fromHash: fromHash,
+                  toJournal: try text(document["to"]?["journal"], "to.journal"), toFirst: first, toHead: toHead, toHash: toHash,
+                  events: events, publicKey: publicKey, signature: signature)
     }
 }

@@ -60,7 +60,7 @@ public struct StoredEventBytes {
         member("correlationId", correlationId)
         member("causationId", causationId)
         output.append(contentsOf: #","payload":"#.utf8)
-        output.append(contentsOf: disclosure.json(Array(payload)))
+        disclosure.write(payload.assumingMemoryBound(to: UInt8.self), into: &output)
         output.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
     }
 
@@ -105,7 +105,9 @@ public struct StoredEventBytes {
         field(correlationId)
         field(causationId)
         field(importRef)
-        disclosure.json(Array(payload)).withUnsafeBytes { field($0) }
+        var disclosed: [UInt8] = []
+        disclosure.write(payload.assumingMemoryBound(to: UInt8.self), into: &disclosed)
+        disclosed.withUnsafeBytes { field($0) }
         output.append(contentsOf: [0x0D, 0x0A])
     }
 

@@ -12,39 +12,22 @@ public struct RetentionPolicy: Sendable, Hashable {
     public let sha256: String
 
     public init(text: String, origin: String) throws(JournalError) {
-        func refuse(_ path: String, _ message: String) -> JournalError { .invalidArgument("\(origin): \(path): \(message)") }
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(text)
-        } catch {
-            throw .invalidArgument("\(origin): not JSON: \(error)")
-        }
-        guard case .object(let members) = document else { throw refuse("/", "a policy is an object {\"years\": {kind: years}}") }
-        for member in members where member.key != "years" && member.key != "$schema" {
-            throw refuse("/\(member.key)", "unknown member; a policy has years")
-        }
-        guard case .object(let kinds)? = document["years"] else { throw refuse("/years", "required: an object of kind → whole years") }
+        let policy = try PolicyDocument(text: text, origin: origin, member: "years", shape: "an object of kind → whole years")
         years = [:]
-        for kind in kinds {
+        for kind in policy.rules {
             guard let parsed = PersonalDataKind(rawValue: kind.key) else {
-                throw refuse("/years/\(kind.key)", "unknown kind; the kinds are \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw policy.problem("/years/\(kind.key)", "unknown kind; the kinds are \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard case .number(let number) = kind.value, let count = Int(exactly: number.value), (1...200).contains(count) else {
-                throw refuse("/years/\(kind.key)", "must be a whole number of years from 1 to 200")
+                throw policy.problem("/years/\(kind.key)", "must be a whole number of years from 1 to 200")
             }
             years[parsed] = count
         }
-        sha256 = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        sha256 = Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 
     public init(file path: String) throws(JournalError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidArgument("cannot read the retention policy \(path): no such file, or not readable")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .invalidArgument("\(path): the retention policy is not UTF-8 text")
-        }
-        try self.init(text: text, origin: path)
+        try self.init(text: PolicyDocument.text(ofFile: path, what: "retention policy"), origin: path)
     }
 }
 
