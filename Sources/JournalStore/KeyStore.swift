@@ -13,7 +13,8 @@ import Synchronization
 /// nonce is a keyed hash of the value, so the same value sealed twice gives the same bytes (a re-sent
 /// event is recognised). The sealed text is `sealed:v1:<keyId>:<base64url(nonce ‖ ciphertext ‖ tag)>`.
 /// Subjects are stored as keyed hashes, so the file holds no name in the clear. Deleted rows are
-/// overwritten (`secure_delete`), and the file keeps no journal of old pages after a commit.
+/// overwritten (`secure_delete`), and destroying keys empties the file's write-ahead log, so no old
+/// page keeps a destroyed key.
 ///
 /// Back it up with the journal but apart from it: a journal without its keys verifies, but its
 /// personal values read `[erased]`.
@@ -66,9 +67,11 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
             queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue(configuration: configuration)
+            if path != nil {
+                // Write-ahead logging: a commit is one sync. Destroying keys empties the log (see `destroy`).
+                try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            }
             subjectSecret = try queue.write { db in
-                // A rollback journal deleted at each commit: no copy of a destroyed key outlives its transaction.
-                if path != nil { _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE") }
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS store_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL CHECK (length(secret) = 32));
                     CREATE TABLE IF NOT EXISTS subject (
@@ -310,6 +313,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             for (keyId, _) in destroyed { try insert.execute(arguments: [keyId, now, cause]) }
             return destroyed
         }
+        try emptyLog()
         let ids = Set(destroyed.map(\.0))
         cache.withLock { cache in
             cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
@@ -318,6 +322,20 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             cache.opened.removeAll()
         }
         return Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
+    }
+
+    /// Copies the write-ahead log into the file and truncates it to nothing, so that no old page
+    /// holding a destroyed key outlives the destruction. Waits (up to the busy timeout) for readers in
+    /// other processes to let go.
+    private func emptyLog() throws {
+        guard !queue.path.isEmpty, queue.path != ":memory:" else { return }
+        let (busy, _, _) = try queue.writeWithoutTransaction { db -> (Int, Int, Int) in
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")!
+            return (row[0], row[1], row[2])
+        }
+        guard busy == 0 else {
+            throw JournalError.storage("the keys are destroyed, but another process still reads the key file: their old pages stay in \(queue.path)-wal until the last process using the file closes it")
+        }
     }
 
     /// Forgets cached keys when another process changed the file (an erasure), so that a long-running
