@@ -1,3 +1,9 @@
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
+
+CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+BEGIN SELECT RAISE(ABORT, 'the access log is append-only: UPDATE refused'); END;
+
 CREATE TRIGGER event_append_at_end BEFORE INSERT ON event
 WHEN NEW.position IS NOT coalesce((SELECT max(position) FROM event), 0) + 1
   OR NEW.recordedAtUs < coalesce((SELECT recordedAtUs FROM event ORDER BY position DESC LIMIT 1), NEW.recordedAtUs)
@@ -23,6 +29,35 @@ BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: DELETE refused'); END;
 
 CREATE TRIGGER import_no_update BEFORE UPDATE ON import
 BEGIN SELECT RAISE(ABORT, 'journal imports are immutable: UPDATE refused'); END;
+
+CREATE TRIGGER merkle_node_no_delete BEFORE DELETE ON merkle_node
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: DELETE refused'); END;
+
+CREATE TRIGGER merkle_node_no_update BEFORE UPDATE ON merkle_node
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: UPDATE refused'); END;
+
+CREATE TRIGGER tree_head_in_order BEFORE INSERT ON tree_head
+WHEN NEW.treeSize > (SELECT coalesce(max(position), 0) FROM event)
+  OR NEW.treeSize < coalesce((SELECT treeSize FROM tree_head ORDER BY id DESC LIMIT 1), 0)
+  OR NEW.signedAtUs < coalesce((SELECT signedAtUs FROM tree_head ORDER BY id DESC LIMIT 1), NEW.signedAtUs)
+BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: a head must cover no more than the log and no less, nor earlier, than the last'); END;
+
+CREATE TRIGGER tree_head_no_delete BEFORE DELETE ON tree_head
+BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: DELETE refused'); END;
+
+CREATE TRIGGER tree_head_no_update BEFORE UPDATE ON tree_head
+BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: UPDATE refused'); END;
+
+CREATE TABLE access_log (
+    id         INTEGER PRIMARY KEY,
+    atUs       INTEGER NOT NULL,
+    tokenName  TEXT    NOT NULL,
+    role       TEXT    NOT NULL,
+    customerId TEXT    NOT NULL,
+    method     TEXT    NOT NULL,
+    target     TEXT    NOT NULL,
+    status     INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE declared_projection (
     name      TEXT    PRIMARY KEY,
@@ -68,6 +103,26 @@ CREATE TABLE import (
     lastPosition    INTEGER
 ) STRICT;
 
+CREATE TABLE merkle_node (
+    level INTEGER NOT NULL CHECK (level >= 4 AND level < 63),
+    idx   INTEGER NOT NULL CHECK (idx >= 0),
+    hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE tree_head (
+    id         INTEGER PRIMARY KEY,
+    treeSize   INTEGER NOT NULL CHECK (treeSize >= 0),
+    rootHash   BLOB    NOT NULL CHECK (length(rootHash) = 32),
+    signedAtUs INTEGER NOT NULL,
+    publicKey  BLOB    NOT NULL CHECK (length(publicKey) = 32),
+    signature  BLOB    NOT NULL CHECK (length(signature) = 64)
+) STRICT;
+
+CREATE INDEX access_log_by_customer ON access_log (customerId, atUs);
+
 CREATE UNIQUE INDEX event_eventId ON event (eventId);
 
 CREATE UNIQUE INDEX event_stream ON event (customerId, streamVersion);
+
+CREATE INDEX tree_head_by_time ON tree_head (signedAtUs);

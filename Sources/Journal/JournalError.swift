@@ -18,6 +18,9 @@ public enum JournalError: Error, Sendable, Hashable, CustomStringConvertible {
     case storage(String)
     /// An argument to a read (a range, a limit) is out of bounds.
     case invalidArgument(String)
+    /// A stored event no longer hashes to its stored hash: the journal file was altered there. Reads
+    /// that meet it refuse to show the customer.
+    case tampered(position: Int64, customerId: String)
     /// The recording time would lie further ahead of the system clock than allowed; nothing was stored.
     case clockAhead(recordedAt: Timestamp, systemTime: Timestamp, maximumLeadSeconds: Int64)
 
@@ -44,6 +47,9 @@ public enum JournalError: Error, Sendable, Hashable, CustomStringConvertible {
             return message
         case .invalidArgument(let message):
             return message
+        case .tampered(let position, let customerId):
+            return "the journal was altered: the event at position \(position) (customer \(customerId)) does not hash to its "
+                + "stored hash, so nothing of the customer is shown. Run `tpj verify`, and restore the journal from a backup."
         case .clockAhead(let recordedAt, let systemTime, let lead):
             return "refused: this append would be recorded at \(recordedAt.rfc3339), more than \(lead) s ahead of the "
                 + "system clock (\(systemTime.rfc3339)); recorded times never go back, so one stamp in the future "

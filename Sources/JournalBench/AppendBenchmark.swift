@@ -88,10 +88,11 @@ enum AppendBenchmark {
         }
 
         /// (b) The journal's batched append: parse NDJSON, validate against the schemas, canonicalise, hash, insert.
-        func journalAppend(into path: String, sealing: Bool = true) throws -> Double {
+        func journalAppend(into path: String, sealing: Bool = true, tree: Bool = true) throws -> Double {
             removeDatabase(path)
             try? FileManager.default.removeItem(atPath: KeyStore.path(of: path))
-            let store = try EventStore(writer: JournalDatabase.open(path: path), sealing: sealing)
+            var store = try EventStore(writer: JournalDatabase.open(path: path), sealing: sealing)
+            store.extendsTree = tree
             let input = chunks
             return try seconds {
                 _ = try store.appendPipelined(transactions: input.count) { index in
@@ -311,6 +312,16 @@ enum AppendBenchmark {
         removeDatabase(unsealedPath)
         progress("    append sealed \(Int(Double(settings.events) / sealedAppend.min()!)) events/s, unsealed \(Int(Double(settings.events) / unsealedAppend.min()!)) events/s")
 
+        // The Merkle tree's cost: the same append extending the stored tree and not, alternating.
+        progress("(t) batched append with and without the Merkle tree, twice each")
+        var treeAppend: [Double] = [], noTreeAppend: [Double] = []
+        for _ in 0..<2 {
+            noTreeAppend.append(try journalAppend(into: unsealedPath, tree: false))
+            treeAppend.append(try journalAppend(into: unsealedPath))
+        }
+        removeDatabase(unsealedPath)
+        progress("    with the tree \(Int(Double(settings.events) / treeAppend.min()!)) events/s, without \(Int(Double(settings.events) / noTreeAppend.min()!)) events/s")
+
         progress("(b1) the append of tpj append FILE: all of it in one transaction, runs 1 and 2")
         let cli1 = try cliAppend(into: journalPath)
         progress("    \(Int(Double(settings.events) / cli1)) events/s")
@@ -380,6 +391,9 @@ enum AppendBenchmark {
             "sealedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, sealedAppend.min()!)))),
             "unsealedAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, unsealedAppend.min()!)))),
             "sealedOverUnsealedAppendRatio": .number(JSONNumber((unsealedAppend.min()! / sealedAppend.min()! * 100).rounded() / 100)),
+            "treeAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, treeAppend.min()!)))),
+            "noTreeAppendEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, noTreeAppend.min()!)))),
+            "treeOverNoTreeAppendRatio": .number(JSONNumber((noTreeAppend.min()! / treeAppend.min()! * 100).rounded() / 100)),
             "sealedDisclosingReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, sealedRead.min()!)))),
             "unsealedReadEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, unsealedRead.min()!)))),
             "sealedOverUnsealedReadRatio": .number(JSONNumber((unsealedRead.min()! / sealedRead.min()! * 100).rounded() / 100)),

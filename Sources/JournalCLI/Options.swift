@@ -146,6 +146,8 @@ extension JournalError {
         case .journalNotFound: 66
         case .storage: 74
         case .invalidArgument: 64
+        // As `tpj verify` exits when it finds an altered event.
+        case .tampered: 1
         }
     }
 
@@ -160,6 +162,7 @@ extension JournalError {
         case .storage: "storage"
         case .invalidArgument: "invalidArgument"
         case .clockAhead: "clockAhead"
+        case .tampered: "tampered"
         }
     }
 

@@ -3,6 +3,15 @@ import Journal
 
 /// Writing to stdout and stderr, and formatting for people.
 enum Output {
+    /// Writes `bytes` to a new file at `path`; an existing file is never overwritten.
+    static func writeNewFile(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
+        } catch {
+            throw JournalError.invalidArgument("cannot write \(path): \(error.localizedDescription) (an existing file is never overwritten)")
+        }
+    }
+
     static func line(_ text: String, terminator: String = "\n") {
         FileHandle.standardOutput.write(Data((text + terminator).utf8))
     }

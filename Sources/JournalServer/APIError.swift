@@ -78,6 +78,10 @@ public struct APIError: Error, Sendable, HTTPResponseError {
             return APIError(.badRequest, "bad_request", message)
         case .clockAhead:
             return APIError(.serviceUnavailable, "clock_ahead", error.description)
+        case .tampered(let position, _):
+            return APIError(.internalServerError, "tampered", "the journal was altered at position \(position): nothing of this customer is shown; run `tpj verify`", details: [
+                "position": .number(JSONNumber(position)),
+            ])
         case .journalNotFound, .storage:
             return APIError(.internalServerError, "internal", "the journal could not be read or written; see the server log")
         }

@@ -31,7 +31,8 @@ extension JournalServer {
             return JSONResponse.make(["query": .string(text), "customers": .array(matches.map(\.document))])
         }
         router.get("/v1/customers/:customerId/timeline") { request, context in
-            try context.require(.staff)
+            // Auditors read what staff saw, at any date.
+            try context.require(.staff, .auditor)
             let customerId = try context.customerId()
             let query = Query(request)
             let filter = TimelineFilter(
@@ -39,6 +40,7 @@ extension JournalServer {
                 assetId: query.string("asset"), caseId: query.string("case"))
             let knownAt = try query.time("knownAt")
             let disclosure = context.disclosure(store, settings.masking)
+            try await requireCustomer(customerId)
             @Sendable func document(_ entries: [TimelineEntry]) -> [UInt8] {
                 var body: [UInt8] = []
                 body.reserveCapacity(1_024 + entries.count * 768)
@@ -50,7 +52,6 @@ extension JournalServer {
                 return body
             }
             if let knownAt {
-                try await requireCustomer(customerId)
                 let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
                 let store = store
                 let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
@@ -132,8 +133,8 @@ extension JournalServer {
             let order: HistoryOrder = try query.oneOf("order", ["stream", "occurred"]) == "occurred" ? .occurred : .stream
             let knownAt = try query.time("knownAt"), after = try query.time("occurredAfter"), before = try query.time("occurredBefore")
             let store = store
-            let events = try await offload {
-                try store.history(of: customerId, order: order, knownAt: knownAt, occurredAfter: after, occurredBefore: before)
+            let events = try await countingTampered {
+                try await offload { try store.history(of: customerId, order: order, knownAt: knownAt, occurredAfter: after, occurredBefore: before) }
             }
             if events.isEmpty { try await requireCustomer(customerId) }
             var members = [JSONMember("customerId", .string(customerId))]
@@ -141,6 +142,20 @@ extension JournalServer {
             let disclosure = context.disclosure(store, settings.masking)
             members.append(JSONMember("events", .array(events.map { disclosure.event($0).json })))
             return JSONResponse.make(.object(members))
+        }
+        router.get("/v1/access-log") { request, context in
+            try context.require(.auditor)
+            let query = Query(request)
+            try query.allowOnly(["customer", "since", "limit"])
+            let customer = query.string("customer"), since = try query.time("since")
+            let limit = Int(try query.integer("limit", in: 1...100_000) ?? 1_000)
+            let store = store, accessLog = accessLog
+            // What was read up to now is in the answer, this request's own read included.
+            let records = try await offload {
+                try accessLog.flush()
+                return try store.accesses(customerId: customer, since: since, limit: limit)
+            }
+            return JSONResponse.make(["accesses": .array(records.map(\.document))])
         }
         router.get("/v1/verify") { request, context in
             try context.require(.auditor)
@@ -285,7 +300,7 @@ extension JournalServer {
 
     /// The staff read of one customer as of a date: checks the role, the customer and `asOf`.
     private func customerAsOf(_ request: Request, _ context: JournalRequestContext) async throws -> (String, Timestamp) {
-        try context.require(.staff)
+        try context.require(.staff, .auditor)
         let customerId = try context.customerId()
         let query = Query(request)
         let asOf = try query.time("asOf") ?? store.clock.now()
@@ -293,11 +308,22 @@ extension JournalServer {
         return (customerId, asOf)
     }
 
-    /// 404 unless the customer has events.
-    private func requireCustomer(_ customerId: String) async throws {
+    /// 404 unless the customer has events; 500 `tampered` (and counted) when one of them no longer
+    /// hashes to its stored hash.
+    func requireCustomer(_ customerId: String) async throws {
         let store = store
-        let version = try await offload { try store.streamVersion(of: customerId) }
-        guard version > 0 else { throw APIError.unknownCustomer(customerId) }
+        let events = try await countingTampered { try await offload { try store.history(of: customerId).count } }
+        guard events > 0 else { throw APIError.unknownCustomer(customerId) }
+    }
+
+    /// Runs a read of a customer, counting the reads refused because an event was altered.
+    func countingTampered<T>(_ read: () async throws -> T) async throws -> T {
+        do {
+            return try await read()
+        } catch JournalError.tampered(let position, let customerId) {
+            metrics.recordTamperedRead()
+            throw JournalError.tampered(position: position, customerId: customerId)
+        }
     }
 }
 

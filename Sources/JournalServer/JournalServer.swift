@@ -29,6 +29,8 @@ public struct ServerSettings: Sendable {
     public var connections = ConnectionLimits()
     /// How each role sees personal values (``MaskingPolicy/standard`` unless a policy file is given).
     public var masking = MaskingPolicy.standard
+    /// Seconds between the background checks of the hash chain (``ChainWatch``), each from where the last ended.
+    public var chainCheckInterval = 60.0
 
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
@@ -78,6 +80,10 @@ public struct JournalServer: Sendable {
     let streams: StreamSlots
     /// The open connections, against `settings.connections`.
     let connections: ConnectionRegistry
+    /// The background check of the hash chain, reported by `/healthz`.
+    let chainWatch: ChainWatch
+    /// Reads of customers on their way to the access log.
+    let accessLog: AccessLogBuffer
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings()) throws {
@@ -95,6 +101,8 @@ public struct JournalServer: Sendable {
         self.readAdmission = settings.readConcurrency > 0 ? ReadAdmission(limit: settings.readConcurrency) : nil
         self.streams = StreamSlots(limit: settings.maxStreams, perToken: settings.maxStreamsPerToken)
         self.connections = ConnectionRegistry(limit: settings.connections.maxConnections)
+        self.chainWatch = ChainWatch(store: store)
+        self.accessLog = AccessLogBuffer(store: store)
     }
 
     /// The built-in projections and the declared ones, telling the timeline cache what they fold.
@@ -124,14 +132,20 @@ public struct JournalServer: Sendable {
         router.add(middleware: errors)
         router.add(middleware: Authentication(tokens: tokens))
         router.add(middleware: RequestLog(errors: errors))
+        router.add(middleware: AccessLogMiddleware(buffer: accessLog, errors: errors, clock: store.clock))
         let store = store
         router.add(middleware: ReadAdmissionMiddleware(
             admission: readAdmission,
             projections: ProjectionWait(progress: progress, head: { try await offload { try store.head() } }, timeout: settings.waitForTimeout)))
+        let chainWatch = chainWatch
         router.get("/healthz") { _, _ in
             let store = store, progress = progress
             let head = try await offload { try store.head() }
-            return JSONResponse.make(["status": "ok", "head": .number(JSONNumber(head)), "projected": .number(JSONNumber(progress.reached))])
+            let intact = chainWatch.current.failure == nil
+            return JSONResponse.make([
+                "status": intact ? "ok" : "tampered", "head": .number(JSONNumber(head)), "projected": .number(JSONNumber(progress.reached)),
+                "chain": chainWatch.document,
+            ], status: intact ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, context in
             try context.require(.admin)
@@ -162,6 +176,8 @@ public struct JournalServer: Sendable {
                 ThreadService(name: "append-writer", work: commits.run, stop: commits.close),
                 ThreadService(name: "wal-checkpoint", work: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
                 ProjectionFollower(runner: runner, progress: progress, logger: logger),
+                ChainWatch.Service(watch: chainWatch, interval: settings.chainCheckInterval, logger: logger),
+                AccessLogBuffer.Service(buffer: accessLog, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -10,6 +10,7 @@ final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let appended: Counter
     private let head: Gauge
+    private let tamperedReads: Counter
     /// Totals kept elsewhere (the cache's hits, connections closed) as counted at the last scrape, by
     /// metric and label: the counters grow by the difference.
     private let counted = Mutex<[String: Int]>([:])
@@ -17,6 +18,12 @@ final class ServerMetrics: Sendable {
     init() {
         appended = registry.makeCounter(descriptor: Self.name("events_appended", "total", "Events appended through the API."))
         head = registry.makeGauge(descriptor: Self.name("log_head", "position", "Position of the newest event in the log."))
+        tamperedReads = registry.makeCounter(descriptor: Self.name(
+            "tampered_reads", "total", "Reads of a customer refused because one of its events no longer hashes to its stored hash."))
+    }
+
+    func recordTamperedRead() {
+        tamperedReads.increment()
     }
 
     func recordAppended(_ count: Int) {

@@ -4,7 +4,8 @@ import GRDBSQLite
 import Journal
 
 /// The work of one append transaction: assigns positions, stream versions and `recordedAt`,
-/// checks idempotency, expected versions and references, chains the hashes and inserts.
+/// checks idempotency, expected versions and references, chains the hashes, inserts, and extends
+/// the stored Merkle tree.
 private let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 struct AppendWriter {
@@ -17,8 +18,9 @@ struct AppendWriter {
     private let insert: Statement
     private let findEventId: Statement
     private let streamVersion: Statement
+    private var tree: MerkleNodes?
 
-    init(db: Database, clock: JournalClock, limit: ClockLimit) throws {
+    init(db: Database, clock: JournalClock, limit: ClockLimit, tree extendsTree: Bool) throws {
         self.db = db
         let last = try Row.fetchOne(db, sql: "SELECT position, recordedAtUs, hash FROM event ORDER BY position DESC LIMIT 1")
         position = last?[0] ?? 0
@@ -37,6 +39,7 @@ struct AppendWriter {
             """)
         findEventId = try db.cachedStatement(sql: "SELECT position FROM event WHERE eventId = ?")
         streamVersion = try db.cachedStatement(sql: "SELECT coalesce(max(streamVersion), 0) FROM event WHERE customerId = ?")
+        tree = extendsTree ? try MerkleNodes(db: db, head: position) : nil
     }
 
     mutating func append(_ batch: PreparedBatch) throws -> AppendResult {
@@ -181,6 +184,7 @@ struct AppendWriter {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
         }
         prevHash = hash
+        try tree?.add(chainHash: hash, at: position)
         return true
     }
 }

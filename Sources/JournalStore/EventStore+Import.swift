@@ -14,11 +14,11 @@ extension EventStore {
     /// }
     /// ```
     public func recordImport<T>(dryRun: Bool, _ body: (inout ImportRecorder) throws -> T) throws -> T {
-        let clock = self.clock, limit = clockLimit
+        let clock = self.clock, limit = clockLimit, tree = extendsTree
         var result: T?
         do {
             try writer.write { db in
-                var recorder = try ImportRecorder(db: db, writer: try AppendWriter(db: db, clock: clock, limit: limit))
+                var recorder = try ImportRecorder(db: db, writer: try AppendWriter(db: db, clock: clock, limit: limit, tree: tree))
                 result = try body(&recorder)
                 if dryRun { throw DryRunRollback() }
             }

@@ -28,6 +28,8 @@ public struct EventStore: Sendable {
     public let clock: JournalClock
     /// How far ahead of the system clock a recording time may be (five minutes unless set).
     public var clockLimit: ClockLimit = .standard
+    /// Whether appends extend the stored Merkle tree: off only to measure what it costs (`tools/bench-append`).
+    @_spi(Benchmarks) public var extendsTree = true
 
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
         try self.init(writer: writer, registry: registry, clock: clock, sealing: true)
@@ -108,9 +110,9 @@ public struct EventStore: Sendable {
 
     /// Records prepared batches in one write transaction.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
-        let clock = self.clock, limit = clockLimit
+        let clock = self.clock, limit = clockLimit, tree = extendsTree
         return try writeTransaction { db in
-            var writer = try AppendWriter(db: db, clock: clock, limit: limit)
+            var writer = try AppendWriter(db: db, clock: clock, limit: limit, tree: tree)
             var results: [AppendResult] = []
             results.reserveCapacity(batches.count)
             for batch in batches {
@@ -181,7 +183,33 @@ public struct EventStore: Sendable {
             arguments += [occurredBefore.microseconds]
         }
         sql += order == .stream ? " ORDER BY streamVersion" : " ORDER BY occurredAtUs, streamVersion"
-        return try read { db in try EventRow.fetchAll(db, sql: sql, arguments: arguments) }
+        let events = try read { db in try EventRow.fetchAll(db, sql: sql, arguments: arguments) }
+        try Self.requireIntact(events)
+        return events
+    }
+
+    /// Checks that none of the customer's events was altered in the file (``requireIntact(_:)``):
+    /// views read from projections call it before they show the customer.
+    ///
+    /// - Throws: ``JournalError/tampered(position:customerId:)``.
+    public func requireIntact(customerId: String) throws(JournalError) {
+        _ = try history(of: customerId)
+    }
+
+    /// Recomputes each event's hash from its stored content and `prevHash`: a read that meets an event
+    /// changed in the file since it was written refuses, rather than show it. (A rewrite that re-hashed
+    /// the chain is what `tpj verify --head` finds.)
+    ///
+    /// - Throws: ``JournalError/tampered(position:customerId:)`` naming the first such event.
+    public static func requireIntact(_ events: [RecordedEvent]) throws(JournalError) {
+        var envelope: [UInt8] = []
+        envelope.reserveCapacity(1024)
+        for event in events {
+            EventChain.writeCanonicalEnvelope(EventChain.envelope(of: event), payload: event.payload.utf8, into: &envelope)
+            guard EventChain.hash(prevHash: event.prevHash, envelope: envelope) == event.hash else {
+                throw .tampered(position: event.position, customerId: event.customerId)
+            }
+        }
     }
 
     /// Events of the whole journal after `position`, in global order, at most `limit`.

@@ -33,6 +33,13 @@ public enum JournalSchema {
         migrator.registerMigration("v5-declared-projections") { db in
             try db.execute(sql: v5)
         }
+        migrator.registerMigration("v6-merkle-tree") { db in
+            try db.execute(sql: v6)
+            try MerkleNodes.backfill(db)
+        }
+        migrator.registerMigration("v7-access-log") { db in
+            try db.execute(sql: v7)
+        }
         return migrator
     }
 
@@ -98,6 +105,58 @@ public enum JournalSchema {
             sha256    TEXT    NOT NULL CHECK (length(sha256) = 64),
             addedAtUs INTEGER NOT NULL
         ) STRICT;
+        """
+
+    /// The stored part of the Merkle tree over the log (``MerkleNodes``) and the signed tree heads,
+    /// both append-only like the log.
+    public static let v6 = """
+        CREATE TABLE merkle_node (
+            level INTEGER NOT NULL CHECK (level >= 4 AND level < 63),
+            idx   INTEGER NOT NULL CHECK (idx >= 0),
+            hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+            PRIMARY KEY (level, idx)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TRIGGER merkle_node_no_update BEFORE UPDATE ON merkle_node
+        BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: UPDATE refused'); END;
+        CREATE TRIGGER merkle_node_no_delete BEFORE DELETE ON merkle_node
+        BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only: DELETE refused'); END;
+        CREATE TABLE tree_head (
+            id         INTEGER PRIMARY KEY,
+            treeSize   INTEGER NOT NULL CHECK (treeSize >= 0),
+            rootHash   BLOB    NOT NULL CHECK (length(rootHash) = 32),
+            signedAtUs INTEGER NOT NULL,
+            publicKey  BLOB    NOT NULL CHECK (length(publicKey) = 32),
+            signature  BLOB    NOT NULL CHECK (length(signature) = 64)
+        ) STRICT;
+        CREATE INDEX tree_head_by_time ON tree_head (signedAtUs);
+        CREATE TRIGGER tree_head_no_update BEFORE UPDATE ON tree_head
+        BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: UPDATE refused'); END;
+        CREATE TRIGGER tree_head_no_delete BEFORE DELETE ON tree_head
+        BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: DELETE refused'); END;
+        CREATE TRIGGER tree_head_in_order BEFORE INSERT ON tree_head
+        WHEN NEW.treeSize > (SELECT coalesce(max(position), 0) FROM event)
+          OR NEW.treeSize < coalesce((SELECT treeSize FROM tree_head ORDER BY id DESC LIMIT 1), 0)
+          OR NEW.signedAtUs < coalesce((SELECT signedAtUs FROM tree_head ORDER BY id DESC LIMIT 1), NEW.signedAtUs)
+        BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only: a head must cover no more than the log and no less, nor earlier, than the last'); END;
+        """
+
+    /// Who read which customer through the server, when and how (``AccessRecord``): append-only.
+    public static let v7 = """
+        CREATE TABLE access_log (
+            id         INTEGER PRIMARY KEY,
+            atUs       INTEGER NOT NULL,
+            tokenName  TEXT    NOT NULL,
+            role       TEXT    NOT NULL,
+            customerId TEXT    NOT NULL,
+            method     TEXT    NOT NULL,
+            target     TEXT    NOT NULL,
+            status     INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX access_log_by_customer ON access_log (customerId, atUs);
+        CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only: UPDATE refused'); END;
+        CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
         """
 
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.

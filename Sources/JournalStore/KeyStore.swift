@@ -66,7 +66,10 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
                 try db.execute(sql: "PRAGMA secure_delete = ON")
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
+            let isNew = path.map { !FileManager.default.fileExists(atPath: $0) } ?? false
             queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) } ?? DatabaseQueue(configuration: configuration)
+            // Only its owner may read the keys (the write-ahead log SQLite makes beside it takes the same mode).
+            if let path, isNew { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
             if path != nil {
                 // Write-ahead logging: a commit is one sync. Destroying keys empties the log (see `destroy`).
                 try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
@@ -258,6 +261,11 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         } catch {
             throw .storage("cannot read or make the journal's signing key: \(error)")
         }
+    }
+
+    /// The raw public half (32 bytes) of the journal's signing key.
+    public func signingPublicKey() throws(JournalError) -> [UInt8] {
+        Array(try signingKey().publicKey.rawRepresentation)
     }
 
     // MARK: Destroying keys

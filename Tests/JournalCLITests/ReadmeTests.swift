@@ -29,12 +29,16 @@ import Testing
         return steps
     }
 
-    /// The text with what differs from run to run as placeholders — durations and rates, and the anchor's
-    /// hash (each journal seals personal values with keys of its own) — and CSV's CRLF line ends as a
+    /// The text with what differs from run to run as placeholders — durations and rates, the anchor's hash
+    /// and the Merkle root (each journal seals personal values with keys of its own), signing keys and the
+    /// times heads are signed — and CSV's CRLF line ends as a
     /// Markdown file shows them.
     static func withoutVaryingParts(_ text: String) -> String {
         text.replacing(/\d+(\.\d+)? s \([\d,]+ events\/s\)/, with: "… s (… events/s)")
             .replacing(/Anchor: (\d+):[0-9a-f]{64}/) { "Anchor: \($0.1):…" }
+            .replacing(/root [0-9a-f]{64}/, with: "root …")
+            .replacing(/key [0-9a-f]{32}/, with: "key …")
+            .replacing(/(signed|signed on|recorded by) \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z/) { "\($0.1) …" }
             .replacingOccurrences(of: "\r\n", with: "\n")
     }
 
@@ -43,6 +47,9 @@ import Testing
         #expect(Self.withoutVaryingParts("in 12 s (900 events/s)") == Self.withoutVaryingParts("in 3.5 s (1,200,000 events/s)"))
         #expect(Self.withoutVaryingParts("12,176 events of 200 customers") == "12,176 events of 200 customers")
         #expect(Self.withoutVaryingParts("Anchor: 12:" + String(repeating: "ab", count: 32)) == "Anchor: 12:…")
+        #expect(Self.withoutVaryingParts("root \(String(repeating: "0f", count: 32)), signed 2026-12-04T00:13:36.699446Z by key \(String(repeating: "e", count: 32))")
+            == "root …, signed … by key …")
+        #expect(Self.withoutVaryingParts("signed 2026-12-04") == "signed 2026-12-04")
     }
 
     @Test func quickTourPrintsWhatTheReadmeShows() throws {

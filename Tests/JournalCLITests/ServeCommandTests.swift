@@ -34,10 +34,39 @@ import Testing
         let taken = try workspace.tpj("serve", "--port", "\(port)")
         #expect(taken.status == 74, "\(taken.stderr)")
         #expect(taken.stderr.contains("cannot serve on 127.0.0.1:\(port)"), "\(taken.stderr)")
-        // SIGTERM: a graceful stop with exit 0.
+        // SIGTERM: a graceful stop with exit 0, which signs a tree head over the whole log.
+        #expect(try workspace.tpj("verify", "--as-of", "2100-01-01").stderr.contains("no tree head was signed by 2100-01-01"))
         server.terminate()
         server.waitUntilExit()
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        let signed = try workspace.tpj("verify", "--as-of", "2100-01-01")
+        #expect(signed.status == 0 && signed.stdout.contains(": 60 events.") && signed.stdout.contains("OK: the journal holds exactly the 60 events"), "\(signed.stdout)\(signed.stderr)")
+    }
+
+    @Test func aServerOnAnAlteredJournalSaysSoAndRefusesTheCustomer() throws {
+        let workspace = CLIWorkspace()
+        try workspace.writeHandMadeWorld()
+        // One byte of event 7 changed in the file, its trigger dropped, as someone with write access could;
+        let altered = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+            "sqlite3", workspace.db, "DROP TRIGGER event_no_update; UPDATE event SET payload = ' ' || payload WHERE position = 7; SELECT customerId FROM event WHERE position = 7;",
+        ], in: workspace.directory)
+        let customer = altered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(altered.status == 0 && customer.hasPrefix("C-"), "\(altered.stderr)")
+        // the CLI refuses to show the customer, naming the position,
+        let timeline = try workspace.tpj("timeline", customer)
+        #expect(timeline.status == 1 && timeline.stderr.contains("altered: the event at position 7"), "\(timeline.stderr)")
+        // and the server's background check reports it in /healthz (503, status tampered).
+        let (server, port, _) = try startServer(["--db", workspace.db, "--port", "0"], in: workspace)
+        defer { if server.isRunning { server.terminate() } }
+        let health = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", """
+            import json, urllib.request, urllib.error
+            while True:
+                try:
+                    urllib.request.urlopen("http://127.0.0.1:\(port)/healthz")
+                except urllib.error.HTTPError as error:
+                    print(error.code, json.dumps(json.load(error)["chain"], sort_keys=True)); break
+            """], in: workspace.directory)
+        #expect(health.stdout.hasPrefix("503 ") && health.stdout.contains(#""intact": false"#) && health.stdout.contains(#""position": 7"#), "\(health.stdout)\(health.stderr)")
     }
 
     @Test func tokensAreCreatedListedAndRevoked() throws {

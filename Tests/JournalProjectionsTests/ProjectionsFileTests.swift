@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Journal
 import JournalProjections
-import JournalStore
+@_spi(Benchmarks) import JournalStore
 import JournalTesting
 import Testing
 
@@ -78,7 +78,9 @@ import Testing
         migrator.registerMigration("v4-migrated-history") { db in try db.execute(sql: JournalSchema.v4) }
         try migrator.migrate(old)
         let timeline = JourneyTimeline(registry: .bundled)
-        let oldStore = try EventStore(writer: old)
+        // (before the Merkle tree: its table and nodes come with the migration below)
+        var oldStore = try EventStore(writer: old)
+        oldStore.extendsTree = false
         var generator = TouchpointGenerator(seed: 15)
         for customer in 0..<4 {
             try oldStore.append(generator.events(forCustomer: customer, count: 6), to: TouchpointGenerator.customerId(customer))
@@ -92,7 +94,11 @@ import Testing
         let left = try store.writer.write { db in
             try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'grdb_%'")
         }
-        #expect(left.sorted() == ["declared_projection", "event", "import"])
+        #expect(left.sorted() == ["access_log", "declared_projection", "event", "import", "merkle_node", "tree_head"])
+        // The tree of the events written before it is stored when the journal is opened.
+        let leaves = try store.events(after: 0, limit: 100).map { MerkleTree.leafHash($0.hash) }
+        #expect(leaves.count == 24)
+        for size in [16, 17, 24] { #expect(try store.treeRoot(size: Int64(size)) == MerkleTree.root(of: leaves[..<size])) }
         #expect(try ProjectionRunner(store: store, projections: [timeline]).catchUp() == ["timeline": 24])
         #expect(try dump(store.writer, timeline) == before)
         #expect(try store.verify().isIntact)

@@ -18,13 +18,14 @@ struct ServerTests {
         ("POST", "/v1/erasures", [.admin]),
         ("POST", "/v1/customers/C-100002/events", [.ingest, .admin]),
         ("GET", "/v1/customers?q=C-10000", [.staff, .admin]),
-        ("GET", "/v1/customers/C-100002/timeline", [.staff, .admin]),
-        ("GET", "/v1/customers/C-100002/moments", [.staff, .admin]),
-        ("GET", "/v1/customers/{risky}/churn", [.staff, .admin]),
+        ("GET", "/v1/customers/C-100002/timeline", [.staff, .auditor, .admin]),
+        ("GET", "/v1/customers/C-100002/moments", [.staff, .auditor, .admin]),
+        ("GET", "/v1/customers/{risky}/churn", [.staff, .auditor, .admin]),
         ("GET", "/v1/churn?top=3", [.staff, .admin]),
         ("GET", "/v1/segments", [.staff, .admin]),
         ("GET", "/v1/customers/C-100002/history", [.auditor, .admin]),
         ("GET", "/v1/verify", [.auditor, .admin]),
+        ("GET", "/v1/access-log?limit=3", [.auditor, .admin]),
         ("GET", "/v1/events?after=0&limit=5", [.analyst, .admin]),
         ("GET", "/v1/events/stream?after=0", [.analyst, .admin]),
     ]
@@ -230,6 +231,65 @@ struct ServerTests {
         let verify = try await server.request("GET", "/v1/verify", role: .auditor)
         #expect(verify.document["intact"] == .bool(true))
         #expect(verify.document["checked"]?.number == Double(try server.store.head()))
+    }
+
+    @Test func everyReadOfACustomerIsInTheAccessLogWithItsToken() async throws {
+        let server = try await LiveServer.start(customers: 6)
+        defer { Task { try await server.stop() } }
+        #expect(try await server.request("GET", "/v1/customers/C-100002/timeline?from=2024-01-01", role: .staff).status == 200)
+        #expect(try await server.request("GET", "/v1/customers/C-100002/moments?asOf=2024-06-01", role: .auditor).status == 200)
+        #expect(try await server.request("GET", "/v1/customers/C-100003/history", role: .auditor).status == 200)
+        #expect(try await server.request("GET", "/v1/customers/C-999999/history", role: .auditor).status == 404)
+        // refused for the token: nothing was read, nothing recorded
+        #expect(try await server.request("GET", "/v1/customers/C-100002/history", role: .staff).status == 403)
+        #expect(try await server.request("GET", "/customers/C-100003", headers: ["Cookie": "tpj_session=\(try server.session(for: .staff))"]).status == 200)
+        let log = try await server.request("GET", "/v1/access-log", role: .auditor)
+        #expect(log.status == 200, "\(log.text)")
+        let rows = try #require(log.document["accesses"]?.arrayValue).map { row in
+            "\(row["token"]?.stringValue ?? "?") \(row["role"]?.stringValue ?? "?") \(row["customerId"]?.stringValue ?? "?") \(row["target"]?.stringValue ?? "?") \(Int(row["status"]?.number ?? 0))"
+        }
+        #expect(rows == [
+            "test staff staff C-100002 /v1/customers/C-100002/timeline?from=2024-01-01 200",
+            "test auditor auditor C-100002 /v1/customers/C-100002/moments?asOf=2024-06-01 200",
+            "test auditor auditor C-100003 /v1/customers/C-100003/history 200",
+            "test auditor auditor C-999999 /v1/customers/C-999999/history 404",
+            "test staff staff C-100003 /customers/C-100003 200",
+        ])
+        let one = try await server.request("GET", "/v1/access-log?customer=C-100003&limit=1", role: .admin)
+        #expect(one.document["accesses"]?.arrayValue?.count == 1)
+        #expect(try await server.request("GET", "/v1/access-log?who=me", role: .auditor).status == 400)
+        // In the journal, append-only like the log.
+        #expect(try server.store.accesses(customerId: "C-100002").count == 2)
+        #expect(throws: (any Error).self) {
+            try DatabaseQueue(path: server.store.writer.path).write { db in try db.execute(sql: "DELETE FROM access_log") }
+        }
+    }
+
+    @Test func aReadOfACustomerWithAnAlteredEventIsRefusedCountedAndNamed() async throws {
+        let server = try await LiveServer.start(customers: 6)
+        defer { Task { try await server.stop() } }
+        // Kept once, so the refusal cannot come from a stale cache either.
+        #expect(try await server.request("GET", "/v1/customers/C-100002/timeline", role: .staff).status == 200)
+        // When one byte of one of C-100002's events is changed in the file (its trigger dropped),
+        let position = try #require(try server.store.history(of: "C-100002").last?.position)
+        let raw = try DatabaseQueue(path: server.store.writer.path)
+        try raw.inDatabase { db in
+            try db.execute(sql: "DROP TRIGGER event_no_update")
+            try db.execute(sql: "UPDATE event SET payload = ' ' || payload WHERE position = ?", arguments: [position])
+        }
+        try raw.close()
+        // then every read of that customer is refused with the position, its page too,
+        for path in ["timeline", "history", "moments", "churn"] {
+            let read = try await server.request("GET", "/v1/customers/C-100002/\(path)", role: .admin)
+            #expect(read.status == 500 && read.document["error"]?["code"] == "tampered", "\(path): \(read.status) \(read.text.prefix(200))")
+            #expect(read.document["error"]?["details"]?["position"]?.number == Double(position))
+        }
+        let page = try await server.request("GET", "/customers/C-100002", headers: ["Cookie": "tpj_session=\(try server.session(for: .staff))"])
+        #expect(page.status == 500 && page.text.contains("altered at position \(position)"))
+        // other customers read as before, and the refusals are counted.
+        #expect(try await server.request("GET", "/v1/customers/C-100003/timeline", role: .staff).status == 200)
+        let metrics = try await server.request("GET", "/metrics", role: .admin)
+        #expect(metrics.text.contains("tpj_tampered_reads_total 5\n"), "\(metrics.text.split(separator: "\n").filter { $0.contains("tampered") })")
     }
 
     @Test func keptTimelinesFollowAppendsHereAndFoldsElsewhere() async throws {

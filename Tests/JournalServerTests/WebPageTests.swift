@@ -158,7 +158,7 @@ struct WebPageTests {
         let cases: [(String, Int, String)] = [
             ("/at-risk?band=extreme", 400, "band must be one of high, medium, low (got &quot;extreme&quot;)"),
             ("/at-risk?top=7", 400, "top must be one of 25, 50, 100, 500"),
-            ("/customers/C-NOBODY", 404, "The journal holds no events of customer C-NOBODY."),
+            ("/customers/C-NOBODY", 404, "no customer C-NOBODY: the journal holds no events of it"),
         ]
         for (path, status, message) in cases {
             let response = try await page(server, path, role: .staff)

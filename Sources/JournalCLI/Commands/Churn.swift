@@ -65,6 +65,7 @@ extension JournalCommand.Churn {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
                 let (model, source) = try weightsOptions.model(journal: database.path)
+                if let customer { try database.openStore(create: false).requireIntact(customerId: customer) }
                 let risks = try withInsights(database, scoring, model: model) { insights, _, db in
                     try insights.churn(asOf: asOf, customerId: customer, in: db)
                 }

@@ -14,7 +14,10 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let existed = FileManager.default.fileExists(atPath: database.path)
-                let stats = try database.openStore(create: true).stats()
+                let store = try database.openStore(create: true)
+                let stats = try store.stats()
+                // The key that signs the journal's tree heads (`tpj seal`), in the key file beside it.
+                _ = try store.keys.signingPublicKey()
                 if output.json {
                     Output.json(["path": .string(database.path), "created": .bool(!existed), "events": .number(JSONNumber(stats.events))])
                 } else if existed {

@@ -57,6 +57,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
+                try database.openStore(create: false).requireIntact(customerId: customer)
                 let moments = try withInsights(database, scoring) { insights, _, db in
                     try insights.moments(of: customer, asOf: asOf, in: db)
                 }

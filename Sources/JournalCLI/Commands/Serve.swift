@@ -48,6 +48,9 @@ extension JournalCommand {
         @OptionGroup var rules: RulesOptions
         @OptionGroup var maskingOptions: MaskingOptions
 
+        @Option(name: .long, help: "Minutes between signed tree heads (signed only when the log grew; one more at shutdown).")
+        var sealEvery = 10.0
+
         @Option(name: .long, help: "A retention policy file to apply every night at 01:00 UTC (see `tpj retention apply`).")
         var retention: String?
         @OptionGroup var declared: DeclaredOptions
@@ -55,6 +58,9 @@ extension JournalCommand {
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
+            guard sealEvery.isFinite, (0.05...10_080).contains(sealEvery) else {
+                throw ValidationError("--seal-every must be 0.05 to 10080 minutes (got \(sealEvery))")
+            }
             guard (0...1 << 20).contains(timelineCacheMib) else {
                 throw ValidationError("--timeline-cache-mib must be 0 to 1048576 (got \(timelineCacheMib))")
             }
@@ -147,6 +153,13 @@ extension JournalCommand {
                 }
             }
             defer { nightly?.cancel() }
+            let sealing = Task { [sealEvery, logger] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .seconds(sealEvery * 60)) } catch { return }
+                    Self.sealHead(store, logger: logger, when: "periodic")
+                }
+            }
+            defer { sealing.cancel() }
             let host = host
             do {
                 try await server.application(logger: logger) { port in
@@ -156,6 +169,22 @@ extension JournalCommand {
             } catch {
                 throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
             }
+            // After a graceful stop: a head over everything appended while serving.
+            Self.sealHead(store, logger: logger, when: "shutdown")
+        }
+    }
+}
+
+extension JournalCommand.Serve {
+    /// Signs a tree head if the log grew since the last one, and logs it.
+    static func sealHead(_ store: EventStore, logger: Logger, when: String) {
+        do {
+            if let head = try store.signTreeHeadIfGrown() {
+                logger.info("tree head signed", metadata: [
+                    "when": "\(when)", "treeSize": "\(head.treeSize)", "rootHash": "\(Hex.encode(head.rootHash))"])
+            }
+        } catch {
+            logger.error("signing the tree head failed", metadata: ["error": "\(error)"])
         }
     }
 }

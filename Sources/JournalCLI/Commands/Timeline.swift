@@ -49,6 +49,8 @@ extension JournalCommand {
                 if let knownAt {
                     entries = try timeline.entries(of: customer, knownAt: knownAt.instant, filter: filter, store: store)
                 } else {
+                    // Read from the projection, shown only while the customer's events are as written.
+                    try store.requireIntact(customerId: customer)
                     try catchUp(ProjectionRunner(store: store, projections: [timeline]), store: store)
                     entries = try timeline.entries(of: customer, filter: filter, store: store)
                 }

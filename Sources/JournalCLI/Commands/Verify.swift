@@ -18,12 +18,22 @@ extension JournalCommand {
         @Option(name: .long, help: "An anchor recorded earlier, POSITION:HASH (printed by verify): must still match.")
         var anchor: String?
 
+        @Option(name: .long, help: "A signed tree head kept elsewhere (tpj seal --out): the journal must still hold exactly the events it signed.")
+        var head: String?
+
+        @Option(name: .long, help: "Check the journal against the latest tree head it signed by this time: what it had committed to then.")
+        var asOf: TimeArgument?
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard from >= 1 else { throw ValidationError("--from must be 1 or more.") }
             if let to, to < from { throw ValidationError("--to must not be before --from.") }
+            if head != nil || asOf != nil, anchor != nil || to != nil || from != 1 {
+                throw ValidationError("--head and --as-of check the events a head signed; they take no --from, --to or --anchor.")
+            }
+            if head != nil, asOf != nil { throw ValidationError("Give either --head FILE or --as-of TIME.") }
             if let anchor, parsedAnchor(anchor) == nil {
                 throw ValidationError("--anchor takes POSITION:HASH, e.g. 59:3f2a… (64 hexadecimal digits).")
             }
@@ -39,6 +49,14 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
+                if let head { return try checkHead(try Self.readHead(head), store: store) }
+                if let asOf {
+                    guard let signed = try store.treeHeads(signedBy: asOf.instant).last else {
+                        throw JournalError.invalidArgument("no tree head was signed by \(asOf.instant.rfc3339): sign heads with tpj seal (tpj serve signs them itself)")
+                    }
+                    if !output.json { Output.line("The latest head signed by \(asOf.instant.rfc3339) is of \(signed.signedAt.rfc3339): \(Output.count(signed.treeSize, "event")).") }
+                    return try checkHead(signed, store: store)
+                }
                 var report = try store.verify(from: from, through: to) { checked in
                     if !output.json { Output.error("  … \(Output.count(checked, "event")) verified") }
                 }
@@ -61,6 +79,46 @@ extension JournalCommand {
                 }
                 if !report.isIntact { throw ExitCode(1) }
             }
+        }
+
+        static func readHead(_ path: String) throws -> SignedTreeHead {
+            let document: JSONValue
+            do {
+                document = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                throw JournalError.invalidArgument("cannot read the tree head \(path): \(error)")
+            }
+            return try SignedTreeHead(document: document)
+        }
+
+        private func checkHead(_ head: SignedTreeHead, store: EventStore) throws {
+            let check = try store.check(against: head)
+            if output.json {
+                var members: [JSONMember] = [
+                    JSONMember("matches", .bool(check.matches)),
+                    JSONMember("treeSize", .number(JSONNumber(check.head.treeSize))),
+                    JSONMember("signedAt", .string(check.head.signedAt.rfc3339)),
+                    JSONMember("keyFingerprint", .string(SignedTreeHead.fingerprint(of: check.head.publicKey))),
+                    JSONMember("signedByThisJournal", .bool(check.signedByThisJournal)),
+                ]
+                if let failure = check.failure { members.append(JSONMember("failure", .string(failure))) }
+                if let range = check.firstAltered {
+                    members.append(JSONMember("firstAltered", ["from": .number(JSONNumber(range.lowerBound)), "to": .number(JSONNumber(range.upperBound))]))
+                }
+                Output.json(.object(members))
+            } else if let failure = check.failure {
+                Output.line("TAMPERED: \(failure).")
+                if let range = check.firstAltered {
+                    Output.line(range.count == 1 ? "First altered position: \(range.lowerBound)."
+                        : "First altered position: between \(range.lowerBound) and \(range.upperBound); every event before \(range.lowerBound) is as signed.")
+                }
+            } else {
+                Output.line("OK: the journal holds exactly the \(Output.count(check.head.treeSize, "event")) the head signed on \(check.head.signedAt.rfc3339).")
+            }
+            if !check.signedByThisJournal {
+                Output.error("Note: the head was signed by key \(SignedTreeHead.fingerprint(of: check.head.publicKey)), not this journal's key.")
+            }
+            if !check.matches { throw ExitCode(1) }
         }
     }
 }

@@ -76,6 +76,7 @@ extension JournalServer {
                 let insights = insights
                 let asOf = store.clock.now()
                 let disclosure = context.disclosure(store, settings.masking)
+                try await requireCustomer(customerId)
                 let model = try await store.writer.read { db -> PageModels.Customer? in
                     guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
                     let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db).map { $0.disclosed(by: disclosure) }
@@ -171,7 +172,9 @@ extension JournalServer {
                 throw APIError(.forbidden, "forbidden", "The token \"\(token.name)\" has the role \(token.role.rawValue); these pages need a staff or admin token.")
             }
             response = try await body()
-        } catch let error as APIError {
+        } catch let caught where caught is APIError || caught is JournalError {
+            // A journal error (an altered event) gets the page its API answer describes.
+            let error = (caught as? APIError) ?? APIError.from(caught as! JournalError)
             let heading = switch error.status {
             case .notFound: "Not found"
             case .forbidden: "Not allowed"

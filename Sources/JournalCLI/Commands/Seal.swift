@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Journal
+import JournalStore
+
+extension JournalCommand {
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The journal's signing key (Ed25519), which signs its tree heads.",
+            subcommands: [Create.self, Show.self], defaultSubcommand: Show.self)
+
+        struct Create: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make the signing key if the journal has none (tpj init makes it too).")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try runReportingErrors(json: output.json) {
+                    let store = try database.openStore(create: false)
+                    try Keys.report(store, journal: database.path, output: output)
+                }
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the public key and its fingerprint, to publish beside the signed heads.")
+            @OptionGroup var database: DatabaseOptions
+            @OptionGroup var output: OutputOptions
+
+            func run() throws {
+                try runReportingErrors(json: output.json) {
+                    try Keys.report(try database.openStore(create: false), journal: database.path, output: output)
+                }
+            }
+        }
+
+        static func report(_ store: EventStore, journal: String, output: OutputOptions) throws {
+            let publicKey = try store.keys.signingPublicKey()
+            let path = KeyStore.path(of: journal)
+            if output.json {
+                Output.json([
+                    "publicKey": .string(Hex.encode(publicKey)),
+                    "keyFingerprint": .string(SignedTreeHead.fingerprint(of: publicKey)),
+                    "algorithm": "Ed25519", "keyFile": .string(path),
+                ])
+            } else {
+                Output.line("Signing key (Ed25519) in \(path), readable by its owner only.")
+                Output.line("Public key:  \(Hex.encode(publicKey))")
+                Output.line("Fingerprint: \(SignedTreeHead.fingerprint(of: publicKey))")
+            }
+        }
+    }
+
+    struct Seal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the Merkle tree over the whole log (a signed tree head) and record it.",
+            discussion: """
+                The head says: at this time the log held N events whose Merkle root is R, signed with the \
+                journal's Ed25519 key. Write it out with --out and keep it elsewhere (publish it, mail it, \
+                print it): `tpj verify --head FILE` later proves that none of those N events was altered, and \
+                evidence files prove single events against it.
+                """)
+
+        @Option(name: .long, help: "Also write the head to this file (JSON, Schemas/tree-head.schema.json).")
+        var out: String?
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors(json: output.json) {
+                let head = try database.openStore(create: false).signTreeHead()
+                if let out {
+                    var bytes = CanonicalJSON.bytes(head.document)
+                    bytes.append(0x0A)
+                    try Output.writeNewFile(bytes, to: out)
+                }
+                if output.json {
+                    Output.json(head.document)
+                } else {
+                    Output.line("Signed tree head: \(Output.count(head.treeSize, "event")), root \(Hex.encode(head.rootHash)),")
+                    Output.line("signed \(head.signedAt.rfc3339) by key \(SignedTreeHead.fingerprint(of: head.publicKey)).")
+                    if let out { Output.line("Written to \(out); keep it outside the journal. `tpj verify --head \(out)` checks the journal against it.") }
+                }
+            }
+        }
+    }
+}
