@@ -40,43 +40,14 @@ enum Output {
         count(value) + " " + (value == 1 ? noun : noun + "s")
     }
 
-    /// Left-aligned columns separated by two spaces.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let widths = tableWidths(header, rows)
-        return ([tableLine(header, widths)] + rows.map { tableLine($0, widths) }).joined(separator: "\n")
-    }
+    /// Left-aligned columns separated by two spaces (``TextTable``).
+    static func table(_ header: [String], _ rows: [[String]]) -> String { TextTable.render(header, rows) }
 
-    /// The width of each column of a table: its widest cell, header included.
-    static func tableWidths(_ header: [String], _ rows: [[String]]) -> [Int] {
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
-        }
-        return widths
-    }
+    static func tableWidths(_ header: [String], _ rows: [[String]]) -> [Int] { TextTable.widths(header, rows) }
 
-    /// One line of a table: the cells padded to `widths` (a wider cell is written whole), two spaces apart.
-    static func tableLine(_ cells: [String], _ widths: [Int]) -> String {
-        cells.enumerated().map { index, cell in
-            index == cells.count - 1 || index >= widths.count ? cell : cell.padding(toLength: max(widths[index], cell.count), withPad: " ", startingAt: 0)
-        }.joined(separator: "  ")
-    }
+    static func tableLine(_ cells: [String], _ widths: [Int]) -> String { TextTable.line(cells, widths) }
 
-    /// A one-line digest of a payload: `queueWaitSeconds=95 machineDown=true …`, cut at `width`.
-    static func summary(_ payload: JSONValue, width: Int = 72) -> String {
-        guard case .object(let members) = payload else { return CanonicalJSON.string(payload) }
-        var text = ""
-        for member in members {
-            let value: String
-            switch member.value {
-            case .string(let string): value = string.contains(" ") ? "\"\(string)\"" : string
-            default: value = CanonicalJSON.string(member.value)
-            }
-            text += (text.isEmpty ? "" : " ") + "\(member.key)=\(value)"
-            if text.count > width { break }
-        }
-        return text.count > width ? String(text.prefix(width - 1)) + "…" : text
-    }
+    static func summary(_ payload: JSONValue, width: Int = 72) -> String { TextTable.summary(payload, width: width) }
 
     /// The table of events used by `history` and `log`.
     static func eventTable(_ events: [RecordedEvent], withCustomer: Bool) -> String {

@@ -143,6 +143,19 @@ extension JournalServer {
             members.append(JSONMember("events", .array(events.map { disclosure.event($0).json })))
             return JSONResponse.make(.object(members))
         }
+        router.get("/v1/customers/:customerId/evidence") { request, context in
+            try context.require(.auditor)
+            let customerId = try context.customerId()
+            let query = Query(request)
+            try query.allowOnly(["knownAt"])
+            let knownAt = try query.time("knownAt")
+            try await requireCustomer(customerId)
+            let store = store, rules = rules, disclosure = context.disclosure(store, settings.masking)
+            let bytes = try await offload {
+                try EvidenceFile.make(store: store, customerId: customerId, knownAt: knownAt, disclosure: disclosure, rules: rules).bytes
+            }
+            return JSONResponse.make(bytes: bytes)
+        }
         router.get("/v1/access-log") { request, context in
             try context.require(.auditor)
             let query = Query(request)

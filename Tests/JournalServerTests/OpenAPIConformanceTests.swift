@@ -51,6 +51,7 @@ import Testing
             ("GET", "/v1/customers/C-999999/history", .auditor, nil), ("GET", "/v1/customers/C-100004/history?order=sideways", .auditor, nil),
             ("GET", "/v1/verify", .auditor, nil), ("GET", "/v1/verify?from=3&to=9", .auditor, nil), ("GET", "/v1/verify?from=9&to=3", .auditor, nil),
             ("GET", "/v1/access-log?customer=C-100001&limit=5", .auditor, nil), ("GET", "/v1/access-log?limit=0", .auditor, nil),
+            ("GET", "/v1/customers/C-100001/evidence", .auditor, nil), ("GET", "/v1/customers/C-100001/evidence?knownAt=2001-01-01", .auditor, nil),
             ("GET", "/v1/events?after=5&limit=3", .analyst, nil), ("GET", "/v1/events?limit=0", .analyst, nil),
             ("GET", "/v1/events?customer=C-100004&type=invoice.issued,quote.sent&occurredAfter=2024-03-01&limit=5", .analyst, nil),
             ("GET", "/v1/events?type=no.such.type", .analyst, nil), ("GET", "/v1/events?sort=position", .analyst, nil),

@@ -26,6 +26,7 @@ struct ServerTests {
         ("GET", "/v1/customers/C-100002/history", [.auditor, .admin]),
         ("GET", "/v1/verify", [.auditor, .admin]),
         ("GET", "/v1/access-log?limit=3", [.auditor, .admin]),
+        ("GET", "/v1/customers/C-100002/evidence", [.auditor, .admin]),
         ("GET", "/v1/events?after=0&limit=5", [.analyst, .admin]),
         ("GET", "/v1/events/stream?after=0", [.analyst, .admin]),
     ]
@@ -263,6 +264,20 @@ struct ServerTests {
         #expect(throws: (any Error).self) {
             try DatabaseQueue(path: server.store.writer.path).write { db in try db.execute(sql: "DELETE FROM access_log") }
         }
+    }
+
+    @Test func theEvidenceFileOverHTTPVerifiesOffline() async throws {
+        let server = try await LiveServer.start(customers: 6)
+        defer { Task { try await server.stop() } }
+        #expect(try await server.request("GET", "/v1/customers/C-100004/evidence?knownAt=2020-01-01", role: .auditor).status == 400)
+        let evidence = try await server.request("GET", "/v1/customers/C-100004/evidence", role: .auditor)
+        #expect(evidence.status == 200 && evidence.document["customerId"] == "C-100004")
+        let file = server.directory.appendingPathComponent("C-100004.evidence.json")
+        try Data(evidence.body).write(to: file)
+        let verifier = TestSupport.repositoryRoot.appendingPathComponent("tools/verify-evidence").path
+        let verified = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", verifier, file.path], in: server.directory)
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("OK: "), "\(verified.stdout)\(verified.stderr)")
+        #expect(try await server.request("GET", "/v1/customers/C-999999/evidence", role: .auditor).status == 404)
     }
 
     @Test func aReadOfACustomerWithAnAlteredEventIsRefusedCountedAndNamed() async throws {

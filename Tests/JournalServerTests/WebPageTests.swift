@@ -24,7 +24,8 @@ struct WebPageTests {
         let appended = try await server.request("POST", "/v1/customers/C-XSS/events", role: .ingest, body: body)
         try #require(appended.status == 201, "\(appended.text)")
         let last = try #require(appended.document["positions"]?[1]?.number)
-        try #require(try await server.request("GET", "/v1/customers/C-XSS/timeline?waitFor=\(Int64(last))", role: .staff).status == 200)
+        let read = try await server.request("GET", "/v1/customers/C-XSS/timeline?waitFor=\(Int64(last))", role: .staff)
+        try #require(read.status == 200, "\(read.status) \(read.text.prefix(300))")
         return "C-XSS"
     }
 

@@ -34,14 +34,9 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let disclosure = store.disclosure(try reader.masking())
-                var evidence = try store.evidence(of: customer, knownAt: knownAt?.instant, disclosure: disclosure)
-                let timeline = JourneyTimeline(registry: store.validator.registry, rules: try rules.momentRules())
-                let asOf = knownAt?.instant ?? evidence.createdAt
-                let entries = try timeline.entries(of: customer, knownAt: asOf, filter: TimelineFilter(), store: store).map { $0.disclosed(by: disclosure) }
-                evidence.views = [("timeline", Timeline.render(entries).split(separator: "\n", omittingEmptySubsequences: false).map(String.init))]
-                var bytes = CanonicalJSON.bytes(try evidence.document(signedBy: store.keys))
-                bytes.append(0x0A)
+                let (evidence, bytes) = try EvidenceFile.make(
+                    store: store, customerId: customer, knownAt: knownAt?.instant, disclosure: store.disclosure(try reader.masking()),
+                    rules: try rules.momentRules())
                 try Output.writeNewFile(bytes, to: out)
                 let head = evidence.head
                 if output.json {

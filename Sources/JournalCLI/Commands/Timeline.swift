@@ -63,25 +63,9 @@ extension JournalCommand {
                 } else if entries.isEmpty {
                     Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
                 } else {
-                    Output.line(Self.render(entries))
+                    Output.line(JourneyTimeline.text(entries))
                 }
             }
-        }
-
-        static func render(_ entries: [TimelineEntry]) -> String {
-            let flags = TimelineFlags(entries)
-            let rows = entries.map { entry -> [String] in
-                let date = String(entry.occurredAt.prefix(16)).replacingOccurrences(of: "T", with: " ")
-                let mark = entry.status == "recorded" ? "" : entry.status == "corrected" ? "✎ " : "✗ "
-                let score = entry.score.map { ($0 > 0 ? "+" : "") + "\($0)" + (entry.isMoment ? " ★" : "") } ?? ""
-                let reasons = entry.reasons
-                let details = reasons.isEmpty
-                    ? Output.summary((try? JSONParser.parse(entry.payload)) ?? .null, width: 60)
-                    : reasons.joined(separator: ", ")
-                let flagText = flags.of(entry).map { "[\($0)] " }.joined()
-                return [date, entry.kind, entry.type, entry.caseId ?? "-", score, mark + flagText + details]
-            }
-            return Output.table(["OCCURRED", "KIND", "TOUCHPOINT", "CASE", "MOT", "DETAILS (★ moment of truth, ✎ corrected, ✗ voided)"], rows)
         }
     }
 }
