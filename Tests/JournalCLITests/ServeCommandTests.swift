@@ -43,6 +43,43 @@ import Testing
         #expect(signed.status == 0 && signed.stdout.contains(": 60 events.") && signed.stdout.contains("OK: the journal holds exactly the 60 events"), "\(signed.stdout)\(signed.stderr)")
     }
 
+    @Test func theConfigurationServedWithIsRecordedAndViewsAsOfADateUseWhatWasInForce() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo", "--customers", "12", "--years", "2", "--seed", "9").status == 0)
+        let before = try workspace.tpj("churn", "--json", "--top", "3")
+        #expect(before.status == 0)
+        // Served with the bundled weights: nothing to record.
+        var (server, _, _) = try startServer(["--db", workspace.db, "--port", "0"], in: workspace)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(try workspace.tpj("history", "journal:config").stdout.contains("has no events"))
+        // Served with other weights: recorded once, with their content, and in force from then on.
+        let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/churn-weights.json"), encoding: .utf8)
+        let other = try workspace.write("weights.json", bundled.replacingOccurrences(of: #""intercept" : -4.0"#, with: #""intercept" : -3.5"#))
+        #expect(try String(contentsOfFile: other, encoding: .utf8) != bundled)
+        let recordedBefore = try JSONParser.parse(try workspace.tpj("stats", "--json").stdout)["events"]
+        for _ in 0..<2 {
+            (server, _, _) = try startServer(["--db", workspace.db, "--port", "0", "--weights", other], in: workspace)
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let history = try JSONParser.parse(try workspace.tpj("history", "journal:config", "--json").stdout)
+        guard case .array(let recorded) = history else { throw CLIProcessError("no history") }
+        #expect(recorded.count == 1 && recorded.first?["type"] == "config.recorded" && recorded.first?["payload"]?["kind"] == "churnWeights")
+        #expect(try JSONParser.parse(try workspace.tpj("stats", "--json").stdout)["events"] != recordedBefore)
+        // A view as of now uses them; as of a date before, what was in force then.
+        let now = try workspace.tpj("churn", "--top", "1")
+        #expect(now.stdout.contains("weights: recorded at position"), "\(now.stdout)")
+        let then = try workspace.tpj("churn", "--top", "1", "--as-of", "2020-01-01")
+        #expect(then.stdout.contains("weights: bundled defaults"), "\(then.stdout)")
+        // Evidence names the configuration in force at its date.
+        #expect(try workspace.tpj("evidence", "C-100001", "--out", "evidence.json").status == 0)
+        let evidence = try JSONParser.parse(Array(try Data(contentsOf: workspace.directory.appendingPathComponent("evidence.json"))))
+        guard case .array(let lines)? = evidence["views"]?["configuration"] else { throw CLIProcessError("no configuration view") }
+        #expect(lines.contains { $0.stringValue?.hasPrefix("churnWeights: sha256 ") == true })
+        #expect(lines.contains { $0.stringValue?.hasPrefix("momentRules: none recorded by ") == true })
+    }
+
     @Test func aServerOnAnAlteredJournalSaysSoAndRefusesTheCustomer() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()

@@ -18,7 +18,8 @@ CREATE TABLE cadence_customer (
     status            TEXT    NOT NULL   -- ok, overdue, reactivate, lost
 );
 
-INSERT INTO cadence_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE true HAVING count(*) > 0
+-- "Now" is the latest touchpoint of a customer: the journal's own streams (journal:privacy, journal:config) record today's date.
+INSERT INTO cadence_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE customerId NOT LIKE 'journal:%' HAVING count(*) > 0
 ON CONFLICT (id) DO UPDATE SET atUs = max(atUs, excluded.atUs);
 
 DELETE FROM cadence_contact WHERE customerId IN batch_customers;

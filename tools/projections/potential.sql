@@ -26,7 +26,8 @@ CREATE TABLE potential_customer (
     pirateSuspect  INTEGER NOT NULL   -- machines active, parts orders falling, a quote declined
 );
 
-INSERT INTO potential_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE true HAVING count(*) > 0
+-- "Now" is the latest touchpoint of a customer: the journal's own streams (journal:privacy, journal:config) record today's date.
+INSERT INTO potential_asof (id, atUs) SELECT 1, max(occurredAtUs) FROM batch WHERE customerId NOT LIKE 'journal:%' HAVING count(*) > 0
 ON CONFLICT (id) DO UPDATE SET atUs = max(atUs, excluded.atUs);
 
 DELETE FROM potential_machine WHERE customerId IN batch_customers;

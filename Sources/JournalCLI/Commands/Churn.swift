@@ -6,10 +6,35 @@ import JournalProjections
 import JournalScoring
 import JournalStore
 
-/// Where churn weights come from: `--weights`, `$TPJ_CHURN_WEIGHTS`, the file `churn fit` wrote next to the journal, or the defaults.
+/// Where churn weights come from: `--weights`, `$TPJ_CHURN_WEIGHTS`, the weights recorded in the log by the
+/// date asked about (``ConfigurationLog``), the file `churn fit` wrote next to the journal, or the defaults.
 struct WeightsOptions: ParsableArguments {
-    @Option(name: .long, help: "Churn weights file (default: $TPJ_CHURN_WEIGHTS, else <journal>.churn-weights.json if `tpj churn fit` wrote one, else the bundled defaults).")
+    @Option(name: .long, help: "Churn weights file (default: $TPJ_CHURN_WEIGHTS, else the weights recorded in the journal by the date asked about, else <journal>.churn-weights.json if `tpj churn fit` wrote one, else the bundled defaults).")
     var weights: String?
+
+    /// The weights in force at `instant`: a file given, else the weights the journal recorded by then, else ``model(journal:)``.
+    func model(journal: String, store: EventStore, at instant: Timestamp) throws -> (ChurnModel, String) {
+        if weights == nil, ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"].map({ $0.isEmpty }) ?? true,
+           let recorded = try ConfigurationLog(store: store).latest(.churnWeights, at: instant) {
+            do {
+                return (try ChurnModel(json: CanonicalJSON.string(recorded.content)),
+                        "recorded at position \(recorded.position), \(recorded.recorded.rfc3339)")
+            } catch {
+                throw CLIError(code: 65, message: "the churn weights recorded at position \(recorded.position): \(error.description)")
+            }
+        }
+        return try model(journal: journal)
+    }
+
+    /// The content of the weights file in use (nil: the bundled defaults).
+    func fileContent(journal: String) throws -> JSONValue? {
+        guard let path = path(journal: journal) else { return nil }
+        do {
+            return try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        } catch {
+            throw CLIError(code: 65, message: "cannot read the churn weights \(path): \(error)")
+        }
+    }
 
     func path(journal: String) -> String? {
         if let weights { return weights }
@@ -64,8 +89,9 @@ extension JournalCommand.Churn {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
-                let (model, source) = try weightsOptions.model(journal: database.path)
-                if let customer { try database.openStore(create: false).requireIntact(customerId: customer) }
+                let store = try database.openStore(create: false)
+                let (model, source) = try weightsOptions.model(journal: database.path, store: store, at: asOf)
+                if let customer { try store.requireIntact(customerId: customer) }
                 let risks = try withInsights(database, scoring, model: model) { insights, _, db in
                     try insights.churn(asOf: asOf, customerId: customer, in: db)
                 }
@@ -138,6 +164,9 @@ extension JournalCommand.Churn {
                 } catch {
                     throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription)")
                 }
+                // In force from now on, for `tpj churn` and the server, and recorded so that a view as of a later date uses them.
+                try ConfigurationLog(store: try database.openStore(create: false)).record(
+                    .churnWeights, content: try JSONParser.parse(evaluation.fitted.json), source: path)
                 func auc(_ value: Double?) -> JSONValue { value.map(Documents.number) ?? .null }
                 if output.json {
                     Output.json([

@@ -23,6 +23,16 @@ struct RulesOptions: ParsableArguments {
     @Option(name: .long, help: "Moments-of-truth rules file (default: $TPJ_RULES, else the bundled Schemas/moments-of-truth.json).")
     var rules: String?
 
+    /// The content of the rules file in use (nil: the bundled rules).
+    func fileContent() throws -> (content: JSONValue, path: String)? {
+        guard let path = rules ?? ProcessInfo.processInfo.environment["TPJ_RULES"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        do {
+            return (try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path)))), path)
+        } catch {
+            throw CLIError(code: 65, message: "cannot read the moments-of-truth rules \(path): \(error)")
+        }
+    }
+
     func momentRules() throws -> MomentRules {
         do {
             return try MomentRules.load(path: rules ?? ProcessInfo.processInfo.environment["TPJ_RULES"])

@@ -112,7 +112,18 @@ extension JournalCommand {
                 Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
             }
             let store = try EventStore(writer: JournalDatabase.open(path: path, create: false), registry: registry)
-            let (model, source) = try weightsOptions.model(journal: path)
+            let (model, source) = try weightsOptions.model(journal: path, store: store, at: store.clock.now())
+            // The configuration served with is in force from now on: recorded when it changed.
+            let configuration = ConfigurationLog(store: store)
+            if !source.hasPrefix("recorded at") {
+                try configuration.recordIfChanged(
+                    .churnWeights, content: try weightsOptions.fileContent(journal: path) ?? ConfigurationLog.bundled(.churnWeights),
+                    source: source, bundled: ConfigurationLog.bundled(.churnWeights))
+            }
+            let rulesFile = try rules.fileContent()
+            try configuration.recordIfChanged(
+                .momentRules, content: rulesFile?.content ?? ConfigurationLog.bundled(.momentRules), source: rulesFile?.path ?? "bundled defaults",
+                bundled: ConfigurationLog.bundled(.momentRules))
             var settings = ServerSettings(host: host, port: port)
             settings.timelineCacheBytes = timelineCacheMib << 20
             settings.readConcurrency = readConcurrency

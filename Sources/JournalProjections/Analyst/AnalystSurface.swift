@@ -69,10 +69,11 @@ public enum AnalystSurface {
     /// ``fillBatchCustomersSQL``: `customerId IN batch_customers` costs a lookup, not a pass over the batch.
     public static let batchCustomers = "batch_customers"
 
-    /// SQL that fills ``batchCustomers`` from the batch of the current scope.
+    /// SQL that fills ``batchCustomers`` from the batch of the current scope: its customers, not the
+    /// journal's own streams (`journal:privacy`, `journal:config`).
     public static let fillBatchCustomersSQL = """
         DELETE FROM temp.\(batchCustomers);
-        INSERT INTO temp.\(batchCustomers) SELECT DISTINCT customerId FROM temp.batch
+        INSERT INTO temp.\(batchCustomers) SELECT DISTINCT customerId FROM temp.batch WHERE customerId NOT LIKE 'journal:%'
         """
 
     /// The customers in ``batchCustomers``.
@@ -197,7 +198,7 @@ public enum AnalystSurface {
     /// The events of a declared projection's batch, as recorded.
     static let batch = View(
         name: "batch",
-        summary: "the events of a declared projection's batch as recorded, corrections and voids included (only while it folds); the table `batch_customers` holds the batch's customers, one row each (`customerId`)",
+        summary: "the events of a declared projection's batch as recorded, corrections and voids included (only while it folds); the table `batch_customers` holds the batch's customers, one row each (`customerId`; the journal's own streams `journal:…` are not customers)",
         columns: envelopeColumns + [Column(name: "payload", type: "TEXT", summary: "the payload as recorded")],
         select: """
             SELECT \(envelopeSelect), tpj_disclose(e.payload) AS payload
