@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Journal
 import JournalSchemas
+import JournalScoring
 import JournalStore
 
 /// The configurations that views are computed with — churn weights, moments-of-truth rules — recorded
@@ -65,6 +66,26 @@ public struct ConfigurationLog: Sendable {
             return Entry(kind: kind, sha256: sha256, content: content, source: payload["source"]?.stringValue,
                          position: event.position, recorded: event.recorded)
         }.first
+    }
+
+    /// The churn weights recorded by `instant`, or nil when none were.
+    public func churnModel(at instant: Timestamp) throws -> (model: ChurnModel, entry: Entry)? {
+        guard let entry = try latest(.churnWeights, at: instant) else { return nil }
+        do {
+            return (try ChurnModel(json: CanonicalJSON.string(entry.content)), entry)
+        } catch {
+            throw JournalError.storage("the churn weights recorded at position \(entry.position) cannot be read: \(error.description)")
+        }
+    }
+
+    /// The moments-of-truth rules recorded by `instant`, or nil when none were.
+    public func momentRules(at instant: Timestamp) throws -> (rules: MomentRules, entry: Entry)? {
+        guard let entry = try latest(.momentRules, at: instant) else { return nil }
+        do {
+            return (try MomentRules(json: CanonicalJSON.string(entry.content), schema: MomentRules.bundledSchema), entry)
+        } catch {
+            throw JournalError.storage("the moment rules recorded at position \(entry.position) cannot be read: \(error.description)")
+        }
     }
 
     /// The bundled defaults of `kind`, as JSON.

@@ -22,7 +22,7 @@ public enum EvidenceFile {
                 continue
             }
             configuration.append("\(kind.rawValue): sha256 \(entry.sha256), recorded at position \(entry.position) (\(entry.recorded.rfc3339))")
-            if kind == .momentRules { rules = try MomentRules(json: CanonicalJSON.string(entry.content), schema: MomentRules.bundledSchema) }
+            if kind == .momentRules, let recorded = try log.momentRules(at: asOf) { rules = recorded.rules }
         }
         let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
         let entries = try timeline.entries(of: customerId, knownAt: asOf, filter: TimelineFilter(), store: store)

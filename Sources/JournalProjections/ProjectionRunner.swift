@@ -76,14 +76,20 @@ public struct ProjectionRunner: Sendable {
         return folded
     }
 
+    /// How long a follower waits for a change before it looks again anyway. An append's write-ahead log
+    /// is written (and seen changing) a moment before its commit becomes visible to readers, which no
+    /// file event announces; a follower that woke in that moment finds its events at the next look.
+    static let recheckSeconds = 0.25
+
     /// Follows the log: catches up, hands the checkpoints reached to `body`, waits until the journal
-    /// changes (an append by any process), and again — until `body` returns false. To stop a follower
-    /// from another thread, make `body` return false and call ``JournalWatcher/interrupt()``.
+    /// changes (an append by any process) or ``recheckSeconds`` pass, and again — until `body` returns
+    /// false. To stop a follower from another thread, make `body` return false and call
+    /// ``JournalWatcher/interrupt()``.
     public func follow(_ watcher: JournalWatcher, batchSize: Int = 5_000, _ body: ([String: Int64]) throws -> Bool) throws {
         while true {
             let reached = try catchUp(batchSize: batchSize)
             guard try body(reached) else { return }
-            watcher.wait()
+            watcher.wait(timeout: Self.recheckSeconds)
         }
     }
 
@@ -97,7 +103,7 @@ public struct ProjectionRunner: Sendable {
             if statuses.allSatisfy({ !$0.needsRebuild && $0.checkpoint >= position }) { return true }
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { return false }
-            watcher.wait(timeout: left)
+            watcher.wait(timeout: min(left, Self.recheckSeconds))
         }
     }
 

@@ -52,6 +52,9 @@ extension JournalServer {
                 return body
             }
             if let knownAt {
+                // Scored with the rules recorded by then, else the server's.
+                let log = ConfigurationLog(store: store)
+                let rules = try await offload { try log.momentRules(at: knownAt)?.rules } ?? rules
                 let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
                 let store = store
                 let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
@@ -93,7 +96,7 @@ extension JournalServer {
         }
         router.get("/v1/customers/:customerId/churn") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)
-            let insights = insights
+            let (insights, weightsSource) = try await churnInsights(asOf: asOf)
             let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db) }
             guard let risk = risks.first else {
                 throw APIError.notFound("customer \(customerId) has no facts as of \(asOf.rfc3339), or was lost by then")
@@ -108,7 +111,7 @@ extension JournalServer {
             let top = Int(try query.integer("top", in: 1...1_000) ?? 20)
             let band = try query.oneOf("band", ["low", "medium", "high"])
             let segment = try query.oneOf("segment", ["A", "B", "C"])
-            let insights = insights
+            let (insights, weightsSource) = try await churnInsights(asOf: asOf)
             let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, in: db) }
             let listed = risks.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }
             return JSONResponse.make(Documents.churn(risks, listed: listed, top: top, asOf: asOf, weights: weightsSource))
@@ -319,6 +322,15 @@ extension JournalServer {
         let asOf = try query.time("asOf") ?? store.clock.now()
         try await requireCustomer(customerId)
         return (customerId, asOf)
+    }
+
+    /// The insights that score churn as of `asOf`, with the weights recorded in the log by then
+    /// (``ConfigurationLog``), else the server's own; and where the weights came from.
+    func churnInsights(asOf: Timestamp) async throws -> (Insights, String) {
+        let log = ConfigurationLog(store: store)
+        guard let recorded = try await offload({ try log.churnModel(at: asOf) }) else { return (insights, weightsSource) }
+        return (Insights(rules: rules, model: recorded.model),
+                "recorded at position \(recorded.entry.position), \(recorded.entry.recorded.rfc3339)")
     }
 
     /// 404 unless the customer has events; 500 `tampered` (and counted) when one of them no longer

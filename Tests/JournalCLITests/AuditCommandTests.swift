@@ -93,10 +93,10 @@ import Testing
         // No head signed by 2020: nothing to prove then.
         let early = try workspace.tpj("evidence", "C-100001", "--known-at", "2020-01-01T00:00:00Z", "--out", "early.json")
         #expect(early.status != 0 && early.stderr.contains("no tree head was signed by 2020-01-01"))
-        let first = try JSONParser.parse(try workspace.tpj("seal", "--json").stdout)
+        let first = try JSONParser.parse(try workspace.tpj("seal", "--json", "--out", "h1.json").stdout)
         let note = #"{"eventId":"\#(TestEvents.id(77))","type":"note.added","occurredAt":"2026-03-02T08:15:00Z","payload":{"text":"after the first head"}}"#
         #expect(try workspace.tpj("append", "--customer", "C-100001", input: note + "\n").status == 0)
-        let second = try JSONParser.parse(try workspace.tpj("seal", "--json").stdout)
+        let second = try JSONParser.parse(try workspace.tpj("seal", "--json", "--out", "h2.json").stdout)
         #expect(second["treeSize"]?.number == (first["treeSize"]?.number ?? 0) + 1)
         let signedAt = try #require(first["signedAt"]?.stringValue)
         #expect(try workspace.tpj("evidence", "C-100001", "--known-at", signedAt, "--out", "then.json").status == 0)
@@ -107,6 +107,18 @@ import Testing
         guard case .array(let eventsNow)? = now["events"], case .array(let eventsThen)? = then["events"] else { throw CancellationError() }
         #expect(eventsNow.count == eventsThen.count + 1)
         #expect(try verifyEvidence("then.json", in: workspace).stdout.contains("recorded by \(signedAt)"))
+
+        // The later head extends the earlier one: a consistency proof anyone can check.
+        let proved = try workspace.tpj("prove", "--from", "h1.json", "--to", "h2.json", "--out", "consistency.json")
+        #expect(proved.status == 0 && proved.stdout.contains("extends the head of"), "\(proved.stderr)")
+        let checked = try verifyEvidence("consistency.json", in: workspace)
+        #expect(checked.status == 0 && checked.stdout.hasPrefix("OK: the journal's log of"), "\(checked.stdout)\(checked.stderr)")
+        #expect(try workspace.tpj("prove", "--from", "h2.json", "--to", "h1.json", "--out", "x.json").stderr.contains("give the earlier head as --from"))
+        var proof = try String(contentsOf: workspace.directory.appendingPathComponent("consistency.json"), encoding: .utf8)
+        let node = try #require(proof.firstRange(of: #/"proof":\["[0-9a-f]/#))
+        proof.replaceSubrange(proof.index(before: node.upperBound)..<node.upperBound, with: proof[proof.index(before: node.upperBound)] == "0" ? "1" : "0")
+        _ = try workspace.write("bent.json", proof)
+        #expect(try verifyEvidence("bent.json", in: workspace).stderr.contains("consistency proof does not lead"))
     }
 
     @Test func verifyHeadChecksTheJournalAgainstAHeadKeptElsewhere() throws {

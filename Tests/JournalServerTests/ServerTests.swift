@@ -266,6 +266,18 @@ struct ServerTests {
         }
     }
 
+    @Test func churnAsOfADateUsesTheWeightsRecordedByThen() async throws {
+        let server = try await LiveServer.start(customers: 6)
+        defer { Task { try await server.stop() } }
+        guard case .object(var weights) = ConfigurationLog.bundled(.churnWeights) else { throw HTTPTestError("no bundled weights") }
+        weights = weights.map { $0.key == "intercept" ? JSONMember("intercept", -3.5) : $0 }
+        let position = try #require(try ConfigurationLog(store: server.store).record(.churnWeights, content: .object(weights), source: "test"))
+        let now = try await server.request("GET", "/v1/churn?top=1", role: .staff)
+        #expect(now.document["weights"]?.stringValue?.hasPrefix("recorded at position \(position)") == true, "\(now.text.prefix(300))")
+        let then = try await server.request("GET", "/v1/churn?top=1&asOf=2024-06-01", role: .staff)
+        #expect(then.document["weights"] == "bundled defaults", "\(then.text.prefix(300))")
+    }
+
     @Test func theEvidenceFileOverHTTPVerifiesOffline() async throws {
         let server = try await LiveServer.start(customers: 6)
         defer { Task { try await server.stop() } }

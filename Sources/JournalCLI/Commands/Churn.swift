@@ -15,13 +15,8 @@ struct WeightsOptions: ParsableArguments {
     /// The weights in force at `instant`: a file given, else the weights the journal recorded by then, else ``model(journal:)``.
     func model(journal: String, store: EventStore, at instant: Timestamp) throws -> (ChurnModel, String) {
         if weights == nil, ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"].map({ $0.isEmpty }) ?? true,
-           let recorded = try ConfigurationLog(store: store).latest(.churnWeights, at: instant) {
-            do {
-                return (try ChurnModel(json: CanonicalJSON.string(recorded.content)),
-                        "recorded at position \(recorded.position), \(recorded.recorded.rfc3339)")
-            } catch {
-                throw CLIError(code: 65, message: "the churn weights recorded at position \(recorded.position): \(error.description)")
-            }
+           let recorded = try ConfigurationLog(store: store).churnModel(at: instant) {
+            return (recorded.model, "recorded at position \(recorded.entry.position), \(recorded.entry.recorded.rfc3339)")
         }
         return try model(journal: journal)
     }

@@ -23,6 +23,9 @@ struct RulesOptions: ParsableArguments {
     @Option(name: .long, help: "Moments-of-truth rules file (default: $TPJ_RULES, else the bundled Schemas/moments-of-truth.json).")
     var rules: String?
 
+    /// Whether a rules file is given (`--rules` or `$TPJ_RULES`).
+    var namesAFile: Bool { rules != nil || !(ProcessInfo.processInfo.environment["TPJ_RULES"] ?? "").isEmpty }
+
     /// The content of the rules file in use (nil: the bundled rules).
     func fileContent() throws -> (content: JSONValue, path: String)? {
         guard let path = rules ?? ProcessInfo.processInfo.environment["TPJ_RULES"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }

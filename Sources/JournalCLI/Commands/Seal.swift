@@ -88,3 +88,60 @@ extension JournalCommand {
         }
     }
 }
+
+extension JournalCommand {
+    struct Prove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the proof that a later signed tree head extends an earlier one (RFC 6962 consistency).",
+            discussion: """
+                Both heads must be this journal's and must match it. The file (Schemas/consistency-proof.schema.json) \
+                holds both heads and the proof; tools/verify-evidence FILE checks it without tpj: nothing the earlier \
+                head signed was changed, removed or reordered by the time of the later one.
+                """)
+
+        @Option(name: .long, help: "The earlier head (tpj seal --out).")
+        var from: String
+
+        @Option(name: .long, help: "The later head.")
+        var to: String
+
+        @Option(name: .long, help: "The file to write (never overwritten).")
+        var out: String
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            try runReportingErrors(json: output.json) {
+                let store = try database.openStore(create: false)
+                let (old, new) = (try Verify.readHead(from), try Verify.readHead(to))
+                guard old.treeSize <= new.treeSize else {
+                    throw JournalError.invalidArgument("\(from) covers \(old.treeSize) events, more than \(to) (\(new.treeSize)): give the earlier head as --from")
+                }
+                for (head, file) in [(old, from), (new, to)] {
+                    let check = try store.check(against: head)
+                    guard check.signedByThisJournal else { throw JournalError.invalidArgument("\(file) is not signed with this journal's key") }
+                    if let failure = check.failure { throw JournalError.invalidArgument("\(file) does not match the journal: \(failure)") }
+                }
+                let proof = try store.consistencyProof(from: old.treeSize, to: new.treeSize)
+                guard MerkleTree.verifyConsistency(oldSize: Int(old.treeSize), newSize: Int(new.treeSize), oldRoot: old.rootHash, newRoot: new.rootHash, proof: proof) else {
+                    throw JournalError.storage("the consistency proof does not verify: the journal's stored tree differs from its events")
+                }
+                let document: JSONValue = [
+                    "type": "tpj-consistency-proof/1", "from": old.document, "to": new.document,
+                    "proof": .array(proof.map { .string(Hex.encode($0)) }),
+                ]
+                var bytes = CanonicalJSON.bytes(document)
+                bytes.append(0x0A)
+                try Output.writeNewFile(bytes, to: out)
+                if output.json {
+                    Output.json(["file": .string(out), "fromSize": .number(JSONNumber(old.treeSize)), "toSize": .number(JSONNumber(new.treeSize)),
+                                 "proofHashes": .number(JSONNumber(Int64(proof.count)))])
+                } else {
+                    Output.line("The head of \(Output.count(new.treeSize, "event")) (\(new.signedAt.rfc3339)) extends the head of \(Output.count(old.treeSize, "event")) (\(old.signedAt.rfc3339)): \(Output.count(proof.count, "hash")) of proof.")
+                    Output.line("Written to \(out); check it with tools/verify-evidence \(out).")
+                }
+            }
+        }
+    }
+}

@@ -42,7 +42,11 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let timeline = JourneyTimeline(registry: store.validator.registry, rules: try rules.momentRules())
+                var timeline = JourneyTimeline(registry: store.validator.registry, rules: try rules.momentRules())
+                // As known at a date: scored with the rules recorded by then, unless a rules file is given.
+                if let knownAt, !rules.namesAFile, let recorded = try ConfigurationLog(store: store).momentRules(at: knownAt.instant) {
+                    timeline = JourneyTimeline(registry: store.validator.registry, rules: recorded.rules)
+                }
                 let filter = TimelineFilter(
                     from: from?.instant, to: to?.instant, kinds: Set(kind), assetId: asset, caseId: `case`)
                 var entries: [TimelineEntry]
