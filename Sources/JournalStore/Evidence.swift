@@ -80,6 +80,8 @@ extension EventStore {
     /// - Throws: ``JournalError/invalidArgument(_:)`` for a customer without events in the head, or when
     ///   no head was signed by `knownAt`.
     public func evidence(of customerId: String, knownAt: Timestamp?, disclosure: Disclosure) throws(JournalError) -> Evidence {
+        // Nothing is signed for a customer the journal does not know.
+        guard try streamVersion(of: customerId) > 0 else { throw .invalidArgument("no customer \(customerId): the journal holds no events of it") }
         let head: SignedTreeHead
         if let knownAt {
             guard let signed = try treeHeads(signedBy: knownAt).last else {

@@ -138,7 +138,7 @@ extension JournalCommand {
                     Output.json(["file": .string(out), "fromSize": .number(JSONNumber(old.treeSize)), "toSize": .number(JSONNumber(new.treeSize)),
                                  "proofHashes": .number(JSONNumber(Int64(proof.count)))])
                 } else {
-                    Output.line("The head of \(Output.count(new.treeSize, "event")) (\(new.signedAt.rfc3339)) extends the head of \(Output.count(old.treeSize, "event")) (\(old.signedAt.rfc3339)): \(Output.count(proof.count, "hash")) of proof.")
+                    Output.line("The head of \(Output.count(new.treeSize, "event")) (\(new.signedAt.rfc3339)) extends the head of \(Output.count(old.treeSize, "event")) (\(old.signedAt.rfc3339)): a proof of \(proof.count == 1 ? "1 hash" : "\(proof.count) hashes").")
                     Output.line("Written to \(out); check it with tools/verify-evidence \(out).")
                 }
             }
