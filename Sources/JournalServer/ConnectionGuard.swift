@@ -227,12 +227,17 @@ final class GuardedConnection: @unchecked Sendable {
     /// Whether the current request's body has been read to its end.
     var requestComplete = true
     /// Answered before its body was read (e.g. 413): the rest of the request is read and dropped until
-    /// the client is done or ``lingerSeconds`` pass, then the connection closes.
+    /// the client is done, or sends nothing for ``lingerSeconds``, or ``longestLingerSeconds`` pass;
+    /// then the connection closes.
     private(set) var lingering = false
     /// The first handler's context, from which reads are asked for while lingering.
     var front: ChannelHandlerContext?
-    /// The longest the rest of an unread request is read and dropped.
+    /// How long a lingering connection may stay silent before it is closed.
     static let lingerSeconds: Int64 = 5
+    /// The longest the rest of an unread request is read and dropped, however steadily it comes.
+    static let longestLingerSeconds: Int64 = 60
+    private var lingerDeadline: Scheduled<Void>?
+    private var lingerEnd = NIODeadline.now()
 
     init(channel: any Channel, limits: ConnectionLimits, registry: ConnectionRegistry) {
         self.channel = channel
@@ -247,9 +252,18 @@ final class GuardedConnection: @unchecked Sendable {
     func linger() {
         guard !lingering else { return }
         lingering = true
+        lingerEnd = .now() + .seconds(Self.longestLingerSeconds)
         channel.close(mode: .output, promise: nil)
         front?.read()
-        channel.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { [channel] in channel.close(promise: nil) }
+        lingerDeadline = channel.eventLoop.scheduleTask(in: .seconds(Self.lingerSeconds)) { [channel] in channel.close(promise: nil) }
+    }
+
+    /// More of the unread request came while lingering: the silence allowed starts again, up to the longest linger.
+    func lingeredRead() {
+        guard lingering else { return }
+        lingerDeadline?.cancel()
+        let deadline = min(NIODeadline.now() + .seconds(Self.lingerSeconds), lingerEnd)
+        lingerDeadline = channel.eventLoop.scheduleTask(deadline: deadline) { [channel] in channel.close(promise: nil) }
     }
 
     func clientWent() {
@@ -324,6 +338,7 @@ final class ConnectionGuardHandler: ChannelInboundHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if connection.lingering {
+            connection.lingeredRead()
             context.read()
             return
         }
