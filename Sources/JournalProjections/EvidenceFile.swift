@@ -11,7 +11,8 @@ public enum EvidenceFile {
         store: EventStore, customerId: String, knownAt: Timestamp?, disclosure: Disclosure, rules: MomentRules
     ) throws -> (evidence: Evidence, bytes: [UInt8]) {
         var evidence = try store.evidence(of: customerId, knownAt: knownAt, disclosure: disclosure)
-        let asOf = knownAt ?? evidence.createdAt
+        // The views show what the proven events show: what was recorded by the head's signing.
+        let asOf = min(knownAt ?? evidence.createdAt, evidence.head.signedAt)
         // The configuration in force then: the timeline is scored with the rules recorded by then.
         let log = ConfigurationLog(store: store)
         var configuration: [String] = []

@@ -12,6 +12,8 @@ import Synchronization
 final class AccessLogBuffer: Sendable {
     private let store: EventStore
     private let pending = Mutex<[AccessRecord]>([])
+    /// One flush at a time, so that reads are written in the order they were recorded.
+    private let flushing = Mutex(())
 
     init(store: EventStore) {
         self.store = store
@@ -23,15 +25,17 @@ final class AccessLogBuffer: Sendable {
 
     /// Writes what is pending; on failure it is kept for the next try.
     func flush() throws {
-        let records = pending.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
-        }
-        do {
-            try store.recordAccesses(records)
-        } catch {
-            pending.withLock { $0.insert(contentsOf: records, at: 0) }
-            throw error
+        try flushing.withLock { _ in
+            let records = pending.withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+            do {
+                try store.recordAccesses(records)
+            } catch {
+                pending.withLock { $0.insert(contentsOf: records, at: 0) }
+                throw error
+            }
         }
     }
 

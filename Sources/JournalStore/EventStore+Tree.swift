@@ -62,22 +62,30 @@ extension EventStore {
     /// - Returns: the new head, or nil when the last head covers the log already.
     @discardableResult
     public func signTreeHeadIfGrown() throws(JournalError) -> SignedTreeHead? {
-        let size = try head()
-        let signed = try read { db in try Int64.fetchOne(db, sql: "SELECT treeSize FROM tree_head ORDER BY id DESC LIMIT 1") }
-        guard size > (signed ?? 0) else { return nil }
+        guard try head() > (try latestTreeHead()?.treeSize ?? 0) else { return nil }
         return try signTreeHead()
     }
 
     /// The signed heads recorded in the journal, oldest first; with `signedBy`, only those signed at or before it.
     public func treeHeads(signedBy limit: Timestamp? = nil) throws(JournalError) -> [SignedTreeHead] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT treeSize, rootHash, signedAtUs, publicKey, signature FROM tree_head WHERE signedAtUs <= ? ORDER BY id",
-                arguments: [limit?.microseconds ?? Int64.max]
-            ).map { row in
-                SignedTreeHead(treeSize: row[0], rootHash: Array(row[1] as Data), signedAt: Timestamp(microseconds: row[2]),
-                               publicKey: Array(row[3] as Data), signature: Array(row[4] as Data))
-            }
+        try read { db in try Self.treeHeads(signedBy: limit, newestOnly: false, in: db) }
+    }
+
+    /// The latest signed head recorded in the journal; with `signedBy`, the latest signed at or before it.
+    public func latestTreeHead(signedBy limit: Timestamp? = nil) throws(JournalError) -> SignedTreeHead? {
+        try read { db in try Self.treeHeads(signedBy: limit, newestOnly: true, in: db).first }
+    }
+
+    private static func treeHeads(signedBy limit: Timestamp?, newestOnly: Bool, in db: Database) throws -> [SignedTreeHead] {
+        try Row.fetchAll(
+            db, sql: """
+                SELECT treeSize, rootHash, signedAtUs, publicKey, signature FROM tree_head WHERE signedAtUs <= ?
+                ORDER BY id \(newestOnly ? "DESC LIMIT 1" : "")
+                """,
+            arguments: [limit?.microseconds ?? Int64.max]
+        ).map { row in
+            SignedTreeHead(treeSize: row[0], rootHash: Array(row[1] as Data), signedAt: Timestamp(microseconds: row[2]),
+                           publicKey: Array(row[3] as Data), signature: Array(row[4] as Data))
         }
     }
 
@@ -103,7 +111,9 @@ extension EventStore {
     /// chain up to its size, and the Merkle root recomputed from the events (not from stored nodes).
     /// On a mismatch, narrows down the first altered position.
     public func check(against head: SignedTreeHead) throws(JournalError) -> HeadCheck {
-        var result = HeadCheck(head: head, signedByThisJournal: try keys.signingPublicKey() == head.publicKey)
+        // Checking makes no key: a journal without one signed nothing.
+        let signedByThisJournal = try keys.hasSigningKey() ? try keys.signingPublicKey() == head.publicKey : false
+        var result = HeadCheck(head: head, signedByThisJournal: signedByThisJournal)
         guard head.hasValidSignature else {
             result.failure = "the head's signature does not verify with its public key: the head file itself was altered"
             return result
@@ -131,8 +141,10 @@ extension EventStore {
         result.failure = "the first \(head.treeSize) events are not those the head signed on \(head.signedAt.rfc3339): they were rewritten and re-hashed"
         // The tree stored at append time, if the rewrite left it, names the first block that departs from it;
         // the heads recorded in the journal that still match bound it from below.
+        // Only heads that are genuinely signed with the same key count: the table can be rewritten too.
         var lower: Int64 = 1
-        for earlier in try treeHeads() where earlier.treeSize < head.treeSize && earlier.treeSize >= lower {
+        for earlier in try treeHeads()
+        where earlier.treeSize < head.treeSize && earlier.treeSize >= lower && earlier.publicKey == head.publicKey && earlier.hasValidSignature {
             let root = try read { db in try Self.scanTree(size: earlier.treeSize, in: db).root }
             if root == earlier.rootHash { lower = earlier.treeSize + 1 }
         }

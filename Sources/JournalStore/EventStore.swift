@@ -183,12 +183,14 @@ public struct EventStore: Sendable {
             arguments += [occurredBefore.microseconds]
         }
         sql += order == .stream ? " ORDER BY streamVersion" : " ORDER BY occurredAtUs, streamVersion"
-        let events = try read { db in try EventRow.fetchAll(db, sql: sql, arguments: arguments) }
-        try Self.requireIntact(events)
-        return events
+        return try read { db in
+            let events = try EventRow.fetchAll(db, sql: sql, arguments: arguments)
+            try Self.requireIntact(events, in: db)
+            return events
+        }
     }
 
-    /// Checks that none of the customer's events was altered in the file (``requireIntact(_:)``):
+    /// Checks that none of the customer's events was altered in the file (``requireIntact(_:in:)``):
     /// views read from projections call it before they show the customer.
     ///
     /// - Throws: ``JournalError/tampered(position:customerId:)``.
@@ -196,18 +198,20 @@ public struct EventStore: Sendable {
         _ = try history(of: customerId)
     }
 
-    /// Recomputes each event's hash from its stored content and `prevHash`: a read that meets an event
-    /// changed in the file since it was written refuses, rather than show it. (A rewrite that re-hashed
-    /// the chain is what `tpj verify --head` finds.)
+    /// Recomputes each event's hash from its stored content and `prevHash`, and checks that the next
+    /// event of the log names that hash as its `prevHash`: a read that meets an event changed in the
+    /// file since it was written — its hash rewritten with it or not — refuses, rather than show it. (A
+    /// rewrite that re-hashed the whole chain after it is what `tpj verify --head` finds.)
     ///
     /// - Throws: ``JournalError/tampered(position:customerId:)`` naming the first such event.
-    public static func requireIntact(_ events: [RecordedEvent]) throws(JournalError) {
-        var envelope: [UInt8] = []
-        envelope.reserveCapacity(1024)
+    static func requireIntact(_ events: [RecordedEvent], in db: Database) throws {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1024)
+        let next = try db.cachedStatement(sql: "SELECT prevHash FROM event WHERE position = ?")
         for event in events {
-            EventChain.writeCanonicalEnvelope(EventChain.envelope(of: event), payload: event.payload.utf8, into: &envelope)
-            guard EventChain.hash(prevHash: event.prevHash, envelope: envelope) == event.hash else {
-                throw .tampered(position: event.position, customerId: event.customerId)
+            let linked = try Data.fetchOne(next, arguments: [event.position + 1]).map { Array($0) == event.hash } ?? true
+            guard linked, EventChain.expectedHash(of: event, buffer: &buffer) == event.hash else {
+                throw JournalError.tampered(position: event.position, customerId: event.customerId)
             }
         }
     }

@@ -43,9 +43,10 @@ public struct Evidence: Sendable {
                 ])
             })),
             JSONMember("disclosed", .array(disclosed.map { event in
+                // As text (its canonical JSON), so the file's signature never depends on how a reader writes numbers.
                 var members = [
                     JSONMember("position", .number(JSONNumber(event.position))),
-                    JSONMember("payload", (try? JSONParser.parse(Array(event.payload.utf8))) ?? .null),
+                    JSONMember("payload", .string(event.payload)),
                 ]
                 if let actor = event.actor { members.append(JSONMember("actor", .string(actor))) }
                 return .object(members)
@@ -84,11 +85,11 @@ extension EventStore {
         guard try streamVersion(of: customerId) > 0 else { throw .invalidArgument("no customer \(customerId): the journal holds no events of it") }
         let head: SignedTreeHead
         if let knownAt {
-            guard let signed = try treeHeads(signedBy: knownAt).last else {
+            guard let signed = try latestTreeHead(signedBy: knownAt) else {
                 throw .invalidArgument("no tree head was signed by \(knownAt.rfc3339): the journal can prove only what a head signed (tpj seal)")
             }
             head = signed
-        } else if let latest = try treeHeads().last, latest.treeSize == (try self.head()) {
+        } else if let latest = try latestTreeHead(), latest.treeSize == (try self.head()) {
             head = latest
         } else {
             head = try signTreeHead()

@@ -263,9 +263,18 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         }
     }
 
-    /// The raw public half (32 bytes) of the journal's signing key.
+    /// The raw public half (32 bytes) of the journal's signing key, made on first use.
     public func signingPublicKey() throws(JournalError) -> [UInt8] {
         Array(try signingKey().publicKey.rawRepresentation)
+    }
+
+    /// Whether the journal has its signing key yet.
+    public func hasSigningKey() throws(JournalError) -> Bool {
+        do {
+            return try queue.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM signing_key)") ?? false }
+        } catch {
+            throw .storage("cannot read the key file: \(error)")
+        }
     }
 
     // MARK: Destroying keys

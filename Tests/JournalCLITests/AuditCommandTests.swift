@@ -20,6 +20,8 @@ import Testing
         let workspace = CLIWorkspace()
         #expect(try workspace.tpj("demo", "--customers", "6", "--years", "1", "--seed", "5").status == 0)
         let keys = try JSONParser.parse(try workspace.tpj("keys", "show", "--json").stdout)
+        let kept = try workspace.tpj("keys", "create")
+        #expect(kept.stdout.hasPrefix("The journal has its signing key already; it is kept.") && kept.stdout.contains(keys["keyFingerprint"]?.stringValue ?? "?"))
         let fingerprint = try #require(keys["keyFingerprint"]?.stringValue)
         let sealed = try workspace.tpj("seal", "--out", "head.json")
         #expect(sealed.status == 0 && sealed.stdout.contains("Signed tree head"), "\(sealed.stderr)")
@@ -32,7 +34,8 @@ import Testing
         // The verifier accepts it, with the journal's published key, and says what it proves;
         let verified = try verifyEvidence("evidence.json", "--key", fingerprint, in: workspace)
         #expect(verified.status == 0, "\(verified.stderr)")
-        #expect(verified.stdout.hasPrefix("OK: \(events) events of customer C-100002"))
+        #expect(verified.stdout.hasPrefix("OK: \(events) events of customer C-100002") && !verified.stdout.contains("not compared"))
+        #expect(try verifyEvidence("evidence.json", in: workspace).stdout.contains("The key was not compared with the journal's published one"))
         #expect(try verifyEvidence("evidence.json", "--key", String(repeating: "0", count: 32), in: workspace).stderr.contains("not by the published key"))
         // both files follow their schemas;
         let schemas = try python("""
@@ -71,6 +74,18 @@ import Testing
         for kind in ["not JSON", "envelope does not hash", "inclusion proof", "tree head's signature", "evidence's signature"] {
             #expect(flips.stdout.contains("\"\(kind)\": "), "no change was reported as \(kind): \(flips.stdout)")
         }
+    }
+
+    @Test func theSigningKeyIsShownOnlyOnceMadeAndMadeOnce() throws {
+        let workspace = CLIWorkspace()
+        // A journal begun by an append has no signing key until one is made.
+        #expect(try workspace.tpj("append", "--customer", "C-1", input: callsNDJSON(first: 1, count: 1)).status == 0)
+        let none = try workspace.tpj("keys", "show")
+        #expect(none.status == 64 && none.stderr.contains("no signing key yet: make it with `tpj keys create`"))
+        let made = try workspace.tpj("keys", "create")
+        #expect(made.status == 0 && made.stdout.hasPrefix("Made the journal's signing key."))
+        let fingerprint = try #require(try JSONParser.parse(try workspace.tpj("keys", "show", "--json").stdout)["keyFingerprint"]?.stringValue)
+        #expect(try workspace.tpj("keys", "create").stdout.contains(fingerprint))
     }
 
     @Test func evidenceOfAnErasedCustomerStillVerifiesAndShowsErased() throws {

@@ -51,6 +51,9 @@ import Testing
                     #expect(!MerkleTree.verifyInclusion(leaf: leaves[index], index: index, size: size, proof: bent, root: root))
                 }
             }
+            #expect(!MerkleTree.verifyConsistency(oldSize: 0, newSize: size, oldRoot: leaves[0], newRoot: root, proof: []),
+                    "the empty tree has one root")
+            #expect(MerkleTree.verifyConsistency(oldSize: 0, newSize: size, oldRoot: MerkleTree.emptyRoot, newRoot: root, proof: []))
             for old in 1...size {
                 let proof = MerkleTree.consistencyProof(from: old, to: size, subtree: subtree)
                 let oldRoot = MerkleTree.root(of: leaves[..<old])

@@ -13,6 +13,26 @@ import Testing
         "prevHash", "hash",
     ]
 
+    @Test func aCustomerReadRefusesAnEventEditedWithOrWithoutItsHash() throws {
+        let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path
+        let store = try EventStore(writer: JournalDatabase.open(path: path), clock: steppingClock())
+        for n in 1...9 { try store.append([Events.call(n)], to: "C-\(n % 3)") }
+        #expect(try store.history(of: "C-1").count == 3)
+        let raw = try DatabaseQueue(path: path)
+        try raw.inDatabase { db in try db.execute(sql: "DROP TRIGGER event_no_update") }
+        // An edited payload: the event no longer hashes to its stored hash.
+        try raw.inDatabase { db in try db.execute(sql: "UPDATE event SET payload = ' ' || payload WHERE position = 4") }
+        #expect(throws: JournalError.tampered(position: 4, customerId: "C-1")) { try store.history(of: "C-1") }
+        #expect(try store.history(of: "C-2").count == 3, "other customers read as before")
+        // Its hash rewritten to match: the next event (another customer's) no longer links to it.
+        let event = try #require(try store.events(after: 3, limit: 1).first)
+        var buffer: [UInt8] = []
+        try raw.inDatabase { db in
+            try db.execute(sql: "UPDATE event SET hash = ? WHERE position = 4", arguments: [Data(EventChain.expectedHash(of: event, buffer: &buffer))])
+        }
+        #expect(throws: JournalError.tampered(position: 4, customerId: "C-1")) { try store.requireIntact(customerId: "C-1") }
+    }
+
     @Test func everySingleByteFlipInEveryColumnIsDetected() throws {
         // Given a journal of 60 events with every optional field set
         let path = TestSupport.temporaryDirectory().appendingPathComponent("journal.sqlite").path

@@ -165,7 +165,7 @@ public enum MerkleTree {
     public static func verifyConsistency(oldSize: Int, newSize: Int, oldRoot: Hash, newRoot: Hash, proof: [Hash]) -> Bool {
         guard oldSize >= 0, oldSize <= newSize else { return false }
         if oldSize == newSize { return proof.isEmpty && oldRoot == newRoot }
-        if oldSize == 0 { return proof.isEmpty }
+        if oldSize == 0 { return proof.isEmpty && oldRoot == MerkleTree.emptyRoot }
         var path = proof
         if oldSize & (oldSize - 1) == 0 { path.insert(oldRoot, at: 0) }
         guard !path.isEmpty else { return false }

@@ -86,8 +86,7 @@ extension JournalCommand.Churn {
                 let asOf = scoring.instant
                 let store = try database.openStore(create: false)
                 let (model, source) = try weightsOptions.model(journal: database.path, store: store, at: asOf)
-                if let customer { try store.requireIntact(customerId: customer) }
-                let risks = try withInsights(database, scoring, model: model) { insights, _, db in
+                let risks = try withInsights(database, scoring, model: model, store: store, customer: customer) { insights, _, db in
                     try insights.churn(asOf: asOf, customerId: customer, in: db)
                 }
                 if let customer, risks.isEmpty {
@@ -154,14 +153,15 @@ extension JournalCommand.Churn {
                     throw CLIError(code: 65, message: "not enough history to fit: need lost customers in both the older and the newer part of a log spanning at least a year plus 2 × \(days) days (\(samples.count) snapshots)")
                 }
                 let path = out ?? database.path + ".churn-weights.json"
+                // In force from now on, for `tpj churn` and the server: recorded first, so that a view as of a later
+                // date uses them, then written out.
+                try ConfigurationLog(store: try database.openStore(create: false)).record(
+                    .churnWeights, content: try JSONParser.parse(evaluation.fitted.json), source: path)
                 do {
                     try evaluation.fitted.json.write(toFile: path, atomically: true, encoding: .utf8)
                 } catch {
-                    throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription)")
+                    throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription) (the weights are recorded in the journal and in force)")
                 }
-                // In force from now on, for `tpj churn` and the server, and recorded so that a view as of a later date uses them.
-                try ConfigurationLog(store: try database.openStore(create: false)).record(
-                    .churnWeights, content: try JSONParser.parse(evaluation.fitted.json), source: path)
                 func auc(_ value: Double?) -> JSONValue { value.map(Documents.number) ?? .null }
                 if output.json {
                     Output.json([

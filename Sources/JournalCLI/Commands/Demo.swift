@@ -61,6 +61,8 @@ extension JournalCommand {
                     progress.update(step.fraction, "\(Output.count(step.events, "event"))  \(Output.count(rate)) events/s")
                 })
                 progress.finish()
+                // A new journal, as `tpj init` makes one: with the key that signs its tree heads.
+                _ = try EventStore(writer: writer, registry: registry).keys.signingPublicKey()
                 report(summary, seconds: progress.elapsed)
             }
         }

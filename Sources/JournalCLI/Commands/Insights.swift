@@ -45,10 +45,13 @@ struct RulesOptions: ParsableArguments {
     }
 }
 
-/// The built-in projections brought up to date, then `body` on a read of the journal.
+/// The built-in projections brought up to date, then `body` on a read of the journal. With `customer`,
+/// first checks that none of its events was altered (``EventStore/requireIntact(customerId:)``).
 func withInsights<T>(_ database: DatabaseOptions, _ scoring: ScoringOptions, model: ChurnModel = .bundled, segmentRules: SegmentRules = SegmentRules(),
+                     store: EventStore? = nil, customer: String? = nil,
                      _ body: (Insights, EventStore, GRDB.Database) throws -> T) throws -> T {
-    let store = try database.openStore(create: false)
+    let store = try store ?? database.openStore(create: false)
+    if let customer { try store.requireIntact(customerId: customer) }
     let rules = try scoring.momentRules()
     try catchUp(builtInRunner(store, rules: rules), store: store)
     let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
@@ -70,8 +73,7 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
-                try database.openStore(create: false).requireIntact(customerId: customer)
-                let moments = try withInsights(database, scoring) { insights, _, db in
+                let moments = try withInsights(database, scoring, customer: customer) { insights, _, db in
                     try insights.moments(of: customer, asOf: asOf, in: db)
                 }
                 guard !moments.touchpoints.isEmpty else {

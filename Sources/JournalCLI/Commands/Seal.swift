@@ -18,6 +18,8 @@ extension JournalCommand {
             func run() throws {
                 try runReportingErrors(json: output.json) {
                     let store = try database.openStore(create: false)
+                    let made = try !store.keys.hasSigningKey()
+                    if !output.json { Output.line(made ? "Made the journal's signing key." : "The journal has its signing key already; it is kept.") }
                     try Keys.report(store, journal: database.path, output: output)
                 }
             }
@@ -31,7 +33,11 @@ extension JournalCommand {
 
             func run() throws {
                 try runReportingErrors(json: output.json) {
-                    try Keys.report(try database.openStore(create: false), journal: database.path, output: output)
+                    let store = try database.openStore(create: false)
+                    guard try store.keys.hasSigningKey() else {
+                        throw JournalError.invalidArgument("the journal has no signing key yet: make it with `tpj keys create` (tpj init and tpj seal make it too)")
+                    }
+                    try Keys.report(store, journal: database.path, output: output)
                 }
             }
         }

@@ -51,7 +51,7 @@ extension JournalCommand {
                 let store = try database.openStore(create: false)
                 if let head { return try checkHead(try Self.readHead(head), store: store) }
                 if let asOf {
-                    guard let signed = try store.treeHeads(signedBy: asOf.instant).last else {
+                    guard let signed = try store.latestTreeHead(signedBy: asOf.instant) else {
                         throw JournalError.invalidArgument("no tree head was signed by \(asOf.instant.rfc3339): sign heads with tpj seal (tpj serve signs them itself)")
                     }
                     if !output.json { Output.line("The latest head signed by \(asOf.instant.rfc3339) is of \(signed.signedAt.rfc3339): \(Output.count(signed.treeSize, "event")).") }
