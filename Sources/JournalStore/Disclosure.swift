@@ -78,13 +78,19 @@ public struct Disclosure: Sendable {
     /// Appends JSON bytes to `output` with each sealed string literal disclosed.
     public func write(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + bytes.count + 64)
-        var copied = 0
-        while let found = Self.firstSealed(in: bytes, from: copied),
-              // The literal ends at the next quote: sealed text is letters, digits, '-', '_' and ':'.
-              let end = bytes[(found + 1)...].firstIndex(of: UInt8(ascii: "\"")) {
+        var copied = 0, from = 0
+        while let found = Self.firstSealed(in: bytes, from: from) {
+            // Sealed text is letters, digits, '-', '_' and ':' up to the closing quote; a string that only
+            // begins like one (an escaped quote, any other character) is text and stays as it is.
+            let end = bytes[(found + 1)...].firstIndex { !Self.isSealedTextByte($0) } ?? bytes.count
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
+                from = found + 1
+                continue
+            }
             output.append(contentsOf: bytes[copied..<found])
             CanonicalJSON.writeString(value(String(decoding: bytes[(found + 1)..<end], as: UTF8.self)), into: &output)
             copied = end + 1
+            from = copied
         }
         output.append(contentsOf: bytes[copied...])
     }
@@ -117,6 +123,14 @@ public struct Disclosure: Sendable {
         disclosed.payload = json(event.payload)
         disclosed.actor = value(event.actor)
         return disclosed
+    }
+
+    private static func isSealedTextByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ":"): true
+        default: false
+        }
     }
 
     static let quotedPrefix = "\"" + KeyStore.sealedPrefix

@@ -285,6 +285,9 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         public var keys: Int
         /// The years whose keys were destroyed, oldest first.
         public var years: [Int]
+        /// False when another process was reading the key file, so that the old pages of the destroyed keys
+        /// stay in its write-ahead log until the last process using the file closes it.
+        public var logEmptied = true
     }
 
     /// Destroys every key of `subject`, its pseudonym key with them: its sealed values read
@@ -330,7 +333,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             for (keyId, _) in destroyed { try insert.execute(arguments: [keyId, now, cause]) }
             return destroyed
         }
-        try emptyLog()
+        // The keys are gone: forgotten here at once, whatever happens to the log below.
         let ids = Set(destroyed.map(\.0))
         cache.withLock { cache in
             cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
@@ -338,21 +341,20 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             cache.sealed.removeAll()
             cache.opened.removeAll()
         }
-        return Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
+        var destruction = Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
+        destruction.logEmptied = try emptyLog()
+        return destruction
     }
 
     /// Copies the write-ahead log into the file and truncates it to nothing, so that no old page
     /// holding a destroyed key outlives the destruction. Waits (up to the busy timeout) for readers in
-    /// other processes to let go.
-    private func emptyLog() throws {
-        guard !queue.path.isEmpty, queue.path != ":memory:" else { return }
-        let (busy, _, _) = try queue.writeWithoutTransaction { db -> (Int, Int, Int) in
-            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")!
-            return (row[0], row[1], row[2])
+    /// other processes to let go; returns false when one still held on.
+    private func emptyLog() throws -> Bool {
+        guard !queue.path.isEmpty, queue.path != ":memory:" else { return true }
+        let busy = try queue.writeWithoutTransaction { db -> Int in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")![0]
         }
-        guard busy == 0 else {
-            throw JournalError.storage("the keys are destroyed, but another process still reads the key file: their old pages stay in \(queue.path)-wal until the last process using the file closes it")
-        }
+        return busy == 0
     }
 
     /// Forgets cached keys when another process changed the file (an erasure), so that a long-running
@@ -405,6 +407,8 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// Makes the keys of the scopes that have none, in one transaction (one sync of the file), so
     /// that sealing a large batch does not wait for the disk once per new subject.
     public func makeKeys(for scopes: Set<DataKeyScope>) throws(JournalError) {
+        // Another process may have destroyed keys since: never seal under a key that is gone.
+        refresh()
         let missing = Set(scopes.map(scopeKey)).filter { wanted in cache.withLock { $0.byScope[wanted] == nil } }
         guard !missing.isEmpty else { return }
         let now = clock.now().microseconds

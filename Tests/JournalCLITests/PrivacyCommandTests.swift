@@ -28,6 +28,8 @@ import Testing
             (["--subject", "someone", "--reason", "x"], "--subject takes customer:<id> or employee:"),
             (["--customer", customer, "--subject", "customer:\(customer)", "--reason", "x"], "Give either --customer"),
             (["--customer", customer, "--reason", "  "], "--reason must say why"),
+            (["--customer", customer, "--reason", "\n"], "--reason must say why"),
+            (["--subject", "customer: C-1", "--reason", "x"], "the id must not start or end with white space"),
         ] {
             let result = try workspace.tpj(["erase"] + arguments)
             #expect(result.status != 0 && result.stderr.contains(message), "\(arguments): \(result.stderr)")

@@ -31,6 +31,18 @@ import Testing
         #expect(mixed.payloadJSON["text"] == "[hidden]" && mixed.payloadJSON["author"]?.stringValue == author && mixed.actor?.hasPrefix("p-") == true)
     }
 
+    @Test func aStringThatOnlyBeginsLikeASealedValueStaysAsItIs() throws {
+        let store = try Self.store()
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        let sealed = try #require(stored.payloadJSON["text"]?.stringValue)
+        // Text that a producer wrote to look sealed, with an escaped quote: disclosing leaves valid JSON.
+        let crafted = #"{"a":"sealed:v1:x\", \"admin\": true","c":"\#(sealed)"}"#
+        let disclosed = store.disclosure(.plain).json(crafted)
+        let document = try JSONParser.parse(disclosed)
+        #expect(document["a"] == .string(#"sealed:v1:x", "admin": true"#), "\(disclosed)")
+        #expect(document["c"] == "Ms. Albers prefers calls after 3 pm.")
+    }
+
     @Test func aPolicyFileChangesOnlyTheRolesAndKindsItNames() throws {
         let policy = try MaskingPolicy(text: #"{"roles": {"analyst": {"text": "hidden"}, "staff": {"employee": "pseudonym"}}}"#, origin: "policy.json")
         #expect(policy.masking(for: "analyst") == Masking(contact: .pseudonym, employee: .pseudonym, text: .hidden))

@@ -40,7 +40,10 @@ extension JournalCommand {
             if let subject, DataSubject(subject) == nil {
                 throw ValidationError("--subject takes customer:<id> or employee:<name as recorded>, got \"\(subject)\".")
             }
-            if reason.trimmingCharacters(in: .whitespaces).isEmpty {
+            if case .customer(let id)? = subject.flatMap(DataSubject.init), let problem = EventValidator.identifierProblem(id) {
+                throw ValidationError("--subject customer:<id>: the id \(problem).")
+            }
+            if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw ValidationError("--reason must say why (e.g. the request's reference).")
             }
         }

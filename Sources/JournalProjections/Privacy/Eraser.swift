@@ -92,11 +92,12 @@ public struct Eraser: Sendable {
 
         let holding = try projectionsHolding(pseudonyms)
         let destruction = try keys.erase(subject)
+        // Recorded at once: keys destroyed are never left without their event, even if a rebuild fails.
+        let result = try store.append([record(keysDestroyed: destruction.keys, years: destruction.years, rebuilt: holding)], to: stream)
         if !holding.isEmpty {
             progress?("rebuilding \(holding.joined(separator: ", ")), which held pseudonyms of \(subject.kindName)")
             try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(holding)
         }
-        let result = try store.append([record(keysDestroyed: destruction.keys, years: destruction.years, rebuilt: holding)], to: stream)
         return Report(subject: subject, stream: stream, position: result.positions.last ?? 0, keysDestroyed: destruction.keys,
                       years: destruction.years, rebuilt: holding)
     }

@@ -68,9 +68,22 @@ public struct Retention: Sendable {
         let year = (today ?? now).utcYear
         var outcomes: [Outcome] = []
         var events: [ProposedEvent] = []
+        // Keys destroyed are recorded even when a later kind fails: the events of the kinds done are appended first.
+        func recordDone() throws {
+            guard !events.isEmpty else { return }
+            let positions = try store.append(events, to: Eraser.privacyStream).positions
+            for index in outcomes.indices { outcomes[index].position = positions[index] }
+            events = []
+        }
         for kind in PersonalDataKind.allCases {
             guard let years = policy.years[kind] else { continue }
-            let destruction = try store.keys.expire(kind, before: year - years)
+            let destruction: KeyStore.Destruction
+            do {
+                destruction = try store.keys.expire(kind, before: year - years)
+            } catch {
+                try recordDone()
+                throw error
+            }
             outcomes.append(Outcome(kind: kind, retentionYears: years, destroyedBefore: year - years, keysDestroyed: destruction.keys, position: 0))
             events.append(ProposedEvent(
                 eventId: EventID.version7(milliseconds: now.microseconds / 1000 + Int64(events.count),
@@ -82,12 +95,9 @@ public struct Retention: Sendable {
                     "keysDestroyed": .number(JSONNumber(Int64(destruction.keys))), "policySha256": .string(policy.sha256),
                 ]))
         }
+        try recordDone()
         let rebuilt = outcomes.contains { $0.keysDestroyed > 0 } ? declared.map(\.name) : []
         if !rebuilt.isEmpty { try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(rebuilt) }
-        if !events.isEmpty {
-            let positions = try store.append(events, to: Eraser.privacyStream).positions
-            for index in outcomes.indices { outcomes[index].position = positions[index] }
-        }
         return (outcomes, rebuilt)
     }
 }
