@@ -11,7 +11,7 @@ import JournalStore
 //   (r) a full rebuild of every built-in projection, with the peak memory of the process
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape and
 //       indexes — what writing these rows costs before any folding, a bound no rebuild can beat
-//   (q) timeline, moments and churn query latency for random customers
+//   (q) timeline (now), moments and churn (as of random instants) query latency for random customers
 //   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
 //       query of its last table through the analysts' connection, the newest event folded again (rolled
 //       back; a live fold's cost), and the export of the whole log as NDJSON
@@ -116,36 +116,35 @@ enum ProjectionBenchmark {
             floorSeconds = Double(now() - start) / 1e9
         }
 
-        // (q) Query latency for random customers, as of the last recorded instant.
-        progress("querying \(queries) random customers")
-        let (customers, asOf) = try store.writer.read { db in
-            (try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM event"),
-             Timestamp(microseconds: try Int64.fetchOne(db, sql: "SELECT max(recordedAtUs) FROM event") ?? 0))
+        // (q) Query latency for random customers: the timeline now, moments and churn as of random
+        // instants over the log's recorded span (a segment's month is read from its stored boundaries).
+        progress("querying \(queries) random customers at random dates")
+        let (customers, first, last) = try store.writer.read { db in
+            let span = try Row.fetchOne(db, sql: "SELECT min(recordedAtUs), max(recordedAtUs) FROM event")!
+            return (try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM event"), span[0] as Int64, span[1] as Int64)
         }
         var random = seed
-        func next() -> Int {
+        func next(_ count: Int) -> Int {
             random &+= 0x9E37_79B9_7F4A_7C15
             var z = random
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(customers.count))
+            return Int((z ^ (z >> 31)) % UInt64(count))
         }
+        func randomInstant() -> Timestamp { Timestamp(microseconds: first + Int64(next(Int(max(1, (last - first) / 1_000_000)))) * 1_000_000) }
         let insights = Insights(rules: .bundled, model: .bundled)
         var timeline: [Double] = [], moments: [Double] = [], churn: [Double] = []
         try store.writer.read { db in
             for _ in 0..<queries {
-                let customer = customers[next()]
+                let customer = customers[next(customers.count)]
                 var t = now()
                 _ = try JourneyTimeline.entries(of: customer, in: db)
                 timeline.append(Double(now() - t) / 1e6)
+                let asOf = randomInstant()
                 t = now()
                 _ = try insights.moments(of: customer, asOf: asOf, in: db)
                 moments.append(Double(now() - t) / 1e6)
-            }
-            // Churn for one customer needs the portfolio's segments: fewer samples.
-            for _ in 0..<max(10, queries / 50) {
-                let customer = customers[next()]
-                let t = now()
+                t = now()
                 _ = try insights.churn(asOf: asOf, customerId: customer, in: db)
                 churn.append(Double(now() - t) / 1e6)
             }

@@ -8,11 +8,14 @@ import Journal
 /// a contract, the customer's registration, loss or return) adds revision 0 of its facts. A
 /// correction adds the next revision with the corrected values; a void adds a revision without facts.
 /// Facts as known at T are the latest revision of each event recorded by T.
+///
+/// It also keeps where the ABC segments divide at the start of every month (``MonthlySegments``), so
+/// that one customer's segment costs that customer's facts, not the portfolio's.
 public struct CustomerFacts: Projection {
     public let name = "facts"
-    /// 2: an index of customers' names for the customer search.
-    public let version = 3
-    public let tables = ["fact"]
+    /// 2: an index of customers' names for the customer search. 4: the segments' monthly boundaries.
+    public let version = 4
+    public let tables = ["fact", "segment"]
 
     public init() {}
 
@@ -33,7 +36,9 @@ public struct CustomerFacts: Projection {
             ) STRICT;
             CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
             CREATE INDEX \(fact)_name ON \(fact) (kind, key, customerId, position, revision) WHERE kind = 'registered';
+            CREATE INDEX \(fact)_revenue ON \(fact) (occurredAtUs) WHERE kind = 'revenue';
             """)
+        try MonthlySegments.createTable(db, names["segment"])
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
@@ -45,6 +50,16 @@ public struct CustomerFacts: Projection {
         func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
             for fact in facts {
                 try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, knownAtUs, fact.amount, fact.key, fact.detail])
+            }
+        }
+        // Revenue facts known at or before a stored month start change that month's boundaries.
+        var earliestRevenueKnown: Int64?, earliestKnown: Int64?, latestKnown: Int64?
+        func noteKnown(_ facts: [Fact], _ knownAtUs: Int64, revises: Bool) {
+            guard !facts.isEmpty else { return }
+            earliestKnown = min(earliestKnown ?? knownAtUs, knownAtUs)
+            latestKnown = max(latestKnown ?? knownAtUs, knownAtUs)
+            if revises || facts.contains(where: { $0.kind == "revenue" }) {
+                earliestRevenueKnown = min(earliestRevenueKnown ?? knownAtUs, knownAtUs)
             }
         }
         for event in events {
@@ -71,11 +86,17 @@ public struct CustomerFacts: Projection {
                 }
                 try write(facts, position: position, revision: revision + 1, customerId: event.customerId,
                           occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds)
+                noteKnown(facts, event.knownAt.microseconds, revises: true)
             default:
                 let facts = Self.facts(type: event.type, payload: event.payloadJSON)
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
                           occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds)
+                noteKnown(facts, event.knownAt.microseconds, revises: false)
             }
+        }
+        if let earliestKnown, let latestKnown {
+            try MonthlySegments(facts: fact, boundaries: names["segment"])
+                .update(revenueKnownFrom: earliestRevenueKnown, earliestKnown: earliestKnown, latestKnown: latestKnown, db)
         }
     }
 

@@ -22,29 +22,40 @@ public struct Insights: Sendable {
         self.segmentRules = segmentRules
     }
 
-    /// Every customer's segment as of `asOf`, largest revenue first.
+    /// Every customer's segment as of `asOf`, largest revenue first: every customer with a fact known
+    /// by then, ranked by its trailing revenue at the start of the month (``MonthlySegments``).
     public func segments(asOf: Timestamp, in db: Database) throws -> [SegmentAssignment] {
-        var revenues: [(customerId: String, revenue: Double)] = []
-        // Every customer with any fact counts (with zero revenue if it has no invoices).
+        let month = MonthlySegments.monthStart(of: asOf)
+        var revenues = try MonthlySegments.projected.revenues(at: month, db)
+        // Every customer with any fact counts (with zero revenue if it had no invoices then).
         let customers = try String.fetchAll(db, sql: "SELECT DISTINCT customerId FROM facts_fact WHERE occurredAtUs <= ? AND knownAtUs <= ?",
                                             arguments: [asOf.microseconds, asOf.microseconds])
-        var seen: Set<String> = []
-        try Self.forEachHistory(in: db, scores: false, kinds: ["revenue", "void"]) { history in
-            let facts = history.facts(knownAt: asOf)
-            guard facts.contains(where: { $0.kind == "revenue" }) else { return }
-            seen.insert(history.customerId)
-            revenues.append((history.customerId, Segmentation.trailingRevenue(facts, asOf: asOf, windowDays: segmentRules.windowDays)))
-        }
+        let seen = Set(revenues.map(\.customerId))
         for customer in customers where !seen.contains(customer) { revenues.append((customer, 0)) }
         return Segmentation.assign(revenues, rules: segmentRules)
     }
 
+    /// One customer's segment as of `asOf` (nil when nothing of it was known then), from its own facts
+    /// and the month's stored boundaries: the same answer as ``segments(asOf:in:)`` gives it.
+    public func segment(of history: CustomerHistory, asOf: Timestamp, in db: Database) throws -> String? {
+        guard history.facts.contains(where: { $0.recorded <= asOf && $0.occurred <= asOf }) else { return nil }
+        let month = MonthlySegments.monthStart(of: asOf)
+        let revenue = Segmentation.trailingRevenue(history.facts(knownAt: month), asOf: month, windowDays: segmentRules.windowDays)
+        guard segmentRules == MonthlySegments.rules else {
+            return try segments(asOf: asOf, in: db).first { $0.customerId == history.customerId }?.segment
+        }
+        return try MonthlySegments.projected.boundaries(at: month, db).segment(of: history.customerId, revenue: revenue)
+    }
+
     /// Churn risk as of `asOf` of every customer not lost by then (or of one), highest first.
     public func churn(asOf: Timestamp, customerId: String? = nil, in db: Database) throws -> [CustomerRisk] {
-        let segments = Dictionary(try segments(asOf: asOf, in: db).map { ($0.customerId, $0.segment) }, uniquingKeysWith: { a, _ in a })
+        // One customer costs its own facts; the portfolio is ranked once.
+        let segments = customerId == nil
+            ? Dictionary(try segments(asOf: asOf, in: db).map { ($0.customerId, $0.segment) }, uniquingKeysWith: { a, _ in a })
+            : [:]
         var risks: [CustomerRisk] = []
         try Self.forEachHistory(in: db, customerId: customerId, scores: true) { history in
-            guard let segment = segments[history.customerId] else { return }
+            guard let segment = try customerId == nil ? segments[history.customerId] : segment(of: history, asOf: asOf, in: db) else { return }
             let features = ChurnFeatures(
                 history: history, asOf: asOf, segment: segment, segmentOrderGapDays: model.segmentOrderGapDays, rules: rules)
             guard !features.isLost else { return }
@@ -60,7 +71,13 @@ public struct Insights: Sendable {
             let scored = history.touchpoints(knownAt: asOf)
             result.touchpoints = scored
             result.episodes = Episode.episodes(of: scored.map(\.touchpoint), rules: rules)
-            result.journey = JourneyIndex(episodes: result.episodes, asOf: asOf, rules: rules)
+            let facts = history.facts(knownAt: asOf)
+            // A customer lost (and not won back since): its journey ended there, and the index stops with it.
+            if let loss = facts.filter({ $0.kind == "lost" }).max(by: { $0.occurred < $1.occurred }),
+               !facts.contains(where: { $0.kind == "reactivated" && $0.occurred > loss.occurred }) {
+                result.lost = CustomerMoments.Loss(at: loss.occurred, reason: loss.detail)
+            }
+            result.journey = JourneyIndex(episodes: result.episodes, asOf: result.lost?.at ?? asOf, rules: rules)
             // Promise-keeping ratio, weighted by recency with the journey's half-life.
             for row in scored {
                 guard let kept = row.promiseKept else { continue }
@@ -69,7 +86,6 @@ public struct Insights: Sendable {
                 result.promisesDue += weight
                 if kept { result.promisesKept += weight }
             }
-            let facts = history.facts(knownAt: asOf)
             let resolved = Set(facts.filter { $0.kind == "complaint.resolved" }.compactMap(\.key))
             result.openComplaints = facts.filter { $0.kind == "complaint" && !resolved.contains($0.key ?? "") }.map(\.occurred)
             let proactive = facts.filter { $0.kind == "proactive" && asOf.microseconds - $0.occurred.microseconds < 365 * 86_400_000_000 }
@@ -89,15 +105,14 @@ public struct Insights: Sendable {
 
     /// Calls `body` with each customer's history, in customer-id order, streaming both tables.
     public static func forEachHistory(
-        in db: Database, customerId: String? = nil, scores withScores: Bool, kinds: [String]? = nil, _ body: (CustomerHistory) throws -> Void
+        in db: Database, customerId: String? = nil, scores withScores: Bool, _ body: (CustomerHistory) throws -> Void
     ) throws {
         let filter = customerId == nil ? "" : "WHERE customerId = ?"
         let arguments: StatementArguments = customerId.map { [$0] } ?? []
-        let kindFilter = kinds.map { kinds in (customerId == nil ? "WHERE" : "AND") + " kind IN (\(kinds.map { _ in "?" }.joined(separator: ", ")))" } ?? ""
         let facts = try Row.fetchCursor(db, sql: """
             SELECT customerId, position, revision, kind, occurredAtUs, knownAtUs, amount, key, detail
-            FROM facts_fact \(filter) \(kindFilter) ORDER BY customerId, position, revision
-            """, arguments: arguments + StatementArguments(kinds ?? []))
+            FROM facts_fact \(filter) ORDER BY customerId, position, revision
+            """, arguments: arguments)
         let scores = withScores
             ? try Row.fetchCursor(db, sql: """
                 SELECT customerId, position, caseId, type, occurredAtUs, knownAtUs, voided, valence, weighted, criticality,
@@ -155,6 +170,14 @@ public struct CustomerMoments: Sendable {
     public var lastSurvey: FactRow?
     /// The reason codes of each scored touchpoint, by position.
     public var reasons: [Int64: [String]] = [:]
+    /// When the customer was lost, if it was by the date and not won back since: ``journey`` is the
+    /// index at the loss.
+    public var lost: Loss?
+
+    public struct Loss: Sendable, Hashable {
+        public var at: Timestamp
+        public var reason: String?
+    }
 
     public var promiseKeepingRatio: Double? { promisesDue > 0 ? promisesKept / promisesDue : nil }
 }

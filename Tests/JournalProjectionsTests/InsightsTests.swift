@@ -28,10 +28,13 @@ import Testing
                 "\(risk.customerId) \(risk.segment) \(risk.risk.probability) \(risk.risk.reasons.map(\.sentence))"
             }
             let segments = try insights.segments(asOf: asOf, in: db).map { "\($0.customerId) \($0.segment) \($0.revenue)" }
+            let ownChurn = try DemoWorld.customers.map { customer in
+                try insights.churn(asOf: asOf, customerId: customer.id, in: db).first.map { "\($0.segment) \($0.risk.probability)" } ?? "-"
+            }
             let journeys = try DemoWorld.customers.map { customer in
                 try insights.moments(of: customer.id, asOf: asOf, in: db).journey.map { "\($0.value)" } ?? "-"
             }
-            return (churn + segments + journeys).joined(separator: "\n")
+            return (churn + segments + ownChurn + journeys).joined(separator: "\n")
         }
     }
 
@@ -43,6 +46,85 @@ import Testing
         let answer = try answers(today, asOf: asOf)
         #expect(answer == (try answers(cut, asOf: asOf)))
         #expect(!answer.isEmpty)
+    }
+
+    @Test func oneCustomersSegmentAndRiskAreTheOnesThePortfolioGivesIt() throws {
+        let store = try journal()
+        try store.writer.read { db in
+            let stored = try Int.fetchOne(db, sql: "SELECT count(*) FROM facts_segment") ?? 0
+            #expect(stored >= 20)
+            var segmentsSeen: Set<String> = []
+            for day in stride(from: 0, to: 900, by: 29) {
+                let asOf = Timestamp(microseconds: try Timestamp(rfc3339: "2024-01-15T12:00:00Z").microseconds + Int64(day) * 86_400_000_000)
+                let portfolio = try insights.churn(asOf: asOf, in: db)
+                for risk in portfolio {
+                    let own = try insights.churn(asOf: asOf, customerId: risk.customerId, in: db)
+                    #expect(own.map(\.segment) == [risk.segment], "\(risk.customerId) as of \(asOf.rfc3339)")
+                    #expect(own.map(\.risk.probability) == [risk.risk.probability])
+                    segmentsSeen.insert(risk.segment)
+                }
+                // The stored boundaries are the ones the month's facts give.
+                let month = MonthlySegments.monthStart(of: asOf)
+                #expect(try MonthlySegments.projected.boundaries(at: month, db) == MonthlySegments.projected.computeBoundaries(at: month, db))
+            }
+            #expect(segmentsSeen == ["A", "B", "C"])
+        }
+    }
+
+    @Test func theMonthlyBoundariesFoldedInStepsAreTheOnesARebuildStores() throws {
+        let store = try journal()
+        let boundaries = { try store.writer.read { db in try String.fetchAll(db, sql: "SELECT quote(monthStartUs) || ',' || quote(customers) || ',' || quote(lastARevenue) || ',' || quote(lastACustomerId) || ',' || quote(lastBRevenue) || ',' || quote(lastBCustomerId) FROM facts_segment ORDER BY 1") } }
+        let folded = try boundaries()
+        try ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()]).rebuild()
+        #expect(try boundaries() == folded)
+        #expect(folded.count >= 20)
+    }
+
+    @Test func segmentsHoldForTheWholeMonth() throws {
+        let store = try journal()
+        try store.writer.read { db in
+            let first = try insights.segments(asOf: try Timestamp(rfc3339: "2024-09-01T00:00:00Z"), in: db)
+            let late = try insights.segments(asOf: try Timestamp(rfc3339: "2024-09-30T23:59:59Z"), in: db)
+            #expect(first.map(\.segment) == late.filter { item in first.contains { $0.customerId == item.customerId } }.map(\.segment))
+            #expect(MonthlySegments.monthStart(of: try Timestamp(rfc3339: "2024-09-30T23:59:59Z")) == (try Timestamp(rfc3339: "2024-09-01T00:00:00Z")))
+            #expect(MonthlySegments.monthStart(of: try Timestamp(rfc3339: "2024-12-31T23:00:00-02:00")) == (try Timestamp(rfc3339: "2025-01-01T00:00:00Z")))
+        }
+    }
+
+    @Test func aLostCustomersJourneyEndsAtTheLoss() throws {
+        let store = try journal()
+        try store.writer.read { db in
+            let losses = try Row.fetchAll(db, sql: """
+                SELECT customerId, max(occurredAtUs) AS lostAt FROM facts_fact WHERE kind = 'lost' AND customerId NOT IN
+                  (SELECT customerId FROM facts_fact WHERE kind = 'reactivated') GROUP BY customerId
+                """)
+            #expect(!losses.isEmpty)
+            let later = try Timestamp(rfc3339: "2027-01-01T00:00:00Z")
+            for loss in losses {
+                let customer: String = loss["customerId"], lostAt = Timestamp(microseconds: loss["lostAt"])
+                let moments = try insights.moments(of: customer, asOf: later, in: db)
+                #expect(moments.lost?.at == lostAt, "\(customer)")
+                // The index is the one at the loss, however long ago it was,
+                #expect(moments.journey == JourneyIndex(episodes: moments.episodes, asOf: lostAt, rules: insights.rules))
+                #expect(moments.text(asOf: later).contains("Journey index      lost on \(lostAt.utcDate)"))
+                // and before the loss nothing is lost.
+                let before = Timestamp(microseconds: lostAt.microseconds - 86_400_000_000)
+                #expect(try insights.moments(of: customer, asOf: before, in: db).lost == nil)
+            }
+        }
+    }
+
+    @Test func calibrationComparesPredictedAndObservedByDecileAndBandsFollowTheBaseRate() {
+        // 20 snapshots: predicted 0.05 … 1.0; the riskiest quarter was lost.
+        let predicted = (1...20).map { Double($0) / 20 }
+        let lost = (1...20).map { $0 > 15 }
+        let bins = ChurnEvaluation.calibration(predicted.reversed(), lost.reversed())
+        #expect(bins.count == 10 && bins.allSatisfy { $0.snapshots == 2 })
+        #expect(bins.first.map { abs($0.meanPredicted - 0.075) < 1e-9 && $0.observed == 0 } == true)
+        #expect(bins.last.map { abs($0.meanPredicted - 0.975) < 1e-9 && $0.observed == 1 } == true)
+        #expect(bins[7].observed == 0.5)
+        #expect(ChurnEvaluation.bands(baseRate: 0.03) == ChurnModel.Bands(medium: 0.06, high: 0.15))
+        #expect(ChurnEvaluation.bands(baseRate: 0.5).high < 1)
     }
 
     @Test func aLateReportChangesTheAnswerOnlyFromWhenItWasRecorded() throws {

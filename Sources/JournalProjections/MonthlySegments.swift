@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import Journal
+import JournalScoring
+
+/// ABC segments fixed per month: as of any instant, a customer's segment is its rank by trailing
+/// revenue at the start of that month (UTC), among the revenue known by then.
+///
+/// Segments only fall in order (every customer ranked above the last A is A, and so on), so the
+/// facts projection stores for each month start the last customer of A and of B. One customer's
+/// segment then costs its own facts and one row, not a pass over the portfolio.
+public struct MonthlySegments: Sendable {
+    /// The `fact` table or view the revenue is read from, and the table or view of stored boundaries.
+    let facts: String
+    let boundaries: String
+
+    /// The segments of the facts projection's live tables.
+    public static let projected = MonthlySegments(facts: ProjectionTables.view("facts", "fact"), boundaries: ProjectionTables.view("facts", "segment"))
+
+    init(facts: String, boundaries: String) {
+        self.facts = facts
+        self.boundaries = boundaries
+    }
+
+    /// The rules the stored boundaries are computed with.
+    public static let rules = SegmentRules()
+
+    /// A customer's place in a month's ranking: more revenue first, then the smaller customer id.
+    public struct Rank: Sendable, Hashable {
+        public var revenue: Double
+        public var customerId: String
+
+        /// Whether this rank comes at or before `other`.
+        func isAtOrBefore(_ other: Rank) -> Bool {
+            revenue > other.revenue || (revenue == other.revenue && customerId <= other.customerId)
+        }
+    }
+
+    /// Where the segments divide at one month start.
+    public struct Boundaries: Sendable, Hashable {
+        public var monthStart: Timestamp
+        /// Customers with revenue in the window.
+        public var customers: Int
+        public var lastA: Rank?
+        public var lastB: Rank?
+
+        /// The segment of a customer with `revenue` in the window ending at ``monthStart``.
+        public func segment(of customerId: String, revenue: Double) -> String {
+            let rank = Rank(revenue: revenue, customerId: customerId)
+            if revenue <= 0 { return "C" }
+            if let lastA, rank.isAtOrBefore(lastA) { return "A" }
+            if let lastB, rank.isAtOrBefore(lastB) { return "B" }
+            return "C"
+        }
+    }
+
+    static func createTable(_ db: Database, _ table: String) throws {
+        try db.execute(sql: """
+            CREATE TABLE \(table) (
+                monthStartUs     INTEGER PRIMARY KEY,
+                customers        INTEGER NOT NULL,
+                lastARevenue     REAL,
+                lastACustomerId  TEXT,
+                lastBRevenue     REAL,
+                lastBCustomerId  TEXT
+            ) STRICT
+            """)
+    }
+
+    // MARK: Months
+
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// The start (00:00 UTC on the 1st) of the month `instant` falls in.
+    public static func monthStart(of instant: Timestamp) -> Timestamp {
+        let seconds = instant.microseconds >= 0 ? instant.microseconds / 1_000_000 : (instant.microseconds - 999_999) / 1_000_000
+        let date = Date(timeIntervalSince1970: Double(seconds))
+        let start = calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
+        return Timestamp(microseconds: Int64(start.timeIntervalSince1970) * 1_000_000)
+    }
+
+    /// The first month start at or after `instant`.
+    static func firstMonthStart(atOrAfter instant: Timestamp) -> Timestamp {
+        let start = monthStart(of: instant)
+        return start == instant ? start : nextMonthStart(after: start)
+    }
+
+    static func nextMonthStart(after monthStart: Timestamp) -> Timestamp {
+        let date = Date(timeIntervalSince1970: Double(monthStart.microseconds / 1_000_000))
+        let next = calendar.date(byAdding: .month, value: 1, to: date)!
+        return Timestamp(microseconds: Int64(next.timeIntervalSince1970) * 1_000_000)
+    }
+
+    // MARK: Computing
+
+    /// Each customer's trailing revenue at `monthStart`, from the facts known by then, summed in
+    /// position order as ``Segmentation/trailingRevenue(_:asOf:windowDays:)`` sums one customer's.
+    public func revenues(at monthStart: Timestamp, _ db: Database) throws -> [(customerId: String, revenue: Double)] {
+        let windowStart = monthStart.microseconds - Int64(Self.rules.windowDays) * 86_400_000_000
+        // The latest revision known by then of each invoice in the window, unless it was voided or
+        // corrected into something that is not revenue.
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT f.customerId, f.amount FROM \(facts) f
+            WHERE f.kind = 'revenue' AND f.occurredAtUs > ? AND f.occurredAtUs <= ? AND f.knownAtUs <= ?
+              AND f.revision = (SELECT max(g.revision) FROM \(facts) g WHERE g.position = f.position AND g.knownAtUs <= ?)
+            ORDER BY f.customerId, f.position
+            """, arguments: [windowStart, monthStart.microseconds, monthStart.microseconds, monthStart.microseconds])
+        var revenues: [(customerId: String, revenue: Double)] = []
+        while let row = try rows.next() {
+            let customerId: String = row[0]
+            let amount: Double = row[1] ?? 0
+            if revenues.last?.customerId == customerId {
+                revenues[revenues.count - 1].revenue += amount
+            } else {
+                revenues.append((customerId, 0 + amount))
+            }
+        }
+        return revenues
+    }
+
+    /// The boundaries at `monthStart`, computed from the facts.
+    public func computeBoundaries(at monthStart: Timestamp, _ db: Database) throws -> Boundaries {
+        let assignments = Segmentation.assign(try revenues(at: monthStart, db), rules: Self.rules)
+        func last(_ segment: String) -> Rank? {
+            assignments.last { $0.segment == segment }.map { Rank(revenue: $0.revenue, customerId: $0.customerId) }
+        }
+        return Boundaries(monthStart: monthStart, customers: assignments.count, lastA: last("A"), lastB: last("B"))
+    }
+
+    /// The boundaries at `monthStart`: stored by the fold, else computed on the spot (a month whose
+    /// start no event known since has passed).
+    public func boundaries(at monthStart: Timestamp, _ db: Database) throws -> Boundaries {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT customers, lastARevenue, lastACustomerId, lastBRevenue, lastBCustomerId FROM \(boundaries) WHERE monthStartUs = ?
+            """, arguments: [monthStart.microseconds])
+        guard let row else { return try computeBoundaries(at: monthStart, db) }
+        func rank(_ revenue: Int, _ customer: Int) -> Rank? {
+            guard let id = row[customer] as String? else { return nil }
+            return Rank(revenue: row[revenue], customerId: id)
+        }
+        return Boundaries(monthStart: monthStart, customers: row[0], lastA: rank(1, 2), lastB: rank(3, 4))
+    }
+
+    // MARK: Folding
+
+    /// Brings the stored boundaries up to date after a batch of facts: every month start from the
+    /// first fact's to the latest known one has a row computed from all facts known by it. Revenue
+    /// known at or before a stored month start (a correction, or history imported with its source's
+    /// times) makes those months be computed again.
+    func update(revenueKnownFrom earliestRevenue: Int64?, earliestKnown: Int64, latestKnown: Int64, _ db: Database) throws {
+        let stored = try Row.fetchOne(db, sql: "SELECT min(monthStartUs), max(monthStartUs) FROM \(boundaries)")!
+        let storedFirst: Int64? = stored[0], storedLast: Int64? = stored[1]
+        if let earliestRevenue, let storedLast, earliestRevenue <= storedLast {
+            try db.execute(sql: "DELETE FROM \(boundaries) WHERE monthStartUs >= ?", arguments: [earliestRevenue])
+        }
+        let first: Int64
+        if let storedFirst {
+            first = min(storedFirst, Self.firstMonthStart(atOrAfter: Timestamp(microseconds: earliestKnown)).microseconds)
+        } else {
+            // Nothing stored yet: the facts so far are known within one month, or this is the first batch.
+            let known: Int64 = try Int64.fetchOne(db, sql: "SELECT min(knownAtUs) FROM \(facts)") ?? earliestKnown
+            first = Self.firstMonthStart(atOrAfter: Timestamp(microseconds: known)).microseconds
+        }
+        let last = max(storedLast ?? .min, Self.monthStart(of: Timestamp(microseconds: latestKnown)).microseconds)
+        let exists = try db.cachedStatement(sql: "SELECT 1 FROM \(boundaries) WHERE monthStartUs = ?")
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO \(boundaries) (monthStartUs, customers, lastARevenue, lastACustomerId, lastBRevenue, lastBCustomerId)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        var month = Timestamp(microseconds: first)
+        while month.microseconds <= last {
+            if try Row.fetchOne(exists, arguments: [month.microseconds]) == nil {
+                let found = try computeBoundaries(at: month, db)
+                try insert.execute(arguments: [
+                    month.microseconds, found.customers, found.lastA?.revenue, found.lastA?.customerId, found.lastB?.revenue, found.lastB?.customerId,
+                ])
+            }
+            month = Self.nextMonthStart(after: month)
+        }
+    }
+}
