@@ -3,33 +3,45 @@ import Journal
 import JournalScoring
 import JournalStore
 
-/// The evidence file of a customer (``Evidence``) with its views — the timeline as known at the date, and
-/// the configuration in force then (``ConfigurationLog``) — as `tpj evidence` writes it and
+/// The evidence file of a customer (``Evidence``) with its views as known at the date — timeline,
+/// moments, churn risk and segment (``CustomerAsKnownAt``), scored with the rules and weights in force
+/// then, and that configuration itself (``ConfigurationLog``) — as `tpj evidence` writes it and
 /// `GET /v1/customers/{id}/evidence` answers it: canonical JSON, signed, ending in a newline.
 public enum EvidenceFile {
+    /// `rules` and `model` score the views when the log recorded none by the date.
     public static func make(
-        store: EventStore, customerId: String, knownAt: Timestamp?, disclosure: Disclosure, rules: MomentRules
+        store: EventStore, customerId: String, knownAt: Timestamp?, disclosure: Disclosure, rules: MomentRules, model: ChurnModel
     ) throws -> (evidence: Evidence, bytes: [UInt8]) {
         var evidence = try store.evidence(of: customerId, knownAt: knownAt, disclosure: disclosure)
         // The views show what the proven events show: what was recorded by the head's signing.
         let asOf = min(knownAt ?? evidence.createdAt, evidence.head.signedAt)
-        // The configuration in force then: the timeline is scored with the rules recorded by then.
+        // The configuration in force then.
         let log = ConfigurationLog(store: store)
         var configuration: [String] = []
-        var rules = rules
         for kind in ConfigurationLog.Kind.allCases {
             guard let entry = try log.latest(kind, at: asOf) else {
                 configuration.append("\(kind.rawValue): none recorded by \(asOf.rfc3339)")
                 continue
             }
             configuration.append("\(kind.rawValue): sha256 \(entry.sha256), recorded at position \(entry.position) (\(entry.recorded.rfc3339))")
-            if kind == .momentRules, let recorded = try log.momentRules(at: asOf) { rules = recorded.rules }
         }
-        let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
-        let entries = try timeline.entries(of: customerId, knownAt: asOf, filter: TimelineFilter(), store: store)
-        let text = JourneyTimeline.text(entries.map { $0.disclosed(by: disclosure) })
+        let views = try CustomerAsKnownAt(
+            store: store, customerId: customerId, knownAt: asOf,
+            rules: try log.momentRules(at: asOf)?.rules ?? rules, model: try log.churnModel(at: asOf)?.model ?? model)
+        func lines(_ text: String) -> [String] { text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        let segment = views.segment.map { found in
+            ["Segment \(found.segment) as of \(asOf.rfc3339): trailing-12-month service revenue \(String(format: "%.2f", found.revenue)) "
+                + "at the month's start \(found.monthStart.rfc3339)"]
+        } ?? ["No segment as of \(asOf.rfc3339): nothing of the customer was known by then"]
+        let churn = views.risk.map { risk in
+            ["Churn risk as of \(asOf.rfc3339): probability \(String(format: "%.4f", risk.risk.probability))"]
+                + lines(CustomerRisk.table([risk]))
+        } ?? ["No churn risk as of \(asOf.rfc3339): the customer was lost by then, or nothing of it was known"]
         evidence.views = [
-            ("timeline", text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)),
+            ("timeline", lines(JourneyTimeline.text(views.timeline.map { $0.disclosed(by: disclosure) }))),
+            ("moments", lines(views.moments.text(asOf: asOf))),
+            ("churn", churn),
+            ("segment", segment),
             ("configuration", configuration),
         ]
         var bytes = CanonicalJSON.bytes(try evidence.document(signedBy: store.keys))

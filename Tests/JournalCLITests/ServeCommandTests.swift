@@ -55,7 +55,7 @@ import Testing
         #expect(try workspace.tpj("history", "journal:config").stdout.contains("has no events"))
         // Served with other weights: recorded once, with their content, and in force from then on.
         let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/churn-weights.json"), encoding: .utf8)
-        let other = try workspace.write("weights.json", bundled.replacingOccurrences(of: #""intercept" : -4.0"#, with: #""intercept" : -3.5"#))
+        let other = try workspace.write("weights.json", bundled.replacingOccurrences(of: #""intercept" : -5.2"#, with: #""intercept" : -4.7"#))
         #expect(try String(contentsOfFile: other, encoding: .utf8) != bundled)
         let recordedBefore = try JSONParser.parse(try workspace.tpj("stats", "--json").stdout)["events"]
         for _ in 0..<2 {
@@ -78,6 +78,58 @@ import Testing
         guard case .array(let lines)? = evidence["views"]?["configuration"] else { throw CLIProcessError("no configuration view") }
         #expect(lines.contains { $0.stringValue?.hasPrefix("churnWeights: sha256 ") == true })
         #expect(lines.contains { $0.stringValue?.hasPrefix("momentRules: none recorded by ") == true })
+    }
+
+    @Test func evidenceAsOfADateIsScoredWithTheRulesInForceThen() throws {
+        let workspace = CLIWorkspace()
+        #expect(try workspace.tpj("demo", "--customers", "6", "--years", "2", "--seed", "9").status == 0)
+        let first = try JSONParser.parse(try workspace.tpj("seal", "--json").stdout)
+        let signedAt = try #require(first["signedAt"]?.stringValue)
+        // A customer still served then, so that it has a churn risk.
+        let risks = try JSONParser.parse(try workspace.tpj("churn", "--json", "--top", "1", "--as-of", signedAt).stdout)
+        guard case .array(let listed)? = risks["risks"], let customer = listed.first?["customerId"]?.stringValue else {
+            throw CLIProcessError("no customer at risk")
+        }
+        // Served with other moment rules: recorded, in force from then on.
+        let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/moments-of-truth.json"), encoding: .utf8)
+        let other = try workspace.write("rules.json", bundled.replacingOccurrences(of: #""queueWaitTargetSeconds": 120"#, with: #""queueWaitTargetSeconds": 600"#)
+            .replacingOccurrences(of: #""version": 2,"#, with: #""version": 3,"#))
+        #expect(try String(contentsOfFile: other, encoding: .utf8) != bundled)
+        let (server, _, _) = try startServer(["--db", workspace.db, "--port", "0", "--rules", other], in: workspace)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(try workspace.tpj("evidence", customer, "--known-at", signedAt, "--out", "then.json").status == 0)
+        #expect(try workspace.tpj("evidence", customer, "--out", "now.json").status == 0)
+        func views(_ file: String) throws -> [String: [String]] {
+            guard case .object(let members)? = try JSONParser.parse(Array(try Data(contentsOf: workspace.directory.appendingPathComponent(file))))["views"]
+            else { throw CLIProcessError("no views in \(file)") }
+            return Dictionary(uniqueKeysWithValues: members.map { member in
+                guard case .array(let lines) = member.value else { return (member.key, []) }
+                return (member.key, lines.compactMap(\.stringValue))
+            })
+        }
+        let then = try views("then.json"), now = try views("now.json")
+        let nowAsOf = try #require(now["moments"]?.first?.components(separatedBy: " as of ").last)
+        // Each date's moments are what `tpj moments` shows with the rules of that date,
+        let momentsThen = try workspace.tpj("moments", customer, "--as-of", signedAt)
+        let momentsNow = try workspace.tpj("moments", customer, "--as-of", nowAsOf, "--rules", other)
+        #expect(then["moments"]?.joined(separator: "\n") == momentsThen.stdout.trimmingCharacters(in: .newlines), "\(momentsThen.stdout)")
+        #expect(now["moments"]?.joined(separator: "\n") == momentsNow.stdout.trimmingCharacters(in: .newlines), "\(momentsNow.stdout)")
+        #expect(then["moments"] != now["moments"])
+        #expect(now["configuration"]?.contains { $0.hasPrefix("momentRules: sha256 ") } == true)
+        #expect(then["configuration"]?.contains { $0.hasPrefix("momentRules: none recorded by ") } == true)
+        // and its churn risk and segment are the ones `tpj churn` gives the customer then.
+        let churnThen = try workspace.tpj("churn", "--customer", customer, "--as-of", signedAt)
+        let table = try #require(then["churn"]?.dropFirst())
+        #expect(!table.isEmpty && churnThen.stdout.hasSuffix(table.joined(separator: "\n") + "\n"), "\(churnThen.stdout)")
+        let segment = try #require(churnThen.stdout.split(separator: "\n").dropFirst(2).first?.split(separator: " ", omittingEmptySubsequences: true)[1])
+        #expect(then["segment"]?.first?.hasPrefix("Segment \(segment) as of ") == true, "\(then["segment"] ?? [])")
+        for file in ["then.json", "now.json"] {
+            let checked = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/env"), [
+                "python3", TestSupport.repositoryRoot.appendingPathComponent("tools/verify-evidence").path, file,
+            ], in: workspace.directory)
+            #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        }
     }
 
     @Test func aServerOnAnAlteredJournalSaysSoAndRefusesTheCustomer() throws {

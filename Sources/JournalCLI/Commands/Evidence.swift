@@ -13,7 +13,7 @@ extension JournalCommand {
                 The file (JSON, Schemas/evidence.schema.json) holds the customer's events exactly as stored, each \
                 with its inclusion proof in a signed tree head (the latest signed by --known-at, or one signed now), \
                 that head, the events as the reader may see them (values whose key was destroyed read [erased]), \
-                and the timeline as known at the date. The journal's key signs the whole file. \
+                and the customer's timeline, moments, churn risk and segment as known at the date, scored with the rules and weights the log recorded by then. The journal's key signs the whole file. \
                 tools/verify-evidence FILE checks it without tpj.
                 """)
 
@@ -27,6 +27,7 @@ extension JournalCommand {
         var out: String
 
         @OptionGroup var rules: RulesOptions
+        @OptionGroup var weights: WeightsOptions
         @OptionGroup var reader: ReaderOptions
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
@@ -34,9 +35,12 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
+                let momentRules = try rules.momentRules()
+                // The month's segment boundaries rank the portfolio: read from the facts projection, brought up to date.
+                try catchUp(builtInRunner(store, rules: momentRules), store: store)
                 let (evidence, bytes) = try EvidenceFile.make(
                     store: store, customerId: customer, knownAt: knownAt?.instant, disclosure: store.disclosure(try reader.masking()),
-                    rules: try rules.momentRules())
+                    rules: momentRules, model: try weights.model(journal: database.path).0)
                 try Output.writeNewFile(bytes, to: out)
                 let head = evidence.head
                 if output.json {

@@ -83,26 +83,7 @@ extension JournalCommand {
                     Output.json(Documents.moments(moments, asOf: asOf))
                     return
                 }
-                let touchpoints = moments.touchpoints.sorted { ($0.touchpoint.occurred, $0.touchpoint.position) < ($1.touchpoint.occurred, $1.touchpoint.position) }
-                let journey = moments.journey.map { "\($0.display)/100 (\($0.band); J = \(String(format: "%.3f", $0.value)) over \($0.episodes) episodes)" } ?? "-"
-                Output.line("Moments of truth of \(customer) as of \(asOf.rfc3339)")
-                Output.line("  Journey index      \(journey)")
-                Output.line("  Promises kept      \(moments.promiseKeepingRatio.map { "\(Int(($0 * 100).rounded()))% (recency-weighted)" } ?? "-")")
-                Output.line("  Open complaints    \(moments.openComplaints.count)")
-                Output.line("  Proactive contacts \(moments.proactiveContacts12m) in the last 12 months")
-                Output.line("")
-                let rows = touchpoints.map { row -> [String] in
-                    let score = row.touchpoint.score
-                    return [String(row.touchpoint.occurred.rfc3339.prefix(10)), row.touchpoint.type, row.touchpoint.caseId ?? "-",
-                            (score.score > 0 ? "+" : "") + "\(score.score)", String(format: "%+.2f", score.impact), score.isMoment ? "★" : "",
-                            (moments.reasons[row.touchpoint.position] ?? []).joined(separator: ", ")]
-                }
-                Output.line(Output.table(["DATE", "TOUCHPOINT", "CASE", "SCORE", "IMPACT", "MOT", "REASONS"], rows))
-                Output.line("")
-                Output.line(Output.table(["EPISODE", "TOUCHPOINTS", "PEAK", "END", "VALUE", "ENDED"], moments.episodes.reversed().prefix(10).map { episode in
-                    [episode.key, "\(episode.touchpoints)", String(format: "%+.2f", episode.peak), String(format: "%+.2f", episode.end),
-                     String(format: "%+.2f", episode.value), String(episode.last.rfc3339.prefix(10))]
-                }))
+                Output.line(moments.text(asOf: asOf))
             }
         }
     }
