@@ -35,6 +35,7 @@ final class CaseScoring {
         var valence: Double?
         var reasons: String?
         var ref: String?
+        var source: String?
     }
 
     /// A row the batch has just inserted into the timeline.
@@ -112,6 +113,7 @@ final class CaseScoring {
             }
             var context = CaseContext()
             context.machineDown = machineDown
+            context.source = row.source
             context.earlierContacts = earlierContacts
             context.earlierVisits = earlierVisits
             context.followedUpAt = rows[(index + 1)...].first { !$0.voided && $0.occurred > row.occurred }?.occurred
@@ -180,13 +182,13 @@ final class CaseScoring {
 
     private func fetch(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Row] {
         let statement = try db.cachedStatement(sql: """
-            SELECT position, eventId, type, occurredAtUs, payload, status, valence, reasons, ref FROM \(tables.entry)
+            SELECT position, eventId, type, occurredAtUs, payload, status, valence, reasons, ref, source FROM \(tables.entry)
             WHERE \(condition) ORDER BY occurredAtUs, position
             """)
         return try GRDB.Row.fetchAll(statement, arguments: arguments).map { row in
             Row(position: row[0], eventId: row[1], type: row[2], occurred: Timestamp(microseconds: row[3]),
                 payload: (try? JSONParser.parse(row[4] as String)) ?? .null, voided: (row[5] as String) == "voided",
-                valence: row[6], reasons: row[7], ref: row[8])
+                valence: row[6], reasons: row[7], ref: row[8], source: row[9])
         }
     }
 }

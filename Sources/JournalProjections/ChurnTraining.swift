@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Journal
 import JournalScoring
@@ -63,6 +64,41 @@ public struct ChurnEvaluation: Sendable {
     public var fittedAUC: Double?
     public var recencyAUC: Double?
     public var fitted: ChurnModel
+    /// Predicted against observed on the test snapshots, by decile of predicted risk (lowest first).
+    public var defaultCalibration: [CalibrationBin]
+    public var fittedCalibration: [CalibrationBin]
+
+    /// The share of test snapshots lost within the horizon.
+    public var observedRate: Double { Double(testPositives) / Double(max(testSamples, 1)) }
+
+    /// One decile of snapshots ordered by predicted risk: how many, the mean predicted risk, the share lost.
+    public struct CalibrationBin: Sendable, Hashable {
+        public var snapshots: Int
+        public var meanPredicted: Double
+        public var observed: Double
+    }
+
+    /// The bins of `probabilities` (with their outcomes) in ten groups of equal size by predicted risk,
+    /// ties kept in the given order; the last bin is the riskiest.
+    public static func calibration(_ probabilities: [Double], _ labels: [Bool], bins: Int = 10) -> [CalibrationBin] {
+        let order = probabilities.indices.sorted { (probabilities[$0], $0) < (probabilities[$1], $1) }
+        guard !order.isEmpty else { return [] }
+        return (0..<bins).compactMap { bin in
+            let range = (order.count * bin / bins)..<(order.count * (bin + 1) / bins)
+            guard !range.isEmpty else { return nil }
+            let members = range.map { order[$0] }
+            return CalibrationBin(
+                snapshots: members.count, meanPredicted: members.reduce(0) { $0 + probabilities[$1] } / Double(members.count),
+                observed: Double(members.count { labels[$0] }) / Double(members.count))
+        }
+    }
+
+    /// Bands that mean the same whatever the base rate: medium at twice the training snapshots' rate of
+    /// loss within the horizon, high at five times.
+    public static func bands(baseRate: Double) -> ChurnModel.Bands {
+        let rate = min(max(baseRate, 0.001), 0.15)
+        return ChurnModel.Bands(medium: (2 * rate * 10_000).rounded() / 10_000, high: (5 * rate * 10_000).rounded() / 10_000)
+    }
 
     /// Splits by time (train snapshots end, with their horizon, before the first test snapshot), fits, and scores the test part.
     public static func run(samples: [ChurnSample], defaults: ChurnModel, horizonDays: Int, testShare: Double = 0.3) -> ChurnEvaluation? {
@@ -81,17 +117,18 @@ public struct ChurnEvaluation: Sendable {
         let fitted = ChurnModel(
             version: defaults.version, source: "logistic regression on \(train.count) snapshots (\(train.count { $0.lost }) lost within \(horizonDays) days)",
             horizonDays: horizonDays, intercept: (intercept * 1000).rounded() / 1000, features: features,
-            segmentOrderGapDays: defaults.segmentOrderGapDays, bands: defaults.bands)
+            segmentOrderGapDays: defaults.segmentOrderGapDays, bands: bands(baseRate: Double(train.count { $0.lost }) / Double(train.count)))
         func linear(_ model: ChurnModel, _ sample: ChurnSample) -> Double {
             names.enumerated().reduce(model.intercept) { $0 + (model.features[$1.element]?.weight ?? 0) * sample.features[$1.offset] }
         }
         let labels = test.map(\.lost)
         let recencyIndex = names.firstIndex(of: "recencyRatio")!
+        func probabilities(_ model: ChurnModel) -> [Double] { test.map { 1 / (1 + exp(-linear(model, $0))) } }
         return ChurnEvaluation(
             trainSamples: train.count, testSamples: test.count, trainPositives: train.count { $0.lost }, testPositives: test.count { $0.lost },
             defaultAUC: ChurnFit.auc(scores: test.map { linear(defaults, $0) }, labels: labels),
             fittedAUC: ChurnFit.auc(scores: test.map { linear(fitted, $0) }, labels: labels),
             recencyAUC: ChurnFit.auc(scores: test.map { $0.features[recencyIndex] }, labels: labels),
-            fitted: fitted)
+            fitted: fitted, defaultCalibration: calibration(probabilities(defaults), labels), fittedCalibration: calibration(probabilities(fitted), labels))
     }
 }

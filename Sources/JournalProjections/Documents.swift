@@ -33,6 +33,7 @@ public enum Documents {
             "journey": moments.journey.map {
                 ["value": number($0.value), "display": integer($0.display), "band": .string($0.band), "episodes": integer($0.episodes)]
             } ?? .null,
+            "lost": moments.lost.map { ["at": .string($0.at.rfc3339), "reason": $0.reason.map(JSONValue.string) ?? .null] } ?? .null,
             "promiseKeepingRatio": moments.promiseKeepingRatio.map(number) ?? .null,
             "openComplaints": integer(moments.openComplaints.count),
             "proactiveContacts12m": integer(moments.proactiveContacts12m),

@@ -29,7 +29,8 @@ public struct JourneyTimeline: Projection {
     public let rules: MomentRules
 
     /// The version of this code; the rules version is added to it.
-    static let codeVersion = 5
+    /// 6: the entry's source (whether its report is expected).
+    static let codeVersion = 6
 
     public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
@@ -66,7 +67,8 @@ public struct JourneyTimeline: Projection {
                 promiseKind     TEXT,
                 promiseKept     INTEGER,
                 reasons         TEXT,
-                rulesVersion    INTEGER
+                rulesVersion    INTEGER,
+                source          TEXT
             ) STRICT;
             CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
             CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId, occurredAtUs, position) WHERE caseId IS NOT NULL;
@@ -126,8 +128,8 @@ public struct JourneyTimeline: Projection {
         let tables = TimelineTables(entry: names["entry"], score: names["score"])
         let insert = try db.cachedStatement(sql: """
             INSERT INTO \(tables.entry) (position, eventId, customerId, occurredAtUs, occurredAt, knownAtUs, type, kind,
-              caseId, assetId, siteId, actor, ref, payload, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
+              caseId, assetId, siteId, actor, ref, payload, source, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
             """)
         let scoring = CaseScoring(scorer: TouchpointScorer(rules: rules), tables: tables)
         for event in events {
@@ -148,11 +150,11 @@ public struct JourneyTimeline: Projection {
                 let reference = Self.reference(type: event.type, payload: payload)
                 try insert.execute(arguments: [
                     event.position, event.eventId.rawValue, event.customerId, event.occurred.microseconds, event.occurredAt,
-                    knownAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload,
+                    knownAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload, event.source,
                 ])
                 scoring.inserted(
                     CaseScoring.Row(position: event.position, eventId: event.eventId.rawValue, type: event.type, occurred: event.occurred,
-                                    payload: payload, voided: false, valence: nil, reasons: nil, ref: reference),
+                                    payload: payload, voided: false, valence: nil, reasons: nil, ref: reference, source: event.source),
                     customerId: event.customerId, caseId: event.caseId)
                 if event.type == "survey.answered", let related = reference {
                     scoring.surveyAdded(about: related)

@@ -31,6 +31,11 @@ public struct ChurnModel: Sendable, Hashable, Codable {
     public struct Bands: Sendable, Hashable, Codable {
         public var medium: Double
         public var high: Double
+
+        public init(medium: Double, high: Double) {
+            self.medium = medium
+            self.high = high
+        }
     }
 
     /// Reads a weights file.
@@ -70,7 +75,12 @@ public struct ChurnModel: Sendable, Hashable, Codable {
 
     /// The log-odds of churn within the horizon.
     public func logit(_ features: ChurnFeatures) -> Double {
-        self.features.reduce(intercept) { sum, item in sum + item.value.weight * (features.values[item.key] ?? 0) }
+        // Summed in the features' fixed order: in a dictionary's order, which changes from process to
+        // process, the last bits of equal risks would differ and their ties come out in another order.
+        ChurnFeatures.names.reduce(intercept) { sum, name in
+            guard let weight = self.features[name] else { return sum }
+            return sum + weight.weight * (features.values[name] ?? 0)
+        }
     }
 
     /// Probability, score, band and reasons.

@@ -23,6 +23,22 @@ public struct MomentRules: Sendable, Hashable, Codable {
     public var episode: EpisodeRules
     public var journey: JourneyRules
     public var companions: CompanionRules
+    /// Where a missing report counts against a visit; absent: nowhere.
+    public var documentation: DocumentationRules?
+
+    /// The systems that record a report with every visit.
+    public struct DocumentationRules: Sendable, Hashable, Codable {
+        /// Sources (an event's `source`, or its part before a `/`) whose visits carry a report: one without
+        /// is flagged `MISSING_DOCUMENTATION`. Visits from other systems (imports that never had report
+        /// text) are not.
+        public var reportExpectedFrom: [String]
+    }
+
+    /// Whether a visit recorded by `source` should carry a report.
+    public func expectsReport(from source: String?) -> Bool {
+        guard let source, let sources = documentation?.reportExpectedFrom else { return false }
+        return sources.contains { source == $0 || source.hasPrefix($0 + "/") }
+    }
 
     public struct Components: Sendable, Hashable, Codable {
         public var weights: Weights

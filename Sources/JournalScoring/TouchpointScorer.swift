@@ -5,6 +5,8 @@ import Journal
 public struct CaseContext: Sendable, Hashable {
     /// Some touchpoint of the case reported the machine down.
     public var machineDown = false
+    /// The system that recorded the touchpoint (the event's `source`): whether a report is expected of it.
+    public var source: String?
     /// Inbound contacts (hotline calls) of the case before this touchpoint.
     public var earlierContacts = 0
     /// Technician visits of the case completed before this one.
@@ -132,7 +134,7 @@ public struct TouchpointScorer: Sendable {
             parts.flags += 1
             parts.reasons.append("REPEAT_CONTACT visit \(max(context.earlierVisits + 1, payload["visitNumber"]?.intValue ?? 1))")
         }
-        if payload["report"] == nil {
+        if payload["report"] == nil, rules.expectsReport(from: context.source) {
             parts.flags += 1
             parts.reasons.append("MISSING_DOCUMENTATION")
         }

@@ -168,7 +168,7 @@ import Testing
         try workspace.writeHandMadeWorld()
         let rules = workspace.directory.appendingPathComponent("rules.json")
         let bundled = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("Schemas/moments-of-truth.json"), encoding: .utf8)
-        try bundled.replacingOccurrences(of: #""version": 1,"#, with: #""version": 0,"#).write(to: rules, atomically: true, encoding: .utf8)
+        try bundled.replacingOccurrences(of: #""version": 2,"#, with: #""version": 0,"#).write(to: rules, atomically: true, encoding: .utf8)
         let badRules = try workspace.tpj("moments", "C-1001", "--rules", rules.path)
         #expect(badRules.status == 65 && badRules.stderr.contains("rules.json: /version:"), "\(badRules.stderr)")
         let weights = workspace.directory.appendingPathComponent("weights.json")
@@ -188,12 +188,12 @@ import Testing
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()
-        #expect(try workspace.tpj("projections").stdout.contains("timeline     v50001   0           60   not built yet"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     v60002   0           60   not built yet"))
         let timeline = try workspace.tpj("timeline", "C-1003")
         #expect(timeline.status == 0)
         #expect(timeline.stdout.contains("✎ [PROMISE BROKEN] PROMISE_BROKEN arrival +20min, FIXED_FIRST_TIME"))
         #expect(timeline.stdout.contains("✗ author=\"G. Ferri\""))
-        #expect(try workspace.tpj("projections").stdout.contains("timeline     v50001   60          0    up to date"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     v60002   60          0    up to date"))
         let json = try JSONParser.parse(try workspace.tpj("timeline", "C-1001", "--case", "CASE-1001-01", "--kind", "visit", "--json").stdout)
         guard case .array(let visits) = json else { Issue.record("not an array"); return }
         #expect(visits.count == 3 && visits.allSatisfy { $0["kind"] == "visit" })

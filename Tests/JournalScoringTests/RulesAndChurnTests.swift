@@ -11,7 +11,7 @@ import Testing
 
     @Test(arguments: [
         (#""negativityWeight": 2.0"#, #""negativityWeight": 0.5"#, "/negativityWeight"),
-        (#""version": 1"#, #""version": "one""#, "/version"),
+        (#""version": 2"#, #""version": "one""#, "/version"),
         (#""moment": "machineDown" },"#, #""moment": "sometimes" },"#, "/touchpoints/hotline.call.received/moment"),
         (#""peakEndWeight": 0.7,"#, #""peakEndWeight": 0.7, "extra": 1,"#, "/episode"),
     ])
@@ -24,6 +24,26 @@ import Testing
         } catch {
             #expect(error.message.hasPrefix(path), "\(error.message)")
         }
+    }
+
+    @Test func aRiskDoesNotDependOnTheOrderTheWeightsAreKeptIn() throws {
+        // Contributions whose sum depends on the order they are added in, the last bits included.
+        let contributions: [String: Double] = ["recencyRatio": 1e17, "revenueDecline": 1, "declinedQuotes6m": -1e17, "calls90d": 0.1, "detractor": 3]
+        let names = ChurnFeatures.names.filter { contributions[$0] != nil }
+        func model(_ order: [String], capacity: Int) -> ChurnModel {
+            var features: [String: ChurnModel.FeatureWeight] = Dictionary(minimumCapacity: capacity)
+            for name in order { features[name] = ChurnModel.FeatureWeight(weight: contributions[name]!, mean: 0) }
+            return ChurnModel(version: 1, source: "test", horizonDays: 180, intercept: -4, features: features,
+                              segmentOrderGapDays: [:], bands: ChurnModel.Bands(medium: 0.1, high: 0.3))
+        }
+        var features = ChurnFeatures(history: CustomerHistory(customerId: "C-1", facts: [], scores: []), asOf: Timestamp(microseconds: 0),
+                                     segment: "A", segmentOrderGapDays: [:], rules: try MomentRules(json: rulesJSON, schema: schema))
+        features.values = Dictionary(uniqueKeysWithValues: names.map { ($0, 1) })
+        let first = model(names, capacity: 8), second = model(names.reversed(), capacity: 4_096)
+        #expect(first == second)
+        #expect(first.logit(features).bitPattern == second.logit(features).bitPattern)
+        // Added in the features' order: 1e17 − 1e17 loses the 1 and keeps the rest.
+        #expect(first.logit(features) == -4 + 1e17 + 1 - 1e17 + 0.1 + 3)
     }
 
     @Test func bandsMustBeOrdered() {

@@ -22,12 +22,13 @@ import Testing
             context: context)!
     }
 
-    func firstVisit() -> MomentScore {
+    func firstVisit(source: String = "field-app") -> MomentScore {
         var context = CaseContext()
+        context.source = source
         context.machineDown = true
         context.earlierContacts = 1
         context.promiseMadeAt = try! Timestamp(rfc3339: "2026-03-02T08:30:00Z")
-        // Promised 24 h after it was made, arrived 6 h late, not fixed, no report (one effort flag).
+        // Promised 24 h after it was made, arrived 6 h late, not fixed, no report from the field app (one effort flag).
         return scorer.score(
             type: "technician.visit.completed", occurred: try! Timestamp(rfc3339: "2026-03-03T14:30:00Z"),
             payload: ["visitNumber": 1, "promisedArrival": "2026-03-03T08:30:00Z", "actualArrival": "2026-03-03T14:30:00Z",
@@ -67,6 +68,14 @@ import Testing
         #expect(score.reasons == ["PROMISE_BROKEN arrival +6h", "REVISIT_REQUIRED", "MISSING_DOCUMENTATION"])
         #expect(score.promiseCheck == PromiseCheck(kind: "arrival", kept: false, lateSeconds: 6 * 3600))
         #expect(score.isMoment)
+    }
+
+    @Test(arguments: ["helpdesk", "import/legacy-fsm", "field-application", ""])
+    func aVisitWithoutAReportIsFlaggedOnlyWhereItsSourcePromisesOne(_ source: String) {
+        let score = firstVisit(source: source)
+        #expect(score.effort == 0)
+        #expect(score.reasons == ["PROMISE_BROKEN arrival +6h", "REVISIT_REQUIRED"])
+        #expect(firstVisit(source: "field-app/tablet-7").reasons.last == "MISSING_DOCUMENTATION")
     }
 
     @Test func secondVisitOnTimeFixedWithSurvey() {

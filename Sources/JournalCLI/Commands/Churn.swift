@@ -98,13 +98,7 @@ extension JournalCommand.Churn {
                 }
                 let bands = ["high", "medium", "low"].map { band in "\(Output.count(risks.count { $0.risk.band == band })) \(band)" }.joined(separator: ", ")
                 Output.line("Churn risk as of \(asOf.rfc3339) (\(model.horizonDays)-day horizon, weights: \(source)): \(Output.count(risks.count, "customer")) — \(bands)")
-                var rows: [[String]] = []
-                for item in risks.prefix(top) {
-                    let reasons = item.risk.reasons.isEmpty ? ["-"] : item.risk.reasons.map { String(format: "%+.2f  ", $0.contribution) + $0.sentence }
-                    rows.append([item.customerId, item.segment, "\(item.risk.score)", item.risk.band, reasons[0]])
-                    for reason in reasons.dropFirst() { rows.append(["", "", "", "", reason]) }
-                }
-                Output.line(Output.table(["CUSTOMER", "SEG", "RISK", "BAND", "REASONS (log-odds contribution)"], rows))
+                Output.line(CustomerRisk.table(risks.prefix(top)))
             }
         }
     }
@@ -163,12 +157,24 @@ extension JournalCommand.Churn {
                     throw CLIError(code: 74, message: "cannot write \(path): \(error.localizedDescription) (the weights are recorded in the journal and in force)")
                 }
                 func auc(_ value: Double?) -> JSONValue { value.map(Documents.number) ?? .null }
+                func mean(_ bins: [ChurnEvaluation.CalibrationBin]) -> Double {
+                    bins.reduce(0) { $0 + $1.meanPredicted * Double($1.snapshots) } / Double(max(1, bins.reduce(0) { $0 + $1.snapshots }))
+                }
+                func bins(_ bins: [ChurnEvaluation.CalibrationBin]) -> JSONValue {
+                    .array(bins.map { ["snapshots": .number(JSONNumber(Int64($0.snapshots))), "meanPredicted": Documents.number($0.meanPredicted),
+                                       "observed": Documents.number($0.observed)] })
+                }
                 if output.json {
                     Output.json([
                         "horizonDays": .number(JSONNumber(Int64(days))), "trainSnapshots": .number(JSONNumber(Int64(evaluation.trainSamples))),
                         "trainLost": .number(JSONNumber(Int64(evaluation.trainPositives))), "testSnapshots": .number(JSONNumber(Int64(evaluation.testSamples))),
                         "testLost": .number(JSONNumber(Int64(evaluation.testPositives))), "aucDefault": auc(evaluation.defaultAUC),
                         "aucFitted": auc(evaluation.fittedAUC), "aucRecencyOnly": auc(evaluation.recencyAUC), "weightsFile": .string(path),
+                        "observedRate": Documents.number(evaluation.observedRate),
+                        "meanPredictedDefault": Documents.number(mean(evaluation.defaultCalibration)),
+                        "meanPredictedFitted": Documents.number(mean(evaluation.fittedCalibration)),
+                        "calibration": ["default": bins(evaluation.defaultCalibration), "fitted": bins(evaluation.fittedCalibration)],
+                        "bands": ["medium": Documents.number(evaluation.fitted.bands.medium), "high": Documents.number(evaluation.fitted.bands.high)],
                     ])
                     return
                 }
@@ -178,6 +184,16 @@ extension JournalCommand.Churn {
                     ["default weights", text(evaluation.defaultAUC)], ["fitted weights", text(evaluation.fittedAUC)],
                     ["recency only", text(evaluation.recencyAUC)],
                 ]))
+                func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+                Output.line("Calibration on the held-out snapshots, by decile of predicted risk (observed: lost within \(days) days):")
+                let rows = zip(evaluation.defaultCalibration, evaluation.fittedCalibration).enumerated().map { index, pair in
+                    ["\(index + 1)", percent(pair.0.meanPredicted), percent(pair.0.observed), percent(pair.1.meanPredicted), percent(pair.1.observed)]
+                }
+                Output.line(Output.table(["DECILE", "DEFAULT PREDICTED", "OBSERVED", "FITTED PREDICTED", "OBSERVED"], rows + [
+                    ["all", percent(mean(evaluation.defaultCalibration)), percent(evaluation.observedRate),
+                     percent(mean(evaluation.fittedCalibration)), percent(evaluation.observedRate)],
+                ]))
+                Output.line("Fitted bands: medium from \(percent(evaluation.fitted.bands.medium)), high from \(percent(evaluation.fitted.bands.high)) (2× and 5× the training snapshots' rate of loss).")
                 Output.line("Wrote the fitted weights to \(path); `tpj churn` uses them from now on.")
             }
         }

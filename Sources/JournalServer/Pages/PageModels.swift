@@ -58,7 +58,7 @@ enum PageModels {
 
     struct Customer {
         var customerId: String, name: String, asOf: String, touchpointCount: String
-        var segment: String, journeyDisplay: String, journeyBand: String, churnProbability: String, churnBand: String
+        var segment: String, journeyDisplay: String, journeyBand: String, journeyNote: String, churnProbability: String, churnBand: String
         var promiseKeeping: String, openComplaints: String, openCases: String
         var hasOpenComplaints: Bool, hasOpenCases: Bool
         var churnReasons: [Reason]
@@ -92,7 +92,9 @@ enum PageModels {
         var customer = Customer(
             customerId: customerId, name: name ?? customerId, asOf: minute(asOf.rfc3339), touchpointCount: grouped(entries.count),
             segment: risk?.segment ?? "–",
-            journeyDisplay: moments.journey.map { "\($0.display)" } ?? "–", journeyBand: moments.journey?.band ?? "no scores yet",
+            journeyDisplay: moments.journey.map { "\($0.display)" } ?? "–", journeyBand: moments.lost == nil ? moments.journey?.band ?? "no scores yet" : "lost",
+            journeyNote: moments.lost.map { lost in "lost on \(lost.at.utcDate)" + (moments.journey.map { "; at the loss: \($0.band)" } ?? "") }
+                ?? moments.journey?.band ?? "no scores yet",
             churnProbability: risk.map { String(format: "%.0f %%", $0.risk.probability * 100) } ?? "–",
             churnBand: risk?.risk.band ?? "not assessed",
             promiseKeeping: moments.promiseKeepingRatio.map { String(format: "%.0f %%", $0 * 100) } ?? "–",

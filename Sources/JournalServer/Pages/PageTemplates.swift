@@ -69,7 +69,7 @@ enum PageTemplates {
         </div>
         <section class="figures">
         <div class="figure"><span class="label">Segment</span><span class="value" id="segment">{{segment}}</span></div>
-        <div class="figure"><span class="label">Journey index</span><span class="value band-{{journeyBand}}" id="journey">{{journeyDisplay}}</span><span class="note">{{journeyBand}}</span></div>
+        <div class="figure"><span class="label">Journey index</span><span class="value band-{{journeyBand}}" id="journey">{{journeyDisplay}}</span><span class="note">{{journeyNote}}</span></div>
         <div class="figure"><span class="label">Churn risk</span><span class="value band-{{churnBand}}" id="churn">{{churnProbability}}</span><span class="note">{{churnBand}}</span></div>
         <div class="figure"><span class="label">Promises kept</span><span class="value" id="promises">{{promiseKeeping}}</span></div>
         <div class="figure{{#hasOpenComplaints}} alert{{/hasOpenComplaints}}"><span class="label">Open complaints</span><span class="value" id="open-complaints">{{openComplaints}}</span></div>
@@ -157,7 +157,7 @@ enum PageTemplates {
         .figure.alert { border-color: var(--neg2); background: #fdf0f0; }
         .figure .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
         .figure .value { font-size: 24px; font-weight: 700; }
-        .band-high, .band-critical { color: var(--neg2); } .band-medium, .band-at-risk { color: #c46a00; } .band-low, .band-good, .band-excellent { color: var(--pos2); }
+        .band-high, .band-critical { color: var(--neg2); } .band-lost { color: var(--muted); text-decoration: line-through; } .band-medium, .band-at-risk { color: #c46a00; } .band-low, .band-good, .band-excellent { color: var(--pos2); }
         .reasons ul { margin: 0; padding-left: 20px; } .contribution { display: inline-block; min-width: 60px; color: var(--neg2); font-variant-numeric: tabular-nums; }
         .chart { width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
         .tick { stroke: #eef0f3; } .tick-label { font-size: 11px; fill: var(--muted); text-anchor: middle; }
