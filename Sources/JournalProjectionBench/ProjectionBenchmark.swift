@@ -276,6 +276,7 @@ enum ProjectionBenchmark {
                 }
             }
         }
+        try JournalDatabase.reclaimFreePages(store.projectionWriter)
     }
 
     static func format(_ value: Double, digits: Int = 0) -> String {

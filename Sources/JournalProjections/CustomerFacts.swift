@@ -53,13 +53,13 @@ public struct CustomerFacts: Projection {
             }
         }
         // Revenue facts known at or before a stored month start change that month's boundaries.
-        var earliestRevenueKnown: Int64?, earliestKnown: Int64?, latestKnown: Int64?
-        func noteKnown(_ facts: [Fact], _ knownAtUs: Int64, revises: Bool) {
+        var changedMonths: [Range<Int64>] = [], earliestKnown: Int64?, latestKnown: Int64?
+        func noteKnown(_ facts: [Fact], occurredAtUs: Int64, knownAtUs: Int64, revises: Bool) {
             guard !facts.isEmpty else { return }
             earliestKnown = min(earliestKnown ?? knownAtUs, knownAtUs)
             latestKnown = max(latestKnown ?? knownAtUs, knownAtUs)
             if revises || facts.contains(where: { $0.kind == "revenue" }) {
-                earliestRevenueKnown = min(earliestRevenueKnown ?? knownAtUs, knownAtUs)
+                changedMonths.append(MonthlySegments.affectedMonths(occurredAtUs: occurredAtUs, knownAtUs: knownAtUs))
             }
         }
         for event in events {
@@ -86,17 +86,17 @@ public struct CustomerFacts: Projection {
                 }
                 try write(facts, position: position, revision: revision + 1, customerId: event.customerId,
                           occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds)
-                noteKnown(facts, event.knownAt.microseconds, revises: true)
+                noteKnown(facts, occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds, revises: true)
             default:
                 let facts = Self.facts(type: event.type, payload: event.payloadJSON)
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
                           occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds)
-                noteKnown(facts, event.knownAt.microseconds, revises: false)
+                noteKnown(facts, occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds, revises: false)
             }
         }
         if let earliestKnown, let latestKnown {
             try MonthlySegments(facts: fact, boundaries: names["segment"])
-                .update(revenueKnownFrom: earliestRevenueKnown, earliestKnown: earliestKnown, latestKnown: latestKnown, db)
+                .update(changed: changedMonths, earliestKnown: earliestKnown, latestKnown: latestKnown, db)
         }
     }
 

@@ -73,10 +73,7 @@ public struct Insights: Sendable {
             result.episodes = Episode.episodes(of: scored.map(\.touchpoint), rules: rules)
             let facts = history.facts(knownAt: asOf)
             // A customer lost (and not won back since): its journey ended there, and the index stops with it.
-            if let loss = facts.filter({ $0.kind == "lost" }).max(by: { $0.occurred < $1.occurred }),
-               !facts.contains(where: { $0.kind == "reactivated" && $0.occurred > loss.occurred }) {
-                result.lost = CustomerMoments.Loss(at: loss.occurred, reason: loss.detail)
-            }
+            if let loss = facts.standingLoss { result.lost = CustomerMoments.Loss(at: loss.occurred, reason: loss.detail) }
             result.journey = JourneyIndex(episodes: result.episodes, asOf: result.lost?.at ?? asOf, rules: rules)
             // Promise-keeping ratio, weighted by recency with the journey's half-life.
             for row in scored {

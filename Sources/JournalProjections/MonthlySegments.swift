@@ -147,25 +147,44 @@ public struct MonthlySegments: Sendable {
 
     // MARK: Folding
 
+    /// The month starts whose boundaries a revenue fact (or a revision of one) occurred at `occurredAtUs`
+    /// and known at `knownAtUs` can change: those it is known by and inside whose window it falls.
+    static func affectedMonths(occurredAtUs: Int64, knownAtUs: Int64) -> Range<Int64> {
+        let from = max(knownAtUs, occurredAtUs)
+        let to = occurredAtUs + Int64(rules.windowDays) * 86_400_000_000
+        return from..<max(from, to)
+    }
+
     /// Brings the stored boundaries up to date after a batch of facts: every month start from the
     /// first fact's to the latest known one has a row computed from all facts known by it. Revenue
     /// known at or before a stored month start (a correction, or history imported with its source's
-    /// times) makes those months be computed again.
-    func update(revenueKnownFrom earliestRevenue: Int64?, earliestKnown: Int64, latestKnown: Int64, _ db: Database) throws {
+    /// times) makes the months it affects (``affectedMonths(occurredAtUs:knownAtUs:)``) be computed again.
+    func update(changed: [Range<Int64>], earliestKnown: Int64, latestKnown: Int64, _ db: Database) throws {
         let stored = try Row.fetchOne(db, sql: "SELECT min(monthStartUs), max(monthStartUs) FROM \(boundaries)")!
         let storedFirst: Int64? = stored[0], storedLast: Int64? = stored[1]
-        if let earliestRevenue, let storedLast, earliestRevenue <= storedLast {
-            try db.execute(sql: "DELETE FROM \(boundaries) WHERE monthStartUs >= ?", arguments: [earliestRevenue])
+        if let storedLast {
+            // Overlapping ranges merged: a large import deletes a few spans, not one per fact.
+            var spans: [Range<Int64>] = []
+            for range in changed.filter({ $0.lowerBound <= storedLast && !$0.isEmpty }).sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                if let last = spans.last, range.lowerBound <= last.upperBound {
+                    spans[spans.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+                } else {
+                    spans.append(range)
+                }
+            }
+            let delete = try db.cachedStatement(sql: "DELETE FROM \(boundaries) WHERE monthStartUs >= ? AND monthStartUs < ?")
+            for span in spans { try delete.execute(arguments: [span.lowerBound, span.upperBound]) }
         }
-        let first: Int64
-        if let storedFirst {
+        let first: Int64, last: Int64
+        if let storedFirst, let storedLast {
             first = min(storedFirst, Self.firstMonthStart(atOrAfter: Timestamp(microseconds: earliestKnown)).microseconds)
+            last = max(storedLast, Self.monthStart(of: Timestamp(microseconds: latestKnown)).microseconds)
         } else {
             // Nothing stored yet: the facts so far are known within one month, or this is the first batch.
-            let known: Int64 = try Int64.fetchOne(db, sql: "SELECT min(knownAtUs) FROM \(facts)") ?? earliestKnown
-            first = Self.firstMonthStart(atOrAfter: Timestamp(microseconds: known)).microseconds
+            let known = try Row.fetchOne(db, sql: "SELECT min(knownAtUs), max(knownAtUs) FROM \(facts)")!
+            first = Self.firstMonthStart(atOrAfter: Timestamp(microseconds: known[0] ?? earliestKnown)).microseconds
+            last = Self.monthStart(of: Timestamp(microseconds: known[1] ?? latestKnown)).microseconds
         }
-        let last = max(storedLast ?? .min, Self.monthStart(of: Timestamp(microseconds: latestKnown)).microseconds)
         let exists = try db.cachedStatement(sql: "SELECT 1 FROM \(boundaries) WHERE monthStartUs = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT INTO \(boundaries) (monthStartUs, customers, lastARevenue, lastACustomerId, lastBRevenue, lastBCustomerId)

@@ -224,6 +224,7 @@ public struct ProjectionRunner: Sendable {
             return (folded: folded, checkpoint: checkpoint)
         }
         observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
+        if old != nil { try JournalDatabase.reclaimFreePages(store.projectionWriter) }
         return switched
     }
 

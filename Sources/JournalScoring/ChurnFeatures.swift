@@ -32,11 +32,7 @@ public struct ChurnFeatures: Sendable, Hashable {
         var sentences: [String: String] = [:]
         self.segment = segment
 
-        var lost = false
-        for fact in facts.sorted(by: { $0.occurred < $1.occurred }) where fact.kind == "lost" || fact.kind == "reactivated" {
-            lost = fact.kind == "lost"
-        }
-        isLost = lost
+        isLost = facts.standingLoss != nil
 
         // 1. Recency of parts orders against the customer's own cadence, shrunk to the segment's.
         let orders = facts.filter { $0.kind == "order" }.map(\.occurred).sorted()

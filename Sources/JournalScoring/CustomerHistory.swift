@@ -80,3 +80,12 @@ public struct CustomerHistory: Sendable {
         return latest.values.filter { !$0.voided }.sorted { $0.touchpoint.position < $1.touchpoint.position }
     }
 }
+
+extension [FactRow] {
+    /// The loss the customer stands in: the latest `lost` fact, unless a `reactivated` one came after
+    /// it (by occurrence, then position).
+    public var standingLoss: FactRow? {
+        let last = filter { $0.kind == "lost" || $0.kind == "reactivated" }.max { ($0.occurred, $0.position) < ($1.occurred, $1.position) }
+        return last?.kind == "lost" ? last : nil
+    }
+}

@@ -23,7 +23,7 @@ public struct MomentRules: Sendable, Hashable, Codable {
     public var episode: EpisodeRules
     public var journey: JourneyRules
     public var companions: CompanionRules
-    /// Where a missing report counts against a visit; absent: nowhere.
+    /// Where a missing report counts against a visit; absent (rules written before it): everywhere.
     public var documentation: DocumentationRules?
 
     /// The systems that record a report with every visit.
@@ -36,7 +36,8 @@ public struct MomentRules: Sendable, Hashable, Codable {
 
     /// Whether a visit recorded by `source` should carry a report.
     public func expectsReport(from source: String?) -> Bool {
-        guard let source, let sources = documentation?.reportExpectedFrom else { return false }
+        guard let sources = documentation?.reportExpectedFrom else { return true }
+        guard let source else { return false }
         return sources.contains { source == $0 || source.hasPrefix($0 + "/") }
     }
 

@@ -153,9 +153,9 @@ extension JournalServer {
             try query.allowOnly(["knownAt"])
             let knownAt = try query.time("knownAt")
             try await requireCustomer(customerId)
-            let store = store, rules = rules, model = insights.model, disclosure = context.disclosure(store, settings.masking)
+            let store = store, disclosure = context.disclosure(store, settings.masking)
             let bytes = try await offload {
-                try EvidenceFile.make(store: store, customerId: customerId, knownAt: knownAt, disclosure: disclosure, rules: rules, model: model).bytes
+                try EvidenceFile.make(store: store, customerId: customerId, knownAt: knownAt, disclosure: disclosure).bytes
             }
             return JSONResponse.make(bytes: bytes)
         }

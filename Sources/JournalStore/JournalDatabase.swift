@@ -48,6 +48,16 @@ public enum JournalDatabase {
                     "\(path) is an SQLite database but not a journal (it has no event table); pass --db with a journal file")
             }
             try migrate(pool, with: JournalSchema.migrator)
+            // A new projections file gives back the pages a rebuild frees (``reclaimFreePages(_:)``): the
+            // setting must come before the file turns to write-ahead logging, which opening a pool does.
+            if !FileManager.default.fileExists(atPath: projectionsPath) {
+                let queue = try DatabaseQueue(path: projectionsPath)
+                try queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                }
+                try queue.close()
+            }
             try migrate(openProjections(at: projectionsPath, journalPath: path, options: options), with: JournalSchema.projectionsMigrator)
             return pool
         } catch let error as JournalError {
@@ -109,6 +119,16 @@ public enum JournalDatabase {
             if let function { db.add(function: function) }
         }
         return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// Gives the free pages of the projections' file back to the file system — those of a generation a
+    /// rebuild replaced — when the file was made with `auto_vacuum = INCREMENTAL` (every file made since
+    /// it was introduced; an older one keeps its size until it is deleted and folded again).
+    public static func reclaimFreePages(_ projections: any DatabaseWriter) throws {
+        try projections.writeWithoutTransaction { db in
+            guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 else { return }
+            try db.execute(sql: "PRAGMA incremental_vacuum")
+        }
     }
 
     /// `path` as an SQLite URI that opens the file read-only.

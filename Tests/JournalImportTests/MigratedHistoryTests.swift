@@ -130,6 +130,22 @@ import Testing
             }
         }
         #expect(compared > 50)
+        // The months' segment boundaries, folded from backdated facts, are the ones the live fold stored,
+        // and a rebuild in small batches stores them again.
+        func boundaries(_ store: EventStore) throws -> [String] {
+            try store.writer.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT quote(monthStartUs) || ',' || quote(customers) || ',' || quote(lastARevenue) || ',' || quote(lastACustomerId)
+                      || ',' || quote(lastBRevenue) || ',' || quote(lastBCustomerId) FROM facts_segment ORDER BY monthStartUs
+                    """)
+            }
+        }
+        let liveBoundaries = try boundaries(live)
+        let importedBoundaries = try boundaries(imported)
+        #expect(liveBoundaries.count >= 30)
+        #expect(liveBoundaries == importedBoundaries)
+        _ = try ProjectionRunner(store: imported, projections: [CustomerFacts()]).rebuild(batchSize: 97)
+        #expect(try boundaries(imported) == liveBoundaries)
         // And churn fitting finds the same snapshots in the imported history.
         let samples = try [live, imported].map { store in
             try store.writer.read { db in try ChurnTraining(insights: insights, horizonDays: 180).samples(in: db) }

@@ -50,6 +50,27 @@ import Testing
         #expect(try store.head() == 6)
     }
 
+    @Test func aRebuildGivesTheReplacedGenerationsPagesBack() throws {
+        let store = try generatedStore(customers: 40, perCustomer: 50, seed: 15)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()])
+        try runner.catchUp()
+        func pages() throws -> (count: Int, free: Int, autoVacuum: Int) {
+            try store.projectionWriter.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_count")!, try Int.fetchOne(db, sql: "PRAGMA freelist_count")!,
+                 try Int.fetchOne(db, sql: "PRAGMA auto_vacuum")!)
+            }
+        }
+        let folded = try pages()
+        #expect(folded.autoVacuum == 2)
+        for _ in 0..<2 {
+            try runner.rebuild()
+            let rebuilt = try pages()
+            // The old generation's pages are free after the switch, and given back at once.
+            #expect(rebuilt.free == 0)
+            #expect(Double(rebuilt.count) <= 1.5 * Double(folded.count), "\(rebuilt.count) pages after a rebuild, \(folded.count) folded")
+        }
+    }
+
     @Test func aLostProjectionsFileIsFoldedAgainIdentically() throws {
         let store = try generatedStore(customers: 8, perCustomer: 12, seed: 14)
         let timeline = JourneyTimeline(registry: .bundled)

@@ -35,12 +35,14 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
-                let momentRules = try rules.momentRules()
-                // The month's segment boundaries rank the portfolio: read from the facts projection, brought up to date.
-                try catchUp(builtInRunner(store, rules: momentRules), store: store)
+                // The month's segment boundaries rank the portfolio: read from the facts projection, brought up
+                // to date (the views themselves are folded on the spot, so no other projection is touched).
+                try catchUp(ProjectionRunner(store: store, projections: [CustomerFacts()]), store: store)
+                // Weights named explicitly (--weights, $TPJ_CHURN_WEIGHTS) score the churn view; else those in force then.
+                let explicitWeights = weights.weights != nil || !(ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"] ?? "").isEmpty
                 let (evidence, bytes) = try EvidenceFile.make(
                     store: store, customerId: customer, knownAt: knownAt?.instant, disclosure: store.disclosure(try reader.masking()),
-                    rules: momentRules, model: try weights.model(journal: database.path).0)
+                    rules: rules.namesAFile ? try rules.momentRules() : nil, model: explicitWeights ? try weights.model(journal: database.path).0 : nil)
                 try Output.writeNewFile(bytes, to: out)
                 let head = evidence.head
                 if output.json {

@@ -90,7 +90,8 @@ extension JournalCommand {
 
     struct Segments: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "ABC segments by trailing-12-month service revenue (Pareto), as of a date.")
+            abstract: "ABC segments by trailing-12-month service revenue (Pareto), as of a date.",
+            discussion: "A segment holds for a calendar month: customers are ranked by their revenue of the 12 months up to the start of the month of --as-of (00:00 UTC on the 1st), as known then.")
 
         @Option(name: .long, help: "Share of revenue made by A customers.")
         var aShare = 0.8
@@ -122,7 +123,7 @@ extension JournalCommand {
                     return
                 }
                 let total = assignments.reduce(0) { $0 + $1.revenue }
-                Output.line("ABC segments as of \(asOf.rfc3339) by service revenue of the trailing 12 months (A: first \(Int(aShare * 100))%, B: up to \(Int(bShare * 100))%)")
+                Output.line("ABC segments as of \(asOf.rfc3339) by service revenue of the 12 months up to \(MonthlySegments.monthStart(of: asOf).utcDate) (A: first \(Int(aShare * 100))%, B: up to \(Int(bShare * 100))%)")
                 Output.line(Output.table(["SEGMENT", "CUSTOMERS", "REVENUE", "SHARE"], SegmentSummary.of(assignments).map { summary in
                     [summary.segment, Output.count(summary.customers), String(format: "%.0f", summary.revenue),
                      total > 0 ? String(format: "%.1f%%", summary.revenue / total * 100) : "-"]
