@@ -39,6 +39,19 @@ final class AccessLogBuffer: Sendable {
         }
     }
 
+    /// The reads recorded — written, then those still waiting to be — oldest first, without writing: a
+    /// reader of the access log waits at most for a flush under way, never for the write lock itself.
+    func records(customerId: String?, since: Timestamp?, limit: Int) throws -> [AccessRecord] {
+        try flushing.withLock { _ in
+            let written = try store.accesses(customerId: customerId, since: since, limit: limit)
+            guard written.count < limit else { return written }
+            let waiting = pending.withLock { $0 }.filter { record in
+                (customerId == nil || record.customerId == customerId) && (since.map { record.at >= $0 } ?? true)
+            }
+            return written + waiting.prefix(limit - written.count)
+        }
+    }
+
     /// The customer a request reads: `/v1/customers/{id}/…` or the page `/customers/{id}`.
     static func customerId(of path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()

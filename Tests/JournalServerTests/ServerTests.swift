@@ -259,7 +259,8 @@ struct ServerTests {
         let one = try await server.request("GET", "/v1/access-log?customer=C-100003&limit=1", role: .admin)
         #expect(one.document["accesses"]?.arrayValue?.count == 1)
         #expect(try await server.request("GET", "/v1/access-log?who=me", role: .auditor).status == 400)
-        // In the journal, append-only like the log.
+        // Written to the journal by the server (every half second, and at its stop), append-only like the log.
+        try await server.stop()
         #expect(try server.store.accesses(customerId: "C-100002").count == 2)
         #expect(throws: (any Error).self) {
             try DatabaseQueue(path: server.store.writer.path).write { db in try db.execute(sql: "DELETE FROM access_log") }
