@@ -162,6 +162,7 @@ public struct MonthlySegments: Sendable {
     func update(changed: [Range<Int64>], earliestKnown: Int64, latestKnown: Int64, _ db: Database) throws {
         let stored = try Row.fetchOne(db, sql: "SELECT min(monthStartUs), max(monthStartUs) FROM \(boundaries)")!
         let storedFirst: Int64? = stored[0], storedLast: Int64? = stored[1]
+        var deleted = false
         if let storedLast {
             // Overlapping ranges merged: a large import deletes a few spans, not one per fact.
             var spans: [Range<Int64>] = []
@@ -174,6 +175,7 @@ public struct MonthlySegments: Sendable {
             }
             let delete = try db.cachedStatement(sql: "DELETE FROM \(boundaries) WHERE monthStartUs >= ? AND monthStartUs < ?")
             for span in spans { try delete.execute(arguments: [span.lowerBound, span.upperBound]) }
+            deleted = !spans.isEmpty
         }
         let first: Int64, last: Int64
         if let storedFirst, let storedLast {
@@ -185,6 +187,8 @@ public struct MonthlySegments: Sendable {
             first = Self.firstMonthStart(atOrAfter: Timestamp(microseconds: known[0] ?? earliestKnown)).microseconds
             last = Self.monthStart(of: Timestamp(microseconds: known[1] ?? latestKnown)).microseconds
         }
+        // The common fold — facts of months already stored, none reaching back — has nothing to do.
+        if !deleted, first == storedFirst, last == storedLast { return }
         let exists = try db.cachedStatement(sql: "SELECT 1 FROM \(boundaries) WHERE monthStartUs = ?")
         let insert = try db.cachedStatement(sql: """
             INSERT INTO \(boundaries) (monthStartUs, customers, lastARevenue, lastACustomerId, lastBRevenue, lastBCustomerId)

@@ -12,10 +12,12 @@ struct WeightsOptions: ParsableArguments {
     @Option(name: .long, help: "Churn weights file (default: $TPJ_CHURN_WEIGHTS, else the weights recorded in the journal by the date asked about, else <journal>.churn-weights.json if `tpj churn fit` wrote one, else the bundled defaults).")
     var weights: String?
 
+    /// Whether a weights file is named (`--weights` or `$TPJ_CHURN_WEIGHTS`).
+    var namesAFile: Bool { weights != nil || !(ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"] ?? "").isEmpty }
+
     /// The weights in force at `instant`: a file given, else the weights the journal recorded by then, else ``model(journal:)``.
     func model(journal: String, store: EventStore, at instant: Timestamp) throws -> (ChurnModel, String) {
-        if weights == nil, ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"].map({ $0.isEmpty }) ?? true,
-           let recorded = try ConfigurationLog(store: store).churnModel(at: instant) {
+        if !namesAFile, let recorded = try ConfigurationLog(store: store).churnModel(at: instant) {
             return (recorded.model, "recorded at position \(recorded.entry.position), \(recorded.entry.recorded.rfc3339)")
         }
         return try model(journal: journal)

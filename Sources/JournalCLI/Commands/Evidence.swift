@@ -38,11 +38,10 @@ extension JournalCommand {
                 // The month's segment boundaries rank the portfolio: read from the facts projection, brought up
                 // to date (the views themselves are folded on the spot, so no other projection is touched).
                 try catchUp(ProjectionRunner(store: store, projections: [CustomerFacts()]), store: store)
-                // Weights named explicitly (--weights, $TPJ_CHURN_WEIGHTS) score the churn view; else those in force then.
-                let explicitWeights = weights.weights != nil || !(ProcessInfo.processInfo.environment["TPJ_CHURN_WEIGHTS"] ?? "").isEmpty
+                // Rules and weights named explicitly score the views; else those in force then.
                 let (evidence, bytes) = try EvidenceFile.make(
                     store: store, customerId: customer, knownAt: knownAt?.instant, disclosure: store.disclosure(try reader.masking()),
-                    rules: rules.namesAFile ? try rules.momentRules() : nil, model: explicitWeights ? try weights.model(journal: database.path).0 : nil)
+                    rules: rules.namesAFile ? try rules.momentRules() : nil, model: weights.namesAFile ? try weights.model(journal: database.path).0 : nil)
                 try Output.writeNewFile(bytes, to: out)
                 let head = evidence.head
                 if output.json {
