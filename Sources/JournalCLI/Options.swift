@@ -28,6 +28,9 @@ struct DatabaseOptions: ParsableArguments {
         OpenJournals.keep(writer)
         let store = try EventStore(writer: writer, registry: registry(), clock: clock)
         OpenJournals.keep(store.projectionWriter)
+        if let missing = store.keys.missingFile {
+            Output.error("warning: the key file \(missing) is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored from its backup")
+        }
         return store
     }
 

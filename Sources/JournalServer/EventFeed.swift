@@ -80,7 +80,7 @@ extension JournalServer {
                             // Read and written out as a read: the page's JSON is made on the lower queue too.
                             let page = try await ReadPriority.held(by: admission) {
                                 try await offload { () throws -> (last: Int64?, text: ByteBuffer) in
-                                    let events = try store.events(after: from, limit: 500).map(disclosure.event)
+                                    let events = try store.events(after: from, limit: 500, disclosedBy: disclosure)
                                     var text = ByteBuffer()
                                     for event in events {
                                         text.writeString("id: \(event.position)\ndata: \(CanonicalJSON.string(event.json))\n\n")

@@ -1,5 +1,6 @@
 import GRDB
 import Journal
+import Synchronization
 
 /// How a reader sees personal values.
 public enum DisclosureMode: String, Sendable, CaseIterable {
@@ -35,19 +36,8 @@ public struct Disclosure: Sendable {
     /// One stored value as this reader sees it; text that is not sealed is returned as it is.
     public func value(_ stored: String) -> String {
         guard KeyStore.isSealed(stored) else { return stored }
-        let mode: DisclosureMode
-        if let uniform = masking.uniform {
-            mode = uniform
-        } else if let kind = keys.kind(of: stored) {
-            mode = masking[kind]
-        } else {
-            return KeyStore.erasedText
-        }
-        switch mode {
-        case .plain: return keys.open(stored)
-        case .pseudonym: return keys.pseudonym(stored)
-        case .hidden: return Self.hiddenText
-        }
+        var stored = stored
+        return stored.withUTF8 { bytes in keys.disclosed.withLock { $0.shown(bytes, masking: masking, keys: keys).text } }
     }
 
     /// An optional stored value as this reader sees it.
@@ -65,6 +55,14 @@ public struct Disclosure: Sendable {
         return disclosed.map { String(decoding: $0, as: UTF8.self) } ?? text
     }
 
+    /// UTF-8 JSON text with each sealed string literal disclosed, as a string.
+    public func json(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard Self.firstSealed(in: bytes, from: 0) != nil else { return String(decoding: bytes, as: UTF8.self) }
+        var output: [UInt8] = []
+        write(bytes, into: &output)
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// JSON bytes with each sealed string literal disclosed.
     public func json(_ bytes: [UInt8]) -> [UInt8] {
         bytes.withUnsafeBufferPointer { buffer in
@@ -79,18 +77,20 @@ public struct Disclosure: Sendable {
     public func write(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.reserveCapacity(output.count + bytes.count + 64)
         var copied = 0, from = 0
-        while let found = Self.firstSealed(in: bytes, from: from) {
-            // Sealed text is letters, digits, '-', '_' and ':' up to the closing quote; a string that only
-            // begins like one (an escaped quote, any other character) is text and stays as it is.
-            let end = bytes[(found + 1)...].firstIndex { !Self.isSealedTextByte($0) } ?? bytes.count
-            guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
-                from = found + 1
-                continue
+        keys.disclosed.withLock { disclosed in
+            while let found = Self.firstSealed(in: bytes, from: from) {
+                // Sealed text is letters, digits, '-', '_' and ':' up to the closing quote; a string that only
+                // begins like one (an escaped quote, any other character) is text and stays as it is.
+                let end = bytes[(found + 1)...].firstIndex { !Self.isSealedTextByte($0) } ?? bytes.count
+                guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else {
+                    from = found + 1
+                    continue
+                }
+                output.append(contentsOf: bytes[copied..<found])
+                output.append(contentsOf: disclosed.shown(UnsafeBufferPointer(rebasing: bytes[(found + 1)..<end]), masking: masking, keys: keys).literal)
+                copied = end + 1
+                from = copied
             }
-            output.append(contentsOf: bytes[copied..<found])
-            CanonicalJSON.writeString(value(String(decoding: bytes[(found + 1)..<end], as: UTF8.self)), into: &output)
-            copied = end + 1
-            from = copied
         }
         output.append(contentsOf: bytes[copied...])
     }

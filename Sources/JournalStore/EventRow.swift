@@ -9,25 +9,42 @@ enum EventRow {
         caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef
         """
 
-    static func decode(_ row: Row) -> RecordedEvent {
+    static func decode(_ row: Row) -> RecordedEvent { decode(row, payload: row[16]) }
+
+    private static func decode(_ row: Row, payload: String) -> RecordedEvent {
         let eventId: String = row[1]
         return RecordedEvent(
             position: row[0], eventId: EventID(eventId) ?? EventID("00000000-0000-0000-0000-000000000000")!,
             customerId: row[2], streamVersion: row[3], type: row[4], schemaVersion: row[5], occurredAt: row[6],
             occurred: Timestamp(microseconds: row[7]), recorded: Timestamp(microseconds: row[8]), caseId: row[9],
             assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
-            causationId: row[15], payload: row[16], prevHash: Array(row[17] as Data), hash: Array(row[18] as Data),
+            causationId: row[15], payload: payload, prevHash: Array(row[17] as Data), hash: Array(row[18] as Data),
             sourceRecordedAt: (row[19] as Int64?).map(Timestamp.init(microseconds:)), importRef: row[20])
+    }
+
+    /// An event as `disclosure` shows it, its payload disclosed straight from the row's bytes.
+    static func decode(_ row: Row, disclosedBy disclosure: Disclosure) -> RecordedEvent {
+        var event = decode(row, payload: "")
+        event.payload = (try? row.withUnsafeData(atIndex: 16) { data in
+            data.map { data in data.withUnsafeBytes { disclosure.json($0.assumingMemoryBound(to: UInt8.self)) } }
+        }) ?? "null"
+        event.actor = disclosure.value(event.actor)
+        return event
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [RecordedEvent] {
         try fetchAll(db.makeStatement(sql: sql), arguments: arguments)
     }
 
-    static func fetchAll(_ statement: Statement, arguments: StatementArguments = []) throws -> [RecordedEvent] {
+    /// The events `statement` selects; disclosed by `disclosure` when one is given.
+    static func fetchAll(_ statement: Statement, arguments: StatementArguments = [], disclosedBy disclosure: Disclosure? = nil) throws -> [RecordedEvent] {
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         var events: [RecordedEvent] = []
-        while let row = try cursor.next() { events.append(decode(row)) }
+        if let disclosure {
+            while let row = try cursor.next() { events.append(decode(row, disclosedBy: disclosure)) }
+        } else {
+            while let row = try cursor.next() { events.append(decode(row)) }
+        }
         return events
     }
 

@@ -216,27 +216,29 @@ public struct EventStore: Sendable {
         }
     }
 
-    /// Events of the whole journal after `position`, in global order, at most `limit`.
-    public func events(after position: Int64, limit: Int) throws(JournalError) -> [RecordedEvent] {
+    /// Events of the whole journal after `position`, in global order, at most `limit`; disclosed by
+    /// `disclosure` when one is given (their payloads straight from the stored bytes).
+    public func events(after position: Int64, limit: Int, disclosedBy disclosure: Disclosure? = nil) throws(JournalError) -> [RecordedEvent] {
         guard limit >= 0 else { throw .invalidArgument("limit must be 0 or more, got \(limit)") }
-        return try read { db in try Self.events(after: position, limit: limit, in: db) }
+        return try read { db in try Self.events(after: position, limit: limit, in: db, disclosedBy: disclosure) }
     }
 
     /// Events after `position` read on a connection the caller holds (e.g. inside a write transaction).
-    public static func events(after position: Int64, limit: Int, in db: Database) throws -> [RecordedEvent] {
+    public static func events(after position: Int64, limit: Int, in db: Database, disclosedBy disclosure: Disclosure? = nil) throws -> [RecordedEvent] {
         // Cached: followers read this after every append, and compiling it costs more than running it.
         try EventRow.fetchAll(
             db.cachedStatement(sql: "SELECT \(EventRow.columns) FROM event WHERE position > ? ORDER BY position LIMIT ?"),
-            arguments: [position, limit])
+            arguments: [position, limit], disclosedBy: disclosure)
     }
 
-    /// Calls `body` for each event after `position` in global order, reading in pages; stops when `body` returns false.
+    /// Calls `body` for each event after `position` in global order, reading in pages, disclosed by
+    /// `disclosure` when one is given; stops when `body` returns false.
     public func forEachEvent(
-        after position: Int64, pageSize: Int = 10_000, _ body: (RecordedEvent) throws -> Bool
+        after position: Int64, pageSize: Int = 10_000, disclosedBy disclosure: Disclosure? = nil, _ body: (RecordedEvent) throws -> Bool
     ) throws {
         var next = position
         while true {
-            let page = try events(after: next, limit: pageSize)
+            let page = try events(after: next, limit: pageSize, disclosedBy: disclosure)
             for event in page where try !body(event) { return }
             guard let last = page.last, page.count == pageSize else { return }
             next = last.position

@@ -25,6 +25,9 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// What an erased value reads as.
     public static let erasedText = "[erased]"
 
+    /// What a sealed value reads as while the key file cannot be read (it is not erased).
+    public static let unreadableText = "[key file unreadable]"
+
     /// The file beside the journal at `journalPath`.
     public static func path(of journalPath: String) -> String { journalPath + "-keys" }
 
@@ -54,10 +57,27 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         var year: Int
     }
     private let cache = Mutex(Cache())
+    /// Sealed values as disclosed into JSON lately; emptied with the cache.
+    let disclosed = Mutex(DisclosedValues())
+
+    /// The key file a journal holding events was opened without, when it was missing: its values then
+    /// read ``erasedText`` and nothing new can be sealed (see ``keys(for:clock:)``).
+    public let missingFile: String?
+
+    /// Refuses `doing` (sealing, erasing, signing) without the journal's key file.
+    private func requireFile(_ doing: String) throws(JournalError) {
+        guard let missingFile else { return }
+        throw .storage("the key file \(missingFile) is missing: restore it from its backup before \(doing) (this journal's personal values are sealed with its keys)")
+    }
 
     /// Opens (creating if needed) the key file at `path`, or keys in memory when `path` is nil.
-    public init(path: String?, clock: JournalClock = .live) throws(JournalError) {
+    public convenience init(path: String?, clock: JournalClock = .live) throws(JournalError) {
+        try self.init(path: path, clock: clock, missingFile: nil)
+    }
+
+    private init(path: String?, clock: JournalClock, missingFile: String?) throws(JournalError) {
         self.clock = clock
+        self.missingFile = missingFile
         do {
             var configuration = Configuration()
             configuration.label = "keys"
@@ -116,7 +136,16 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     public static func keys(for writer: any DatabaseWriter, clock: JournalClock = .live) throws(JournalError) -> KeyStore {
         let path = writer.path
         let inMemory = path.isEmpty || path == ":memory:" || path.hasPrefix("file::memory:") || path.contains("mode=memory")
-        guard inMemory else { return try KeyStore(path: Self.path(of: path), clock: clock) }
+        if !inMemory {
+            // A journal holding events whose key file is gone (not restored with it) is read without keys,
+            // rather than given a new, empty key file that later values would be sealed with.
+            let keyPath = Self.path(of: path)
+            let holdsEvents = (try? writer.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM event)") ?? false }) ?? false
+            if holdsEvents, !FileManager.default.fileExists(atPath: keyPath) {
+                return try KeyStore(path: nil, clock: clock, missingFile: keyPath)
+            }
+            return try KeyStore(path: keyPath, clock: clock)
+        }
         let owner = writer as AnyObject
         if let shared = inMemoryStores.withLock({ stores in
             stores = stores.filter { $0.value.writer != nil }
@@ -138,6 +167,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     // MARK: Sealing
 
     public func seal(_ plaintext: String, scope: DataKeyScope) throws(JournalError) -> String {
+        try requireFile("appending")
         let wanted = SealedValue(scope: scope, plaintext: plaintext)
         if let sealed = cache.withLock({ $0.sealed[wanted] }) { return sealed }
         let (keyId, key) = try key(for: scope)
@@ -164,16 +194,52 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         guard Self.isSealed(stored) else { return stored }
         if let plain = cache.withLock({ $0.opened[stored] }) { return plain }
         guard let (keyId, box) = Self.parse(stored) else { return stored }
-        guard let key = key(id: keyId)?.key,
-              let sealed = try? AES.GCM.SealedBox(combined: box),
-              let plain = try? AES.GCM.open(sealed, using: key),
-              let text = String(data: plain, encoding: .utf8)
-        else { return Self.erasedText }
+        let text: String
+        switch unseal(keyId: keyId, box: box) {
+        case .value(_, let plaintext): text = plaintext
+        case .erased: return Self.erasedText
+        case .unreadable: return Self.unreadableText
+        }
         cache.withLock { cache in
             if cache.opened.count >= Self.valueCacheLimit { cache.opened.removeAll(keepingCapacity: true) }
             cache.opened[stored] = text
         }
         return text
+    }
+
+    /// What a sealed value holds, as ``unseal(_:)`` finds it.
+    enum Unsealed {
+        case value(kind: PersonalDataKind, plaintext: String)
+        /// Its key was destroyed (or it does not parse): it reads ``KeyStore/erasedText`` for good.
+        case erased
+        /// The key file could not be read: it reads ``KeyStore/unreadableText`` until it can.
+        case unreadable
+    }
+
+    /// What the sealed value `sealed` (its UTF-8 text) holds: one parse, one key look-up and one
+    /// decryption, nothing cached.
+    func unseal(_ sealed: UnsafeBufferPointer<UInt8>) -> Unsealed {
+        guard sealed.starts(with: Self.sealedPrefixBytes) else { return .erased }
+        let rest = sealed[Self.sealedPrefixBytes.count...]
+        guard let colon = rest.firstIndex(of: UInt8(ascii: ":")),
+              let box = Self.base64URLDecode(rest[(colon + 1)...])
+        else { return .erased }
+        return unseal(keyId: String(decoding: rest[..<colon], as: UTF8.self), box: box)
+    }
+
+    private func unseal(keyId: String, box: Data) -> Unsealed {
+        let found: (key: SymmetricKey, subject: Data, kind: PersonalDataKind)?
+        do {
+            found = try lookUpKey(id: keyId)
+        } catch {
+            return .unreadable
+        }
+        guard let (key, _, kind) = found,
+              let sealed = try? AES.GCM.SealedBox(combined: box),
+              let plain = try? AES.GCM.open(sealed, using: key),
+              let text = String(data: plain, encoding: .utf8)
+        else { return .erased }
+        return .value(kind: kind, plaintext: text)
     }
 
     /// How many values each of the sealing and opening caches keeps before it starts over.
@@ -183,14 +249,16 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// pseudonym, whatever its year or field (so joins and counts still work), and nobody without the
     /// subject's pseudonym key can tell whose it is. A destroyed value gives ``erasedText``.
     public func pseudonym(_ stored: String) -> String {
-        guard let (keyId, _) = Self.parse(stored) else {
+        guard let (keyId, box) = Self.parse(stored) else {
             return "p-" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(("plain\u{0}" + stored).utf8), using: subjectSecret).prefix(6))
         }
-        let plain = open(stored)
-        guard plain != Self.erasedText, let subject = key(id: keyId)?.subject, let key = pseudonymKey(subjectHash: subject) else {
-            return Self.erasedText
+        switch unseal(keyId: keyId, box: box) {
+        case .value(_, let plain):
+            guard let subject = key(id: keyId)?.subject, let key = pseudonymKey(subjectHash: subject) else { return Self.erasedText }
+            return Self.pseudonym(plain, key: key)
+        case .erased: return Self.erasedText
+        case .unreadable: return Self.unreadableText
         }
-        return Self.pseudonym(plain, key: key)
     }
 
     /// The pseudonym analysts see for `plaintext` of `subject`, or nil when the subject has no key
@@ -241,7 +309,9 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     }
 
     /// Whether `stored` is a sealed value.
-    public static func isSealed(_ stored: String) -> Bool { stored.utf8.starts(with: sealedPrefixBytes) }
+    public static func isSealed(_ stored: String) -> Bool {
+        stored.utf8.withContiguousStorageIfAvailable { $0.starts(with: sealedPrefixBytes) } ?? stored.utf8.starts(with: sealedPrefixBytes)
+    }
 
     private static let sealedPrefixBytes = Array(sealedPrefix.utf8)
 
@@ -250,6 +320,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// The journal's Ed25519 key for statements it signs (a protected copy's link to the journal it
     /// copies), made on first use; its public half is in every statement.
     public func signingKey() throws(JournalError) -> Curve25519.Signing.PrivateKey {
+        try requireFile("signing")
         do {
             let raw = try queue.write { db -> Data in
                 if let raw = try Data.fetchOne(db, sql: "SELECT privateKey FROM signing_key") { return raw }
@@ -295,6 +366,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// The keys' bytes are overwritten in the file (`secure_delete`) before this returns.
     @discardableResult
     public func erase(_ subject: DataSubject) throws(JournalError) -> Destruction {
+        try requireFile("erasing")
         let hash = subjectHash(subject)
         do {
             let destruction = try destroy(cause: "erasure") { db in
@@ -314,6 +386,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// subjects keep their pseudonym keys and their keys of later years.
     @discardableResult
     public func expire(_ kind: PersonalDataKind, before year: Int) throws(JournalError) -> Destruction {
+        try requireFile("applying retention")
         do {
             return try destroy(cause: "retention") { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT keyId, year FROM data_key WHERE kind = ? AND year < ?", arguments: [kind.rawValue, year])
@@ -341,6 +414,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             cache.sealed.removeAll()
             cache.opened.removeAll()
         }
+        disclosed.withLock { $0.removeAll() }
         var destruction = Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
         destruction.logEmptied = try emptyLog()
         return destruction
@@ -361,12 +435,14 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// reader stops revealing what was erased. Cheap: one `PRAGMA data_version`.
     public func refresh() {
         guard let version = try? queue.read({ db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }) else { return }
-        cache.withLock { cache in
-            if cache.dataVersion != version {
-                cache = Cache()
-                cache.dataVersion = version
-            }
+        let changed = cache.withLock { cache in
+            guard cache.dataVersion != version else { return false }
+            cache = Cache()
+            cache.dataVersion = version
+            return true
         }
+        // Not under the cache's lock: disclosing takes this lock first, then the cache's.
+        if changed { disclosed.withLock { $0.removeAll() } }
     }
 
     /// How many subjects and data keys the file holds, and how many keys were destroyed.
@@ -446,15 +522,18 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     }
 
     private func key(id: String) -> (key: SymmetricKey, subject: Data, kind: PersonalDataKind)? {
+        try? lookUpKey(id: id)
+    }
+
+    /// The key `id`, or nil when it was destroyed (or never made); throws when the key file cannot be read.
+    private func lookUpKey(id: String) throws -> (key: SymmetricKey, subject: Data, kind: PersonalDataKind)? {
         let (cached, missing) = cache.withLock { ($0.byId[id], $0.missingIds.contains(id)) }
         if let cached { return cached }
         if missing { return nil }
-        // A key file that cannot be read reveals nothing, but only a key found missing is remembered so.
-        let read: Row?
-        do {
-            read = try queue.read { db in try Row.fetchOne(db, sql: "SELECT key, subjectHash, kind FROM data_key WHERE keyId = ?", arguments: [id]) }
-        } catch {
-            return nil
+        // One statement, no transaction around it: a full read looks up thousands of keys. Only a key
+        // found missing is remembered so; a file that could not be read is asked again next time.
+        let read = try queue.inDatabase { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT key, subjectHash, kind FROM data_key WHERE keyId = ?"), arguments: [id])
         }
         guard let row = read else {
             cache.withLock { _ = $0.missingIds.insert(id) }
@@ -468,8 +547,8 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
 
     private func pseudonymKey(subjectHash: Data) -> SymmetricKey? {
         if let key = cache.withLock({ $0.pseudonymKeys[subjectHash] }) { return key }
-        guard let data = try? queue.read({ db in
-            try Data.fetchOne(db, sql: "SELECT pseudonymKey FROM subject WHERE subjectHash = ?", arguments: [subjectHash])
+        guard let data = try? queue.inDatabase({ db in
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT pseudonymKey FROM subject WHERE subjectHash = ?"), arguments: [subjectHash])
         }) else { return nil }
         let key = SymmetricKey(data: data)
         cache.withLock { $0.pseudonymKeys[subjectHash] = key }

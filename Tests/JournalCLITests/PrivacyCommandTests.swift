@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+@_spi(Benchmarks) import JournalStore
 import JournalTesting
 import Testing
 
@@ -56,9 +57,13 @@ import Testing
 
     @Test func retentionApplyRecordsEachKind() throws {
         let workspace = CLIWorkspace()
-        #expect(try workspace.tpj("demo", "--customers", "5", "--years", "1", "--seed", "4", "--start", "2023-01-01").status == 0)
+        #expect(try workspace.tpj("demo", "--customers", "5", "--years", "1", "--seed", "4", "--start", "2021-01-01").status == 0)
         let policy = TestSupport.repositoryRoot.appendingPathComponent("tools/policies/retention.json").path
-        let run = try workspace.tpj("retention", "apply", "--policy", policy, "--today", "2028-01-01", "--json")
+        // A date still to come would destroy keys before their time: refused, nothing recorded.
+        let future = try workspace.tpj("retention", "apply", "--policy", policy, "--today", "2999-01-01")
+        #expect(future.status != 0 && future.stderr.contains("a date still to come"), "\(future.stderr)")
+        #expect(!(try workspace.tpj("history", "journal:privacy", "--json").stdout).contains("retention.applied"))
+        let run = try workspace.tpj("retention", "apply", "--policy", policy, "--today", "2025-01-01", "--json")
         #expect(run.status == 0, "\(run.stderr)")
         guard case .array(let kinds)? = try JSONParser.parse(run.stdout)["kinds"], kinds.count == 3 else {
             Issue.record("no three kinds in \(run.stdout)")
@@ -66,5 +71,54 @@ import Testing
         }
         #expect(kinds[2]["kind"] == "text" && (kinds[2]["keysDestroyed"]?.number ?? 0) >= 1 && kinds[1]["keysDestroyed"] == 0)
         #expect(try workspace.tpj("history", "journal:privacy", "--json").stdout.components(separatedBy: "retention.applied").count == 4)
+    }
+
+    @Test func aJournalWhoseKeyFileIsMissingIsReadWithoutKeysAndRefusesWrites() throws {
+        let workspace = CLIWorkspace()
+        try workspace.writeHandMadeWorld()
+        let keyPath = KeyStore.path(of: workspace.db)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: keyPath + suffix) }
+        let history = try workspace.tpj("history", "C-1001", "--json")
+        #expect(history.status == 0 && history.stderr.contains("the key file \(keyPath) is missing"), "\(history.stderr)")
+        #expect(history.stdout.contains("[erased]") && !history.stdout.contains("sealed:v1:"))
+        #expect(try workspace.tpj("verify").status == 0, "a journal without its keys verifies")
+        // An event without personal values needs no key; one with them is refused, and nothing is stored.
+        #expect(try workspace.tpj("append", "--customer", "C-1001", input: callsNDJSON(first: 900, count: 1)).status == 0)
+        let head = try workspace.tpj("stats", "--json").stdout
+        let note = #"{"eventId":"\#(TestEvents.id(901))","type":"note.added","occurredAt":"2026-03-02T08:15:00+01:00","payload":{"text":"Call Ms. Albers"}}"#
+        let append = try workspace.tpj("append", "--customer", "C-1001", input: note + "\n")
+        #expect(append.status != 0 && append.stderr.contains("restore it from its backup before appending"), "\(append.stderr)")
+        #expect(try workspace.tpj("stats", "--json").stdout == head)
+        let erase = try workspace.tpj("erase", "--customer", "C-1001", "--reason", "DSR-1")
+        #expect(erase.status != 0 && erase.stderr.contains("before erasing"), "\(erase.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: keyPath), "no new, empty key file was made")
+    }
+
+    @Test func aProtectedCopyIsCheckedWithOrWithoutTheOldJournalAndAFailedOneLeavesNothing() throws {
+        let workspace = CLIWorkspace()
+        let writer = try JournalDatabase.open(path: workspace.db)
+        _ = try DemoWorld.write { clock in try EventStore(writer: writer, clock: clock, sealing: false) }
+        let newPath = workspace.directory.appendingPathComponent("new.sqlite").path
+        let copy = try workspace.tpj("copy", "--protect", "--to", newPath)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let statement = newPath + ".copy-statement.json"
+        let checked = try workspace.tpj("copy", "--check", statement)
+        #expect(checked.status == 0 && checked.stdout.contains("the old head") && !checked.stdout.contains("not checked"), "\(checked.stdout)")
+        // The old journal retired: still valid, but the answer says its head was not checked.
+        for suffix in ["", "-wal", "-shm", "-keys", "-keys-wal", "-keys-shm"] { try? FileManager.default.removeItem(atPath: workspace.db + suffix) }
+        let retired = try workspace.tpj("copy", "--check", statement, "--json")
+        let retiredAnswer = try JSONParser.parse(retired.stdout)
+        #expect(retired.status == 0 && retiredAnswer["oldJournalChecked"] == false && retiredAnswer["valid"] == true, "\(retired.stdout)")
+        #expect(try workspace.tpj("copy", "--check", statement).stdout.contains("was not checked"))
+        // Without the new journal, the statement vouches for nothing here.
+        try FileManager.default.moveItem(atPath: newPath, toPath: newPath + ".away")
+        let missing = try workspace.tpj("copy", "--check", statement)
+        #expect(missing.status == 1 && missing.stdout.contains("FAILED: the new journal \(newPath) is not here"), "\(missing.stdout)")
+        // A copy that fails (an empty journal has nothing to copy) leaves no file of the new journal.
+        _ = try JournalDatabase.open(path: workspace.db)
+        let failed = try workspace.tpj("copy", "--protect", "--to", newPath)
+        #expect(failed.status != 0 && failed.stderr.contains("holds no events"), "\(failed.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).filter { $0.hasPrefix("new.sqlite") && $0 != "new.sqlite.away" && !$0.hasSuffix(".json") }
+        #expect(left.isEmpty, "\(left)")
     }
 }

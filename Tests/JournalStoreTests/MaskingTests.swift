@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Journal
 @testable import JournalStore
 import JournalTesting
@@ -84,6 +85,70 @@ import Testing
         #expect(store.disclosure(.pseudonym).event(stored).payloadJSON["text"] == "[erased]")
         #expect(store.disclosure(Masking(contact: .plain, employee: .plain, text: .pseudonym)).event(stored).payloadJSON["text"] == "[erased]")
         #expect(store.disclosure(.plain).event(stored).payloadJSON["author"] == "S. Vogel", "the employee is another subject")
+    }
+
+    @Test func aValueShownBeforeItsErasureReadsErasedAfterIt() throws {
+        let store = try Self.store()
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        let disclosure = store.disclosure(.plain)
+        #expect(disclosure.event(stored).payloadJSON["text"] == "Ms. Albers prefers calls after 3 pm.")
+        #expect(store.disclosure(.pseudonym).event(stored).payloadJSON["text"]?.stringValue?.hasPrefix("p-") == true)
+        try store.keys.erase(.customer("C-1"))
+        // The same reader, which has shown the value before, and a new one.
+        #expect(disclosure.event(stored).payloadJSON["text"] == "[erased]")
+        #expect(disclosure.value(try #require(stored.payloadJSON["text"]?.stringValue)) == "[erased]")
+        #expect(store.disclosure(.pseudonym).event(stored).payloadJSON["text"] == "[erased]")
+    }
+
+    @Test func anErasureByAnotherProcessReachesAReaderThatShowedTheValue() throws {
+        let directory = TestSupport.temporaryDirectory()
+        let path = directory.appendingPathComponent("journal.sqlite").path
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
+        try store.append([
+            ProposedEvent(eventId: "00000000-0000-7000-8000-000000000001", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                          payload: ["text": "Ms. Albers prefers calls after 3 pm."]),
+        ], to: "C-1")
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        #expect(store.disclosure(.plain).event(stored).payloadJSON["text"] == "Ms. Albers prefers calls after 3 pm.")
+        // Another key store on the same file stands for another process.
+        try KeyStore(path: KeyStore.path(of: path)).erase(.customer("C-1"))
+        #expect(store.disclosure(.plain).event(stored).payloadJSON["text"] == "[erased]")
+    }
+
+    @Test func aKeyFileThatCannotBeReadShowsNoValueAndErasesNone() throws {
+        let directory = TestSupport.temporaryDirectory()
+        let path = directory.appendingPathComponent("journal.sqlite").path, keyPath = KeyStore.path(of: path)
+        let writer = try JournalDatabase.open(path: path)
+        try EventStore(writer: writer).append([
+            ProposedEvent(eventId: "00000000-0000-7000-8000-000000000001", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                          payload: ["text": "Ms. Albers prefers calls after 3 pm."]),
+        ], to: "C-1")
+        let store = try EventStore(writer: writer)
+        let stored = try #require(try store.events(after: 0, limit: 1).first)
+        let text = try #require(stored.payloadJSON["text"]?.stringValue)
+        // The keys' table gone from under an open reader (another process broke the file): its values
+        // read as unreadable, not as erased,
+        let other = try DatabaseQueue(path: keyPath)
+        try other.write { db in try db.execute(sql: "ALTER TABLE data_key RENAME TO data_key_away") }
+        #expect(store.disclosure(.plain).value(text) == KeyStore.unreadableText)
+        #expect(store.disclosure(.pseudonym).value(text) == KeyStore.unreadableText)
+        #expect(store.disclosure(.plain).event(stored).payloadJSON["text"] == .string(KeyStore.unreadableText))
+        // and once it is back, the same reader shows them again.
+        try other.write { db in try db.execute(sql: "ALTER TABLE data_key_away RENAME TO data_key") }
+        #expect(store.disclosure(.plain).value(text) == "Ms. Albers prefers calls after 3 pm.")
+    }
+
+    @Test func aReadThatDisclosesAsItDecodesShowsWhatDisclosingEachEventShows() throws {
+        let store = try Self.store()
+        let stored = try store.events(after: 0, limit: 10)
+        for masking in [Masking(.plain), Masking(.pseudonym), Masking(.hidden), Masking(contact: .plain, employee: .pseudonym, text: .hidden)] {
+            let disclosure = store.disclosure(masking)
+            let decoded = try store.events(after: 0, limit: 10, disclosedBy: disclosure)
+            #expect(decoded == stored.map(disclosure.event), "\(masking)")
+            var visited: [RecordedEvent] = []
+            try store.forEachEvent(after: 0, pageSize: 1, disclosedBy: disclosure) { visited.append($0); return true }
+            #expect(visited == decoded)
+        }
     }
 
     @Test func sealedTextIsBase64URLWithoutPaddingAndReadsBack() {

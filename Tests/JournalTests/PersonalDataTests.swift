@@ -45,6 +45,17 @@ import Testing
         #expect(fields[0].pointer == "/contacts/*/name")
     }
 
+    @Test func aCorrectedFieldMarkedAsTwoKindsIsSealedOnceUnderTheFirst() throws {
+        var registry = try SchemaRegistry(files: BundledSchemas.eventSchemaFiles)
+        // `notes` is free text in the bundled schemas; this extension marks a `notes` as a contact.
+        try registry.add(path: "x.memo.v1.json", contents: """
+            {"type": "object", "properties": {"notes": {"type": "string", "x-personal": "contact"}}}
+            """)
+        let corrected = try #require(registry.entry(type: "touchpoint.corrected", version: 1))
+        let fields = registry.personalFields(of: corrected, payload: ["corrections": ["notes": "Call Ms. Albers"]])
+        #expect(fields.filter { $0.pointer == "/corrections/notes" }.map(\.kind) == [.text])
+    }
+
     @Test(arguments: [
         (#"{"type": "object", "properties": {"n": {"type": "integer", "x-personal": "text"}}}"#, "/properties/n/x-personal: only a property of type string"),
         (#"{"type": "object", "properties": {"n": {"type": "string", "x-personal": "secret"}}}"#, "/properties/n/x-personal: must be one of contact, employee, text"),

@@ -116,7 +116,8 @@ public struct SchemaRegistry: Sendable {
         for field in personal {
             guard case .member(let name)? = field.path.first else { continue }
             let below = PersonalField(path: Array(field.path.dropFirst()), kind: field.kind)
-            if personalFieldsByMember[name]?.contains(below) != true { personalFieldsByMember[name, default: []].append(below) }
+            // One kind per path, the first registered: a value is sealed once, under one subject.
+            if personalFieldsByMember[name]?.contains(where: { $0.path == below.path }) != true { personalFieldsByMember[name, default: []].append(below) }
         }
     }
 
@@ -127,7 +128,8 @@ public struct SchemaRegistry: Sendable {
         var fields = entry.personalFields
         for correction in corrections {
             for below in personalFieldsByMember[correction.key] ?? [] {
-                fields.append(PersonalField(path: [.member("corrections"), .member(correction.key)] + below.path, kind: below.kind))
+                let path: [PersonalField.Step] = [.member("corrections"), .member(correction.key)] + below.path
+                if !fields.contains(where: { $0.path == path }) { fields.append(PersonalField(path: path, kind: below.kind)) }
             }
         }
         return fields

@@ -44,11 +44,21 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 if let check { return try checkStatement(check) }
                 let source = try database.openStore(create: false)
-                let target = try database.openStore(at: to!, create: true)
-                let total = max(1, try source.head())
-                let bar = ProgressLine(label: "Copying")
-                let copied = try ProtectedCopy(from: source, to: target).run { bar.update(Double($0) / Double(total), Output.count(Int($0), "event")) }
-                bar.finish()
+                let copied: ProtectedCopy.Statement
+                do {
+                    let target = try database.openStore(at: to!, create: true)
+                    let total = max(1, try source.head())
+                    let bar = ProgressLine(label: "Copying")
+                    copied = try ProtectedCopy(from: source, to: target).run { bar.update(Double($0) / Double(total), Output.count(Int($0), "event")) }
+                    bar.finish()
+                } catch {
+                    // The new journal did not exist before: a copy that failed leaves none of its files (or keys) behind.
+                    OpenJournals.closeAll()
+                    for suffix in ["", "-wal", "-shm", "-keys", "-keys-wal", "-keys-shm", "-projections", "-projections-wal", "-projections-shm"] {
+                        try? FileManager.default.removeItem(atPath: to! + suffix)
+                    }
+                    throw error
+                }
                 let path = statement ?? to! + ".copy-statement.json"
                 try Data((CanonicalJSON.string(copied.document) + "\n").utf8).write(to: URL(fileURLWithPath: path))
                 if output.json {
@@ -72,10 +82,15 @@ extension JournalCommand {
             } catch {
                 throw CLIError(code: 65, message: "\(path): not JSON: \(error)")
             }
-            var problems: [String] = []
+            var problems: [String] = [], absent: [String] = []
             if !parsed.signatureIsValid { problems.append("the signature does not match the statement") }
             for (label, journal, position, hash) in [("old", parsed.fromJournal, parsed.fromHead, parsed.fromHash), ("new", parsed.toJournal, parsed.toHead, parsed.toHash)] {
-                guard FileManager.default.fileExists(atPath: journal) else { continue }
+                guard FileManager.default.fileExists(atPath: journal) else {
+                    // The old journal may be retired once its copy is checked; the new one is what the statement vouches for.
+                    if label == "new" { problems.append("the new journal \(journal) is not here: its head and key cannot be checked") }
+                    else { absent.append(journal) }
+                    continue
+                }
                 let store = try database.openStore(at: journal, create: false)
                 if let failure = try store.checkAnchor(position: position, hash: hash) {
                     problems.append("the \(label) journal \(journal): position \(failure.position): \(failure.reason)")
@@ -85,9 +100,14 @@ extension JournalCommand {
                 }
             }
             if output.json {
-                Output.json(["valid": .bool(problems.isEmpty), "problems": .array(problems.map(JSONValue.string))])
+                Output.json([
+                    "valid": .bool(problems.isEmpty), "problems": .array(problems.map(JSONValue.string)),
+                    "oldJournalChecked": .bool(absent.isEmpty),
+                ])
             } else if problems.isEmpty {
-                Output.line("OK: signed by the new journal's key; the old head \(parsed.fromHead) and the new head \(parsed.toHead) are as stated.")
+                let old = absent.isEmpty ? "the old head \(parsed.fromHead) and " : ""
+                Output.line("OK: signed by the new journal's key; \(old)the new head \(parsed.toHead) \(absent.isEmpty ? "are" : "is") as stated.")
+                for journal in absent { Output.line("The old journal \(journal) is not here (retired?): its head \(parsed.fromHead) was not checked.") }
             } else {
                 for problem in problems { Output.line("FAILED: \(problem)") }
             }

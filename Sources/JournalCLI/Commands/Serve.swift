@@ -112,6 +112,9 @@ extension JournalCommand {
                 Output.line("Generated a demo world: \(Output.count(summary.events, "event")) of \(Output.count(summary.customers, "customer")) in \(path)")
             }
             let store = try EventStore(writer: JournalDatabase.open(path: path, create: false), registry: registry)
+            if let missing = store.keys.missingFile {
+                logger.warning("the key file is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored", metadata: ["file": "\(missing)"])
+            }
             let (model, source) = try weightsOptions.model(journal: path, store: store, at: store.clock.now())
             // The configuration served with is in force from now on: recorded when it changed.
             let configuration = ConfigurationLog(store: store)

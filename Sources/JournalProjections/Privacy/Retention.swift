@@ -61,10 +61,14 @@ public struct Retention: Sendable {
         }
     }
 
-    /// Applies `policy` as of `today` (the store's clock unless given); returns one outcome per kind
-    /// the policy names, and the declared projections it rebuilt.
+    /// Applies `policy` as of `today` (the store's clock unless given, never later); returns one outcome
+    /// per kind the policy names, and the declared projections it rebuilt.
     public func apply(_ policy: RetentionPolicy, today: Timestamp? = nil) throws -> (outcomes: [Outcome], rebuilt: [String]) {
         let now = store.clock.now()
+        if let today, today > now {
+            throw JournalError.invalidArgument(
+                "retention cannot be applied as of \(today.rfc3339), a date still to come (now is \(now.rfc3339)): it would destroy keys before their time")
+        }
         let year = (today ?? now).utcYear
         var outcomes: [Outcome] = []
         var events: [ProposedEvent] = []
