@@ -12,6 +12,7 @@ import JournalStore
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape and
 //       indexes — what writing these rows costs before any folding, a bound no rebuild can beat
 //   (q) timeline (now), moments and churn (as of random instants) query latency for random customers
+//   (r) the at-risk list: the portfolio ranked once afresh, then the riskiest 50 read from the kept ranking
 //   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
 //       query of its last table through the analysts' connection, the newest event folded again (rolled
 //       back; a live fold's cost), and the export of the whole log as NDJSON
@@ -152,6 +153,22 @@ enum ProjectionBenchmark {
         timeline.sort()
         moments.sort()
         churn.sort()
+
+        // (r) The at-risk list: the portfolio ranked as of the start of the last recorded day, once
+        // afresh (as the server does once a day), then the riskiest 50 read from the kept ranking.
+        progress("ranking the portfolio's churn risk")
+        let board = RiskBoard(), day = RiskBoard.dayStart(of: Timestamp(microseconds: last))
+        start = now()
+        let ranked = try store.writer.read { db in try board.ranking(asOf: day, insights: insights, weights: "bundled", in: db) }
+        let rankingSeconds = Double(now() - start) / 1e9
+        var atRisk: [Double] = []
+        for _ in 0..<max(1, min(queries, 200)) {
+            start = now()
+            let top = try store.writer.read { db in Array(try board.ranking(asOf: day, insights: insights, weights: "bundled", in: db).prefix(50)) }
+            atRisk.append(Double(now() - start) / 1e6)
+            guard top.count == min(50, ranked.count) else { fail("the kept ranking lost customers") }
+        }
+        atRisk.sort()
         func latency(_ values: [Double]) -> String {
             String(format: #"{"samples":%d,"p50Ms":%.3f,"p99Ms":%.3f}"#, values.count, percentile(values, 0.5), percentile(values, 0.99))
         }
@@ -174,6 +191,7 @@ enum ProjectionBenchmark {
         fields += [
             ("peakMemoryMiBBeforeRebuild", format(memoryBefore)), ("peakMemoryMiBAfterRebuild", format(memoryAfter)),
             ("timeline", latency(timeline)), ("moments", latency(moments)), ("churnOneCustomer", latency(churn)),
+            ("atRiskRankingSeconds", format(rankingSeconds, digits: 3)), ("atRiskTop50FromKeptRanking", latency(atRisk)),
             ("fileMiB", format(Double(fileBytes) / 1_048_576)),
         ]
         if let declaredDirectory {

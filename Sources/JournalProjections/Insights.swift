@@ -61,7 +61,7 @@ public struct Insights: Sendable {
             guard !features.isLost else { return }
             risks.append(CustomerRisk(customerId: history.customerId, segment: segment, features: features, risk: model.score(features)))
         }
-        return risks.sorted { ($0.risk.probability, $1.customerId) > ($1.risk.probability, $0.customerId) }
+        return risks.sorted(by: CustomerRisk.ranksAbove)
     }
 
     /// A customer's moments of truth, episodes and journey index as of `asOf`.
@@ -150,6 +150,11 @@ public struct CustomerRisk: Sendable {
     public var segment: String
     public var features: ChurnFeatures
     public var risk: ChurnRisk
+
+    /// The order of every ranking: the higher probability first, ties by customer id.
+    public static func ranksAbove(_ a: CustomerRisk, _ b: CustomerRisk) -> Bool {
+        (a.risk.probability, b.customerId) > (b.risk.probability, a.customerId)
+    }
 }
 
 /// A customer's moments of truth as of a date.

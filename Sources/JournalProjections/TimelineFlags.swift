@@ -28,6 +28,9 @@ public struct TimelineFlags: Sendable {
         type == "hotline.call.received" || type.hasPrefix("technician.visit.") || type == "case.opened"
     }
 
+    /// Whether the case `caseId` is open.
+    public func isOpen(caseId: String) -> Bool { openCases.contains(caseId) }
+
     /// The flags of one entry: `PROMISE BROKEN`, `OPEN CASE`, `OPEN COMPLAINT`.
     public func of(_ entry: TimelineEntry) -> [String] {
         var flags: [String] = []

@@ -104,15 +104,39 @@ extension JournalServer {
             return JSONResponse.make(.object(
                 [JSONMember("asOf", .string(asOf.rfc3339)), JSONMember("weights", .string(weightsSource))] + Documents.riskMembers(risk)))
         }
+        router.get("/v1/customers/:customerId/summary") { request, context in
+            let (customerId, asOf) = try await customerAsOf(request, context)
+            let (insights, _) = try await churnInsights(asOf: asOf)
+            let disclosure = context.disclosure(store, settings.masking)
+            let entries: [TimelineEntry]
+            if try Query(request).time("asOf") != nil {
+                // As known then, scored with the rules recorded by then.
+                let log = ConfigurationLog(store: store)
+                let rules = try await offload { try log.momentRules(at: asOf)?.rules } ?? rules
+                let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules), store = store
+                entries = try await offload { try timeline.entries(of: customerId, knownAt: asOf, filter: TimelineFilter(), store: store) }
+            } else {
+                entries = try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
+            }
+            let risk = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db).first }
+            let summary = HotlineSummary(entries: entries.map { $0.disclosed(by: disclosure) }, asOf: asOf)
+            return JSONResponse.make(summary.document(customerId: customerId, risk: risk))
+        }
         router.get("/v1/churn") { request, context in
             try context.require(.staff)
             let query = Query(request)
-            let asOf = try query.time("asOf") ?? store.clock.now()
+            let requested = try query.time("asOf")
             let top = Int(try query.integer("top", in: 1...1_000) ?? 20)
             let band = try query.oneOf("band", ["low", "medium", "high"])
             let segment = try query.oneOf("segment", ["A", "B", "C"])
-            let (insights, weightsSource) = try await churnInsights(asOf: asOf)
-            let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, in: db) }
+            // Without a date, the day's ranking, kept by the server; with one, ranked on the spot.
+            let (asOf, weightsSource, risks): (Timestamp, String, [CustomerRisk])
+            if let requested {
+                let (insights, weights) = try await churnInsights(asOf: requested)
+                (asOf, weightsSource, risks) = (requested, weights, try await store.writer.read { db in try insights.churn(asOf: requested, in: db) })
+            } else {
+                (asOf, weightsSource, risks) = try await dailyRanking()
+            }
             let listed = risks.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }
             return JSONResponse.make(Documents.churn(risks, listed: listed, top: top, asOf: asOf, weights: weightsSource))
         }

@@ -84,6 +84,8 @@ public struct JournalServer: Sendable {
     let chainWatch: ChainWatch
     /// Reads of customers on their way to the access log.
     let accessLog: AccessLogBuffer
+    /// The portfolio's churn ranking as of the start of the day, kept as the log is folded.
+    let riskBoard = RiskBoard()
 
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings()) throws {
@@ -178,6 +180,7 @@ public struct JournalServer: Sendable {
                 ProjectionFollower(runner: runner, progress: progress, logger: logger),
                 ChainWatch.Service(watch: chainWatch, interval: settings.chainCheckInterval, logger: logger),
                 AccessLogBuffer.Service(buffer: accessLog, logger: logger),
+                DailyRanking(server: self, logger: logger),
             ],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

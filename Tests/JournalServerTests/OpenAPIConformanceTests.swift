@@ -44,6 +44,8 @@ import Testing
             ("GET", "/v1/customers/C-100004/moments", .staff, nil), ("GET", "/v1/customers/C-100004/moments?asOf=2024-06-01", .staff, nil),
             ("GET", "/v1/customers/C-999999/moments", .staff, nil),
             ("GET", "/v1/customers/\(risky)/churn", .staff, nil), ("GET", "/v1/customers/C-999999/churn", .staff, nil),
+            ("GET", "/v1/customers/\(risky)/summary", .staff, nil), ("GET", "/v1/customers/C-100002/summary?asOf=2024-06-01", .auditor, nil),
+            ("GET", "/v1/customers/C-100002/summary", .analyst, nil), ("GET", "/v1/customers/C-999999/summary", .staff, nil),
             ("GET", "/v1/churn", .staff, nil), ("GET", "/v1/churn?band=high&segment=A&top=5", .staff, nil), ("GET", "/v1/churn?top=0", .staff, nil),
             ("GET", "/v1/segments", .staff, nil), ("GET", "/v1/segments?list=true&aShare=0.7&bShare=0.9", .staff, nil),
             ("GET", "/v1/segments?aShare=2", .staff, nil),

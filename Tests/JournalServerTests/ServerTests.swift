@@ -21,6 +21,7 @@ struct ServerTests {
         ("GET", "/v1/customers/C-100002/timeline", [.staff, .auditor, .admin]),
         ("GET", "/v1/customers/C-100002/moments", [.staff, .auditor, .admin]),
         ("GET", "/v1/customers/{risky}/churn", [.staff, .auditor, .admin]),
+        ("GET", "/v1/customers/C-100002/summary", [.staff, .auditor, .admin]),
         ("GET", "/v1/churn?top=3", [.staff, .admin]),
         ("GET", "/v1/segments", [.staff, .admin]),
         ("GET", "/v1/customers/C-100002/history", [.auditor, .admin]),
@@ -273,8 +274,13 @@ struct ServerTests {
         guard case .object(var weights) = ConfigurationLog.bundled(.churnWeights) else { throw HTTPTestError("no bundled weights") }
         weights = weights.map { $0.key == "intercept" ? JSONMember("intercept", -3.5) : $0 }
         let position = try #require(try ConfigurationLog(store: server.store).record(.churnWeights, content: .object(weights), source: "test"))
-        let now = try await server.request("GET", "/v1/churn?top=1", role: .staff)
+        let instant = server.store.clock.now().rfc3339.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let now = try await server.request("GET", "/v1/churn?top=1&asOf=\(instant)", role: .staff)
         #expect(now.document["weights"]?.stringValue?.hasPrefix("recorded at position \(position)") == true, "\(now.text.prefix(300))")
+        // The day's list, without a date, is as of 00:00 UTC: weights recorded since apply from tomorrow.
+        let daily = try await server.request("GET", "/v1/churn?top=1", role: .staff)
+        #expect(daily.document["asOf"]?.stringValue == RiskBoard.dayStart(of: server.store.clock.now()).rfc3339, "\(daily.text.prefix(300))")
+        #expect(daily.document["weights"] == "bundled defaults", "\(daily.text.prefix(300))")
         let then = try await server.request("GET", "/v1/churn?top=1&asOf=2024-06-01", role: .staff)
         #expect(then.document["weights"] == "bundled defaults", "\(then.text.prefix(300))")
     }

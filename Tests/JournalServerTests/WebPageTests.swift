@@ -65,6 +65,30 @@ struct WebPageTests {
         #expect(try await server.request("GET", "/at-risk", role: .staff).status == 200)
     }
 
+    @Test func theCustomerPageOpensWithTheHotlineSummaryLinkedToItsRows() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let summary = try await server.request("GET", "/v1/customers/C-100002/summary", role: .staff)
+        #expect(summary.status == 200, "\(summary.text.prefix(300))")
+        var marks: [Int] = []
+        for member in ["lastVisit", "lastContact"] { if let position = summary.document[member]?["position"]?.number { marks.append(Int(position)) } }
+        for item in summary.document["openCases"]?.arrayValue ?? [] { if let position = item["lastStep"]?["position"]?.number { marks.append(Int(position)) } }
+        for item in summary.document["openComplaints"]?.arrayValue ?? [] { if let position = item["position"]?.number { marks.append(Int(position)) } }
+        #expect(!marks.isEmpty, "\(summary.text.prefix(500))")
+        let customer = try await page(server, "/customers/C-100002", role: .staff)
+        #expect(customer.text.contains(#"<section class="hotline" id="hotline">"#))
+        for position in marks {
+            #expect(customer.text.contains(##"href="#tp-\##(position)""##) && customer.text.contains(#"id="tp-\#(position)""#), "touchpoint \(position)")
+        }
+        if let manager = summary.document["keyAccountManager"]?.stringValue { #expect(customer.text.contains(manager)) }
+        // The day's list on the page is the API's.
+        let list = try await server.request("GET", "/v1/churn?top=25", role: .staff)
+        let atRisk = try await page(server, "/at-risk?top=25", role: .staff)
+        for risk in list.document["risks"]?.arrayValue ?? [] {
+            #expect(atRisk.text.contains(">\(risk["customerId"]?.stringValue ?? "?")</a>"))
+        }
+    }
+
     @Test func signInSetsAnHttpOnlyStrictCookieAndSignOutClearsIt() async throws {
         let server = try await LiveServer.start()
         defer { Task { try await server.stop() } }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import Journal
 import JournalProjections
+import JournalScoring
 import JournalStore
 
 extension JournalCommand {
@@ -10,7 +12,10 @@ extension JournalCommand {
             abstract: "A customer's journey: touchpoints in business-time order, corrections and voids applied.",
             discussion: """
                 Reads the timeline projection (brought up to date first). With --known-at T the timeline is \
-                computed from the events recorded by T: the journey exactly as the journal knew it then.
+                computed from the events recorded by T: the journey exactly as the journal knew it then. \
+                Without filters it opens with the hotline summary: open cases, complaints, broken promises, \
+                last visit and contact, next planned visit, contract and SLA, key account manager, machines, \
+                segment and churn risk (--summary prints only that).
                 """)
 
         @Argument(help: "The customer id.", transform: CustomerArgument.parse)
@@ -33,6 +38,9 @@ extension JournalCommand {
 
         @Option(name: .long, help: "The timeline as known at this time.")
         var knownAt: TimeArgument?
+
+        @Flag(name: .customLong("summary"), help: "Print only the hotline summary of the customer (as of now, or --known-at).")
+        var summaryOnly = false
 
         @OptionGroup var rules: RulesOptions
         @OptionGroup var reader: ReaderOptions
@@ -60,16 +68,41 @@ extension JournalCommand {
                 }
                 let disclosure = store.disclosure(try reader.masking())
                 entries = entries.map { $0.disclosed(by: disclosure) }
-                if output.json {
+                let asOf = knownAt?.instant ?? store.clock.now()
+                if summaryOnly {
+                    guard filter == TimelineFilter() else { throw ValidationError("--summary is of the whole customer; it takes no filter.") }
+                    guard !entries.isEmpty else { throw CLIError(code: 66, message: "customer \(customer) has no touchpoints\(knownAt == nil ? "" : " known at \(asOf.rfc3339)")") }
+                    let (summary, risk) = try hotlineSummary(of: entries, asOf: asOf, store: store, rules: timeline.rules)
+                    if output.json {
+                        Output.json(summary.document(customerId: customer, risk: risk))
+                    } else {
+                        Output.line(summary.text(risk: risk))
+                    }
+                } else if output.json {
                     var bytes: [UInt8] = []
                     Documents.writeTimeline(entries, into: &bytes)
                     Output.line(String(decoding: bytes, as: UTF8.self))
                 } else if entries.isEmpty {
                     Output.line("No touchpoints of customer \(customer)\(filter == TimelineFilter() ? "" : " match the filters").")
                 } else {
+                    // The whole journey opens with the hotline summary; a filtered one shows only what was asked for.
+                    if filter == TimelineFilter() {
+                        let (summary, risk) = try hotlineSummary(of: entries, asOf: asOf, store: store, rules: timeline.rules)
+                        Output.line(summary.text(risk: risk) + "\n")
+                    }
                     Output.line(JourneyTimeline.text(entries))
                 }
             }
+        }
+
+        /// The hotline summary as of `asOf`, and the customer's churn risk then under the weights recorded by then.
+        private func hotlineSummary(
+            of entries: [TimelineEntry], asOf: Timestamp, store: EventStore, rules: MomentRules
+        ) throws -> (HotlineSummary, CustomerRisk?) {
+            try catchUp(builtInRunner(store, rules: rules), store: store)
+            let model = try ConfigurationLog(store: store).churnModel(at: asOf)?.model ?? .bundled
+            let risk = try store.writer.read { db in try Insights(rules: rules, model: model).churn(asOf: asOf, customerId: customer, in: db).first }
+            return (HotlineSummary(entries: entries, asOf: asOf), risk)
         }
     }
 }

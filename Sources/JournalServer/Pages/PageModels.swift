@@ -66,6 +66,8 @@ enum PageModels {
         var chart: String
         var moments: [Moment]
         var touchpoints: String
+        /// The hotline summary's section.
+        var summary: String
         var hasChurnReasons = false
         var hasMoments = false
     }
@@ -73,7 +75,8 @@ enum PageModels {
     /// The customer page from the customer's timeline, moments and churn risk (nil when the customer
     /// has no facts yet or was lost).
     static func customer(
-        _ customerId: String, name: String?, entries: [TimelineEntry], moments: CustomerMoments, risk: CustomerRisk?, asOf: Timestamp
+        _ customerId: String, name: String?, entries: [TimelineEntry], moments: CustomerMoments, risk: CustomerRisk?, asOf: Timestamp,
+        summary: HotlineSummary
     ) -> Customer {
         let flags = TimelineFlags(entries)
         let entryFlags = entries.map(flags.of)
@@ -101,10 +104,47 @@ enum PageModels {
             openComplaints: "\(moments.openComplaints.count)", openCases: "\(openCases)",
             hasOpenComplaints: !moments.openComplaints.isEmpty, hasOpenCases: openCases > 0,
             churnReasons: (risk?.risk.reasons ?? []).map { Reason(contribution: String(format: "%+.2f", $0.contribution), text: $0.sentence) },
-            chart: chart.text, moments: momentRows, touchpoints: HTML("\(rows)").text)
+            chart: chart.text, moments: momentRows, touchpoints: HTML("\(rows)").text, summary: hotline(summary).text)
         customer.hasChurnReasons = !customer.churnReasons.isEmpty
         customer.hasMoments = !momentRows.isEmpty
         return customer
+    }
+
+    /// The hotline summary: what an agent needs in ten seconds, each touchpoint linked to its row.
+    static func hotline(_ summary: HotlineSummary) -> HTML {
+        func link(_ mark: HotlineSummary.Mark, _ text: String) -> HTML { "<a href=\"#tp-\(mark.position)\">\(text)</a>" }
+        func day(_ instant: Timestamp) -> String { instant.utcDate }
+        func item(_ id: String, _ label: String, _ value: HTML, alert: Bool = false) -> HTML {
+            "<div class=\"item\(alert ? " alert" : "")\" id=\"\(id)\"><dt>\(label)</dt><dd>\(value)</dd></div>"
+        }
+        func joined(_ parts: [HTML], _ separator: HTML) -> HTML {
+            parts.dropFirst().reduce(parts.first ?? "") { joined, part in "\(joined)\(separator)\(part)" }
+        }
+        func list(_ items: [HTML]) -> HTML { items.isEmpty ? "none" : joined(items, "<br>") }
+        let cases = summary.openCases.map { item -> HTML in
+            "\(link(item.lastStep, item.caseId)) · \(item.ageDays) days · last \(item.lastStep.type) \(day(item.lastStep.occurred))"
+        }
+        let complaints = summary.openComplaints.map { link($0, "\($0.detail ?? "complaint") · filed \(day($0.occurred))") }
+        let promises = summary.brokenPromises12m.map { link($0, "\($0.type) \(day($0.occurred))") }
+        let contract: HTML = summary.contract.map { contract in
+            let parts = [contract.contractId, contract.level, contract.responseTimeHours.map { "response \($0) h" },
+                         contract.endDate.map { "\(contract.status == "active" ? "until" : contract.status) \($0)" }].compactMap { $0 }
+            return "\(parts.joined(separator: " · "))"
+        } ?? "none"
+        let machines = summary.machines.map { machine -> HTML in "\(machine.assetId) · \(String(format: "%.1f", machine.ageYears)) years" }
+        let items: [HTML] = [
+            item("sum-cases", "Open cases", list(cases), alert: !cases.isEmpty),
+            item("sum-complaints", "Open complaints", list(complaints), alert: !complaints.isEmpty),
+            item("sum-promises", "Broken promises, 12 months", promises.isEmpty ? "none" : "\(promises.count): \(joined(promises, ", "))",
+                 alert: !promises.isEmpty),
+            item("sum-last-visit", "Last visit", summary.lastVisit.map { link($0, "\(day($0.occurred)) · \($0.type)") } ?? "none"),
+            item("sum-last-contact", "Last contact", summary.lastContact.map { link($0, "\(day($0.occurred)) · \($0.type)") } ?? "none"),
+            item("sum-next-visit", "Next planned visit", summary.nextPlannedVisit.map { link($0, $0.detail.map(minute) ?? day($0.occurred)) } ?? "none"),
+            item("sum-contract", "Contract and SLA", contract),
+            item("sum-kam", "Key account manager", "\(summary.keyAccountManager ?? "none")"),
+            item("sum-machines", "Machines", list(machines)),
+        ]
+        return "<section class=\"hotline\" id=\"hotline\"><h2>At a glance</h2><dl>\(items)</dl></section>"
     }
 
     /// One row of the touchpoint list; its payload and record details show when the row is the page's target.

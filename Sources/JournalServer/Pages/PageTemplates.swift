@@ -67,6 +67,7 @@ enum PageTemplates {
         <h1><span class="name">{{name}}</span> <span class="id">{{customerId}}</span></h1>
         <p class="as-of">As of {{asOf}} · {{touchpointCount}} touchpoints</p>
         </div>
+        {{{summary}}}
         <section class="figures">
         <div class="figure"><span class="label">Segment</span><span class="value" id="segment">{{segment}}</span></div>
         <div class="figure"><span class="label">Journey index</span><span class="value band-{{journeyBand}}" id="journey">{{journeyDisplay}}</span><span class="note">{{journeyNote}}</span></div>
@@ -112,7 +113,7 @@ enum PageTemplates {
         <label>Show <select name="top">{{#tops}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/tops}}</select></label>
         <button type="submit">Apply</button>
         </form>
-        <p class="summary" id="summary">{{customers}} customers as of {{asOf}}: <span class="band-high">{{high}} high</span>, <span class="band-medium">{{medium}} medium</span>, <span class="band-low">{{low}} low</span>. {{matching}} match the filters{{#cut}}, the riskiest {{shown}} are shown{{/cut}}.</p>
+        <p class="summary" id="summary">{{customers}} customers as of {{asOf}}: <span class="band-high">{{high}} high</span>, <span class="band-medium">{{medium}} medium</span>, <span class="band-low">{{low}} low</span>. {{matching}} match the filters{{#cut}}, the riskiest {{shown}} are shown{{/cut}}. The day's list, as of midnight UTC; a customer's page shows its risk as of now.</p>
         {{#hasRisks}}<table id="risks"><thead><tr><th>Customer</th><th>Name</th><th>Segment</th><th>Risk</th><th>Band</th><th>Main reason</th></tr></thead><tbody>{{/hasRisks}}
         {{#risks}}<tr><td><a href="{{href}}">{{customerId}}</a></td><td>{{name}}</td><td>{{segment}}</td><td>{{probability}}</td><td><span class="band band-{{band}}">{{band}}</span></td><td>{{reason}}</td></tr>{{/risks}}
         {{#hasRisks}}</tbody></table>{{/hasRisks}}
@@ -152,6 +153,11 @@ enum PageTemplates {
         .hint, .empty, .as-of, .note, .meta { color: var(--muted); }
         .matches { list-style: none; padding: 0; } .matches li { padding: 6px 0; border-bottom: 1px solid var(--line); }
         .customer-head h1 .id { color: var(--muted); font-weight: 400; font-size: 18px; margin-left: 8px; }
+        .hotline dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px 16px; margin: 0 0 16px; }
+        .hotline .item { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; }
+        .hotline .item.alert { border-color: var(--neg2); }
+        .hotline dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+        .hotline dd { margin: 4px 0 0; }
         .figures { display: flex; flex-wrap: wrap; gap: 12px; }
         .figure { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; min-width: 140px; display: flex; flex-direction: column; }
         .figure.alert { border-color: var(--neg2); background: #fdf0f0; }

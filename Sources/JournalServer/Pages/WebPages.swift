@@ -83,7 +83,9 @@ extension JournalServer {
                     let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
                     let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
                     let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
-                    return PageModels.customer(customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf)
+                    return PageModels.customer(
+                        customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf,
+                        summary: HotlineSummary(entries: entries, asOf: asOf))
                 }
                 guard let model else { throw APIError.notFound("The journal holds no events of customer \(customerId).") }
                 return try await page(context, status: .ok, title: "\(model.name) (\(customerId))", template: "customer", model)
@@ -96,14 +98,9 @@ extension JournalServer {
                 let band = query.string("band") == "" ? "" : try query.oneOf("band", ["high", "medium", "low"]) ?? ""
                 let segment = query.string("segment") == "" ? "" : try query.oneOf("segment", ["A", "B", "C"]) ?? ""
                 let top = Int(try query.oneOf("top", ["25", "50", "100", "500"]) ?? "50")!
-                let asOf = store.clock.now()
-                let insights = insights
-                let (risks, names) = try await store.writer.read { db in
-                    let risks = try insights.churn(asOf: asOf, in: db)
-                    let listed = risks.filter { (band.isEmpty || $0.risk.band == band) && (segment.isEmpty || $0.segment == segment) }
-                    return ((risks, listed), try CustomerDirectory.names(of: listed.prefix(top).map(\.customerId), in: db))
-                }
-                let (all, listed) = risks
+                let (asOf, _, all) = try await dailyRanking()
+                let listed = all.filter { (band.isEmpty || $0.risk.band == band) && (segment.isEmpty || $0.segment == segment) }
+                let names = try await store.writer.read { db in try CustomerDirectory.names(of: listed.prefix(top).map(\.customerId), in: db) }
                 func options(_ values: [(String, String)], _ chosen: String) -> [PageModels.Option] {
                     values.map { PageModels.Option(value: $0.0, label: $0.1, selected: $0.0 == chosen) }
                 }
