@@ -221,6 +221,24 @@ import Testing
         let types = try TestSupport.runTPJ(["types"], in: workspace.directory, environment: ["TPJ_SCHEMA_DIR": schemas.path])
         #expect(types.stdout.contains("app.review.submitted"))
     }
+
+    @Test func theWholeTimelineOpensWithTheHotlineSummaryAndSummaryPrintsOnlyThat() throws {
+        let workspace = CLIWorkspace()
+        try workspace.writeHandMadeWorld()
+        let whole = try workspace.tpj("timeline", "C-1001", "--known-at", "2025-06-01")
+        #expect(whole.status == 0 && whole.stdout.hasPrefix("Open cases: ") && whole.stdout.contains("OCCURRED"), "\(whole.stdout.prefix(400))")
+        let filtered = try workspace.tpj("timeline", "C-1001", "--kind", "visit")
+        #expect(filtered.status == 0 && !filtered.stdout.contains("Open cases: ") && filtered.stdout.contains("OCCURRED"))
+        let summary = try workspace.tpj("timeline", "C-1001", "--summary", "--known-at", "2025-06-01", "--json")
+        #expect(summary.status == 0, "\(summary.stderr)")
+        let document = try JSONParser.parse(summary.stdout)
+        #expect(document["customerId"] == "C-1001" && document["asOf"] == "2025-06-01T00:00:00.000000Z")
+        #expect(try workspace.tpj("timeline", "C-1001", "--summary").stdout.contains("Machines: "))
+        let refused = try workspace.tpj("timeline", "C-1001", "--summary", "--kind", "visit")
+        #expect(refused.status == 64 && refused.stderr.contains("--summary is of the whole customer"), "\(refused.stderr)")
+        let unknown = try workspace.tpj("timeline", "C-9999", "--summary")
+        #expect(unknown.status == 66 && unknown.stderr.contains("customer C-9999 has no touchpoints"), "\(unknown.stderr)")
+    }
 }
 
 /// Customer ids on the command line follow the same rules as in the API's paths.

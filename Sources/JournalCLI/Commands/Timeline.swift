@@ -47,6 +47,12 @@ extension JournalCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            if summaryOnly, from != nil || to != nil || !kind.isEmpty || asset != nil || `case` != nil {
+                throw ValidationError("--summary is of the whole customer; it takes no --from, --to, --kind, --asset or --case.")
+            }
+        }
+
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
@@ -70,7 +76,6 @@ extension JournalCommand {
                 entries = entries.map { $0.disclosed(by: disclosure) }
                 let asOf = knownAt?.instant ?? store.clock.now()
                 if summaryOnly {
-                    guard filter == TimelineFilter() else { throw ValidationError("--summary is of the whole customer; it takes no filter.") }
                     guard !entries.isEmpty else { throw CLIError(code: 66, message: "customer \(customer) has no touchpoints\(knownAt == nil ? "" : " known at \(asOf.rfc3339)")") }
                     let (summary, risk) = try hotlineSummary(of: entries, asOf: asOf, store: store, rules: timeline.rules)
                     if output.json {
