@@ -14,8 +14,9 @@ import Journal
 public struct CustomerFacts: Projection {
     public let name = "facts"
     /// 2: an index of customers' names for the customer search. 4: the segments' monthly boundaries.
-    public let version = 4
-    public let tables = ["fact", "segment"]
+    /// 5: the search terms — machines' serials, case and quote ids, sites' cities.
+    public let version = 5
+    public let tables = ["fact", "segment", "term"]
 
     public init() {}
 
@@ -39,6 +40,16 @@ public struct CustomerFacts: Projection {
             CREATE INDEX \(fact)_revenue ON \(fact) (occurredAtUs) WHERE kind = 'revenue';
             """)
         try MonthlySegments.createTable(db, names["segment"])
+        // What a customer can be found by besides its id and name, lower-cased for a prefix search.
+        try db.execute(sql: """
+            CREATE TABLE \(names["term"]) (
+                term       TEXT NOT NULL,
+                kind       TEXT NOT NULL,
+                value      TEXT NOT NULL,
+                customerId TEXT NOT NULL,
+                PRIMARY KEY (term, kind, customerId)
+            ) STRICT, WITHOUT ROWID
+            """)
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
@@ -52,6 +63,7 @@ public struct CustomerFacts: Projection {
                 try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, knownAtUs, fact.amount, fact.key, fact.detail])
             }
         }
+        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
         // Revenue facts known at or before a stored month start change that month's boundaries.
         var changedMonths: [Range<Int64>] = [], earliestKnown: Int64?, latestKnown: Int64?
         func noteKnown(_ facts: [Fact], occurredAtUs: Int64, knownAtUs: Int64, revises: Bool) {
@@ -88,6 +100,9 @@ public struct CustomerFacts: Projection {
                           occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds)
                 noteKnown(facts, occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds, revises: true)
             default:
+                for (kind, value) in Self.searchTerms(event) {
+                    try insertTerm.execute(arguments: [value.lowercased(), kind, value, event.customerId])
+                }
                 let facts = Self.facts(type: event.type, payload: event.payloadJSON)
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
                           occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds)
@@ -98,6 +113,19 @@ public struct CustomerFacts: Projection {
             try MonthlySegments(facts: fact, boundaries: names["segment"])
                 .update(changed: changedMonths, earliestKnown: earliestKnown, latestKnown: latestKnown, db)
         }
+    }
+
+    /// What an event lets its customer be found by: the machine's serial (asset id), the service case,
+    /// the quote, and the cities of the sites a registration lists.
+    static func searchTerms(_ event: RecordedEvent) -> [(kind: String, value: String)] {
+        var terms: [(kind: String, value: String)] = []
+        if let assetId = event.assetId { terms.append(("machine", assetId)) }
+        if let caseId = event.caseId { terms.append(("case", caseId)) }
+        if event.type.hasPrefix("quote."), let quoteId = event.payloadJSON["quoteId"]?.stringValue { terms.append(("quote", quoteId)) }
+        if event.type == "customer.registered", case .array(let sites)? = event.payloadJSON["sites"] {
+            for site in sites { if let city = site["city"]?.stringValue { terms.append(("city", city)) } }
+        }
+        return terms.filter { !$0.value.isEmpty }
     }
 
     struct Fact {

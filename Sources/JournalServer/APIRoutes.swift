@@ -27,8 +27,12 @@ extension JournalServer {
                                details: ["parameter": "q", "rule": "maxLength"])
             }
             let limit = Int(try query.integer("limit", in: 1...100) ?? 20)
-            let matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, in: db) }
-            return JSONResponse.make(["query": .string(text), "customers": .array(matches.map(\.document))])
+            let offset = Int(try query.integer("offset", in: 0...1_000_000) ?? 0)
+            let found = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, offset: offset, in: db) }
+            return JSONResponse.make([
+                "query": .string(text), "total": .number(JSONNumber(Int64(found.total))), "offset": .number(JSONNumber(Int64(offset))),
+                "customers": .array(found.matches.map(\.document)),
+            ])
         }
         router.get("/v1/customers/:customerId/timeline") { request, context in
             // Auditors read what staff saw, at any date.

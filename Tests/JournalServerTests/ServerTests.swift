@@ -268,6 +268,41 @@ struct ServerTests {
         }
     }
 
+    @Test func searchFindsSerialsCasesQuotesAndCitiesInPagesWithATotal() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        func search(_ query: String) async throws -> JSONValue {
+            let answer = try await server.request("GET", "/v1/customers?q=\(query)", role: .staff)
+            #expect(answer.status == 200, "\(query): \(answer.text.prefix(300))")
+            return answer.document
+        }
+        // A serial prefix every machine shares, in pages that neither overlap nor leave a gap.
+        let events = try server.store.events(after: 0, limit: 1_000_000)
+        let owners = Set(events.filter { $0.assetId?.hasPrefix("SN-") == true }.map(\.customerId))
+        let first = try await search("sn-&limit=3"), second = try await search("sn-&limit=3&offset=3")
+        #expect(owners.count > 6 && first["total"]?.number == Double(owners.count) && second["total"]?.number == Double(owners.count))
+        #expect(second["offset"]?.number == 3)
+        let firstIds = (first["customers"]?.arrayValue ?? []).compactMap { $0["customerId"]?.stringValue }
+        let secondIds = (second["customers"]?.arrayValue ?? []).compactMap { $0["customerId"]?.stringValue }
+        #expect(firstIds == Array(owners.sorted().prefix(3)) && secondIds == Array(owners.sorted().dropFirst(3).prefix(3)))
+        #expect(first["customers"]?[0]?["matched"]?.stringValue?.hasPrefix("machine SN-") == true)
+        // A case id, a quote id and a city each find their customer.
+        let withCase = try #require(events.first { $0.caseId != nil })
+        let quote = try #require(events.first { $0.type == "quote.sent" })
+        let quoteId = try #require(quote.payloadJSON["quoteId"]?.stringValue)
+        let registration = try #require(events.first { $0.type == "customer.registered" && $0.payloadJSON["sites"]?[0]?["city"] != nil })
+        let city = try #require(registration.payloadJSON["sites"]?[0]?["city"]?.stringValue)
+        for (query, customer, matched) in [
+            (withCase.caseId!, withCase.customerId, "case \(withCase.caseId!)"), (quoteId.lowercased(), quote.customerId, "quote \(quoteId)"),
+            (city.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! + "&limit=100", registration.customerId, "city \(city)"),
+        ] {
+            let found = try await search(query)
+            #expect(found["customers"]?.arrayValue?.contains { $0["customerId"]?.stringValue == customer && $0["matched"]?.stringValue == matched } == true,
+                    "\(query): \(found)")
+        }
+        #expect(try await search("no-such-thing-anywhere")["total"] == 0)
+    }
+
     @Test func churnAsOfADateUsesTheWeightsRecordedByThen() async throws {
         let server = try await LiveServer.start(customers: 6)
         defer { Task { try await server.stop() } }

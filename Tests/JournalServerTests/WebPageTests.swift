@@ -89,6 +89,20 @@ struct WebPageTests {
         }
     }
 
+    @Test func searchResultsArePagedWithTheirCount() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        let api = try await server.request("GET", "/v1/customers?q=sn-&limit=100", role: .staff)
+        let total = try #require(api.document["total"]?.number)
+        let first = try await page(server, "/customers?q=sn-", role: .staff).text
+        #expect(first.contains("1–\(min(50, Int(total))) of \(Int(total)) customers"), "\(first.prefix(2_000))")
+        #expect(first.contains("machine SN-") && !first.contains("rel=\"prev\""))
+        #expect(first.contains("href=\"/customers?q=sn-&amp;page=2\" rel=\"next\"") == (total > 50))
+        let beyond = try await page(server, "/customers?q=sn-&page=9999", role: .staff)
+        #expect(beyond.status == 200 && beyond.text.contains("No customer has"))
+        #expect(try await page(server, "/customers?q=sn-&page=0", role: .staff).status == 400)
+    }
+
     @Test func signInSetsAnHttpOnlyStrictCookieAndSignOutClearsIt() async throws {
         let server = try await LiveServer.start()
         defer { Task { try await server.stop() } }

@@ -20,19 +20,35 @@ enum PageModels {
 
     struct Problem { var heading: String; var message: String }
 
-    struct Match { var customerId: String; var name: String; var href: String }
+    struct Match { var customerId: String; var name: String; var href: String; var matched: String }
 
+    /// A page of search results: which matches it shows of how many, and links to the pages around it.
     struct Customers {
+        static let pageSize = 50
+
         var query: String
         var searched: Bool
         var matches: [Match]
         var hasMatches: Bool
+        var total: String, first: String, last: String
+        var previous: String?, next: String?
 
-        init(query: String, searched: Bool, matches: [Match]) {
+        init(query: String, searched: Bool, page: Int, found: CustomerDirectory.Page) {
             self.query = query
             self.searched = searched
-            self.matches = matches
-            self.hasMatches = !matches.isEmpty
+            matches = found.matches.map {
+                Match(customerId: $0.customerId, name: $0.name ?? "", href: PageModels.customerHref($0.customerId), matched: $0.matched ?? "")
+            }
+            hasMatches = !matches.isEmpty
+            let offset = (page - 1) * Self.pageSize
+            total = grouped(found.total)
+            first = grouped(offset + 1)
+            last = grouped(offset + matches.count)
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            let q = query.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+            previous = page > 1 ? "/customers?q=\(q)&page=\(page - 1)" : nil
+            next = offset + matches.count < found.total ? "/customers?q=\(q)&page=\(page + 1)" : nil
         }
     }
 

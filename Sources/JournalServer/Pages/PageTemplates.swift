@@ -50,16 +50,16 @@ enum PageTemplates {
     static let customers = """
         <h1>Find a customer</h1>
         <form class="search" method="get" action="/customers">
-        <input name="q" value="{{query}}" placeholder="Customer id or part of a name" aria-label="Customer id or part of a name" autofocus>
+        <input name="q" value="{{query}}" placeholder="Customer id, name, serial, case, quote or city" aria-label="Customer id, name, machine serial, case id, quote id or city" autofocus>
         <button type="submit">Search</button>
         </form>
         {{#searched}}
-        {{#hasMatches}}<ul class="matches">{{/hasMatches}}
-        {{#matches}}<li><a href="{{href}}">{{customerId}}</a> <span class="name">{{name}}</span></li>{{/matches}}
-        {{#hasMatches}}</ul>{{/hasMatches}}
-        {{^matches}}<p class="empty">No customer has an id starting with or a name containing “{{query}}”.</p>{{/matches}}
+        {{#hasMatches}}<p class="summary" id="count">{{first}}–{{last}} of {{total}} customers</p><ul class="matches">{{/hasMatches}}
+        {{#matches}}<li><a href="{{href}}">{{customerId}}</a> <span class="name">{{name}}</span> <span class="matched">{{matched}}</span></li>{{/matches}}
+        {{#hasMatches}}</ul><p class="pages">{{#previous}}<a href="{{previous}}" rel="prev">← previous</a> {{/previous}}{{#next}}<a href="{{next}}" rel="next">next →</a>{{/next}}</p>{{/hasMatches}}
+        {{^matches}}<p class="empty">No customer has an id, name, machine serial, case id, quote id or city matching “{{query}}”.</p>{{/matches}}
         {{/searched}}
-        {{^searched}}<p class="hint">Type a customer id (C-100031) or part of a name. <a href="/at-risk">Customers at risk</a> lists whom to call first.</p>{{/searched}}
+        {{^searched}}<p class="hint">Type a customer id (C-100031), part of a name, or the start of a machine serial, case id, quote id or city. <a href="/at-risk">Customers at risk</a> lists whom to call first.</p>{{/searched}}
         """
 
     static let customer = """

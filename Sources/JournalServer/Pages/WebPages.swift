@@ -56,18 +56,19 @@ extension JournalServer {
         router.get("/customers") { request, context in
             try await staffPage(request, context) {
                 let query = String((Query(request).string("q") ?? "").trimmingCharacters(in: .whitespaces).prefix(CustomerDirectory.longestQuery))
-                var matches: [CustomerDirectory.Match] = []
+                let pageNumber = Int(try Query(request).integer("page", in: 1...10_000) ?? 1)
+                var found = CustomerDirectory.Page(matches: [], total: 0)
                 if !query.isEmpty {
                     let text = query
-                    matches = try await store.writer.read { db in try CustomerDirectory.search(text, limit: 50, in: db) }
-                    if let exact = matches.first, exact.customerId == query {
+                    found = try await store.writer.read { db in
+                        try CustomerDirectory.search(text, limit: PageModels.Customers.pageSize, offset: (pageNumber - 1) * PageModels.Customers.pageSize, in: db)
+                    }
+                    if pageNumber == 1, let exact = found.matches.first, exact.customerId == query {
                         return Self.redirect(to: PageModels.customerHref(exact.customerId))
                     }
                 }
                 return try await page(context, status: .ok, title: query.isEmpty ? "Find a customer" : "Search: \(query)", template: "customers",
-                    PageModels.Customers(
-                        query: query, searched: !query.isEmpty,
-                        matches: matches.map { .init(customerId: $0.customerId, name: $0.name ?? "", href: PageModels.customerHref($0.customerId)) }))
+                    PageModels.Customers(query: query, searched: !query.isEmpty, page: pageNumber, found: found))
             }
         }
         router.get("/customers/:customerId") { request, context in
