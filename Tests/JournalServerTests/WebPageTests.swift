@@ -89,6 +89,21 @@ struct WebPageTests {
         }
     }
 
+    @Test func theCustomerPageHonoursTheTimelinesFiltersAndKnownAt() async throws {
+        let server = try await LiveServer.start()
+        defer { Task { try await server.stop() } }
+        func rows(_ text: String) -> [String] { text.matches(of: /<tr id="tp-\d+"[^>]*><td>[^<]*<\/td><td>([a-z]+)<\/td>/).map { String($0.output.1) } }
+        let whole = try await page(server, "/customers/C-100002", role: .staff).text
+        let visits = try await page(server, "/customers/C-100002?kind=visit&kind=hotline", role: .staff).text
+        #expect(Set(rows(visits)) == ["visit", "hotline"] && rows(visits).count < rows(whole).count, "\(rows(visits))")
+        #expect(visits.contains(#"<section class="hotline" id="hotline">"#), "the summary is of the whole customer")
+        let api = try await server.request("GET", "/v1/customers/C-100002/timeline?knownAt=2024-06-01", role: .staff)
+        let known = try await page(server, "/customers/C-100002?knownAt=2024-06-01", role: .staff).text
+        #expect(rows(known).count == (api.document["entries"]?.arrayValue?.count ?? -1) && rows(known).count < rows(whole).count)
+        #expect(known.contains("As of 2024-06-01 00:00"))
+        #expect(try await page(server, "/customers/C-100002?from=never", role: .staff).status == 400)
+    }
+
     @Test func searchResultsArePagedWithTheirCount() async throws {
         let server = try await LiveServer.start()
         defer { Task { try await server.stop() } }

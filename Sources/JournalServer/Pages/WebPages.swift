@@ -74,19 +74,37 @@ extension JournalServer {
         router.get("/customers/:customerId") { request, context in
             try await staffPage(request, context) {
                 let customerId = try context.customerId()
-                let insights = insights
-                let asOf = store.clock.now()
+                // The touchpoints shown: `from`, `to`, `kind` (repeatable), `asset` and `case` as for the API's timeline;
+                // `knownAt` shows the page as the journal knew it then.
+                let query = Query(request)
+                let filter = TimelineFilter(
+                    from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
+                    assetId: query.string("asset"), caseId: query.string("case"))
+                let knownAt = try query.time("knownAt")
+                let asOf = knownAt ?? store.clock.now()
                 let disclosure = context.disclosure(store, settings.masking)
                 try await requireCustomer(customerId)
+                var whole: [TimelineEntry]?, shown: [TimelineEntry]?
+                if let knownAt {
+                    let log = ConfigurationLog(store: store)
+                    let rules = try await offload { try log.momentRules(at: knownAt)?.rules } ?? rules
+                    let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules), store = store
+                    whole = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: TimelineFilter(), store: store) }
+                    shown = filter == TimelineFilter() ? whole : try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
+                }
+                let (insights, _) = try await churnInsights(asOf: asOf)
+                let known = (whole, shown)
                 let model = try await store.writer.read { db -> PageModels.Customer? in
                     guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
-                    let entries = try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db).map { $0.disclosed(by: disclosure) }
+                    let all = try (known.0 ?? JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)).map { $0.disclosed(by: disclosure) }
+                    let entries = filter == TimelineFilter() ? all
+                        : try (known.1 ?? JourneyTimeline.entries(of: customerId, filter: filter, in: db)).map { $0.disclosed(by: disclosure) }
                     let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
                     let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
                     let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
                     return PageModels.customer(
                         customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf,
-                        summary: HotlineSummary(entries: entries, asOf: asOf))
+                        summary: HotlineSummary(entries: all, asOf: asOf))
                 }
                 guard let model else { throw APIError.notFound("The journal holds no events of customer \(customerId).") }
                 return try await page(context, status: .ok, title: "\(model.name) (\(customerId))", template: "customer", model)
