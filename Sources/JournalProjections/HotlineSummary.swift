@@ -65,7 +65,8 @@ public struct HotlineSummary: Sendable, Hashable {
         self.asOf = asOf
         let day: Int64 = 86_400_000_000
         let known = entries.filter { $0.status != "voided" && $0.recorded <= asOf }
-        let past = known.filter { $0.occurred <= asOf }.sorted { ($0.occurred, $0.position) < ($1.occurred, $1.position) }
+            .sorted { ($0.occurred, $0.position) < ($1.occurred, $1.position) }
+        let past = known.filter { $0.occurred <= asOf }
         func mark(_ entry: TimelineEntry, _ detail: String? = nil) -> Mark {
             Mark(position: entry.position, type: entry.type, occurred: entry.occurred, detail: detail)
         }
@@ -90,7 +91,7 @@ public struct HotlineSummary: Sendable, Hashable {
         var planned: [(arrival: Timestamp, entry: TimelineEntry, promised: String)] = []
         var contracts: [String: Contract] = [:], signedOrder: [String] = []
         var machineSince: [String: Timestamp] = [:], machineFirst: [String: Timestamp] = [:]
-        for entry in known.sorted(by: { ($0.occurred, $0.position) < ($1.occurred, $1.position) }) {
+        for entry in known {
             if let assetId = entry.assetId, entry.occurred <= asOf {
                 if machineFirst[assetId] == nil { machineFirst[assetId] = entry.occurred }
                 if machineSince[assetId] == nil, entry.type == "installation.completed" || entry.type == "delivery.completed" {

@@ -56,13 +56,7 @@ extension JournalServer {
                 return body
             }
             if let knownAt {
-                // Scored with the rules recorded by then, else the server's.
-                let log = ConfigurationLog(store: store)
-                let rules = try await offload { try log.momentRules(at: knownAt)?.rules } ?? rules
-                let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules)
-                let store = store
-                let entries = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
-                return JSONResponse.make(bytes: disclosure.json(document(entries)))
+                return JSONResponse.make(bytes: disclosure.json(document(try await timelineEntries(of: customerId, knownAt: knownAt, filter: filter))))
             }
             // The whole timeline is stored ready-made; a filtered one, or one whose document is being
             // rewritten, is assembled from its rows. One read for the rows and, only when there are
@@ -112,16 +106,10 @@ extension JournalServer {
             let (customerId, asOf) = try await customerAsOf(request, context)
             let (insights, _) = try await churnInsights(asOf: asOf)
             let disclosure = context.disclosure(store, settings.masking)
-            let entries: [TimelineEntry]
-            if try Query(request).time("asOf") != nil {
-                // As known then, scored with the rules recorded by then.
-                let log = ConfigurationLog(store: store)
-                let rules = try await offload { try log.momentRules(at: asOf)?.rules } ?? rules
-                let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules), store = store
-                entries = try await offload { try timeline.entries(of: customerId, knownAt: asOf, filter: TimelineFilter(), store: store) }
-            } else {
-                entries = try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
-            }
+            // A date asked for: as known then; else the projection as folded.
+            let entries = Query(request).string("asOf") != nil
+                ? try await timelineEntries(of: customerId, knownAt: asOf, filter: TimelineFilter())
+                : try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
             let risk = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db).first }
             let summary = HotlineSummary(entries: entries.map { $0.disclosed(by: disclosure) }, asOf: asOf)
             return JSONResponse.make(summary.document(customerId: customerId, risk: risk))
@@ -347,6 +335,15 @@ extension JournalServer {
         let asOf = try query.time("asOf") ?? store.clock.now()
         try await requireCustomer(customerId)
         return (customerId, asOf)
+    }
+
+    /// A customer's timeline entries as the journal knew them at `knownAt` (sealed), scored with the
+    /// moment rules recorded by then, else the server's.
+    func timelineEntries(of customerId: String, knownAt: Timestamp, filter: TimelineFilter) async throws -> [TimelineEntry] {
+        let log = ConfigurationLog(store: store)
+        let rules = try await offload { try log.momentRules(at: knownAt)?.rules } ?? rules
+        let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules), store = store
+        return try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
     }
 
     /// The insights that score churn as of `asOf`, with the weights recorded in the log by then

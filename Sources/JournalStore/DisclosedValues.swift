@@ -26,12 +26,15 @@ struct DisclosedValues {
         /// The value's kind; nil when its key is gone.
         let kind: PersonalDataKind?
         let plain: Shown?
+        /// The keyed hash of the value's subject, whose pseudonym key makes its pseudonym.
+        let subject: Data?
         var pseudonym: Shown?
 
-        init(sealed: [UInt8], kind: PersonalDataKind?, plain: Shown?) {
+        init(sealed: [UInt8], kind: PersonalDataKind?, plain: Shown?, subject: Data?) {
             self.sealed = sealed
             self.kind = kind
             self.plain = plain
+            self.subject = subject
         }
     }
     private var entries: [UInt64: Entry] = [:]
@@ -54,8 +57,9 @@ struct DisclosedValues {
             entry = found
         } else {
             switch keys.unseal(sealed) {
-            case .value(let kind, let plaintext): entry = Entry(sealed: Array(sealed), kind: kind, plain: Shown(plaintext))
-            case .erased: entry = Entry(sealed: Array(sealed), kind: nil, plain: nil)
+            case .value(let kind, let plaintext, let subject):
+                entry = Entry(sealed: Array(sealed), kind: kind, plain: Shown(plaintext), subject: subject)
+            case .erased: entry = Entry(sealed: Array(sealed), kind: nil, plain: nil, subject: nil)
             case .unreadable: return Self.unreadable
             }
             if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
@@ -67,7 +71,8 @@ struct DisclosedValues {
             return entry.plain!
         case .pseudonym:
             if let pseudonym = entry.pseudonym { return pseudonym }
-            let pseudonym = Shown(keys.pseudonym(String(decoding: sealed, as: UTF8.self)))
+            // From the plaintext opened above: no second decryption.
+            let pseudonym = Shown(keys.pseudonym(of: entry.plain!.text, subjectHash: entry.subject!))
             entry.pseudonym = pseudonym
             return pseudonym
         case .hidden:

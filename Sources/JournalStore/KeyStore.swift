@@ -196,7 +196,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         guard let (keyId, box) = Self.parse(stored) else { return stored }
         let text: String
         switch unseal(keyId: keyId, box: box) {
-        case .value(_, let plaintext): text = plaintext
+        case .value(_, let plaintext, _): text = plaintext
         case .erased: return Self.erasedText
         case .unreadable: return Self.unreadableText
         }
@@ -209,7 +209,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
 
     /// What a sealed value holds, as ``unseal(_:)`` finds it.
     enum Unsealed {
-        case value(kind: PersonalDataKind, plaintext: String)
+        case value(kind: PersonalDataKind, plaintext: String, subject: Data)
         /// Its key was destroyed (or it does not parse): it reads ``KeyStore/erasedText`` for good.
         case erased
         /// The key file could not be read: it reads ``KeyStore/unreadableText`` until it can.
@@ -234,12 +234,12 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         } catch {
             return .unreadable
         }
-        guard let (key, _, kind) = found,
+        guard let (key, subject, kind) = found,
               let sealed = try? AES.GCM.SealedBox(combined: box),
               let plain = try? AES.GCM.open(sealed, using: key),
               let text = String(data: plain, encoding: .utf8)
         else { return .erased }
-        return .value(kind: kind, plaintext: text)
+        return .value(kind: kind, plaintext: text, subject: subject)
     }
 
     /// How many values each of the sealing and opening caches keeps before it starts over.
@@ -253,12 +253,16 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             return "p-" + Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(("plain\u{0}" + stored).utf8), using: subjectSecret).prefix(6))
         }
         switch unseal(keyId: keyId, box: box) {
-        case .value(_, let plain):
-            guard let subject = key(id: keyId)?.subject, let key = pseudonymKey(subjectHash: subject) else { return Self.erasedText }
-            return Self.pseudonym(plain, key: key)
+        case .value(_, let plain, let subject): return pseudonym(of: plain, subjectHash: subject)
         case .erased: return Self.erasedText
         case .unreadable: return Self.unreadableText
         }
+    }
+
+    /// The pseudonym of `plaintext`, a value of the subject with `subjectHash`: ``erasedText`` once
+    /// the subject's pseudonym key is gone.
+    func pseudonym(of plaintext: String, subjectHash: Data) -> String {
+        pseudonymKey(subjectHash: subjectHash).map { Self.pseudonym(plaintext, key: $0) } ?? Self.erasedText
     }
 
     /// The pseudonym analysts see for `plaintext` of `subject`, or nil when the subject has no key
@@ -300,12 +304,6 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         } catch {
             throw .storage("cannot read the key file: \(error)")
         }
-    }
-
-    /// The kind of a sealed value, or nil when its key is gone (or it is not sealed).
-    public func kind(of stored: String) -> PersonalDataKind? {
-        guard let (keyId, _) = Self.parse(stored) else { return nil }
-        return key(id: keyId)?.kind
     }
 
     /// Whether `stored` is a sealed value.

@@ -86,11 +86,8 @@ extension JournalServer {
                 try await requireCustomer(customerId)
                 var whole: [TimelineEntry]?, shown: [TimelineEntry]?
                 if let knownAt {
-                    let log = ConfigurationLog(store: store)
-                    let rules = try await offload { try log.momentRules(at: knownAt)?.rules } ?? rules
-                    let timeline = JourneyTimeline(registry: store.validator.registry, rules: rules), store = store
-                    whole = try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: TimelineFilter(), store: store) }
-                    shown = filter == TimelineFilter() ? whole : try await offload { try timeline.entries(of: customerId, knownAt: knownAt, filter: filter, store: store) }
+                    whole = try await timelineEntries(of: customerId, knownAt: knownAt, filter: TimelineFilter())
+                    shown = filter == TimelineFilter() ? whole : try await timelineEntries(of: customerId, knownAt: knownAt, filter: filter)
                 }
                 let (insights, _) = try await churnInsights(asOf: asOf)
                 let known = (whole, shown)
