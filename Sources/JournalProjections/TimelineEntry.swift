@@ -116,6 +116,16 @@ public struct TimelineFilter: Sendable, Hashable {
         self.assetId = assetId
         self.caseId = caseId
     }
+
+    /// Whether `entry` passes the filter, as the query of ``JourneyTimeline/entries(of:filter:in:)`` decides.
+    public func admits(_ entry: TimelineEntry) -> Bool {
+        if let from, entry.occurred < from { return false }
+        if let to, entry.occurred >= to { return false }
+        if !kinds.isEmpty && !kinds.contains(entry.kind) { return false }
+        if let assetId, entry.assetId != assetId { return false }
+        if let caseId, entry.caseId != caseId { return false }
+        return true
+    }
 }
 
 extension JourneyTimeline {

@@ -61,7 +61,20 @@ import Testing
 
     @Test func pageBenchmark() throws {
         let documents = try run("bench-page", "--requests", "3", "--customers", "20", "--years", "1")
-        expectFigures(documents.last, ["touchpoints", "pageBytes", "pageServerMs.p50", "timelineApiTotalMs.p50", "pageVsTimelineApi"], "bench-page")
+        expectFigures(documents.last, ["touchpoints", "touchpointsShown", "pageBytes", "pageServerMs.p50", "wholeJourneyPageBytes",
+                                       "wholeJourneyPageServerMs.p50", "timelineApiTotalMs.p50", "pageVsTimelineApi"], "bench-page")
+    }
+
+    @Test func pageScreenshots() throws {
+        let directory = TestSupport.temporaryDirectory("bench-smoke-screenshots")
+        let documents = try run("page-screenshots", "--customers", "12", "--years", "2", "--out", directory.path)
+        expectFigures(documents.last, ["touchpoints", "pageBytes", "pageServerMs.median"], "page-screenshots")
+        // Each file is a PNG of the width it is named for (the IHDR chunk holds width and height, big-endian).
+        for (name, width) in [("customer-1400.png", 1400), ("customer-390.png", 390)] {
+            let png = try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
+            #expect(png.count > 24 && png[1...3] == [0x50, 0x4E, 0x47], "\(name) is a PNG")
+            #expect(png.count > 24 && png[16..<20].reduce(0) { $0 << 8 | Int($1) } == width, "\(name) is \(width) px wide")
+        }
     }
 
     @Test func projectionsBenchmark() throws {

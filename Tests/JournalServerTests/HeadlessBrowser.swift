@@ -122,6 +122,15 @@ final class HeadlessBrowser: @unchecked Sendable {
         }
     }
 
+    /// Makes the page `width` × `height` CSS pixels, as a phone's screen when `mobile`; reload to lay out anew.
+    func setViewport(width: Int, height: Int, mobile: Bool) async throws {
+        _ = try await run {
+            try $0.call("Emulation.setDeviceMetricsOverride",
+                        ["width": .number(JSONNumber(Int64(width))), "height": .number(JSONNumber(Int64(height))), "deviceScaleFactor": 1, "mobile": .bool(mobile)],
+                        inSession: true)
+        }
+    }
+
     /// Saves a PNG of the whole page to `file`.
     func screenshot(to file: URL) async throws {
         let data = try await run { try $0.call("Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true], inSession: true)["data"] }

@@ -30,12 +30,13 @@ final class LiveServer: Sendable {
 
     /// Generates a world of `customers` × one year, folds the projections and starts listening on a free port.
     static func start(
-        customers: Int = 30, declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings(host: "127.0.0.1", port: 0)
+        customers: Int = 30, years: Int = 1, start: String = "2024-01-01", declared: [DeclaredProjection] = [],
+        settings: ServerSettings = ServerSettings(host: "127.0.0.1", port: 0)
     ) async throws -> LiveServer {
         let directory = TestSupport.temporaryDirectory("tpj-server")
         let path = directory.appendingPathComponent("journal.sqlite").path
         let writer = try JournalDatabase.open(path: path, create: true)
-        _ = try WorldGenerator.write(WorldConfiguration(customers: customers, years: 1, seed: 5, start: "2024-01-01")) { clock in
+        _ = try WorldGenerator.write(WorldConfiguration(customers: customers, years: years, seed: 5, start: start)) { clock in
             try EventStore(writer: writer, clock: clock)
         }
         let store = try EventStore(writer: writer)

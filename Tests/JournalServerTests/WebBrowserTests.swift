@@ -49,26 +49,49 @@ struct WebBrowserTests {
         #expect(try await browser.evaluate("document.cookie.includes('tpj_session')") == .bool(false), "scripts cannot read the session")
         #expect(cookie["value"] != .string(try #require(server.tokens[.staff])), "the cookie holds a session, not the token")
 
-        // The journey: one mark per touchpoint, lanes for the account, machines and cases, rings on broken promises.
+        // The journey: a lane for the account and one per machine; each case an episode bar; a mark per touchpoint of no
+        // case or of an open case (a closed case is collapsed), rings on broken promises and open complaints.
         let entries = try await server.store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
         let flags = TimelineFlags(entries)
-        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.mark').length").number == Double(entries.count))
+        let cases = Set(entries.compactMap(\.caseId))
+        let closed = cases.filter { !flags.isOpen(caseId: $0) }
+        #expect(!closed.isEmpty, "a busy customer has closed cases")
+        var caseAsset: [String: String] = [:]
+        for entry in entries { if let caseId = entry.caseId, caseAsset[caseId] == nil, let assetId = entry.assetId { caseAsset[caseId] = assetId } }
+        let lanes = Set(entries.map { entry in entry.caseId.map { caseAsset[$0] ?? "account" } ?? entry.assetId ?? "account" })
+        func marksShown() async throws -> Double? { try await browser.evaluate("document.querySelectorAll('#timeline-chart a.mark').length").number }
+        let onChart = entries.filter { $0.caseId.map { !closed.contains($0) } ?? true }
+        #expect(try await marksShown() == Double(onChart.count))
         #expect(try await browser.evaluate("document.querySelectorAll('#touchpoints tbody tr').length").number == Double(entries.count))
-        let lanes = Set(entries.compactMap(\.caseId)).count + Set(entries.compactMap(\.assetId)).count + (entries.contains { $0.caseId == nil && $0.assetId == nil } ? 1 : 0)
-        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart g.lane').length").number == Double(lanes))
-        let rings = entries.count { ($0.promiseBroken && $0.status != "voided") } + entries.count { flags.of($0).contains("OPEN COMPLAINT") }
-        #expect(rings > 0)
-        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart circle.ring').length").number == Double(rings))
-        let moments = entries.count(where: \.isMoment)
-        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart circle.moment').length").number == Double(moments))
-        // Marks are coloured by score: the rendered fill of a strongly negative and of an unscored mark differ.
-        let fills = try await browser.evaluate("[...new Set([...document.querySelectorAll('#timeline-chart a.mark circle:not(.ring)')].map(c => getComputedStyle(c).fill))].length")
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart .lane:not(.axis)').length").number == Double(lanes.count))
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.episode').length").number == Double(cases.count))
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.episode.open').length").number == Double(cases.count - closed.count))
+        let rings = onChart.count { ($0.promiseBroken && $0.status != "voided") || flags.of($0).contains("OPEN COMPLAINT") }
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.mark.ring').length").number == Double(rings))
+        #expect(try await browser.evaluate("document.querySelectorAll('#timeline-chart a.mark.moment').length").number == Double(onChart.count(where: \.isMoment)))
+        // Marks are coloured by score: the rendered colours of a strongly negative and of an unscored mark differ.
+        let fills = try await browser.evaluate("[...new Set([...document.querySelectorAll('#timeline-chart a.mark')].map(m => getComputedStyle(m).backgroundColor))].length")
         #expect((fills.number ?? 0) >= 3, "at least three score colours on a busy journey")
+        // Episode bars do not overlap on a row.
+        let overlapping = try await browser.evaluate("""
+            [...document.querySelectorAll('#timeline-chart .row.cases')].filter(row => {
+              const boxes = [...row.querySelectorAll('a.episode')].map(a => a.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+              return boxes.some((box, i) => i > 0 && box.left < boxes[i - 1].right);
+            }).length
+            """)
+        #expect(overlapping.number == 0)
         #expect(try await browser.evaluate("document.querySelector('#segment').textContent.length").number == 1)
 
-        // Clicking a broken promise opens its details in the touchpoint list (hidden before the click).
-        #expect(try await browser.evaluate("getComputedStyle(document.querySelector('#tp-\(try #require(entries.last { $0.promiseBroken && $0.status != "voided" }).position) .meta')).display") == "none")
+        // A broken promise's case, when closed, opens by a click on its bar: its touchpoints join the chart.
         let broken = try #require(entries.last { $0.promiseBroken && $0.status != "voided" })
+        if let caseId = broken.caseId, closed.contains(caseId) {
+            try await browser.evaluateAndWaitForLoad("document.querySelector('#timeline-chart a.episode[data-case=\(caseId.jsonQuoted)]').click()")
+            #expect(try await browser.evaluate("location.search").stringValue?.contains("expand=\(caseId)") == true)
+            #expect(try await marksShown() == Double(onChart.count + entries.count { $0.caseId == caseId }))
+            #expect(try await browser.evaluate("document.querySelector('#timeline-chart a.episode[data-case=\(caseId.jsonQuoted)]').classList.contains('expanded')") == .bool(true))
+        }
+        // Clicking the broken promise opens its details in the touchpoint list (hidden before the click).
+        #expect(try await browser.evaluate("getComputedStyle(document.querySelector('#tp-\(broken.position) .meta')).display") == "none")
         let clicked = try await browser.evaluate("""
             new Promise(resolve => {
               addEventListener('hashchange', () => {
@@ -85,6 +108,16 @@ struct WebBrowserTests {
         #expect(clicked["flag"] == "PROMISE BROKEN")
         #expect(clicked["text"]?.stringValue?.contains(broken.eventId) == true)
         try await browser.screenshot(to: Self.screenshots.appendingPathComponent("customer.png"))
+        // On a phone's width the page does not scroll sideways; the chart's lanes put their labels above the marks.
+        try await browser.setViewport(width: 390, height: 844, mobile: true)
+        try await browser.open("\(base)/customers/\(customerId)")
+        #expect(try await browser.evaluate("document.documentElement.scrollWidth <= innerWidth") == .bool(true))
+        #expect(try await browser.evaluate("""
+            [...document.querySelectorAll('#timeline-chart .lane:not(.axis)')].every(lane =>
+              lane.querySelector('.lane-label').getBoundingClientRect().bottom <= lane.querySelector('.rows').getBoundingClientRect().top + 1)
+            """) == .bool(true))
+        try await browser.screenshot(to: Self.screenshots.appendingPathComponent("customer-390.png"))
+        try await browser.setViewport(width: 1280, height: 900, mobile: false)
         let serverTime = try await browser.evaluate("performance.getEntriesByType('navigation')[0].serverTiming.map(t => t.duration)[0]")
         #expect(serverTime.number != nil, "the page reports its server time")
 

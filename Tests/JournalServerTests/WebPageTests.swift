@@ -104,6 +104,70 @@ struct WebPageTests {
         #expect(try await page(server, "/customers/C-100002?from=never", role: .staff).status == 400)
     }
 
+    @Test func aLongJourneyOpensOnItsLast24MonthsAndZoomsMovesAndExpands() async throws {
+        let server = try await LiveServer.start(customers: 12, years: 4, start: "2021-01-01")
+        defer { Task { try await server.stop() } }
+        let customerId = try await server.store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT customerId FROM timeline_entry GROUP BY customerId ORDER BY COUNT(*) DESC, customerId LIMIT 1")!
+        }
+        let all = try await server.store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
+        func positions(_ text: String) -> [Int64] { text.matches(of: /<tr id="tp-(\d+)"/).map { Int64($0.output.1)! } }
+        func links(_ text: String) -> [String: String] {
+            Dictionary(text.matches(of: /<a href="([^"]+)"[^>]*>([^<]+)<\/a>/).map { (String($0.output.2), String($0.output.1).replacingOccurrences(of: "&amp;", with: "&")) },
+                       uniquingKeysWith: { first, _ in first })
+        }
+        func marks(_ text: String) -> Int { text.matches(of: /<a class="mark\s/).count }
+
+        // By default: the touchpoints of the 24 months up to the journey's last day, newest first.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let lastDay = calendar.startOfDay(for: Date(timeIntervalSince1970: Double(all.last!.occurred.microseconds) / 1e6))
+        let from = calendar.date(byAdding: .month, value: -24, to: calendar.date(byAdding: .day, value: 1, to: lastDay)!)!
+        let recent = all.filter { Double($0.occurred.microseconds) / 1e6 >= from.timeIntervalSince1970 }
+        #expect(recent.count < all.count && !recent.isEmpty)
+        let page = try await page(server, "/customers/\(customerId)", role: .staff)
+        #expect(page.status == 200)
+        #expect(Set(positions(page.text)) == Set(recent.map(\.position)))
+        #expect(page.text.contains("\(recent.count) of \(all.count) touchpoints"))
+        // Closed cases are collapsed: only touchpoints of no case or of an open case have marks until `expand=all`.
+        let flags = TimelineFlags(all)
+        #expect(marks(page.text) == recent.count { $0.caseId.map(flags.isOpen) ?? true })
+        let expanded = try await self.page(server, try #require(links(page.text)["expand all cases"]), role: .staff).text
+        #expect(marks(expanded) == recent.count && Set(positions(expanded)) == Set(positions(page.text)))
+
+        // Zoom to the whole journey, then move back and forth by the range's length.
+        let whole = try await self.page(server, try #require(links(page.text)["all"]), role: .staff).text
+        #expect(Set(positions(whole)) == Set(all.map(\.position)))
+        #expect(links(whole)["earlier"] == nil, "the whole journey has nothing earlier")
+        let year = try await self.page(server, try #require(links(page.text)["12 months"]), role: .staff).text
+        let earlier = try await self.page(server, try #require(links(year)["← earlier"]), role: .staff).text
+        let back = try await self.page(server, try #require(links(earlier)["later →"]), role: .staff).text
+        #expect(Set(positions(back)) == Set(positions(year)) && !positions(year).isEmpty)
+        #expect(Set(positions(earlier)).isDisjoint(with: positions(year)) && !positions(earlier).isEmpty)
+        #expect(Set(positions(year)).isSubset(of: positions(page.text)))
+
+        // The summary links a touchpoint outside the range to the journey from that touchpoint's day on.
+        let summary = try await server.request("GET", "/v1/customers/\(customerId)/summary", role: .staff).document
+        var linked: [Int64] = (summary["openCases"]?.arrayValue ?? []).compactMap { $0["lastStep"]?["position"]?.number.map(Int64.init) }
+        for member in ["lastVisit", "lastContact"] { if let position = summary[member]?["position"]?.number { linked.append(Int64(position)) } }
+        #expect(!linked.isEmpty)
+        for position in linked {
+            if recent.contains(where: { $0.position == position }) {
+                #expect(page.text.contains(##"href="#tp-\##(position)""##))
+            } else {
+                let href = try #require(page.text.firstMatch(of: try Regex("href=\"(/customers/[^\"#]+)#tp-\(position)\""))?.output[1].substring)
+                let target = try await self.page(server, String(href).replacingOccurrences(of: "&amp;", with: "&"), role: .staff).text
+                #expect(positions(target).contains(position), "touchpoint \(position) is on the page its link opens")
+            }
+        }
+
+        // A range that ends before it starts is refused with the rule it breaks.
+        let backwards = try await self.page(server, "/customers/\(customerId)?from=2024-06-01&to=2024-05-01", role: .staff)
+        #expect(backwards.status == 400 && backwards.text.contains("from must be before to"))
+        let empty = try await self.page(server, "/customers/\(customerId)?from=1990-01-01&to=1990-02-01", role: .staff).text
+        #expect(positions(empty).isEmpty && empty.contains("No touchpoint in this range."))
+    }
+
     @Test func searchResultsArePagedWithTheirCount() async throws {
         let server = try await LiveServer.start()
         defer { Task { try await server.stop() } }

@@ -72,13 +72,20 @@ enum PageModels {
         var position: Int64, occurred: String, type: String, caseId: String, score: String, scoreClass: String, impact: String, reasons: String
     }
 
+    struct RangeLink { var label: String; var href: String; var current: Bool }
+
     struct Customer {
         var customerId: String, name: String, asOf: String, touchpointCount: String
         var segment: String, journeyDisplay: String, journeyBand: String, journeyNote: String, churnProbability: String, churnBand: String
         var promiseKeeping: String, openComplaints: String, openCases: String
         var hasOpenComplaints: Bool, hasOpenCases: Bool
         var churnReasons: [Reason]
-        /// The journey's time axis (SVG) and the touchpoints' rows, newest first.
+        /// The range shown: its dates, how many of the customer's touchpoints it shows, and the links that zoom, move and expand.
+        var rangeFrom: String, rangeTo: String, shownCount: String, filtered: Bool
+        var zooms: [RangeLink]
+        var earlier: String?, later: String?
+        var expandAll: String, collapseAll: String?
+        /// The journey's time axis and the touchpoints' rows in the range, newest first.
         var chart: String
         var moments: [Moment]
         var touchpoints: String
@@ -86,20 +93,21 @@ enum PageModels {
         var summary: String
         var hasChurnReasons = false
         var hasMoments = false
+        var hasTouchpoints = false
     }
 
-    /// The customer page from the customer's timeline, moments and churn risk (nil when the customer
-    /// has no facts yet or was lost).
+    /// The customer page: the hotline summary and figures of the whole customer (`all`), the journey
+    /// of the touchpoints `shown` in `window`; risk is nil when the customer has no facts yet or was lost.
     static func customer(
-        _ customerId: String, name: String?, entries: [TimelineEntry], moments: CustomerMoments, risk: CustomerRisk?, asOf: Timestamp,
-        summary: HotlineSummary
+        _ customerId: String, name: String?, all: [TimelineEntry], shown: [TimelineEntry], window: JourneyWindow,
+        moments: CustomerMoments, risk: CustomerRisk?, asOf: Timestamp, summary: HotlineSummary
     ) -> Customer {
-        let flags = TimelineFlags(entries)
-        let entryFlags = entries.map(flags.of)
-        let rows = zip(entries, entryFlags).reversed().map { entry, flags in touchpointRow(entry, flags: flags) }
-        let chart = entries.isEmpty ? "" : TimelineChart(entries: entries, flags: entryFlags).svg(label: "Journey of \(customerId) on a time axis")
-        let openCases = Set(zip(entries, entryFlags).filter { $0.1.contains("OPEN CASE") }.compactMap(\.0.caseId)).count
-        let momentRows = moments.touchpoints.filter(\.touchpoint.score.isMoment)
+        let flags = TimelineFlags(all)
+        let rows = shown.reversed().map { entry in touchpointRow(entry, flags: flags.of(entry)) }
+        let chart = TimelineChart(shown: shown, all: all, flags: flags, window: window)
+        let openCases = Set(all.filter { flags.of($0).contains("OPEN CASE") }.compactMap(\.caseId)).count
+        let shownPositions = Set(shown.map(\.position))
+        let momentRows = moments.touchpoints.filter { $0.touchpoint.score.isMoment && shownPositions.contains($0.touchpoint.position) }
             .sorted { ($0.touchpoint.occurred, $0.touchpoint.position) > ($1.touchpoint.occurred, $1.touchpoint.position) }
             .map { row in
                 let score = row.touchpoint.score
@@ -108,8 +116,13 @@ enum PageModels {
                     caseId: row.touchpoint.caseId ?? "", score: signed(score.score), scoreClass: TimelineChart.scoreClass(score.score),
                     impact: String(format: "%+.2f", score.impact), reasons: (moments.reasons[row.touchpoint.position] ?? []).joined(separator: ", "))
             }
+        let occurred = Dictionary(all.map { ($0.position, $0.occurred) }, uniquingKeysWith: { a, _ in a })
+        let link = { (position: Int64) in
+            window.link(to: position, occurred: occurred[position] ?? window.from, shown: shownPositions.contains(position))
+        }
+        let closedCases = Set(all.compactMap(\.caseId)).filter { !flags.isOpen(caseId: $0) }
         var customer = Customer(
-            customerId: customerId, name: name ?? customerId, asOf: minute(asOf.rfc3339), touchpointCount: grouped(entries.count),
+            customerId: customerId, name: name ?? customerId, asOf: minute(asOf.rfc3339), touchpointCount: grouped(all.count),
             segment: risk?.segment ?? "–",
             journeyDisplay: moments.journey.map { "\($0.display)" } ?? "–", journeyBand: moments.lost == nil ? moments.journey?.band ?? "no scores yet" : "lost",
             journeyNote: moments.lost.map { lost in "lost on \(lost.at.utcDate)" + (moments.journey.map { "; at the loss: \($0.band)" } ?? "") }
@@ -120,25 +133,40 @@ enum PageModels {
             openComplaints: "\(moments.openComplaints.count)", openCases: "\(openCases)",
             hasOpenComplaints: !moments.openComplaints.isEmpty, hasOpenCases: openCases > 0,
             churnReasons: (risk?.risk.reasons ?? []).map { Reason(contribution: String(format: "%+.2f", $0.contribution), text: $0.sentence) },
-            chart: chart.text, moments: momentRows, touchpoints: HTML("\(rows)").text, summary: hotline(summary).text)
+            rangeFrom: window.from.utcDate, rangeTo: JourneyWindow.dayStart(Timestamp(microseconds: window.to.microseconds - 1)).utcDate,
+            shownCount: grouped(shown.count), filtered: !window.kinds.isEmpty || window.assetId != nil || window.caseId != nil,
+            zooms: window.zoomLinks, earlier: window.earlier, later: window.later,
+            expandAll: window.href(expanded: [], expandAll: true, fragment: "journey"),
+            collapseAll: window.expandAll || !window.expanded.intersection(closedCases).isEmpty ? window.href(expanded: [], expandAll: false, fragment: "journey") : nil,
+            chart: chart.html(label: "Journey of \(customerId) on a time axis").text, moments: momentRows, touchpoints: HTML("\(rows)").text,
+            summary: hotline(summary, link: link).text)
         customer.hasChurnReasons = !customer.churnReasons.isEmpty
         customer.hasMoments = !momentRows.isEmpty
+        customer.hasTouchpoints = !shown.isEmpty
         return customer
     }
 
-    /// The hotline summary: what an agent needs in ten seconds, each touchpoint linked to its row.
-    static func hotline(_ summary: HotlineSummary) -> HTML {
-        func link(_ mark: HotlineSummary.Mark, _ text: String) -> HTML { "<a href=\"#tp-\(mark.position)\">\(text)</a>" }
+    /// The hotline summary: what an agent needs in ten seconds, each touchpoint linked to its row (`href`).
+    static func hotline(_ summary: HotlineSummary, link href: (Int64) -> String) -> HTML {
+        func link(_ mark: HotlineSummary.Mark, _ text: String) -> HTML { "<a href=\"\(href(mark.position))\">\(text)</a>" }
         func day(_ instant: Timestamp) -> String { instant.utcDate }
-        func item(_ id: String, _ label: String, _ value: HTML, alert: Bool = false) -> HTML {
-            "<div class=\"item\(alert ? " alert" : "")\" id=\"\(id)\"><dt>\(label)</dt><dd>\(value)</dd></div>"
+        func item(_ id: String, _ label: String, _ value: HTML, alert: Bool = false, wide: Bool = false) -> HTML {
+            "<div class=\"item\(alert ? " alert" : "")\(wide ? " wide" : "")\" id=\"\(id)\"><dt>\(label)</dt><dd>\(value)</dd></div>"
+        }
+        /// An age as a person says it: days, then months, then years.
+        func age(_ days: Int) -> String {
+            switch days {
+            case ..<61: days == 1 ? "1 day" : "\(days) days"
+            case ..<730: "\(days / 30) months"
+            default: "\(days / 365) years"
+            }
         }
         func joined(_ parts: [HTML], _ separator: HTML) -> HTML {
             parts.dropFirst().reduce(parts.first ?? "") { joined, part in "\(joined)\(separator)\(part)" }
         }
         func list(_ items: [HTML]) -> HTML { items.isEmpty ? "none" : joined(items, "<br>") }
         let cases = summary.openCases.map { item -> HTML in
-            "\(link(item.lastStep, item.caseId)) · \(item.ageDays) days · last \(item.lastStep.type) \(day(item.lastStep.occurred))"
+            "\(link(item.lastStep, item.caseId)) · open \(age(item.ageDays)) · last \(item.lastStep.type) \(day(item.lastStep.occurred))"
         }
         let complaints = summary.openComplaints.map { link($0, "\($0.detail ?? "complaint") · filed \(day($0.occurred))") }
         let promises = summary.brokenPromises12m.map { link($0, "\($0.type) \(day($0.occurred))") }
@@ -149,8 +177,8 @@ enum PageModels {
         } ?? "none"
         let machines = summary.machines.map { machine -> HTML in "\(machine.assetId) · \(String(format: "%.1f", machine.ageYears)) years" }
         let items: [HTML] = [
-            item("sum-cases", "Open cases", list(cases), alert: !cases.isEmpty),
-            item("sum-complaints", "Open complaints", list(complaints), alert: !complaints.isEmpty),
+            item("sum-cases", "Open cases", list(cases), alert: !cases.isEmpty, wide: cases.count > 1),
+            item("sum-complaints", "Open complaints", list(complaints), alert: !complaints.isEmpty, wide: complaints.count > 3),
             item("sum-promises", "Broken promises, 12 months", promises.isEmpty ? "none" : "\(promises.count): \(joined(promises, ", "))",
                  alert: !promises.isEmpty),
             item("sum-last-visit", "Last visit", summary.lastVisit.map { link($0, "\(day($0.occurred)) · \($0.type)") } ?? "none"),
@@ -158,7 +186,7 @@ enum PageModels {
             item("sum-next-visit", "Next planned visit", summary.nextPlannedVisit.map { link($0, $0.detail.map(minute) ?? day($0.occurred)) } ?? "none"),
             item("sum-contract", "Contract and SLA", contract),
             item("sum-kam", "Key account manager", "\(summary.keyAccountManager ?? "none")"),
-            item("sum-machines", "Machines", list(machines)),
+            item("sum-machines", "Machines", list(machines), wide: machines.count > 3),
         ]
         return "<section class=\"hotline\" id=\"hotline\"><h2>At a glance</h2><dl>\(items)</dl></section>"
     }

@@ -82,26 +82,34 @@ enum PageTemplates {
         <ul>{{#churnReasons}}<li><span class="contribution">{{contribution}}</span> {{text}}</li>{{/churnReasons}}</ul>
         </section>
         {{/hasChurnReasons}}
-        <section class="journey">
+        <section class="journey" id="journey">
         <h2>Journey</h2>
+        <nav class="range" aria-label="Time range">
+        <p class="range-shown" id="range">{{rangeFrom}} … {{rangeTo}} · {{shownCount}} of {{touchpointCount}} touchpoints{{#filtered}} (filtered){{/filtered}}</p>
+        <p class="range-links">{{#earlier}}<a href="{{earlier}}" rel="prev">← earlier</a>{{/earlier}}
+        {{#zooms}}<a href="{{href}}"{{#current}} class="current" aria-current="true"{{/current}}>{{label}}</a>{{/zooms}}
+        {{#later}}<a href="{{later}}" rel="next">later →</a>{{/later}}
+        <a href="{{expandAll}}">expand all cases</a>{{#collapseAll}} <a href="{{collapseAll}}">collapse cases</a>{{/collapseAll}}</p>
+        </nav>
         <p class="legend"><span class="swatch s-neg2"></span>−100 … −41 <span class="swatch s-neg1"></span>−40 … −6 <span class="swatch s-zero"></span>−5 … +5
         <span class="swatch s-pos1"></span>+6 … +39 <span class="swatch s-pos2"></span>+40 … +100 <span class="swatch s-none"></span>not scored
-        <span class="swatch ring"></span>broken promise or open complaint · large marks are moments of truth · click a mark for its details</p>
+        <span class="swatch ring"></span>broken promise or open complaint · large marks are moments of truth · bars are service cases (red: open; click a closed one to see its touchpoints) · click a mark for its details</p>
         {{{chart}}}
         </section>
         <section class="moments">
-        <h2>Moments of truth</h2>
+        <h2>Moments of truth in this range</h2>
         {{#hasMoments}}<table id="moments"><thead><tr><th>Occurred</th><th>Touchpoint</th><th>Case</th><th>Score</th><th>Impact</th><th>Reasons</th></tr></thead><tbody>{{/hasMoments}}
         {{#moments}}<tr><td><a href="#tp-{{position}}">{{occurred}}</a></td><td>{{type}}</td><td>{{caseId}}</td><td><span class="score {{scoreClass}}">{{score}}</span></td><td>{{impact}}</td><td>{{reasons}}</td></tr>{{/moments}}
         {{#hasMoments}}</tbody></table>{{/hasMoments}}
-        {{^moments}}<p class="empty">No moment of truth yet.</p>{{/moments}}
+        {{^moments}}<p class="empty">No moment of truth in this range.</p>{{/moments}}
         </section>
         <section class="touchpoints">
-        <h2>Touchpoints, newest first</h2>
-        <table id="touchpoints"><thead><tr><th>Occurred</th><th>Kind</th><th>Touchpoint</th><th>Case</th><th>Machine</th><th>Score</th><th>Details</th></tr></thead>
+        <h2>Touchpoints in this range, newest first</h2>
+        {{#hasTouchpoints}}<div class="scroll"><table id="touchpoints"><thead><tr><th>Occurred</th><th>Kind</th><th>Touchpoint</th><th>Case</th><th>Machine</th><th>Score</th><th>Details</th></tr></thead>
         <tbody>
         {{{touchpoints}}}
-        </tbody></table>
+        </tbody></table></div>{{/hasTouchpoints}}
+        {{^hasTouchpoints}}<p class="empty" id="no-touchpoints">No touchpoint in this range.{{#earlier}} <a href="{{earlier}}">Look earlier.</a>{{/earlier}}</p>{{/hasTouchpoints}}
         </section>
         """
 
@@ -153,9 +161,9 @@ enum PageTemplates {
         .hint, .empty, .as-of, .note, .meta { color: var(--muted); }
         .matches { list-style: none; padding: 0; } .matches li { padding: 6px 0; border-bottom: 1px solid var(--line); }
         .customer-head h1 .id { color: var(--muted); font-weight: 400; font-size: 18px; margin-left: 8px; }
-        .hotline dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px 16px; margin: 0 0 16px; }
+        .hotline dl { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); grid-auto-flow: dense; gap: 8px 16px; margin: 0 0 16px; }
         .hotline .item { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; }
-        .hotline .item.alert { border-color: var(--neg2); }
+        .hotline .item.alert { border-color: var(--neg2); } .hotline .item.wide { grid-column: span 2; }
         .hotline dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
         .hotline dd { margin: 4px 0 0; }
         .figures { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -165,16 +173,41 @@ enum PageTemplates {
         .figure .value { font-size: 24px; font-weight: 700; }
         .band-high, .band-critical { color: var(--neg2); } .band-lost { color: var(--muted); text-decoration: line-through; } .band-medium, .band-at-risk { color: #c46a00; } .band-low, .band-good, .band-excellent { color: var(--pos2); }
         .reasons ul { margin: 0; padding-left: 20px; } .contribution { display: inline-block; min-width: 60px; color: var(--neg2); font-variant-numeric: tabular-nums; }
-        .chart { width: 100%; height: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
-        .tick { stroke: #eef0f3; } .tick-label { font-size: 11px; fill: var(--muted); text-anchor: middle; }
-        .lane-line { stroke: #e4e7eb; } .lane-label { font-size: 12px; fill: var(--ink); }
-        .lane-asset .lane-label { font-weight: 700; } .lane-case .lane-label { fill: var(--muted); }
-        .lane-open .lane-label { fill: var(--neg2); font-weight: 700; }
-        .case-span { stroke: #b8c0cc; stroke-width: 3; stroke-linecap: round; } .lane-open .case-span { stroke: var(--neg2); stroke-dasharray: 4 3; }
-        .mark circle { stroke: #fff; stroke-width: 1; } .mark circle.moment { stroke: var(--ink); stroke-width: 2; }
-        .mark circle.voided { fill: none !important; stroke: var(--none); stroke-dasharray: 2 2; }
-        .mark circle.ring { fill: none; stroke: var(--neg2); stroke-width: 2.5; }
-        .mark:hover circle:not(.ring) { stroke: var(--accent); stroke-width: 3; }
+        .range p { margin: 4px 0; } .range-links a { margin-right: 10px; white-space: nowrap; } .range-links a.current { font-weight: 700; color: var(--ink); text-decoration: none; }
+        .chart { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 4px 10px 8px; }
+        .chart .lane { display: grid; grid-template-columns: 190px 1fr; border-top: 1px solid #eef0f3; }
+        .chart .lane.axis { border-top: 0; } .chart .axis .row { height: 20px; }
+        .lane-label { font-size: 12px; padding: 5px 8px 0 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+        .lane-asset .lane-label { font-weight: 700; }
+        .chart .rows { position: relative; margin: 0 8px; }
+        .chart .row { position: relative; height: 24px; }
+        .tick { position: absolute; top: 2px; transform: translateX(-50%); font-size: 11px; color: var(--muted); white-space: nowrap; }
+        .mark { position: absolute; top: 12px; width: 10px; height: 10px; margin: -5px 0 0 -5px; border-radius: 50%; border: 1px solid #fff; z-index: 2; }
+        .mark.s-none { width: 8px; height: 8px; margin: -4px 0 0 -4px; }
+        .mark.moment { width: 15px; height: 15px; margin: -7.5px 0 0 -7.5px; border: 2px solid var(--ink); }
+        .mark.voided { background: transparent !important; border: 1px dashed var(--none); }
+        .mark.ring { box-shadow: 0 0 0 2px #fff, 0 0 0 4.5px var(--neg2); }
+        .mark:hover, .mark:focus { outline: 3px solid var(--accent); outline-offset: 1px; z-index: 3; }
+        .episode { position: absolute; top: 6px; height: 12px; min-width: 6px; border-radius: 6px; background: #b9c2ce; overflow: hidden;
+          font-size: 0; text-decoration: none; }
+        .episode.expanded { background: #e4e8ee; }
+        .episode.open { background: #fbe3e4; border: 1.5px dashed var(--neg2); }
+        .episode.broken { box-shadow: inset 0 0 0 2px var(--neg2); }
+        .episode:hover, .episode:target { outline: 2px solid var(--accent); }
+        @media (max-width: 700px) {
+          header.top { flex-wrap: wrap; gap: 6px 16px; padding: 8px 12px; }
+          main { padding: 12px 10px 30px; }
+          .hotline .item.wide { grid-column: auto; }
+          .tick.minor { display: none; }
+          .chart { padding: 4px 6px 8px; }
+          .chart .lane { grid-template-columns: 1fr; }
+          .lane-label { padding: 4px 0 0; }
+          .chart .axis .lane-label { display: none; }
+          .chart .rows { margin: 0 6px; }
+          .search input { width: 100%; }
+          .scroll { overflow-x: auto; }
+          .details { min-width: 220px; }
+        }
         .s-neg2 { fill: var(--neg2); background: var(--neg2); } .s-neg1 { fill: var(--neg1); background: var(--neg1); }
         .s-zero { fill: var(--zero); background: var(--zero); } .s-pos1 { fill: var(--pos1); background: var(--pos1); }
         .s-pos2 { fill: var(--pos2); background: var(--pos2); } .s-none { fill: var(--none); background: var(--none); }
@@ -201,5 +234,5 @@ enum PageTemplates {
         .star { color: #c48a00; }
         .filters { display: flex; gap: 14px; align-items: center; flex-wrap: wrap; margin-bottom: 10px; }
         .band { font-weight: 700; }
-        """
+        """ + "\n" + TimelineChart.positionStyles
 }

@@ -2,88 +2,55 @@ import Foundation
 import Journal
 import JournalProjections
 
-/// The layout of a customer's journey as a time axis: one lane for the account (touchpoints of no
-/// machine and no case), and per machine a lane for its own touchpoints followed by a lane per
-/// service case. Marks are coloured by moment-of-truth score; broken promises and open complaints
-/// get a ring; each mark links to the touchpoint's row (`#tp-POSITION`).
+/// A customer's journey on a time axis, as HTML the stylesheet lays out: a lane for the account and one
+/// per machine. In each lane the touchpoints of no case sit on the first row, and every service case
+/// is an episode bar from its first to its last touchpoint (an open case runs on to the range's end),
+/// packed onto further rows so that bars never overlap. An open case, or one asked for, shows its
+/// touchpoints on its bar; a closed case is a bar that links to itself expanded. Marks are coloured
+/// by moment-of-truth score, broken promises and open complaints get a ring, and each links to the
+/// touchpoint's row (`#tp-POSITION`).
+///
+/// Positions are classes of the stylesheet (`x-0` … `x-500`, `w-1` … `w-500`: steps of 0.2 % of the
+/// range), since the pages' content security policy allows no inline style.
 struct TimelineChart {
-    struct Tick { var x: String; var label: String }
+    static let steps = 500
 
     struct Mark {
         var position: Int64
-        var x: String
-        var y: Int
-        /// CSS classes: the score band (`s-neg2` … `s-pos2`, `s-none`), `moment`, `voided`.
+        var step: Int
+        /// CSS classes: the score band (`s-neg2` … `s-pos2`, `s-none`), `moment`, `voided`, `ring`.
         var classes: String
-        var radius: Int
         var title: String
-        var brokenPromise: Bool
-        var openComplaint: Bool
+    }
+
+    struct Episode {
+        var caseId: String
+        var start: Int, width: Int
+        var open: Bool, expanded: Bool, brokenPromise: Bool
+            var title: String
+        var href: String
+        var marks: [Mark]
     }
 
     struct Lane {
         var label: String
-        /// `account`, `asset` or `case`.
+        /// `account` or `asset`.
         var kind: String
-        var y: Int
-        var labelY: Int
-        var openCase: Bool
-        /// The case's span from its first to its last touchpoint (cases only).
-        var span: Span?
         var marks: [Mark]
+        /// Rows of episodes; bars on one row do not overlap.
+        var rows: [[Episode]]
     }
 
-    struct Span { var x1: String; var x2: String }
-
-    static let width = 1000, labelWidth = 250, plotRight = 985, laneHeight = 26, axisHeight = 28
-
     var lanes: [Lane]
-    var ticks: [Tick]
-    var height: Int
+    var ticks: [(step: Int, label: String)]
+    var markCount: Int { lanes.reduce(0) { $0 + $1.marks.count + $1.rows.joined().reduce(0) { $0 + $1.marks.count } } }
 
-    /// The chart of `entries`, each with its flags (``TimelineFlags/of(_:)``).
-    init(entries: [TimelineEntry], flags: [[String]]) {
-        guard let first = entries.map(\.occurred).min(), let last = entries.map(\.occurred).max() else {
-            lanes = []
-            ticks = []
-            height = Self.axisHeight
-            return
-        }
-        let day: Int64 = 86_400_000_000
-        let start = first.microseconds - day, end = max(last.microseconds, first.microseconds) + day
-        let scale = Double(Self.plotRight - Self.labelWidth) / Double(end - start)
-        func x(_ time: Timestamp) -> Double { Double(Self.labelWidth) + Double(time.microseconds - start) * scale }
-
-        // Each case belongs to the machine of its first touchpoint that names one.
-        var caseAsset: [String: String] = [:]
-        for entry in entries {
-            if let caseId = entry.caseId, caseAsset[caseId] == nil, let assetId = entry.assetId { caseAsset[caseId] = assetId }
-        }
-        let flagsOf = Dictionary(zip(entries.map(\.position), flags), uniquingKeysWith: { a, _ in a })
-        var laneEntries: [String: [TimelineEntry]] = [:]
-        var assets: [String] = [], casesOfAsset: [String: [String]] = [:], looseCases: [String] = []
-        for entry in entries.sorted(by: { ($0.occurred, $0.position) < ($1.occurred, $1.position) }) {
-            let key: String
-            if let caseId = entry.caseId {
-                key = "case " + caseId
-                if laneEntries[key] == nil {
-                    if let assetId = caseAsset[caseId] {
-                        if casesOfAsset[assetId] == nil && !assets.contains(assetId) { assets.append(assetId) }
-                        casesOfAsset[assetId, default: []].append(caseId)
-                    } else {
-                        looseCases.append(caseId)
-                    }
-                }
-            } else if let assetId = entry.assetId {
-                key = "asset " + assetId
-                if !assets.contains(assetId) { assets.append(assetId) }
-            } else {
-                key = "account"
-            }
-            laneEntries[key, default: []].append(entry)
-        }
-        var keys = ["account"] + looseCases.map { "case " + $0 }
-        for assetId in assets { keys += ["asset " + assetId] + (casesOfAsset[assetId] ?? []).map { "case " + $0 } }
+    /// The chart of the touchpoints `shown` (within `window`, filtered) of a journey whose whole
+    /// timeline is `all`, with flags read from the whole timeline.
+    init(shown: [TimelineEntry], all: [TimelineEntry], flags: TimelineFlags, window: JourneyWindow) {
+        let start = window.from.microseconds, end = window.to.microseconds
+        let scale = Double(Self.steps) / Double(max(1, end - start))
+        func step(_ time: Timestamp) -> Int { min(Self.steps, max(0, Int((Double(time.microseconds - start) * scale).rounded()))) }
 
         func title(_ entry: TimelineEntry, _ entryFlags: [String]) -> String {
             var parts = [PageModels.minute(entry.occurredAt), entry.type]
@@ -93,68 +60,123 @@ struct TimelineChart {
             if entry.status != "recorded" { parts.append(entry.status) }
             return parts.joined(separator: " · ")
         }
-
-        var lanes: [Lane] = []
-        var y = Self.axisHeight + Self.laneHeight / 2
-        for key in keys {
-            let members = laneEntries[key] ?? []
-            let kind = String(key.prefix(while: { $0 != " " }))
-            let name = String(key.dropFirst(kind.count + 1))
-            if kind == "account" && members.isEmpty { continue }
-            let marks = members.map { entry in
-                let entryFlags = flagsOf[entry.position] ?? []
-                return Mark(
-                    position: entry.position, x: Self.format(x(entry.occurred)), y: y,
-                    classes: [Self.scoreClass(entry.score), entry.isMoment ? "moment" : nil, entry.status == "voided" ? "voided" : nil]
-                        .compactMap { $0 }.joined(separator: " "),
-                    radius: entry.isMoment ? 7 : (entry.score == nil ? 4 : 5), title: title(entry, entryFlags),
-                    brokenPromise: entry.promiseBroken && entry.status != "voided", openComplaint: entryFlags.contains("OPEN COMPLAINT"))
-            }
-            let openCase = kind == "case" && members.contains { flagsOf[$0.position]?.contains("OPEN CASE") == true }
-            let span = kind == "case" ? members.first.map { Span(x1: Self.format(x($0.occurred)), x2: Self.format(x(members.last!.occurred))) } : nil
-            let label = switch kind {
-            case "account": "Account"
-            case "asset": "Machine \(name)"
-            default: "Case \(name)"
-            }
-            lanes.append(Lane(label: label, kind: kind, y: y, labelY: y + 4, openCase: openCase, span: span, marks: marks))
-            y += Self.laneHeight
+        func mark(_ entry: TimelineEntry) -> Mark {
+            let entryFlags = flags.of(entry)
+            let ring = (entry.promiseBroken && entry.status != "voided") || entryFlags.contains("OPEN COMPLAINT")
+            let classes = [Self.scoreClass(entry.score), entry.isMoment ? "moment" : nil, entry.status == "voided" ? "voided" : nil, ring ? "ring" : nil]
+            return Mark(position: entry.position, step: step(entry.occurred), classes: classes.compactMap { $0 }.joined(separator: " "),
+                        title: title(entry, entryFlags))
         }
-        self.lanes = lanes
-        self.height = y - Self.laneHeight / 2 + 6
-        self.ticks = Self.ticks(from: start, to: end).map { Tick(x: Self.format(x($0.time)), label: $0.label) }
+
+        // A case belongs to the machine of its first touchpoint that names one; its span comes from the whole timeline.
+        var caseAsset: [String: String] = [:], caseEntries: [String: [TimelineEntry]] = [:], caseOrder: [String] = []
+        for entry in all.sorted(by: { ($0.occurred, $0.position) < ($1.occurred, $1.position) }) {
+            guard let caseId = entry.caseId else { continue }
+            if caseEntries[caseId] == nil { caseOrder.append(caseId) }
+            caseEntries[caseId, default: []].append(entry)
+            if caseAsset[caseId] == nil, let assetId = entry.assetId { caseAsset[caseId] = assetId }
+        }
+        let shownCases = Set(shown.compactMap(\.caseId))
+        var shownOfCase: [String: [TimelineEntry]] = [:]
+        var looseOfLane: [String: [TimelineEntry]] = [:]
+        var laneOrder: [String] = []
+        func lane(of assetId: String?) -> String {
+            let key = assetId.map { "asset " + $0 } ?? "account"
+            if !laneOrder.contains(key) { laneOrder.append(key) }
+            return key
+        }
+        for entry in shown.sorted(by: { ($0.occurred, $0.position) < ($1.occurred, $1.position) }) {
+            if let caseId = entry.caseId {
+                shownOfCase[caseId, default: []].append(entry)
+            } else {
+                looseOfLane[lane(of: entry.assetId), default: []].append(entry)
+            }
+        }
+        // Episodes: every case with a touchpoint shown, and every open case running into the range.
+        var episodesOfLane: [String: [Episode]] = [:]
+        for caseId in caseOrder {
+            let members = caseEntries[caseId]!
+            let open = flags.isOpen(caseId: caseId)
+            let first = members.first!.occurred, last = open ? max(members.last!.occurred, window.to) : members.last!.occurred
+            guard shownCases.contains(caseId) || (open && first < window.to && last >= window.from && window.caseId == nil && window.kinds.isEmpty) else { continue }
+            let expanded = open || window.isExpanded(caseId)
+            let x1 = step(max(first, window.from)), x2 = step(min(last, window.to))
+            let broken = members.contains { $0.promiseBroken && $0.status != "voided" }
+            var describe = ["Case \(caseId)", members.count == 1 ? "1 touchpoint" : "\(members.count) touchpoints",
+                            "\(first.utcDate) … \(open ? "open" : members.last!.occurred.utcDate)"]
+            if broken { describe.append("promise broken") }
+            // An open case links to its latest step; a closed one to the page with it expanded, or collapsed again.
+            let href: String
+            if open {
+                let latest = shownOfCase[caseId]?.last ?? members.last!
+                href = window.link(to: latest.position, occurred: latest.occurred, shown: shownOfCase[caseId] != nil)
+            } else if window.expandAll {
+                href = window.href(expanded: [], expandAll: false, fragment: "case-\(caseId)")
+            } else {
+                var toggled = window.expanded
+                if expanded { toggled.remove(caseId) } else { toggled.insert(caseId) }
+                href = window.href(expanded: toggled, fragment: "case-\(caseId)")
+            }
+            describe.append(open ? "open" : expanded ? "click to collapse" : "click to expand")
+            episodesOfLane[lane(of: caseAsset[caseId]), default: []].append(Episode(
+                caseId: caseId, start: x1, width: max(1, x2 - x1), open: open, expanded: expanded, brokenPromise: broken,
+                title: describe.joined(separator: " · "), href: href,
+                marks: expanded ? (shownOfCase[caseId] ?? []).map(mark) : []))
+        }
+        // The account first, then the machines in the order they appear.
+        laneOrder.sort { ($0 == "account" ? 0 : 1) < ($1 == "account" ? 0 : 1) }
+        lanes = laneOrder.map { key in
+            var rows: [[Episode]] = [], rowEnds: [Int] = []
+            for episode in (episodesOfLane[key] ?? []).sorted(by: { ($0.start, $0.caseId) < ($1.start, $1.caseId) }) {
+                // A bar needs a little room after it; its label needs some too when its case is shown expanded.
+                if let row = rowEnds.firstIndex(where: { $0 < episode.start }) {
+                    rows[row].append(episode)
+                    rowEnds[row] = episode.start + max(episode.width, 8)
+                } else {
+                    rows.append([episode])
+                    rowEnds.append(episode.start + max(episode.width, 8))
+                }
+            }
+            let machine = key.hasPrefix("asset ") ? String(key.dropFirst(6)) : nil
+            return Lane(label: machine ?? "Account", kind: machine == nil ? "account" : "asset",
+                        marks: (looseOfLane[key] ?? []).map(mark), rows: rows)
+        }
+        ticks = Self.ticks(from: start, to: end).map { (step($0.time), $0.label) }
     }
 
-    /// The chart as an SVG element scaled to the page's width.
-    func svg(label: String) -> HTML {
-        let ticks = ticks.map { tick -> HTML in
-            """
-            <line class="tick" x1="\(tick.x)" x2="\(tick.x)" y1="10" y2="\(height)"></line>\
-            <text class="tick-label" x="\(tick.x)" y="\(Self.axisHeight - 8)">\(tick.label)</text>
-            """
+    /// The chart as HTML: an axis, then the lanes.
+    func html(label: String) -> HTML {
+        func marks(_ marks: [Mark]) -> HTML {
+            "\(marks.map { mark -> HTML in "<a class=\"mark x-\(mark.step) \(mark.classes)\" href=\"#tp-\(mark.position)\" data-position=\"\(mark.position)\" title=\"\(mark.title)\"></a>" })"
+        }
+        // Every other tick is minor: a phone's narrow axis leaves it out.
+        let ticks = ticks.enumerated().map { index, tick -> HTML in
+            "<span class=\"tick x-\(tick.step)\(index % 2 == 1 ? " minor" : "")\">\(tick.label)</span>"
         }
         let lanes = lanes.map { lane -> HTML in
-            let span: HTML = lane.span.map { "<line class=\"case-span\" x1=\"\($0.x1)\" x2=\"\($0.x2)\" y1=\"\(lane.y)\" y2=\"\(lane.y)\"></line>" } ?? ""
-            let marks = lane.marks.map { mark -> HTML in
-                let ring: HTML = mark.brokenPromise || mark.openComplaint ? "<circle class=\"ring\" cx=\"\(mark.x)\" cy=\"\(mark.y)\" r=\"10\"></circle>" : ""
-                return """
-                    <a class="mark" href="#tp-\(mark.position)" data-position="\(mark.position)"><title>\(mark.title)</title>\(ring)\
-                    <circle class="\(mark.classes)" cx="\(mark.x)" cy="\(mark.y)" r="\(mark.radius)"></circle></a>
-                    """
+            let rows = lane.rows.map { row -> HTML in
+                let episodes = row.map { episode -> HTML in
+                    let classes = ["episode", "x-\(episode.start)", "w-\(episode.width)", episode.open ? "open" : "closed",
+                                   episode.expanded ? "expanded" : nil, episode.brokenPromise ? "broken" : nil].compactMap { $0 }.joined(separator: " ")
+                    return """
+                        <a class="\(classes)" id="case-\(episode.caseId)" data-case="\(episode.caseId)" href="\(episode.href)" title="\(episode.title)">\
+                        <span>\(episode.caseId)</span></a>\(marks(episode.marks))
+                        """
+                }
+                return "<div class=\"row cases\">\(episodes)</div>"
             }
+            // The row of touchpoints of no case, unless the lane has none and holds cases.
+            let loose: HTML = lane.marks.isEmpty && !rows.isEmpty ? "" : "<div class=\"row\">\(marks(lane.marks))</div>"
             return """
-                <g class="lane lane-\(lane.kind)\(lane.openCase ? " lane-open" : "")">
-                <line class="lane-line" x1="\(Self.labelWidth)" x2="\(Self.plotRight)" y1="\(lane.y)" y2="\(lane.y)"></line>
-                <text class="lane-label" x="8" y="\(lane.labelY)">\(lane.label)\(lane.openCase ? " · open" : "")</text>
-                \(span)\(marks)
-                </g>
+                <div class="lane lane-\(lane.kind)"><div class="lane-label" title="\(lane.kind == "asset" ? "Machine " : "")\(lane.label)">\(lane.label)</div>\
+                <div class="rows">\(loose)\(rows)</div></div>
+
                 """
         }
         return """
-            <svg id="timeline-chart" class="chart" viewBox="0 0 \(Self.width) \(height)" role="img" aria-label="\(label)">
-            \(ticks)
-            \(lanes)
-            </svg>
+            <div id="timeline-chart" class="chart" role="group" aria-label="\(label)">
+            <div class="lane axis"><div class="lane-label"></div><div class="rows"><div class="row">\(ticks)</div></div></div>
+            \(lanes)</div>
             """
     }
 
@@ -169,6 +191,12 @@ struct TimelineChart {
         default: return "s-pos2"
         }
     }
+
+    /// The stylesheet's position classes: `x-N` places at N steps from the range's start, `w-N` is N steps wide.
+    static let positionStyles: String = (0...steps).map { step in
+        let percent = String(format: "%.1f", Double(step) * 100 / Double(steps))
+        return ".x-\(step){left:\(percent)%}" + (step > 0 ? ".w-\(step){width:\(percent)%}" : "")
+    }.joined(separator: "\n")
 
     /// Axis ticks at the start of every month, quarter, year or few years: about a dozen at most.
     static func ticks(from start: Int64, to end: Int64) -> [(time: Timestamp, label: String)] {
@@ -191,6 +219,4 @@ struct TimelineChart {
         }
         return ticks
     }
-
-    static func format(_ value: Double) -> String { String(format: "%.1f", value) }
 }

@@ -74,34 +74,35 @@ extension JournalServer {
         router.get("/customers/:customerId") { request, context in
             try await staffPage(request, context) {
                 let customerId = try context.customerId()
-                // The touchpoints shown: `from`, `to`, `kind` (repeatable), `asset` and `case` as for the API's timeline;
-                // `knownAt` shows the page as the journal knew it then.
+                // The touchpoints shown: `from` and `to` (by default the last 24 months of the journey), `kind` (repeatable),
+                // `asset` and `case` as for the API's timeline; `expand` draws closed cases with their touchpoints (a case id,
+                // repeatable, or `all`); `knownAt` shows the page as the journal knew it then.
                 let query = Query(request)
-                let filter = TimelineFilter(
-                    from: try query.time("from"), to: try query.time("to"), kinds: Set(query.strings("kind")),
-                    assetId: query.string("asset"), caseId: query.string("case"))
+                let from = try query.time("from"), to = try query.time("to")
                 let knownAt = try query.time("knownAt")
                 let asOf = knownAt ?? store.clock.now()
                 let disclosure = context.disclosure(store, settings.masking)
                 try await requireCustomer(customerId)
-                var whole: [TimelineEntry]?, shown: [TimelineEntry]?
-                if let knownAt {
-                    whole = try await timelineEntries(of: customerId, knownAt: knownAt, filter: TimelineFilter())
-                    shown = filter == TimelineFilter() ? whole : try await timelineEntries(of: customerId, knownAt: knownAt, filter: filter)
-                }
+                var known: [TimelineEntry]?
+                if let knownAt { known = try await timelineEntries(of: customerId, knownAt: knownAt, filter: TimelineFilter()) }
                 let (insights, _) = try await churnInsights(asOf: asOf)
-                let known = (whole, shown)
-                let model = try await store.writer.read { db -> PageModels.Customer? in
+                let model = try await store.writer.read { [known] db -> PageModels.Customer? in
                     guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
-                    let all = try (known.0 ?? JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)).map { $0.disclosed(by: disclosure) }
-                    let entries = filter == TimelineFilter() ? all
-                        : try (known.1 ?? JourneyTimeline.entries(of: customerId, filter: filter, in: db)).map { $0.disclosed(by: disclosure) }
+                    let all = try (known ?? JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)).map { $0.disclosed(by: disclosure) }
+                    let window = JourneyWindow(
+                        customerId: customerId, entries: all, asOf: asOf, from: from, to: to, kinds: query.strings("kind"),
+                        assetId: query.string("asset"), caseId: query.string("case"), knownAt: query.string("knownAt"), expand: query.strings("expand"))
+                    guard window.from < window.to else {
+                        throw APIError(.badRequest, "bad_request", "from must be before to (got from \(JourneyWindow.text(window.from)), to \(JourneyWindow.text(window.to)))",
+                                       details: ["parameter": "from", "rule": "order"])
+                    }
+                    let filter = window.filter
                     let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
                     let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
                     let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
                     return PageModels.customer(
-                        customerId, name: name, entries: entries, moments: moments, risk: risk, asOf: asOf,
-                        summary: HotlineSummary(entries: all, asOf: asOf))
+                        customerId, name: name, all: all, shown: all.filter(filter.admits), window: window, moments: moments, risk: risk,
+                        asOf: asOf, summary: HotlineSummary(entries: all, asOf: asOf))
                 }
                 guard let model else { throw APIError.notFound("The journal holds no events of customer \(customerId).") }
                 return try await page(context, status: .ok, title: "\(model.name) (\(customerId))", template: "customer", model)
