@@ -46,6 +46,10 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         var sealed: [SealedValue: String] = [:]
         var opened: [String: String] = [:]
         var dataVersion: Int = 0
+        /// Whether every data key was loaded into `byId` (``loadAllKeys()``) since the cache was last emptied.
+        var allKeysLoaded = false
+        /// Counts the destructions seen, so that keys read before one are not cached after it.
+        var destructions = 0
     }
     private struct SealedValue: Hashable {
         var scope: DataKeyScope
@@ -409,6 +413,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         cache.withLock { cache in
             cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
             for id in ids { cache.byId[id] = nil }
+            cache.destructions += 1
             cache.sealed.removeAll()
             cache.opened.removeAll()
         }
@@ -435,8 +440,10 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         guard let version = try? queue.read({ db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }) else { return }
         let changed = cache.withLock { cache in
             guard cache.dataVersion != version else { return false }
+            let destructions = cache.destructions
             cache = Cache()
             cache.dataVersion = version
+            cache.destructions = destructions + 1
             return true
         }
         // Not under the cache's lock: disclosing takes this lock first, then the cache's.
@@ -521,6 +528,34 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
 
     private func key(id: String) -> (key: SymmetricKey, subject: Data, kind: PersonalDataKind)? {
         try? lookUpKey(id: id)
+    }
+
+    /// The most keys ``loadAllKeys()`` holds in memory (about 150 bytes each); a file with more is read key by key.
+    static let loadAllLimit = 500_000
+
+    /// Loads every data key in one read, for a reader about to disclose the whole log (an export, a
+    /// full read): each value then costs no look-up of its key. Does nothing when the keys were loaded
+    /// since the cache was last emptied, when the file holds more than ``loadAllLimit`` keys, or when
+    /// it cannot be read (keys are then looked up one by one, as a reader of one customer does).
+    public func loadAllKeys() {
+        let (loaded, destructions) = cache.withLock { ($0.allKeysLoaded, $0.destructions) }
+        guard !loaded, missingFile == nil else { return }
+        let keys = try? queue.read { db -> [(String, (key: SymmetricKey, subject: Data, kind: PersonalDataKind))]? in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM data_key") ?? 0 <= Self.loadAllLimit else { return nil }
+            var keys: [(String, (key: SymmetricKey, subject: Data, kind: PersonalDataKind))] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT keyId, key, subjectHash, kind FROM data_key")
+            while let row = try rows.next() {
+                keys.append((row["keyId"], (SymmetricKey(data: row["key"] as Data), row["subjectHash"] as Data, PersonalDataKind(rawValue: row["kind"]) ?? .text)))
+            }
+            return keys
+        }
+        guard let keys = keys ?? nil else { return }
+        cache.withLock { cache in
+            // A destruction meanwhile may have removed some of these keys: keep none of them.
+            guard cache.destructions == destructions else { return }
+            for (id, key) in keys { cache.byId[id] = key }
+            cache.allKeysLoaded = true
+        }
     }
 
     /// The key `id`, or nil when it was destroyed (or never made); throws when the key file cannot be read.

@@ -65,6 +65,13 @@ import Testing
                                        "wholeJourneyPageServerMs.p50", "timelineApiTotalMs.p50", "pageVsTimelineApi"], "bench-page")
     }
 
+    @Test func servedBenchmark() throws {
+        let documents = try run("bench-served", "--db", try smallJournal(), "--requests", "5")
+        expectFigures(documents.last, ["customerPageServer.p99Ms", "customerPageKiBMax", "customerChurnAsOfTotal.p99Ms", "atRiskPageServer.p99Ms",
+                                       "churnTop50Total.p99Ms"], "bench-served")
+        #expect(number(documents.last, "customerPageServer.samples") == 5)
+    }
+
     @Test func pageScreenshots() throws {
         let directory = TestSupport.temporaryDirectory("bench-smoke-screenshots")
         let documents = try run("page-screenshots", "--customers", "12", "--years", "2", "--out", directory.path)

@@ -115,6 +115,39 @@ import Testing
         #expect(store.disclosure(.plain).event(stored).payloadJSON["text"] == "[erased]")
     }
 
+    @Test func keysLoadedAtOnceForAFullReadForgetWhatIsErasedHereOrElsewhere() throws {
+        let directory = TestSupport.temporaryDirectory()
+        let path = directory.appendingPathComponent("journal.sqlite").path
+        let store = try EventStore(writer: JournalDatabase.open(path: path))
+        let notes: [(ProposedEvent, String)] = [
+            (ProposedEvent(eventId: "00000000-0000-7000-8000-000000000001", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                           payload: ["text": "Note of C-1"]), "C-1"),
+            (ProposedEvent(eventId: "00000000-0000-7000-8000-000000000002", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                           payload: ["text": "Note of C-2"]), "C-2"),
+            (ProposedEvent(eventId: "00000000-0000-7000-8000-000000000003", type: "note.added", occurredAt: "2024-03-01T10:00:00+01:00",
+                           payload: ["text": "Note of C-3"]), "C-3"),
+        ]
+        for (note, customer) in notes { try store.append([note], to: customer) }
+        func texts() throws -> [String] {
+            var texts: [String] = []
+            try store.forEachEvent(after: 0, disclosedBy: store.disclosure(.plain)) { texts.append($0.payloadJSON["text"]?.stringValue ?? "?"); return true }
+            return texts
+        }
+        #expect(try texts() == ["Note of C-1", "Note of C-2", "Note of C-3"])
+        // Erased in this process after every key was loaded, and in another process (another key store on the file).
+        try store.keys.erase(.customer("C-1"))
+        #expect(try texts() == ["[erased]", "Note of C-2", "Note of C-3"])
+        store.keys.loadAllKeys()
+        try KeyStore(path: KeyStore.path(of: path)).erase(.customer("C-2"))
+        #expect(try texts() == ["[erased]", "[erased]", "Note of C-3"])
+        // A key made after the keys were loaded is still found.
+        try store.append([
+            ProposedEvent(eventId: "00000000-0000-7000-8000-000000000009", type: "note.added", occurredAt: "2024-03-02T10:00:00+01:00",
+                          payload: ["text": "Note of C-4"]),
+        ], to: "C-4")
+        #expect(try texts() == ["[erased]", "[erased]", "Note of C-3", "Note of C-4"])
+    }
+
     @Test func aKeyFileThatCannotBeReadShowsNoValueAndErasesNone() throws {
         let directory = TestSupport.temporaryDirectory()
         let path = directory.appendingPathComponent("journal.sqlite").path, keyPath = KeyStore.path(of: path)
