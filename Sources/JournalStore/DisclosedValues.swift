@@ -3,7 +3,8 @@ import Journal
 
 /// Sealed values lately disclosed, found by their sealed bytes: a value seen before costs a table
 /// look-up and a copy, with no string built, hashed, decrypted or escaped. An actor, a technician or
-/// a contact person recurs in many events; a value seen once costs one decryption.
+/// a contact person recurs in many events; a value seen once costs one decryption. Free texts are not
+/// kept: each is opened where it is read.
 ///
 /// The key store owns it and empties it whenever keys are destroyed here or in another process, so
 /// nothing erased is shown from it.
@@ -58,12 +59,15 @@ struct DisclosedValues {
         } else {
             switch keys.unseal(sealed) {
             case .value(let kind, let plaintext, let subject):
-                entry = Entry(sealed: Array(sealed), kind: kind, plain: Shown(plaintext), subject: subject)
+                // A free text is rarely seen twice: kept, it would only push out the names that recur.
+                entry = Entry(sealed: kind == .text ? [] : Array(sealed), kind: kind, plain: Shown(plaintext), subject: subject)
             case .erased: entry = Entry(sealed: Array(sealed), kind: nil, plain: nil, subject: nil)
             case .unreadable: return Self.unreadable
             }
-            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[key] = entry
+            if entry.kind != .text {
+                if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
+                entries[key] = entry
+            }
         }
         guard let kind = entry.kind else { return Self.erased }
         switch masking.uniform ?? masking[kind] {
