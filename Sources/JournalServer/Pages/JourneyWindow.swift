@@ -68,8 +68,8 @@ struct JourneyWindow {
         } else {
             items += (expanded ?? self.expanded).sorted().map { ("expand", $0) }
         }
-        let query = items.map { "\($0.0)=\(Self.encoded($0.1))" }.joined(separator: "&")
-        return PageModels.customerHref(customerId) + "?" + query + (fragment.map { "#" + Self.encoded($0) } ?? "")
+        let query = items.map { "\($0.0)=\(PageModels.percentEncoded($0.1))" }.joined(separator: "&")
+        return PageModels.customerHref(customerId) + "?" + query + (fragment.map { "#" + PageModels.percentEncoded($0) } ?? "")
     }
 
     /// A link to touchpoint `position` that occurred at `occurred`: on this page when `shown`, else on
@@ -124,12 +124,6 @@ struct JourneyWindow {
     /// A date `YYYY-MM-DD` for a day's start, else RFC 3339.
     static func text(_ instant: Timestamp) -> String {
         instant.microseconds % day == 0 ? instant.utcDate : instant.rfc3339
-    }
-
-    static func encoded(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~:")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
     }
 
     private static let utc: Calendar = {

@@ -44,9 +44,7 @@ enum PageModels {
             total = grouped(found.total)
             first = grouped(offset + 1)
             last = grouped(offset + matches.count)
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: "-._~")
-            let q = query.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+            let q = PageModels.percentEncoded(query)
             previous = page > 1 ? "/customers?q=\(q)&page=\(page - 1)" : nil
             next = offset + matches.count < found.total ? "/customers?q=\(q)&page=\(page + 1)" : nil
         }
@@ -227,9 +225,16 @@ enum PageModels {
     static func grouped(_ value: Int) -> String { value.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))) }
 
     /// A path segment for a customer id (ids may hold any character).
-    static func customerHref(_ customerId: String) -> String {
+    static func customerHref(_ customerId: String) -> String { "/customers/" + percentEncoded(customerId) }
+
+    /// `value` as a path segment or query value: every character but letters, digits and `-._~` percent-encoded.
+    static func percentEncoded(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
+
+    private static let unreserved: CharacterSet = {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return "/customers/" + (customerId.addingPercentEncoding(withAllowedCharacters: allowed) ?? customerId)
-    }
+        return allowed
+    }()
 }
