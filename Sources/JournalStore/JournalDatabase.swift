@@ -124,10 +124,29 @@ public enum JournalDatabase {
     /// Gives the free pages of the projections' file back to the file system — those of a generation a
     /// rebuild replaced — when the file was made with `auto_vacuum = INCREMENTAL` (every file made since
     /// it was introduced; an older one keeps its size until it is deleted and folded again).
+    ///
+    /// The file is switched to full auto-vacuum for one empty write: at that commit SQLite cuts the free
+    /// pages at the file's end off at once and moves the pages in use from the end into the free ones
+    /// before it, in one pass. `PRAGMA incremental_vacuum` would instead look each free page up in the
+    /// free list — a search that grows with the list, so that the 3.9 million free pages of a rebuilt
+    /// 10M-event journal took longer than the rebuild. Back to incremental afterwards, so that everyday
+    /// folds do not move pages at every commit.
     public static func reclaimFreePages(_ projections: any DatabaseWriter) throws {
         try projections.writeWithoutTransaction { db in
-            guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 else { return }
-            try db.execute(sql: "PRAGMA incremental_vacuum")
+            guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2,
+                  try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0 > 0
+            else { return }
+            try db.execute(sql: "PRAGMA auto_vacuum = FULL")
+            do {
+                try db.inTransaction(.immediate) {
+                    try db.execute(sql: "CREATE TABLE reclaim_free_pages (x); DROP TABLE reclaim_free_pages")
+                    return .commit
+                }
+            } catch {
+                try? db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                throw error
+            }
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
         }
     }
 
