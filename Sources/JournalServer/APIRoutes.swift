@@ -129,7 +129,8 @@ extension JournalServer {
             } else {
                 (asOf, weightsSource, risks) = try await dailyRanking()
             }
-            let listed = risks.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }
+            // The first `top` that match, found without copying the portfolio (a copy retains every risk's arrays).
+            let listed = Array(risks.lazy.filter { (band == nil || $0.risk.band == band) && (segment == nil || $0.segment == segment) }.prefix(top))
             return JSONResponse.make(Documents.churn(risks, listed: listed, top: top, asOf: asOf, weights: weightsSource))
         }
         router.get("/v1/segments") { request, context in

@@ -116,8 +116,11 @@ extension JournalServer {
                 let segment = query.string("segment") == "" ? "" : try query.oneOf("segment", ["A", "B", "C"]) ?? ""
                 let top = Int(try query.oneOf("top", ["25", "50", "100", "500"]) ?? "50")!
                 let (asOf, _, all) = try await dailyRanking()
-                let listed = all.filter { (band.isEmpty || $0.risk.band == band) && (segment.isEmpty || $0.segment == segment) }
-                let names = try await store.writer.read { db in try CustomerDirectory.names(of: listed.prefix(top).map(\.customerId), in: db) }
+                // Counted and cut without copying the portfolio (a copy retains every risk's arrays).
+                let matches = { (item: CustomerRisk) in (band.isEmpty || item.risk.band == band) && (segment.isEmpty || item.segment == segment) }
+                let matching = band.isEmpty && segment.isEmpty ? all.count : all.count(where: matches)
+                let listed = Array(all.lazy.filter(matches).prefix(top))
+                let names = try await store.writer.read { db in try CustomerDirectory.names(of: listed.map(\.customerId), in: db) }
                 func options(_ values: [(String, String)], _ chosen: String) -> [PageModels.Option] {
                     values.map { PageModels.Option(value: $0.0, label: $0.1, selected: $0.0 == chosen) }
                 }
@@ -128,8 +131,8 @@ extension JournalServer {
                     customers: PageModels.grouped(all.count), asOf: PageModels.minute(asOf.rfc3339),
                     high: PageModels.grouped(all.count { $0.risk.band == "high" }), medium: PageModels.grouped(all.count { $0.risk.band == "medium" }),
                     low: PageModels.grouped(all.count { $0.risk.band == "low" }),
-                    matching: PageModels.grouped(listed.count), shown: PageModels.grouped(min(top, listed.count)), cut: listed.count > top,
-                    risks: listed.prefix(top).map { item in
+                    matching: PageModels.grouped(matching), shown: PageModels.grouped(listed.count), cut: matching > top,
+                    risks: listed.map { item in
                         PageModels.Risk(
                             customerId: item.customerId, name: names[item.customerId] ?? "", href: PageModels.customerHref(item.customerId),
                             segment: item.segment, probability: String(format: "%.0f %%", item.risk.probability * 100), band: item.risk.band,
