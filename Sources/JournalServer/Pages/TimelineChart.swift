@@ -23,11 +23,12 @@ struct TimelineChart {
         var title: String
     }
 
+    /// A service case as a bar: from `start`, `width` steps wide; its touchpoints' marks when expanded.
     struct Episode {
         var caseId: String
         var start: Int, width: Int
         var open: Bool, expanded: Bool, brokenPromise: Bool
-            var title: String
+        var title: String
         var href: String
         var marks: [Mark]
     }
@@ -43,7 +44,6 @@ struct TimelineChart {
 
     var lanes: [Lane]
     var ticks: [(step: Int, label: String)]
-    var markCount: Int { lanes.reduce(0) { $0 + $1.marks.count + $1.rows.joined().reduce(0) { $0 + $1.marks.count } } }
 
     /// The chart of the touchpoints `shown` (within `window`, filtered) of a journey whose whole
     /// timeline is `all`, with flags read from the whole timeline.
