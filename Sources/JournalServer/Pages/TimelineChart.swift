@@ -124,8 +124,7 @@ struct TimelineChart {
                 marks: expanded ? (shownOfCase[caseId] ?? []).map(mark) : []))
         }
         // The account first, then the machines in the order they appear.
-        laneOrder.sort { ($0 == "account" ? 0 : 1) < ($1 == "account" ? 0 : 1) }
-        lanes = laneOrder.map { key in
+        lanes = (laneOrder.filter { $0 == "account" } + laneOrder.filter { $0 != "account" }).map { key in
             var rows: [[Episode]] = [], rowEnds: [Int] = []
             for episode in (episodesOfLane[key] ?? []).sorted(by: { ($0.start, $0.caseId) < ($1.start, $1.caseId) }) {
                 // A bar needs a little room after it; its label needs some too when its case is shown expanded.
