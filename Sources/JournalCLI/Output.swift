@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalProjections
 
 /// Writing to stdout and stderr, and formatting for people.
 enum Output {
@@ -38,6 +39,15 @@ enum Output {
     /// `1, "customer"` → `1 customer`, `1234, "event"` → `1,234 events`.
     static func count(_ value: some BinaryInteger, _ noun: String) -> String {
         count(value) + " " + (value == 1 ? noun : noun + "s")
+    }
+
+    /// E.g. `timeline: folding events, 200,000 of 1,079,980` or `timeline: building indexes`.
+    static func describe(_ progress: FoldProgress) -> String {
+        var text = "\(progress.projection): \(progress.step.rawValue)"
+        if progress.done > 0 || progress.total != nil {
+            text += ", " + count(progress.done) + (progress.total.map { " of " + count($0) } ?? "")
+        }
+        return text
     }
 
     /// Left-aligned columns separated by two spaces (``TextTable``).

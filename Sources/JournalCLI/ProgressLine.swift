@@ -1,4 +1,5 @@
 import Foundation
+import JournalProjections
 
 /// Progress of long work on stderr, redrawn in place — only when stderr is a terminal. Piped or
 /// redirected output (scripts, tests, logs) never gets progress lines, however long the work takes.
@@ -10,6 +11,7 @@ final class ProgressLine {
     private let started: Date
     private var lastShown = Date.distantPast
     private var shown = false
+    private var lastFold: FoldProgress?
 
     /// `enabled: false` (e.g. under `--json`) shows nothing even on a terminal.
     init(
@@ -26,15 +28,28 @@ final class ProgressLine {
     /// Seconds since the line was made.
     var elapsed: Double { now().timeIntervalSince(started) }
 
-    /// Shows `fraction` (0…1) and an optional detail, at most five times a second and not in the first half second.
-    func update(_ fraction: Double, _ detail: String = "") {
+    /// Shows `fraction` (0…1; nil shows none) and an optional detail, at most five times a second and not
+    /// in the first half second. `newStep` shows it however recently the line was drawn: the start of a
+    /// step that tells no progress of its own must not be lost.
+    func update(_ fraction: Double?, _ detail: String = "", newStep: Bool = false) {
         guard enabled else { return }
         let time = now()
-        guard time.timeIntervalSince(lastShown) >= 0.2, time.timeIntervalSince(started) >= 0.5 else { return }
+        guard newStep || time.timeIntervalSince(lastShown) >= 0.2, time.timeIntervalSince(started) >= 0.5 else { return }
         lastShown = time
         shown = true
-        let percent = Int((min(max(fraction, 0), 1) * 100).rounded(.down))
-        write("\r\u{1B}[K\(label): \(percent)%" + (detail.isEmpty ? "" : "  " + detail))
+        var text = "\r\u{1B}[K\(label):"
+        if let fraction { text += " \(Int((min(max(fraction, 0), 1) * 100).rounded(.down)))%" + (detail.isEmpty ? "" : " ") }
+        if !detail.isEmpty { text += " " + detail }
+        write(text)
+    }
+
+    /// Shows how far a fold has come (``Output/describe(_:)``); returns true when it starts a new step.
+    @discardableResult
+    func update(_ progress: FoldProgress) -> Bool {
+        let newStep = progress.projection != lastFold?.projection || progress.step != lastFold?.step
+        lastFold = progress
+        update(progress.fraction, Output.describe(progress), newStep: newStep)
+        return newStep
     }
 
     /// Clears the line, if one was shown.

@@ -8,9 +8,11 @@ import JournalStore
 
 // Projection benchmark on an existing journal (e.g. one written by `tpj demo --customers N`):
 //   (s) a bare scan of the log's rows (the columns projections read), the baseline
-//   (r) a full rebuild of every built-in projection, with the peak memory of the process
-//   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape and
-//       indexes — what writing these rows costs before any folding, a bound no rebuild can beat
+//   (r) a full rebuild of every built-in projection, with the peak memory of the process and the
+//       seconds of each step (folding events, building indexes, writing documents, giving back space)
+//   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape, the
+//       indexes that only readers use created after the copy as a rebuild creates them — what writing
+//       these rows costs before any folding, a bound no rebuild can beat
 //   (q) timeline (now), moments and churn (as of random instants) query latency for random customers
 //   (r) the at-risk list: the portfolio ranked once afresh, then the riskiest 50 read from the kept ranking
 //   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
@@ -94,10 +96,25 @@ enum ProjectionBenchmark {
         let memoryBefore = peakMemoryMiB()
         let runner = ProjectionRunner.builtIn(store: store)
         var rebuildSeconds = Double.nan
+        // Seconds per step of each projection's rebuild, e.g. "timeline: building indexes".
+        var stepSeconds: [(String, Double)] = []
         if rebuild {
             progress("rebuilding the projections")
             start = now()
-            try runner.rebuild()
+            var current: (step: String, since: UInt64)?
+            func enter(_ step: String?) {
+                let time = now()
+                if let current { stepSeconds.append((current.step, Double(time - current.since) / 1e9)) }
+                current = step.map { ($0, time) }
+            }
+            try runner.rebuild { report in
+                let step = "\(report.projection): \(report.step.rawValue)"
+                if step != current?.step {
+                    progress(step)
+                    enter(step)
+                }
+            }
+            enter(nil)
             rebuildSeconds = Double(now() - start) / 1e9
         } else if try runner.status().contains(where: { $0.needsRebuild || $0.lag > 0 }) {
             fail("--no-rebuild needs projections that are built and caught up; run without it first")
@@ -112,7 +129,7 @@ enum ProjectionBenchmark {
         var floorSeconds = Double.nan
         if rebuild {
             progress("copying the projections' tables (write floor)")
-            floorSeconds = try writeFloor(runner.projections, store)
+            floorSeconds = try writeFloor(runner, store)
         }
 
         // (q) Query latency for random customers: the timeline now, moments and churn as of random
@@ -179,6 +196,7 @@ enum ProjectionBenchmark {
                 ("rebuildEventsPerSecond", format(Double(events) / rebuildSeconds)),
                 ("rebuildToScanRatio", format(scanSeconds / rebuildSeconds, digits: 3)),
                 ("rebuildSeconds", format(rebuildSeconds, digits: 1)),
+                ("rebuildStepSeconds", "{" + stepSeconds.map { #""\#($0.0)":\#(format($0.1, digits: 2))"# }.joined(separator: ",") + "}"),
             ]
             fields += [
                 ("writeFloorEventsPerSecond", format(Double(events) / floorSeconds)),
@@ -270,10 +288,12 @@ enum ProjectionBenchmark {
     }
 
     /// Copies each projection's active tables into fresh tables of the same shape and indexes (in one
-    /// transaction, like a rebuild's writes), then drops the copies. Returns the seconds the copy took
-    /// to commit: dropping the copies and giving their pages back is no part of writing (a fresh
-    /// rebuild, as measured, has no old generation to drop either).
-    static func writeFloor(_ projections: [any Projection], _ store: EventStore) throws -> Double {
+    /// transaction, with the page cache a rebuild has, creating the indexes that only readers use
+    /// after the copy as a rebuild does), then drops the copies. Returns the seconds the copy took to
+    /// commit: dropping the copies and giving their pages back is no part of writing.
+    static func writeFloor(_ runner: ProjectionRunner, _ store: EventStore) throws -> Double {
+        let projections = runner.projections
+        try store.projectionWriter.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(runner.rebuildCacheKiB)") }
         let start = now()
         try store.projectionWriter.write { db in
             for projection in projections {
@@ -286,12 +306,14 @@ enum ProjectionBenchmark {
                     // OR REPLACE: a table's triggers may already have written rows of a later table.
                     try db.execute(sql: "INSERT OR REPLACE INTO \(copy[table]) SELECT * FROM \(source[table])")
                 }
+                try projection.completeTables(db, copy)
             }
         }
         let seconds = Double(now() - start) / 1e9
-        try store.projectionWriter.write { db in
-            for projection in projections {
-                for table in projection.tables {
+        // One table a transaction, as a rebuild drops a replaced generation (no statement journal).
+        for projection in projections {
+            for table in projection.tables {
+                try store.projectionWriter.writeWithoutTransaction { db in
                     try db.execute(sql: "DROP TABLE \(ProjectionTables(projection: projection.name, generation: 0)[table])")
                 }
             }

@@ -37,6 +37,7 @@ public struct CustomerAsKnownAt {
             for projection in [timelineProjection, facts] as [any Projection] {
                 let tables = ProjectionTables(projection: projection.name, generation: 1)
                 try projection.createTables(db, tables)
+                try projection.completeTables(db, tables)
                 try projection.apply(events, db, tables)
                 for table in projection.tables {
                     try db.execute(sql: "CREATE VIEW \(ProjectionTables.view(projection.name, table)) AS SELECT * FROM \(tables[table])")

@@ -1,5 +1,6 @@
 import GRDB
 import Journal
+import JournalStore
 
 /// The business facts that segments and churn risk are computed from, kept as revisions so that
 /// any past answer can be reproduced.
@@ -35,8 +36,6 @@ public struct CustomerFacts: Projection {
                 detail       TEXT,
                 PRIMARY KEY (position, revision, kind)
             ) STRICT;
-            CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
-            CREATE INDEX \(fact)_name ON \(fact) (kind, key, customerId, position, revision) WHERE kind = 'registered';
             CREATE INDEX \(fact)_revenue ON \(fact) (occurredAtUs) WHERE kind = 'revenue';
             """)
         try MonthlySegments.createTable(db, names["segment"])
@@ -49,6 +48,15 @@ public struct CustomerFacts: Projection {
                 customerId TEXT NOT NULL,
                 PRIMARY KEY (term, kind, customerId)
             ) STRICT, WITHOUT ROWID
+            """)
+    }
+
+    /// A customer's facts, and customers by name.
+    public func completeTables(_ db: Database, _ names: ProjectionTables) throws {
+        let fact = names["fact"]
+        try db.execute(sql: """
+            CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
+            CREATE INDEX \(fact)_name ON \(fact) (kind, key, customerId, position, revision) WHERE kind = 'registered';
             """)
     }
 
@@ -100,10 +108,12 @@ public struct CustomerFacts: Projection {
                           occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds)
                 noteKnown(facts, occurredAtUs: source["occurredAtUs"], knownAtUs: event.knownAt.microseconds, revises: true)
             default:
-                for (kind, value) in Self.searchTerms(event) {
+                // Most events carry no facts: their payloads are not parsed.
+                let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
+                for (kind, value) in Self.searchTerms(event, payload: payload) {
                     try insertTerm.execute(arguments: [value.lowercased(), kind, value, event.customerId])
                 }
-                let facts = Self.facts(type: event.type, payload: event.payloadJSON)
+                let facts = payload.map { Self.facts(type: event.type, payload: $0) } ?? []
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
                           occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds)
                 noteKnown(facts, occurredAtUs: event.occurred.microseconds, knownAtUs: event.knownAt.microseconds, revises: false)
@@ -116,13 +126,14 @@ public struct CustomerFacts: Projection {
     }
 
     /// What an event lets its customer be found by: the machine's serial (asset id), the service case,
-    /// the quote, and the cities of the sites a registration lists.
-    static func searchTerms(_ event: RecordedEvent) -> [(kind: String, value: String)] {
+    /// the quote, and the cities of the sites a registration lists (from its `payload`, parsed when it
+    /// carries facts, as quotes and registrations do).
+    static func searchTerms(_ event: RecordedEvent, payload: JSONValue?) -> [(kind: String, value: String)] {
         var terms: [(kind: String, value: String)] = []
         if let assetId = event.assetId { terms.append(("machine", assetId)) }
         if let caseId = event.caseId { terms.append(("case", caseId)) }
-        if event.type.hasPrefix("quote."), let quoteId = event.payloadJSON["quoteId"]?.stringValue { terms.append(("quote", quoteId)) }
-        if event.type == "customer.registered", case .array(let sites)? = event.payloadJSON["sites"] {
+        if event.type.hasPrefix("quote."), let quoteId = payload?["quoteId"]?.stringValue { terms.append(("quote", quoteId)) }
+        if event.type == "customer.registered", case .array(let sites)? = payload?["sites"] {
             for site in sites { if let city = site["city"]?.stringValue { terms.append(("city", city)) } }
         }
         return terms.filter { !$0.value.isEmpty }
@@ -134,6 +145,11 @@ public struct CustomerFacts: Projection {
         var key: String? = nil
         var detail: String? = nil
     }
+
+    /// The types of event that carry facts: those ``facts(type:payload:)`` has facts for.
+    static let typesWithFacts = Set(SchemaRegistry.bundled.types.filter { !facts(type: $0, payload: .null).isEmpty })
+
+    static func carriesFacts(_ type: String) -> Bool { typesWithFacts.contains(type) }
 
     /// The facts an event carries.
     static func facts(type: String, payload: JSONValue) -> [Fact] {

@@ -70,7 +70,6 @@ public struct JourneyTimeline: Projection {
                 rulesVersion    INTEGER,
                 source          TEXT
             ) STRICT;
-            CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
             CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId, occurredAtUs, position) WHERE caseId IS NOT NULL;
             CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref, occurredAtUs, position) WHERE ref IS NOT NULL;
             CREATE TABLE \(score) (
@@ -93,12 +92,22 @@ public struct JourneyTimeline: Projection {
                 reasons      TEXT    NOT NULL,
                 rulesVersion INTEGER NOT NULL
             ) STRICT;
-            CREATE INDEX \(score)_customer ON \(score) (customerId, seq);
             CREATE TABLE \(doc) (
                 customerId TEXT PRIMARY KEY,
                 entries    TEXT
             ) STRICT;
             CREATE INDEX \(doc)_stale ON \(doc) (customerId) WHERE entries IS NULL;
+            """)
+    }
+
+    /// A customer's entries in time order and score history, and the triggers that mark a customer's
+    /// document stale when an entry changes; a customer with entries and no document gets a stale one.
+    public func completeTables(_ db: Database, _ names: ProjectionTables) throws {
+        let entry = names["entry"], score = names["score"], doc = names["doc"]
+        try db.execute(sql: """
+            CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
+            CREATE INDEX \(score)_customer ON \(score) (customerId, seq);
+            INSERT OR IGNORE INTO \(doc) (customerId) SELECT DISTINCT customerId FROM \(entry);
             CREATE TRIGGER \(entry)_inserted AFTER INSERT ON \(entry) BEGIN
                 INSERT INTO \(doc) (customerId) VALUES (NEW.customerId)
                 ON CONFLICT (customerId) DO UPDATE SET entries = NULL WHERE entries IS NOT NULL;

@@ -23,8 +23,14 @@ public protocol Projection: Sendable {
     var version: Int { get }
     /// Logical table names; each is readable as the view `<name>_<table>`.
     var tables: [String] { get }
-    /// Creates the tables (and their indexes) of one generation.
+    /// Creates the tables of one generation, with the indexes its folds read.
     func createTables(_ db: Database, _ names: ProjectionTables) throws
+    /// Completes the tables of one generation with what only readers use: indexes, and triggers that
+    /// keep derived rows in step. A rebuild calls it once its fold has filled the tables: an index
+    /// built from the rows in place is one sorted pass, where one kept up during the fold has entries
+    /// all over it written again at every batch. Everything else calls it right after
+    /// ``createTables(_:_:)``. The default adds nothing.
+    func completeTables(_ db: Database, _ names: ProjectionTables) throws
     /// Folds events, in position order, into the tables. Runs in the transaction that also moves the checkpoint.
     func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
     /// Finishes up to `limit` pieces of work that `apply` left for later because they are cheaper done
@@ -44,6 +50,7 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    public func completeTables(_ db: Database, _ names: ProjectionTables) throws {}
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { 0 }
     public var decodesEvents: Bool { true }
     public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
@@ -80,7 +87,12 @@ public struct ProjectionTables: Sendable {
 
     /// The physical name of the logical table `table`, e.g. `p_timeline_g2_entry`.
     public subscript(_ table: String) -> String {
-        "p_\(projection)_g\(generation)_\(table)"
+        "\(Self.prefix(of: projection))\(generation)_\(table)"
+    }
+
+    /// What the physical names of every generation of `projection` start with, e.g. `p_timeline_g`.
+    public static func prefix(of projection: String) -> String {
+        "p_\(projection)_g"
     }
 
     /// The view that always shows the active generation of `table`, e.g. `timeline_entry`.

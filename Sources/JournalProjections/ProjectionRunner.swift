@@ -47,10 +47,10 @@ public struct ProjectionRunner: Sendable {
 
     /// Brings every projection to the head of the log; returns the checkpoints reached.
     ///
-    /// - Parameter progress: called after each batch with the projection's name and the position it reached
-    ///   (for a long first fold, e.g. after a large import).
+    /// - Parameter progress: told after each batch how far the fold has come (for a long first fold,
+    ///   e.g. after a large import, which is a rebuild and tells each of its steps).
     @discardableResult
-    public func catchUp(batchSize: Int = 5_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
+    public func catchUp(batchSize: Int = 5_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         var reached: [String: Int64] = [:]
         for projection in projections {
             reached[projection.name] = try catchUp(projection, batchSize: batchSize, progress: progress)
@@ -59,9 +59,10 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
-    /// then switches to them. Returns the number of events folded per projection.
+    /// then switches to them. Returns the number of events folded per projection. `progress` is told
+    /// each step of each projection's rebuild, and how far its fold has come after each batch.
     @discardableResult
-    public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((String, Int64) -> Void)? = nil) throws -> [String: Int64] {
+    public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
         guard unknown.isEmpty else {
             throw JournalError.invalidArgument(
@@ -124,7 +125,7 @@ public struct ProjectionRunner: Sendable {
 
     // MARK: Work on one projection
 
-    private func catchUp(_ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)? = nil) throws -> Int64 {
+    private func catchUp(_ projection: any Projection, batchSize: Int, progress: ((FoldProgress) -> Void)? = nil) throws -> Int64 {
         guard let state = try state(of: projection), state.version == projection.version else {
             let rebuilt = try RebuildLock.holding(journalPath: store.writer.path) { () throws -> Int64? in
                 // Another process may have rebuilt it while this one waited for the lock.
@@ -164,7 +165,7 @@ public struct ProjectionRunner: Sendable {
                 continue
             }
             checkpoint = batch.through
-            progress?(projection.name, checkpoint)
+            progress?(FoldProgress(projection: projection.name, step: .folding, done: checkpoint, total: try store.head()))
             observer?.folded(
                 projection.name, customers: Set(batch.events.map(\.customerId)),
                 reaching: ProjectionPosition(generation: state.generation, checkpoint: checkpoint))
@@ -180,28 +181,41 @@ public struct ProjectionRunner: Sendable {
 
     /// Builds a new generation and switches to it; returns the events folded and the checkpoint reached.
     private func rebuild(
-        _ projection: any Projection, batchSize: Int, progress: ((String, Int64) -> Void)?
+        _ projection: any Projection, batchSize: Int, progress: ((FoldProgress) -> Void)?
     ) throws -> (folded: Int64, checkpoint: Int64) {
+        func report(_ step: FoldProgress.Step, _ done: Int64 = 0, of total: Int64? = nil) {
+            progress?(FoldProgress(projection: projection.name, step: step, done: done, total: total))
+        }
         let old = try state(of: projection)
         let generation = (old?.generation ?? 0) + 1
         let tables = ProjectionTables(projection: projection.name, generation: generation)
-        // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first).
-        try store.projectionWriter.write { db in
-            try dropTables(of: projection, generation: generation, db)
-            try projection.createTables(db, tables)
+        let cache = try store.projectionWriter.writeWithoutTransaction { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2_000
+            try db.execute(sql: "PRAGMA cache_size = -\(rebuildCacheKiB)")
+            return pages
         }
+        defer { try? store.projectionWriter.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = \(cache)") } }
+        // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first),
+        // without the indexes that only readers use: those are built once the tables are filled.
+        try dropGenerations(of: projection, except: old?.generation)
+        try store.projectionWriter.write { db in try projection.createTables(db, tables) }
         var built: Int64 = 0
         var folded: Int64 = 0
+        let head = try store.head()
+        report(.folding, of: head)
         // Fill the new generation in batches; the old one keeps answering meanwhile.
         while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
             try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
             built = batch.through
             folded += batch.through - batch.after
-            progress?(projection.name, folded)
+            report(.folding, folded, of: max(head, built))
         }
-        try settle(projection, tables, onlyWhileActive: false)
-        // Switch: fold what arrived since, point the views at the new tables, drop the old ones. The
-        // checkpoint is the last event folded: whatever is appended meanwhile is the follower's.
+        report(.indexing)
+        try store.projectionWriter.write { db in try projection.completeTables(db, tables) }
+        report(.settling)
+        try settle(projection, tables, onlyWhileActive: false) { settled in report(.settling, settled) }
+        // Switch: fold what arrived since and point the views at the new tables. The checkpoint is the
+        // last event folded: whatever is appended meanwhile is the follower's.
         let tail = try nextBatch(of: projection, after: built, size: Int.max / 2)?.batch
         let switched = try store.projectionWriter.write { db -> (folded: Int64, checkpoint: Int64) in
             if let tail { try projection.apply(batch: tail, db, tables) }
@@ -220,13 +234,21 @@ public struct ProjectionRunner: Sendable {
                       checkpoint = excluded.checkpoint, updatedAtUs = excluded.updatedAtUs
                     """,
                 arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
-            if let old { try dropTables(of: projection, generation: old.generation, db) }
             return (folded: folded, checkpoint: checkpoint)
         }
         observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
-        if old != nil { try JournalDatabase.reclaimFreePages(store.projectionWriter) }
+        if old != nil {
+            report(.reclaiming)
+            try dropGenerations(of: projection, except: generation)
+            try JournalDatabase.reclaimFreePages(store.projectionWriter)
+        }
         return switched
     }
+
+    /// The page cache (KiB) of the connection that writes a rebuild. The indexes a fold reads take
+    /// entries all over them at every batch; a cache that holds them writes each page once a batch
+    /// instead of again whenever it was pushed out.
+    public var rebuildCacheKiB = 256 * 1024
 
     /// A projection written in SQL folds a batch in a few set-based statements whose cost grows with the
     /// customers it touches more than with its events: its batches hold at least this many positions
@@ -281,8 +303,11 @@ public struct ProjectionRunner: Sendable {
     /// Runs `projection`'s settle work until none is left, in transactions of ``settleBatch`` pieces
     /// (or as many as ``transactionSize`` says).
     /// With `onlyWhileActive`, stops when `tables` are no longer the active generation (a rebuild
-    /// switched meanwhile and dropped them).
-    private func settle(_ projection: any Projection, _ tables: ProjectionTables, onlyWhileActive: Bool) throws {
+    /// switched meanwhile and dropped them). `progress` is told the pieces settled so far.
+    private func settle(
+        _ projection: any Projection, _ tables: ProjectionTables, onlyWhileActive: Bool, progress: ((Int64) -> Void)? = nil
+    ) throws {
+        var total: Int64 = 0
         while true {
             let limit = settleSize
             let settled = try foldTransaction { db -> Int in
@@ -293,16 +318,26 @@ public struct ProjectionRunner: Sendable {
                 }
                 return try projection.settle(db, tables, limit: limit)
             }
+            total += Int64(settled)
+            progress?(total)
             if settled < limit { return }
         }
     }
 
-    private func dropTables(of projection: any Projection, generation: Int, _ db: Database) throws {
-        let prefix = ProjectionTables(projection: projection.name, generation: generation)[""]
-        let names = try String.fetchAll(
-            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?",
-            arguments: [prefix.count, prefix])
-        for name in names { try db.execute(sql: "DROP TABLE \(name)") }
+    /// Drops the tables of every generation of `projection` but `kept`: the one a switch replaced, and
+    /// what an interrupted rebuild, or a crash between a switch and this clean-up, left behind. Each
+    /// table goes in a transaction of its own: dropped inside a larger one, SQLite would first copy
+    /// every page it frees into a statement journal (gigabytes for a large timeline).
+    private func dropGenerations(of projection: any Projection, except kept: Int?) throws {
+        let prefix = ProjectionTables.prefix(of: projection.name)
+        let names = try store.projectionWriter.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?",
+                arguments: [prefix.count, prefix])
+        }
+        for name in names where Int(name.dropFirst(prefix.count).prefix(while: \.isNumber)) != kept {
+            try store.projectionWriter.writeWithoutTransaction { db in try db.execute(sql: "DROP TABLE IF EXISTS \(name)") }
+        }
     }
 
     private struct State {
@@ -317,6 +352,40 @@ public struct ProjectionRunner: Sendable {
                 db.cachedStatement(sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?"), arguments: [projection.name])
                 .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
         }
+    }
+}
+
+/// How far a catch-up or a rebuild of one projection has come.
+public struct FoldProgress: Sendable, Hashable {
+    /// What a fold is doing.
+    public enum Step: String, Sendable {
+        /// Folding events: `done` is the position reached (a catch-up) or the events folded (a rebuild).
+        case folding = "folding events"
+        /// Building, over the rebuilt tables, the indexes that only readers use.
+        case indexing = "building indexes"
+        /// Finishing the work left for the end, such as the timeline's documents: `done` pieces so far.
+        case settling = "writing documents"
+        /// Dropping the replaced tables and giving their pages back to the file system.
+        case reclaiming = "giving back free space"
+    }
+
+    public var projection: String
+    public var step: Step
+    public var done: Int64
+    /// How much there is to do, when known.
+    public var total: Int64?
+
+    public init(projection: String, step: Step, done: Int64 = 0, total: Int64? = nil) {
+        self.projection = projection
+        self.step = step
+        self.done = done
+        self.total = total
+    }
+
+    /// The share done, 0…1; nil when the total is unknown.
+    public var fraction: Double? {
+        guard let total, total > 0 else { return nil }
+        return min(1, Double(done) / Double(total))
     }
 }
 

@@ -166,6 +166,7 @@ extension JourneyTimeline {
         let tables = ProjectionTables(projection: name, generation: 1)
         return try scratch.write { db in
             try createTables(db, tables)
+            try completeTables(db, tables)
             try apply(events, db, tables)
             return try Self.entries(of: customerId, filter: filter, table: tables["entry"], db)
         }

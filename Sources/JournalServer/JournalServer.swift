@@ -116,8 +116,8 @@ public struct JournalServer: Sendable {
     var insights: Insights { Insights(rules: rules, model: model) }
 
     /// Brings the projections to the head of the log (a rebuild when their version changed) before
-    /// the server answers; `progress` is told the events folded.
-    public func prepare(progress report: ((String, Int64) -> Void)? = nil) throws {
+    /// the server answers; `progress` is told how far a rebuild has come.
+    public func prepare(progress report: ((FoldProgress) -> Void)? = nil) throws {
         let runner = runner
         if try runner.status().contains(where: \.needsRebuild) {
             try runner.rebuild(runner.status().filter(\.needsRebuild).map(\.name), progress: report)

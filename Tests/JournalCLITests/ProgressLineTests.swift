@@ -1,5 +1,6 @@
 import Foundation
 @testable import JournalCLI
+import JournalProjections
 import Testing
 
 /// Progress lines belong on a terminal: piped output stays the same however slow the work is.
@@ -37,6 +38,21 @@ import Testing
         #expect(harness.written == ["\r\u{1B}[KWorking: 50%  5 events"], "at most five redraws a second")
         progress.finish()
         #expect(harness.written.last == "\r\u{1B}[K")
+    }
+
+    @Test func eachStepOfAFoldIsShownHoweverSoonItFollowsTheLastOne() {
+        let harness = Harness()
+        let progress = line(terminal: true, harness)
+        harness.time += 1
+        #expect(progress.update(FoldProgress(projection: "timeline", step: .folding, done: 500, total: 1_000)))
+        harness.time += 0.05
+        #expect(!progress.update(FoldProgress(projection: "timeline", step: .folding, done: 600, total: 1_000)))
+        harness.time += 0.05
+        #expect(progress.update(FoldProgress(projection: "timeline", step: .indexing)))
+        #expect(harness.written == [
+            "\r\u{1B}[KWorking: 50%  timeline: folding events, 500 of 1,000",
+            "\r\u{1B}[KWorking: timeline: building indexes",
+        ])
     }
 
     @Test func disabledShowsNothingEvenOnATerminal() {

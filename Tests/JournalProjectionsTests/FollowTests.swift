@@ -103,8 +103,8 @@ func appendMore(to store: EventStore, customers: Range<Int>, seed: UInt64) throw
         let secondFailed = Flag()
         var secondDone: DispatchSemaphore?
         var secondFinishedWhileFirstWasHalfWay = false
-        try first.rebuild(batchSize: 50) { _, _ in
-            guard secondDone == nil else { return }
+        try first.rebuild(batchSize: 50) { progress in
+            guard progress.step == .folding, progress.done > 0, secondDone == nil else { return }
             secondDone = onThread {
                 do { try second.rebuild(batchSize: 50) } catch { secondFailed.set() }
             }

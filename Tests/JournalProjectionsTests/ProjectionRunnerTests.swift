@@ -133,7 +133,8 @@ final class SizeSequence: @unchecked Sendable {
         let before = try dump(store.writer, CallCount())
         var seenDuringRebuild: [String] = []
         let upgraded = ProjectionRunner(store: store, projections: [CallCount(version: 2)])
-        try upgraded.rebuild(batchSize: 50) { _, _ in
+        try upgraded.rebuild(batchSize: 50) { progress in
+            guard progress.step == .folding else { return }
             // Between batches, readers still see the complete old generation.
             seenDuringRebuild.append((try? dump(store.writer, CallCount())) ?? "unreadable")
         }
@@ -178,6 +179,47 @@ final class SizeSequence: @unchecked Sendable {
         let rebuilt = try dump(store.writer, timeline) + dump(store.writer, CallCount()) + dump(store.writer, CustomerFacts())
         #expect(incremental == rebuilt)
         #expect(incremental.contains("'corrected'") && incremental.contains("'voided'"))
+    }
+
+    @Test func aRebuildTellsEachStepAndCompletesTheTablesBeforeTheSwitch() throws {
+        // Given a timeline built once
+        let store = try generatedStore(customers: 12, perCustomer: 10, seed: 8)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+        try runner.catchUp()
+        // and a table left by a rebuild that was interrupted, or by a crash before the switch's clean-up,
+        try store.projectionWriter.write { db in try db.execute(sql: "CREATE TABLE p_timeline_g7_entry (x)") }
+        // when it is rebuilt into a second generation
+        var steps: [FoldProgress.Step] = [], folded: [Int64] = []
+        try runner.rebuild(batchSize: 40) { progress in
+            if steps.last != progress.step { steps.append(progress.step) }
+            if progress.step == .folding { folded.append(progress.done) }
+        }
+        // then it told each step once, in order, and the fold's progress up to every event,
+        #expect(steps == [.folding, .indexing, .settling, .reclaiming])
+        #expect(folded == [0, 40, 80, 120])
+        // and the new generation has the indexes and triggers that only readers use.
+        let objects = try store.projectionWriter.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_timeline_g2_%' AND type IN ('index', 'trigger') ORDER BY name")
+        }
+        #expect(objects.contains("p_timeline_g2_entry_customer") && objects.contains("p_timeline_g2_score_customer"))
+        #expect(objects.contains("p_timeline_g2_entry_inserted") && objects.contains("p_timeline_g2_entry_updated"))
+        // Only the new generation's tables are left.
+        let tables = try store.projectionWriter.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_timeline_%' AND type = 'table' ORDER BY name")
+        }
+        #expect(tables == ["p_timeline_g2_doc", "p_timeline_g2_entry", "p_timeline_g2_score"])
+        // A touchpoint appended afterwards marks its customer's document stale, and the next fold writes it.
+        var generator = TouchpointGenerator(seed: 9)
+        try store.append(generator.events(forCustomer: 500, count: 1), to: TouchpointGenerator.customerId(2))
+        try runner.catchUp()
+        let (entries, document) = try store.writer.read { db in
+            var document: [UInt8] = []
+            let found = try JourneyTimeline.appendDocument(of: TouchpointGenerator.customerId(2), to: &document, in: db)
+            return (try JourneyTimeline.entries(of: TouchpointGenerator.customerId(2), in: db), found ? document : [])
+        }
+        var expected: [UInt8] = []
+        Documents.writeTimeline(entries, into: &expected)
+        #expect(entries.count == 11 && document == expected)
     }
 
     @Test func rebuildRefusesAnUnknownName() throws {

@@ -365,11 +365,8 @@ extension JournalCommand {
                     _ = try named(name, in: projections)
                     let runner = builtInRunner(store, rules: try rules.momentRules(), declared: projections)
                     try catchUp(ProjectionRunner(store: store, projections: Array(runner.projections.filter { !($0 is DeclaredProjection) })), store: store)
-                    let head = max(1, try store.head())
-                    let bar = ProgressLine(label: "Rebuilding \(name)")
-                    let folded = try runner.rebuild([name]) { _, count in
-                        bar.update(Double(count) / Double(head), "\(Output.count(count)) of \(Output.count(head)) events")
-                    }
+                    let bar = ProgressLine(label: "Rebuilding", enabled: !output.json)
+                    let folded = try runner.rebuild([name]) { progress in bar.update(progress) }
                     bar.finish()
                     if output.json {
                         Output.json(["name": .string(name), "folded": .number(JSONNumber(folded[name] ?? 0))])

@@ -13,12 +13,9 @@ func builtInRunner(_ store: EventStore, rules: MomentRules, declared: [DeclaredP
 /// Brings the projections up to date before a read, with a progress line on a terminal when that takes
 /// long (the first fold after a large import or an upgrade).
 func catchUp(_ runner: ProjectionRunner, store: EventStore) throws {
-    let head = max(1, try store.head())
     let bar = ProgressLine(label: "Folding the log into the projections")
     defer { bar.finish() }
-    try runner.catchUp { name, position in
-        bar.update(Double(position) / Double(head), "\(name): \(Output.count(position)) of \(Output.count(head)) events")
-    }
+    try runner.catchUp { progress in bar.update(progress) }
 }
 
 extension JournalCommand {
@@ -140,13 +137,9 @@ extension JournalCommand {
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
                 let runner = builtInRunner(store, rules: try rules.momentRules(), declared: try declared.load(store))
-                var lastReport: Int64 = 0
-                let folded = try runner.rebuild(names) { name, count in
-                    if !output.json, count - lastReport >= 100_000 {
-                        lastReport = count
-                        Output.error("  … \(name): \(Output.count(count, "event"))")
-                    }
-                }
+                let bar = ProgressLine(label: "Rebuilding", enabled: !output.json)
+                let folded = try runner.rebuild(names) { progress in bar.update(progress) }
+                bar.finish()
                 if output.json {
                     Output.json(.object(folded.sorted { $0.key < $1.key }.map { JSONMember($0.key, .number(JSONNumber($0.value))) }))
                 } else {

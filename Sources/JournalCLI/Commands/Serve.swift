@@ -138,9 +138,15 @@ extension JournalCommand {
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
                 settings: settings)
             let started = Date()
-            try server.prepare { name, folded in
-                Output.error("Rebuilding \(name): \(Output.count(folded, "event")) folded")
+            // A rebuild at start (new code or rules) can take minutes on a large journal: a progress line
+            // on a terminal, and each step in the log.
+            let bar = ProgressLine(label: "Rebuilding the projections")
+            try server.prepare { progress in
+                if bar.update(progress) {
+                    logger.info("rebuilding", metadata: ["projection": "\(progress.projection)", "step": "\(progress.step.rawValue)"])
+                }
             }
+            bar.finish()
             logger.info("projections up to date", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
             let tokens = try AccessTokens(store: store)
             if demo {

@@ -70,7 +70,7 @@ public final class AnalystConnection {
         readable = Set(AnalystSurface.viewNames + declared.flatMap(\.views))
         var policy = SandboxPolicy(
             readableViews: readable, readableDescription: "the analyst views (analyst_touchpoints, …) and the declared projections' tables")
-        policy.readablePrefixes += declared.map { "p_\($0.name)_g" }
+        policy.readablePrefixes += declared.map { ProjectionTables.prefix(of: $0.name) }
         policy.tables = try connection.tableNames()
         connection.policy = policy
     }

@@ -80,7 +80,7 @@ public enum DeclaredProjections {
             return db.changesCount > 0
         }
         try store.projectionWriter.write { db in
-            let prefix = "p_\(name)_g"
+            let prefix = ProjectionTables.prefix(of: name)
             let tables = try String.fetchAll(
                 db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?", arguments: [prefix.count, prefix])
             let views = try String.fetchAll(
