@@ -115,6 +115,9 @@ public enum JournalDatabase {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -\(cache)")
+            // A rebuild's last commits (giving back the replaced generation) pass the whole file through
+            // the WAL; once checkpointed, the WAL shrinks back to this size instead of staying as large.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
             try db.execute(sql: "ATTACH DATABASE ? AS journal", arguments: [journal])
             if let function { db.add(function: function) }
         }

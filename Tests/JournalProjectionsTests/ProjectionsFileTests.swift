@@ -71,6 +71,9 @@ import Testing
             #expect(rebuilt.autoVacuum == 2)
             #expect(Double(rebuilt.count) <= 1.5 * Double(folded.count), "\(rebuilt.count) pages after a rebuild, \(folded.count) folded")
         }
+        // Giving a large generation back passes it through the WAL, which is then cut back to 64 MiB.
+        let walLimit = try store.projectionWriter.read { db in try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") }
+        #expect(walLimit == 64 << 20)
     }
 
     @Test func aLostProjectionsFileIsFoldedAgainIdentically() throws {
