@@ -79,12 +79,22 @@ final class HeadlessBrowser: @unchecked Sendable {
         fromBrowser = answers[0]
     }
 
+    /// Asks the browser to quit (so that it stops its helper processes and removes its own files under
+    /// the temporary directory), kills it if it has not within five seconds, then removes the profile.
     deinit {
         close(toBrowser)
         close(fromBrowser)
-        kill(process, SIGKILL)
+        kill(process, SIGTERM)
         var status: Int32 = 0
-        waitpid(process, &status, 0)
+        var exited = false
+        for _ in 0..<100 where !exited {
+            exited = waitpid(process, &status, WNOHANG) == process
+            if !exited { usleep(50_000) }
+        }
+        if !exited {
+            kill(process, SIGKILL)
+            waitpid(process, &status, 0)
+        }
         try? FileManager.default.removeItem(at: profile)
     }
 
