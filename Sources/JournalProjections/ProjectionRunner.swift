@@ -197,7 +197,7 @@ public struct ProjectionRunner: Sendable {
         defer { try? store.projectionWriter.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = \(cache)") } }
         // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first),
         // without the indexes that only readers use: those are built once the tables are filled.
-        try dropGenerations(of: projection, except: old?.generation)
+        try dropGenerations(of: projection) { $0 != old?.generation }
         try store.projectionWriter.write { db in try projection.createTables(db, tables) }
         var built: Int64 = 0
         var folded: Int64 = 0
@@ -239,7 +239,7 @@ public struct ProjectionRunner: Sendable {
         observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
         if old != nil {
             report(.reclaiming)
-            try dropGenerations(of: projection, except: generation)
+            try dropGenerations(of: projection) { $0 != generation }
             try JournalDatabase.reclaimFreePages(store.projectionWriter)
         }
         return switched
@@ -324,20 +324,36 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Drops the tables of every generation of `projection` but `kept`: the one a switch replaced, and
-    /// what an interrupted rebuild, or a crash between a switch and this clean-up, left behind. Each
+    /// Drops what a crash between a rebuild's switch and its clean-up left: the tables of generations
+    /// older than each projection's active one, then gives their pages back. Safe beside a running
+    /// rebuild, which writes a newer generation. A server calls it as it starts.
+    public func dropReplacedGenerations() throws {
+        var dropped = false
+        for projection in projections {
+            guard let active = try state(of: projection)?.generation else { continue }
+            dropped = try dropGenerations(of: projection) { $0 < active } || dropped
+        }
+        if dropped { try JournalDatabase.reclaimFreePages(store.projectionWriter) }
+    }
+
+    /// Drops the tables of the generations of `projection` that `drop` picks: the one a switch replaced,
+    /// and what an interrupted rebuild, or a crash between a switch and its clean-up, left behind. Each
     /// table goes in a transaction of its own: dropped inside a larger one, SQLite would first copy
-    /// every page it frees into a statement journal (gigabytes for a large timeline).
-    private func dropGenerations(of projection: any Projection, except kept: Int?) throws {
+    /// every page it frees into a statement journal (gigabytes for a large timeline). Returns whether
+    /// it dropped any.
+    @discardableResult
+    private func dropGenerations(of projection: any Projection, where drop: (Int) -> Bool) throws -> Bool {
         let prefix = ProjectionTables.prefix(of: projection.name)
         let names = try store.projectionWriter.read { db in
             try String.fetchAll(
                 db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?",
                 arguments: [prefix.count, prefix])
         }
-        for name in names where Int(name.dropFirst(prefix.count).prefix(while: \.isNumber)) != kept {
+        let dropped = names.filter { name in Int(name.dropFirst(prefix.count).prefix(while: \.isNumber)).map(drop) ?? false }
+        for name in dropped {
             try store.projectionWriter.writeWithoutTransaction { db in try db.execute(sql: "DROP TABLE IF EXISTS \(name)") }
         }
+        return !dropped.isEmpty
     }
 
     private struct State {

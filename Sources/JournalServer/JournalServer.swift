@@ -122,6 +122,7 @@ public struct JournalServer: Sendable {
         if try runner.status().contains(where: \.needsRebuild) {
             try runner.rebuild(runner.status().filter(\.needsRebuild).map(\.name), progress: report)
         }
+        try runner.dropReplacedGenerations()
         let reached = try runner.catchUp()
         if let least = reached.values.min() { progress.publish(least) }
     }

@@ -222,6 +222,27 @@ final class SizeSequence: @unchecked Sendable {
         #expect(entries.count == 11 && document == expected)
     }
 
+    @Test func tablesOfReplacedGenerationsLeftByACrashAreDroppedAndANewerOneIsKept() throws {
+        // Given a projection at generation 2, a generation 1 that a crash after the switch left behind,
+        // and a generation 3 that a rebuild in another process is writing
+        let store = try generatedStore(customers: 5, perCustomer: 4, seed: 10)
+        let runner = ProjectionRunner(store: store, projections: [CallCount()])
+        try runner.catchUp()
+        try runner.rebuild()
+        try store.projectionWriter.write { db in
+            try db.execute(sql: "CREATE TABLE p_callcount_g1_total (x); CREATE TABLE p_callcount_g3_total (x)")
+        }
+        let before = try dump(store.writer, CallCount())
+        // When the replaced generations are dropped
+        try runner.dropReplacedGenerations()
+        // Then only the older one is gone, and the active one answers as before.
+        let tables = try store.projectionWriter.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_callcount_%' AND type = 'table' ORDER BY name")
+        }
+        #expect(tables == ["p_callcount_g2_total", "p_callcount_g3_total"])
+        #expect(try dump(store.writer, CallCount()) == before && before.contains("'C-"))
+    }
+
     @Test func rebuildRefusesAnUnknownName() throws {
         let store = try EventStore(writer: JournalDatabase.inMemory())
         #expect(throws: JournalError.self) { try ProjectionRunner(store: store, projections: [CallCount()]).rebuild(["nope"]) }
