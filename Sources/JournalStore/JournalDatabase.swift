@@ -118,6 +118,10 @@ public enum JournalDatabase {
             // A rebuild's last commits (giving back the replaced generation) pass the whole file through
             // the WAL; once checkpointed, the WAL shrinks back to this size instead of staying as large.
             try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
+            // The projections hold personal values only sealed or as pseudonyms, so freed pages need not be
+            // overwritten: with it on (the default of some builds of SQLite), dropping a replaced generation
+            // wrote every page it freed through the WAL.
+            try db.execute(sql: "PRAGMA main.secure_delete = OFF")
             try db.execute(sql: "ATTACH DATABASE ? AS journal", arguments: [journal])
             if let function { db.add(function: function) }
         }

@@ -74,6 +74,12 @@ import Testing
         // Giving a large generation back passes it through the WAL, which is then cut back to 64 MiB.
         let walLimit = try store.projectionWriter.read { db in try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") }
         #expect(walLimit == 64 << 20)
+        // Freed pages are not overwritten (the projections hold no personal value in the clear), and the
+        // rebuild's less frequent checkpoints end with it.
+        let (secureDelete, checkpointPages) = try store.projectionWriter.writeWithoutTransaction { db in
+            (try Int.fetchOne(db, sql: "PRAGMA main.secure_delete"), try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint"))
+        }
+        #expect(secureDelete == 0 && checkpointPages == 1_000)
     }
 
     @Test func aLostProjectionsFileIsFoldedAgainIdentically() throws {
