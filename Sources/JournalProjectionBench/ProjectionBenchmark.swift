@@ -9,7 +9,7 @@ import JournalStore
 // Projection benchmark on an existing journal (e.g. one written by `tpj demo --customers N`):
 //   (s) a bare scan of the log's rows (the columns projections read), the baseline
 //   (r) a full rebuild of every built-in projection, with the peak memory of the process and the
-//       seconds of each step (folding events, building indexes, writing documents, giving back space)
+//       seconds of each step (folding events, building indexes, giving back space, writing documents)
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape, the
 //       indexes that only readers use created after the copy as a rebuild creates them — what writing
 //       these rows costs before any folding, a bound no rebuild can beat

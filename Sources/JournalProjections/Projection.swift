@@ -37,7 +37,8 @@ public protocol Projection: Sendable {
     /// once than once per batch, such as a document assembled from many rows; returns how many it
     /// finished (0 when nothing is left). A catch-up calls it in the transaction of the batch that
     /// reaches the head of the log, and in transactions of its own while more is left; a rebuild calls
-    /// it until nothing is left before it switches to the new tables. The default does nothing.
+    /// it once it has switched to the new tables and given the old ones' pages back, until nothing is
+    /// left. Readers see tables with settle work left, and must answer from them. The default does nothing.
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
     /// Whether ``apply(_:_:_:)`` is handed the batch's events decoded (the default). A projection
     /// written in SQL reads its batch itself: it implements ``apply(batch:_:_:)`` instead.

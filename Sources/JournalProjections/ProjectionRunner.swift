@@ -219,14 +219,11 @@ public struct ProjectionRunner: Sendable {
         }
         report(.indexing)
         try store.projectionWriter.write { db in try projection.completeTables(db, tables) }
-        report(.settling)
-        try settle(projection, tables, onlyWhileActive: false) { settled in report(.settling, settled) }
         // Switch: fold what arrived since and point the views at the new tables. The checkpoint is the
         // last event folded: whatever is appended meanwhile is the follower's.
         let tail = try nextBatch(of: projection, after: built, size: Int.max / 2)?.batch
         let switched = try store.projectionWriter.write { db -> (folded: Int64, checkpoint: Int64) in
             if let tail { try projection.apply(batch: tail, db, tables) }
-            while try projection.settle(db, tables, limit: settleBatch) > 0 {}
             folded += tail.map { $0.through - $0.after } ?? 0
             let checkpoint = tail?.through ?? built
             for table in projection.tables {
@@ -249,6 +246,10 @@ public struct ProjectionRunner: Sendable {
             try dropGenerations(of: projection) { $0 != generation }
             try JournalDatabase.reclaimFreePages(store.projectionWriter)
         }
+        // The settle work last: readers see the new tables unsettled meanwhile, as they do between a
+        // catch-up's transactions, and what it writes is not moved by the reclaim before it.
+        report(.settling)
+        try settle(projection, tables, onlyWhileActive: true) { settled in report(.settling, settled) }
         return switched
     }
 
@@ -391,10 +392,10 @@ public struct FoldProgress: Sendable, Hashable {
         case folding = "folding events"
         /// Building, over the rebuilt tables, the indexes that only readers use.
         case indexing = "building indexes"
-        /// Finishing the work left for the end, such as the timeline's documents: `done` pieces so far.
-        case settling = "writing documents"
         /// Dropping the replaced tables and giving their pages back to the file system.
         case reclaiming = "giving back free space"
+        /// Finishing the work left for the end, such as the timeline's documents: `done` pieces so far.
+        case settling = "writing documents"
     }
 
     public var projection: String
