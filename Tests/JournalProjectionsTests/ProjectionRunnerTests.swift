@@ -208,6 +208,12 @@ final class SizeSequence: @unchecked Sendable {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_timeline_%' AND type = 'table' ORDER BY name")
         }
         #expect(tables == ["p_timeline_g2_doc", "p_timeline_g2_entry", "p_timeline_g2_score"])
+        // Every customer's document was written after the switch, before the rebuild returned.
+        let documents = try store.projectionWriter.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM p_timeline_g2_doc WHERE entries IS NOT NULL"),
+             try Int.fetchOne(db, sql: "SELECT count(DISTINCT customerId) FROM p_timeline_g2_entry"))
+        }
+        #expect(documents.0 == 12 && documents.1 == 12)
         // A touchpoint appended afterwards marks its customer's document stale, and the next fold writes it.
         var generator = TouchpointGenerator(seed: 9)
         try store.append(generator.events(forCustomer: 500, count: 1), to: TouchpointGenerator.customerId(2))
