@@ -37,6 +37,7 @@ final class HTTPTestClient: @unchecked Sendable {
         // A guard against a hang, not a measure of speed: on a loaded machine a lowered read can wait long.
         var timeout = timeval(tv_sec: 120, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if var receiveBuffer { setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size)) }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -80,8 +81,19 @@ final class HTTPTestClient: @unchecked Sendable {
 
     /// Bytes as they are, e.g. part of a request.
     func send(raw bytes: [UInt8]) throws {
-        let n = bytes.withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard n == bytes.count else { throw HTTPTestError("send failed") }
+        if let error = trySend(raw: bytes) { throw HTTPTestError("send failed: errno \(error)") }
+    }
+
+    /// Sends `bytes`; nil when they all went, else the error number (`EPIPE` or `ECONNRESET` once the
+    /// server has closed the connection, `EAGAIN` when a send waited longer than the guard's timeout).
+    func trySend(raw bytes: [UInt8]) -> Int32? {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.send(socket, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return n == 0 ? EPIPE : errno }
+            sent += n
+        }
+        return nil
     }
 
     /// Reads and drops whatever comes until the server closes the connection (true), or the read times
