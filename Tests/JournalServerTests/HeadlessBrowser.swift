@@ -65,8 +65,15 @@ final class HeadlessBrowser: @unchecked Sendable {
         ]
         var argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        // Its own temporary files (`org.chromium.Chromium.*`) go inside the profile, and go with it.
+        let temporary = profile.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary.path
+        var envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+        let status = posix_spawn(&pid, executable, &actions, nil, &argv, &envp)
         close(commands[0])
         close(answers[1])
         guard status == 0 else {
