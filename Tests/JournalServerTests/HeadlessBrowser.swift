@@ -72,8 +72,14 @@ final class HeadlessBrowser: @unchecked Sendable {
         environment["TMPDIR"] = temporary.path
         var envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
+        // A process group of its own, so that its helper processes can be stopped with it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, &argv, &envp)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp)
         close(commands[0])
         close(answers[1])
         guard status == 0 else {
@@ -87,7 +93,8 @@ final class HeadlessBrowser: @unchecked Sendable {
     }
 
     /// Asks the browser to quit (so that it stops its helper processes and removes its own files under
-    /// the temporary directory), kills it if it has not within five seconds, then removes the profile.
+    /// the temporary directory), kills it if it has not within five seconds, then stops whatever is left
+    /// of its process group (a helper could still write into the profile) and removes the profile.
     deinit {
         close(toBrowser)
         close(fromBrowser)
@@ -102,6 +109,7 @@ final class HeadlessBrowser: @unchecked Sendable {
             kill(process, SIGKILL)
             waitpid(process, &status, 0)
         }
+        kill(-process, SIGKILL)
         try? FileManager.default.removeItem(at: profile)
     }
 
