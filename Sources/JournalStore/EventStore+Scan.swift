@@ -68,6 +68,43 @@ extension EventStore {
         }
     }
 
+    /// Calls `body` with every event through `position`, customer by customer: groups of whole customers,
+    /// in customer-id order, of about `groupSize` events each (a customer with more is a group of its
+    /// own), every group in position order. Corrections and voids name an earlier event of their own
+    /// customer (appends refuse others), so a group holds everything that changes its customers'
+    /// touchpoints. Each group is read in a short read transaction. Returns the number of events read.
+    @discardableResult
+    public func customerGroups(through position: Int64, groupSize: Int, _ body: ([RecordedEvent]) throws -> Void) throws -> Int64 {
+        precondition(groupSize > 0, "a group holds at least one event")
+        let customers = try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT customerId, count(*) FROM event WHERE position <= ? GROUP BY customerId ORDER BY customerId",
+                arguments: [position]
+            ).map { (id: $0[0] as String, events: $0[1] as Int) }
+        }
+        var read: Int64 = 0
+        var start = customers.startIndex
+        while start < customers.endIndex {
+            var end = start, size = 0
+            while end < customers.endIndex, size == 0 || size + customers[end].events <= groupSize {
+                size += customers[end].events
+                end += 1
+            }
+            let events = try self.read { db in
+                // `+position`: the customers' range picks the rows, not the position (the whole log).
+                try EventRow.fetchAll(
+                    db.cachedStatement(sql: """
+                        SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ? ORDER BY position
+                        """),
+                    arguments: [customers[start].id, customers[end - 1].id, position])
+            }
+            read += Int64(events.count)
+            try body(events)
+            start = end
+        }
+        return read
+    }
+
     /// At most `limit` events that `filter` selects, in position order, and the position the read got
     /// to: the last event's when `limit` were found, else the head of the log then (a later page
     /// continues from there without reading the same positions again).
