@@ -1,23 +1,25 @@
-import GRDB
 import Journal
 import JournalScoring
 
 /// Scores the touchpoints of a case (or a touchpoint without one) from the timeline's rows, and
 /// records each changed score in the score history.
 ///
-/// One instance serves one batch, inside its transaction: it keeps the rows of the cases it has read
-/// (payloads parsed once) and the surveys about each touchpoint, and keeps them in step with what it
-/// writes. ``inserted(_:customerId:caseId:)``, ``amended(_:knownAtUs:_:)`` and ``surveyAdded(about:)`` tell it about
-/// the batch's other writes.
+/// One instance serves one fold of events into `rows` (a batch, inside its transaction, or one
+/// customer of a rebuild): it keeps the rows of the cases it has read (payloads parsed once) and
+/// the surveys about each touchpoint, and keeps them in step with what it writes.
+/// ``inserted(_:customerId:caseId:)``, ``amended(_:knownAtUs:)`` and ``surveyAdded(about:)`` tell it about
+/// the fold's other writes.
 final class CaseScoring {
     let scorer: TouchpointScorer
-    let tables: TimelineTables
+    let rows: any TimelineRows
     private var cases: [CaseKey: [Row]] = [:]
     private var surveys: [String: [SurveyAnswer]] = [:]
+    /// The position of the event being folded, and how many scores it has recorded so far.
+    private var cause: (position: Int64, scores: Int64) = (0, 0)
 
-    init(scorer: TouchpointScorer, tables: TimelineTables) {
+    init(scorer: TouchpointScorer, rows: any TimelineRows) {
         self.scorer = scorer
-        self.tables = tables
+        self.rows = rows
     }
 
     private struct CaseKey: Hashable {
@@ -38,6 +40,22 @@ final class CaseScoring {
         var source: String?
     }
 
+    /// The event at `position` is being folded: the scores recorded next are its doing.
+    func folding(_ position: Int64) {
+        cause = (position, 0)
+    }
+
+    /// The `seq` of the next score recorded: the causing event's position × 2²⁰ plus the scores it
+    /// recorded before. It orders a customer's score history as it was recorded, and is the same
+    /// however the log was folded — in one pass, in batches, or customer by customer.
+    private func nextSeq() throws -> Int64 {
+        guard cause.scores < 1 << 20 else {
+            throw JournalError.invalidArgument("the event at position \(cause.position) changes more than 1,048,576 scores")
+        }
+        defer { cause.scores += 1 }
+        return cause.position << 20 | cause.scores
+    }
+
     /// A row the batch has just inserted into the timeline.
     func inserted(_ row: Row, customerId: String, caseId: String?) {
         guard let caseId else { return }
@@ -50,13 +68,11 @@ final class CaseScoring {
 
     /// The touchpoint `eventId` was corrected or voided: drops its case's rows and the surveys (it may
     /// be one) so they are read again, then scores its case again.
-    func amended(_ eventId: String, knownAtUs: Int64, _ db: Database) throws {
+    func amended(_ eventId: String, knownAtUs: Int64) throws {
         surveys = [:]
-        let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
-        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
-        let customerId: String = target["customerId"], caseId: String? = target["caseId"]
+        guard let (customerId, caseId) = try rows.place(of: eventId) else { return }
         if let caseId { cases[CaseKey(customerId: customerId, caseId: caseId)] = nil }
-        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs, db)
+        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs)
     }
 
     /// A survey about `eventId` was inserted.
@@ -65,31 +81,30 @@ final class CaseScoring {
     }
 
     /// Scores again every scored touchpoint of the case that `eventId` belongs to.
-    func rescore(around eventId: String, knownAtUs: Int64, _ db: Database) throws {
-        let lookup = try db.cachedStatement(sql: "SELECT customerId, caseId FROM \(tables.entry) WHERE eventId = ?")
-        guard let target = try GRDB.Row.fetchOne(lookup, arguments: [eventId]) else { return }
-        try rescore(customerId: target["customerId"], caseId: target["caseId"], eventId: eventId, knownAtUs: knownAtUs, db)
+    func rescore(around eventId: String, knownAtUs: Int64) throws {
+        guard let (customerId, caseId) = try rows.place(of: eventId) else { return }
+        try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs)
     }
 
     /// Scores again every scored touchpoint of the case `caseId`, or the touchpoint `eventId` when it has no case.
-    func rescore(customerId: String, caseId: String?, eventId: String, knownAtUs: Int64, _ db: Database) throws {
-        var rows: [Row]
+    func rescore(customerId: String, caseId: String?, eventId: String, knownAtUs: Int64) throws {
+        var touchpoints: [Row]
         if let caseId {
             let key = CaseKey(customerId: customerId, caseId: caseId)
             if let cached = cases[key] {
-                rows = cached
+                touchpoints = cached
             } else {
-                rows = try fetch(db, "customerId = ? AND caseId = ?", [customerId, caseId])
+                touchpoints = try self.rows.touchpoints(.inCase(customerId: customerId, caseId: caseId))
             }
-            defer { cases[key] = rows }
-            try rescore(&rows, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db)
+            defer { cases[key] = touchpoints }
+            try rescore(&touchpoints, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
         } else {
-            rows = try fetch(db, "eventId = ?", [eventId])
-            try rescore(&rows, customerId: customerId, caseId: nil, knownAtUs: knownAtUs, db)
+            touchpoints = try self.rows.touchpoints(.event(eventId))
+            try rescore(&touchpoints, customerId: customerId, caseId: nil, knownAtUs: knownAtUs)
         }
     }
 
-    private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, knownAtUs: Int64, _ db: Database) throws {
+    private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, knownAtUs: Int64) throws {
         let live = rows.filter { !$0.voided }
         let machineDown = live.contains { $0.payload["machineDown"] == .bool(true) }
         var earlierContacts = 0, earlierVisits = 0
@@ -105,7 +120,7 @@ final class CaseScoring {
             if row.type == "survey.answered", row.ref != nil { continue }
             if row.voided {
                 if row.valence != nil {
-                    try record(nil, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db)
+                    try record(nil, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
                     rows[index].valence = nil
                     rows[index].reasons = nil
                 }
@@ -123,24 +138,24 @@ final class CaseScoring {
                 }?.occurred
             }
             if row.type == "complaint.resolved", let complaintId = row.ref {
-                let complaint = try fetch(db, "customerId = ? AND ref = ?", [customerId, complaintId]).filter { !$0.voided }
+                let complaint = try self.rows.touchpoints(.referring(customerId: customerId, reference: complaintId)).filter { !$0.voided }
                 context.complaintFiledAt = complaint.first { $0.type == "complaint.filed" }?.occurred
                 context.promisedResolutionDate = complaint.last { $0.type == "complaint.acknowledged" }?
                     .payload["promisedResolutionDate"]?.stringValue
             }
-            context.surveys = try surveys(about: row.eventId, customerId: customerId, db)
+            context.surveys = try surveys(about: row.eventId, customerId: customerId)
             let score = scorer.score(type: row.type, occurred: row.occurred, payload: row.payload, context: context)
-            if try record(score, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, db) {
+            if try record(score, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs) {
                 rows[index].valence = score?.valence
                 rows[index].reasons = score.map(Self.reasons)
             }
         }
     }
 
-    private func surveys(about eventId: String, customerId: String, _ db: Database) throws -> [SurveyAnswer] {
+    private func surveys(about eventId: String, customerId: String) throws -> [SurveyAnswer] {
         if let known = surveys[eventId] { return known }
-        let answers = try fetch(db, "customerId = ? AND ref = ? AND type = 'survey.answered'", [customerId, eventId])
-            .filter { !$0.voided }
+        let answers = try rows.touchpoints(.referring(customerId: customerId, reference: eventId))
+            .filter { $0.type == "survey.answered" && !$0.voided }
             .map { survey in
                 SurveyAnswer(csi: survey.payload["csi"]?.intValue, ces: survey.payload["ces"]?.intValue,
                              recommend: survey.payload["recommend"]?.intValue)
@@ -156,40 +171,12 @@ final class CaseScoring {
     /// Writes a changed score to the row and the history; nil marks a voided touchpoint. Returns false
     /// when the score has not changed.
     @discardableResult
-    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, knownAtUs: Int64, _ db: Database) throws -> Bool {
+    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, knownAtUs: Int64) throws -> Bool {
         let reasons = score.map(Self.reasons)
         if let score, score.valence == row.valence, reasons == row.reasons { return false }
-        let update = try db.cachedStatement(sql: """
-            UPDATE \(tables.entry) SET score = ?, valence = ?, impact = ?, moment = ?, promiseKind = ?, promiseKept = ?,
-              reasons = ?, rulesVersion = ? WHERE position = ?
-            """)
-        try update.execute(
-            arguments: [score?.score, score?.valence, score?.impact, score.map { $0.isMoment ? 1 : 0 }, score?.promiseCheck?.kind,
-                        score?.promiseCheck.map { $0.kept ? 1 : 0 }, reasons, score?.rulesVersion, row.position])
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(tables.score) (position, customerId, caseId, type, occurredAtUs, knownAtUs, voided, valence, weighted,
-              criticality, severity, moment, promiseKind, promiseKept, lateSeconds, reasons, rulesVersion)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try insert.execute(arguments: [
-            row.position, customerId, caseId, row.type, row.occurred.microseconds, knownAtUs, score == nil ? 1 : 0,
-            score?.valence ?? 0, score?.weighted ?? 0, score?.criticality ?? 0, score?.severity ?? 0,
-            score.map { $0.isMoment ? 1 : 0 } ?? 0, score?.promiseCheck?.kind, score?.promiseCheck.map { $0.kept ? 1 : 0 },
-            score?.promiseCheck?.lateSeconds, reasons ?? "[]", scorer.rules.version,
-        ])
+        try rows.record(RecordedScore(
+            seq: try nextSeq(), touchpoint: row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, score: score,
+            reasons: reasons, rulesVersion: scorer.rules.version))
         return true
     }
-
-    private func fetch(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [Row] {
-        let statement = try db.cachedStatement(sql: """
-            SELECT position, eventId, type, occurredAtUs, payload, status, valence, reasons, ref, source FROM \(tables.entry)
-            WHERE \(condition) ORDER BY occurredAtUs, position
-            """)
-        return try GRDB.Row.fetchAll(statement, arguments: arguments).map { row in
-            Row(position: row[0], eventId: row[1], type: row[2], occurred: Timestamp(microseconds: row[3]),
-                payload: (try? JSONParser.parse(row[4] as String)) ?? .null, voided: (row[5] as String) == "voided",
-                valence: row[6], reasons: row[7], ref: row[8], source: row[9])
-        }
-    }
 }
-

@@ -6,19 +6,25 @@ import JournalScoring
 /// each scored touchpoint's moment-of-truth score and reasons.
 ///
 /// Tables:
-/// - `entry`: one row per touchpoint event, keyed by its position. A `touchpoint.corrected` event
+/// - `entry`: one row per touchpoint event, keyed by its event id. A `touchpoint.corrected` event
 ///   merges its corrected fields into the payload (the original is kept) and marks it `corrected`;
 ///   `touchpoint.voided` marks it `voided`. Rows are read in business-time order, so late-recorded
 ///   touchpoints land in their place. Scored rows carry their current score.
 /// - `score`: the score history, append-only. A touchpoint is scored again when something it
 ///   depends on arrives (a survey about it, a correction, the case's next step, an earlier visit
 ///   recorded late); each new score is a row stamped with the recording time of the event that
-///   caused it, so scores can be answered as known at any instant.
+///   caused it, so scores can be answered as known at any instant. Its `seq` is that event's position
+///   × 2²⁰ plus the scores the event caused before: a customer's history in the order it was
+///   recorded, the same however the log was folded.
 /// - `doc`: per customer, the whole timeline as the API writes it (the JSON array of its entries,
 ///   flags included), so that the most frequent read is one lookup. Triggers on `entry` mark a
 ///   customer's document stale (`entries` NULL) in the transaction that changes any of its rows;
 ///   ``settle(_:_:limit:)`` writes it again. A stale or missing document is never served: readers
 ///   then assemble the timeline from `entry`.
+///
+/// A catch-up folds into the tables directly (``TimelineTableRows``); a rebuild folds each customer
+/// in memory (``CustomerTimelineRows``) and writes its rows once, as the fold left them. Both run the
+/// same fold.
 public struct JourneyTimeline: Projection {
     public static let projectionName = "timeline"
     public let name = JourneyTimeline.projectionName
@@ -29,8 +35,9 @@ public struct JourneyTimeline: Projection {
     public let rules: MomentRules
 
     /// The version of this code; the rules version is added to it.
-    /// 6: the entry's source (whether its report is expected).
-    static let codeVersion = 6
+    /// 6: the entry's source (whether its report is expected). 7: entries and scores are not keyed by
+    /// their row ids, and a score's `seq` comes from the event that caused it: customers fold apart.
+    static let codeVersion = 7
 
     public init(registry: SchemaRegistry, rules: MomentRules = .bundled) {
         self.registry = registry
@@ -42,8 +49,8 @@ public struct JourneyTimeline: Projection {
         let entry = names["entry"], score = names["score"], doc = names["doc"]
         try db.execute(sql: """
             CREATE TABLE \(entry) (
-                position        INTEGER PRIMARY KEY,
-                eventId         TEXT    NOT NULL UNIQUE,
+                position        INTEGER NOT NULL,
+                eventId         TEXT    NOT NULL,
                 customerId      TEXT    NOT NULL,
                 occurredAtUs    INTEGER NOT NULL,
                 occurredAt      TEXT    NOT NULL,
@@ -70,10 +77,8 @@ public struct JourneyTimeline: Projection {
                 rulesVersion    INTEGER,
                 source          TEXT
             ) STRICT;
-            CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId, occurredAtUs, position) WHERE caseId IS NOT NULL;
-            CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref, occurredAtUs, position) WHERE ref IS NOT NULL;
             CREATE TABLE \(score) (
-                seq          INTEGER PRIMARY KEY,
+                seq          INTEGER NOT NULL,
                 position     INTEGER NOT NULL,
                 customerId   TEXT    NOT NULL,
                 caseId       TEXT,
@@ -100,13 +105,18 @@ public struct JourneyTimeline: Projection {
             """)
     }
 
-    /// A customer's entries in time order and score history, and the triggers that mark a customer's
-    /// document stale when an entry changes; a customer with entries and no document gets a stale one.
+    /// Entries by event id (their key), a case's and a business object's entries (which scoring reads),
+    /// a customer's entries in time order and score history (its key), and the triggers that mark a
+    /// customer's document stale when an entry changes; a customer with entries and no document gets a
+    /// stale one. The keys too are built here, once a rebuild has written every customer's rows.
     public func completeTables(_ db: Database, _ names: ProjectionTables) throws {
         let entry = names["entry"], score = names["score"], doc = names["doc"]
         try db.execute(sql: """
+            CREATE UNIQUE INDEX \(entry)_event ON \(entry) (eventId);
+            CREATE INDEX \(entry)_case ON \(entry) (customerId, caseId, occurredAtUs, position) WHERE caseId IS NOT NULL;
+            CREATE INDEX \(entry)_ref ON \(entry) (customerId, ref, occurredAtUs, position) WHERE ref IS NOT NULL;
             CREATE INDEX \(entry)_customer ON \(entry) (customerId, occurredAtUs, position);
-            CREATE INDEX \(score)_customer ON \(score) (customerId, seq);
+            CREATE UNIQUE INDEX \(score)_customer ON \(score) (customerId, seq);
             INSERT OR IGNORE INTO \(doc) (customerId) SELECT DISTINCT customerId FROM \(entry);
             CREATE TRIGGER \(entry)_inserted AFTER INSERT ON \(entry) BEGIN
                 INSERT INTO \(doc) (customerId) VALUES (NEW.customerId)
@@ -133,45 +143,53 @@ public struct JourneyTimeline: Projection {
         return stale.count
     }
 
+    /// A customer's entries and scores come from its own events and the amendments of them.
+    public var foldsCustomersApart: Bool { true }
+
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
-        let tables = TimelineTables(entry: names["entry"], score: names["score"])
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO \(tables.entry) (position, eventId, customerId, occurredAtUs, occurredAt, knownAtUs, type, kind,
-              caseId, assetId, siteId, actor, ref, payload, source, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recorded')
-            """)
-        let scoring = CaseScoring(scorer: TouchpointScorer(rules: rules), tables: tables)
+        try fold(events, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]), scorer: TouchpointScorer(rules: rules))
+    }
+
+    /// Folds each customer's events in memory (``CustomerTimelineRows``), then writes its rows once.
+    public func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
+        let tables = TimelineTableRows(db, entry: names["entry"], score: names["score"])
+        let scorer = TouchpointScorer(rules: rules)
+        for (_, events) in Dictionary(grouping: events, by: \.customerId).sorted(by: { $0.key < $1.key }) {
+            let rows = CustomerTimelineRows()
+            try fold(events, into: rows, scorer: scorer)
+            try rows.write(to: tables)
+        }
+    }
+
+    private func fold(_ events: [RecordedEvent], into rows: any TimelineRows, scorer: TouchpointScorer) throws {
+        let scoring = CaseScoring(scorer: scorer, rows: rows)
         for event in events {
             let knownAtUs = event.knownAt.microseconds
+            scoring.folding(event.position)
             switch event.type {
             case "touchpoint.corrected":
-                if let target = try correct(event, entry: tables.entry, db) {
-                    try scoring.amended(target, knownAtUs: knownAtUs, db)
+                if let target = try correct(event, rows) {
+                    try scoring.amended(target, knownAtUs: knownAtUs)
                 }
             case "touchpoint.voided":
                 guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
-                let void = try db.cachedStatement(sql: "UPDATE \(tables.entry) SET status = 'voided', amendedBy = ?, amendedAtUs = ? WHERE eventId = ?")
-                try void.execute(arguments: [event.eventId.rawValue, knownAtUs, target])
-                try scoring.amended(target, knownAtUs: knownAtUs, db)
+                try rows.amend(target, payload: nil, amendedBy: event.eventId.rawValue, amendedAtUs: knownAtUs)
+                try scoring.amended(target, knownAtUs: knownAtUs)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
                 let payload = event.payloadJSON
                 let reference = Self.reference(type: event.type, payload: payload)
-                try insert.execute(arguments: [
-                    event.position, event.eventId.rawValue, event.customerId, event.occurred.microseconds, event.occurredAt,
-                    knownAtUs, event.type, kind, event.caseId, event.assetId, event.siteId, event.actor, reference, event.payload, event.source,
-                ])
+                try rows.insert(NewTouchpoint(event: event, kind: kind, reference: reference))
                 scoring.inserted(
                     CaseScoring.Row(position: event.position, eventId: event.eventId.rawValue, type: event.type, occurred: event.occurred,
                                     payload: payload, voided: false, valence: nil, reasons: nil, ref: reference, source: event.source),
                     customerId: event.customerId, caseId: event.caseId)
                 if event.type == "survey.answered", let related = reference {
                     scoring.surveyAdded(about: related)
-                    try scoring.rescore(around: related, knownAtUs: knownAtUs, db)
+                    try scoring.rescore(around: related, knownAtUs: knownAtUs)
                 }
                 if event.caseId != nil || rules.rule(for: event.type) != nil {
-                    try scoring.rescore(
-                        customerId: event.customerId, caseId: event.caseId, eventId: event.eventId.rawValue, knownAtUs: knownAtUs, db)
+                    try scoring.rescore(customerId: event.customerId, caseId: event.caseId, eventId: event.eventId.rawValue, knownAtUs: knownAtUs)
                 }
             }
         }
@@ -190,11 +208,11 @@ public struct JourneyTimeline: Projection {
 
     /// Merges the corrected fields into the touchpoint's current payload; keeps the first original.
     /// Returns the corrected event's id.
-    private func correct(_ event: RecordedEvent, entry: String, _ db: Database) throws -> String? {
+    private func correct(_ event: RecordedEvent, _ rows: any TimelineRows) throws -> String? {
         let payload = event.payloadJSON
         guard let target = payload["correctedEventId"]?.stringValue?.lowercased(),
             case .object(let corrections)? = payload["corrections"],
-            let current = try String.fetchOne(db, sql: "SELECT payload FROM \(entry) WHERE eventId = ?", arguments: [target]),
+            let current = try rows.payload(of: target),
             case .object(var members) = try JSONParser.parse(current)
         else { return nil }
         for correction in corrections {
@@ -204,19 +222,7 @@ public struct JourneyTimeline: Projection {
                 members.append(correction)
             }
         }
-        try db.execute(
-            sql: """
-                UPDATE \(entry) SET originalPayload = coalesce(originalPayload, payload), payload = ?,
-                  status = CASE status WHEN 'voided' THEN 'voided' ELSE 'corrected' END, amendedBy = ?, amendedAtUs = ?
-                WHERE eventId = ?
-                """,
-            arguments: [CanonicalJSON.string(.object(members)), event.eventId.rawValue, event.knownAt.microseconds, target])
+        try rows.amend(target, payload: CanonicalJSON.string(.object(members)), amendedBy: event.eventId.rawValue, amendedAtUs: event.knownAt.microseconds)
         return target
     }
-}
-
-/// The physical tables of one generation of the timeline.
-struct TimelineTables {
-    let entry: String
-    let score: String
 }

@@ -25,10 +25,11 @@ public protocol Projection: Sendable {
     var tables: [String] { get }
     /// Creates the tables of one generation, with the indexes its folds read.
     func createTables(_ db: Database, _ names: ProjectionTables) throws
-    /// Completes the tables of one generation with what only readers use: indexes, and triggers that
-    /// keep derived rows in step. A rebuild calls it once its fold has filled the tables: an index
-    /// built from the rows in place is one sorted pass, where one kept up during the fold has entries
-    /// all over it written again at every batch. Everything else calls it right after
+    /// Completes the tables of one generation with what a rebuild's fold does without: indexes that
+    /// readers use (and, for a projection that folds customers apart, those its catch-ups read), and
+    /// triggers that keep derived rows in step. A rebuild calls it once its fold has filled the
+    /// tables: an index built from the rows in place is one sorted pass, where one kept up during the
+    /// fold has entries all over it written again at every batch. Everything else calls it right after
     /// ``createTables(_:_:)``. The default adds nothing.
     func completeTables(_ db: Database, _ names: ProjectionTables) throws
     /// Folds events, in position order, into the tables. Runs in the transaction that also moves the checkpoint.
@@ -48,6 +49,15 @@ public protocol Projection: Sendable {
     func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws
     /// Projections whose tables this one reads: a batch is folded only up to the positions they reached.
     var dependencies: [String] { get }
+    /// Whether a customer's rows come from that customer's events alone — and from the corrections
+    /// and voids of them — and not from the order in which customers are folded. A rebuild then folds
+    /// groups of whole customers with ``apply(customers:_:_:)`` instead of the log in position order.
+    /// The default is false.
+    var foldsCustomersApart: Bool { get }
+    /// Folds every event of a group of customers, in position order, into tables a rebuild is
+    /// filling: they have no rows of these customers yet, and none of what ``completeTables(_:_:)``
+    /// adds. Called only when ``foldsCustomersApart``; the default hands the events to ``apply(_:_:_:)``.
+    func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
 }
 
 extension Projection {
@@ -58,6 +68,10 @@ extension Projection {
         try apply(batch.events, db, names)
     }
     public var dependencies: [String] { [] }
+    public var foldsCustomersApart: Bool { false }
+    public func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
+        try apply(events, db, names)
+    }
 }
 
 /// The positions one fold transaction covers, and their events when the projection decodes them.

@@ -210,12 +210,18 @@ public struct ProjectionRunner: Sendable {
         var folded: Int64 = 0
         let head = try store.head()
         report(.folding, of: head)
-        // Fill the new generation in batches; the old one keeps answering meanwhile.
-        while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
-            try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
-            built = batch.through
-            folded += batch.through - batch.after
-            report(.folding, folded, of: max(head, built))
+        // Fill the new generation; the old one keeps answering meanwhile.
+        if projection.foldsCustomersApart {
+            try foldCustomersApart(projection, into: tables, through: head) { done in report(.folding, done, of: head) }
+            built = head
+            folded = head
+        } else {
+            while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
+                try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
+                built = batch.through
+                folded += batch.through - batch.after
+                report(.folding, folded, of: max(head, built))
+            }
         }
         report(.indexing)
         try store.projectionWriter.writeWithoutTransaction { db in
@@ -259,6 +265,23 @@ public struct ProjectionRunner: Sendable {
         try settle(projection, tables, onlyWhileActive: true) { settled in report(.settling, settled) }
         return switched
     }
+
+    /// Folds the log through `head` into `tables` a group of whole customers at a time
+    /// (``EventStore/customerGroups(through:groupSize:_:)``), each group in one transaction with
+    /// ``Projection/apply(customers:_:_:)``. `progress` is told the events folded so far.
+    private func foldCustomersApart(
+        _ projection: any Projection, into tables: ProjectionTables, through head: Int64, progress: (Int64) -> Void
+    ) throws {
+        var folded: Int64 = 0
+        try store.customerGroups(through: head, groupSize: customerGroupSize) { events in
+            try store.projectionWriter.write { db in try projection.apply(customers: events, db, tables) }
+            folded += Int64(events.count)
+            progress(folded)
+        }
+    }
+
+    /// About how many events a rebuild of a projection that folds customers apart folds in one transaction.
+    public var customerGroupSize = 20_000
 
     /// The page cache (KiB) of the connection that writes a rebuild. The indexes a fold reads take
     /// entries all over them at every batch; a cache that holds them writes each page once a batch

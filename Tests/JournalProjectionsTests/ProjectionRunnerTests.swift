@@ -154,7 +154,9 @@ final class SizeSequence: @unchecked Sendable {
         // Given a log that grows in steps, with the timeline caught up after each step
         let store = try generatedStore(customers: 30, perCustomer: 15, seed: 5)
         let timeline = JourneyTimeline(registry: .bundled)
-        let runner = ProjectionRunner(store: store, projections: [timeline, CallCount(), CustomerFacts()])
+        var runner = ProjectionRunner(store: store, projections: [timeline, CallCount(), CustomerFacts()])
+        // (a rebuild folds the timeline a few customers at a time)
+        runner.customerGroupSize = 50
         try runner.catchUp(batchSize: 64)
         var generator = TouchpointGenerator(seed: 6)
         for round in 0..<5 {
@@ -184,7 +186,8 @@ final class SizeSequence: @unchecked Sendable {
     @Test func aRebuildTellsEachStepAndCompletesTheTablesBeforeTheSwitch() throws {
         // Given a timeline built once
         let store = try generatedStore(customers: 12, perCustomer: 10, seed: 8)
-        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+        var runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled)])
+        runner.customerGroupSize = 40
         try runner.catchUp()
         // and a table left by a rebuild that was interrupted, or by a crash before the switch's clean-up,
         try store.projectionWriter.write { db in try db.execute(sql: "CREATE TABLE p_timeline_g7_entry (x)") }
@@ -194,7 +197,7 @@ final class SizeSequence: @unchecked Sendable {
             if steps.last != progress.step { steps.append(progress.step) }
             if progress.step == .folding { folded.append(progress.done) }
         }
-        // then it told each step once, in order, and the fold's progress up to every event,
+        // then it told each step once, in order, and the fold's progress (four customers at a time) up to every event,
         #expect(steps == [.folding, .indexing, .reclaiming, .settling])
         #expect(folded == [0, 40, 80, 120])
         // and the new generation has the indexes and triggers that only readers use.
