@@ -62,16 +62,25 @@ public struct CustomerFacts: Projection {
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         let fact = names["fact"]
-        let insert = try db.cachedStatement(sql: """
+        var insert = try BoundStatement(db, sql: """
             INSERT INTO \(fact) (position, revision, customerId, kind, occurredAtUs, knownAtUs, amount, key, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
             for fact in facts {
-                try insert.execute(arguments: [position, revision, customerId, fact.kind, occurredAtUs, knownAtUs, fact.amount, fact.key, fact.detail])
+                insert.bind(position)
+                insert.bind(revision)
+                insert.bind(customerId)
+                insert.bind(fact.kind)
+                insert.bind(occurredAtUs)
+                insert.bind(knownAtUs)
+                insert.bind(fact.amount)
+                insert.bind(fact.key)
+                insert.bind(fact.detail)
+                try insert.run()
             }
         }
-        let insertTerm = try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
+        var insertTerm = try BoundStatement(db, sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
         // Revenue facts known at or before a stored month start change that month's boundaries.
         var changedMonths: [Range<Int64>] = [], earliestKnown: Int64?, latestKnown: Int64?
         func noteKnown(_ facts: [Fact], occurredAtUs: Int64, knownAtUs: Int64, revises: Bool) {
@@ -111,7 +120,11 @@ public struct CustomerFacts: Projection {
                 // Most events carry no facts: their payloads are not parsed.
                 let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
                 for (kind, value) in Self.searchTerms(event, payload: payload) {
-                    try insertTerm.execute(arguments: [value.lowercased(), kind, value, event.customerId])
+                    insertTerm.bind(value.lowercased())
+                    insertTerm.bind(kind)
+                    insertTerm.bind(value)
+                    insertTerm.bind(event.customerId)
+                    try insertTerm.run()
                 }
                 let facts = payload.map { Self.facts(type: event.type, payload: $0) } ?? []
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
