@@ -25,7 +25,7 @@ extension JournalServer {
 
         func run() async throws {
             let server = server, logger = logger
-            try await cancelWhenGracefulShutdown {
+            await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do {
                         _ = try await server.dailyRanking()
