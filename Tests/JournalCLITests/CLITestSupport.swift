@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalProjections
 import JournalStore
 import JournalTesting
 
@@ -29,6 +30,9 @@ struct CLIWorkspace {
         return url.path
     }
 }
+
+/// The timeline's version as `tpj projections` lists it, e.g. `v70002`.
+let timelineVersion = "v\(JourneyTimeline(registry: .bundled).version)"
 
 /// NDJSON of `count` valid hotline calls whose event ids start at `first`.
 func callsNDJSON(first: Int, count: Int, customer: String? = nil) -> String {

@@ -188,12 +188,12 @@ import Testing
     @Test func timelineProjectionsAndRebuild() throws {
         let workspace = CLIWorkspace()
         try workspace.writeHandMadeWorld()
-        #expect(try workspace.tpj("projections").stdout.contains("timeline     v60002   0           60   not built yet"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     \(timelineVersion)   0           60   not built yet"))
         let timeline = try workspace.tpj("timeline", "C-1003")
         #expect(timeline.status == 0)
         #expect(timeline.stdout.contains("✎ [PROMISE BROKEN] PROMISE_BROKEN arrival +20min, FIXED_FIRST_TIME"))
         #expect(timeline.stdout.contains("✗ author=\"G. Ferri\""))
-        #expect(try workspace.tpj("projections").stdout.contains("timeline     v60002   60          0    up to date"))
+        #expect(try workspace.tpj("projections").stdout.contains("timeline     \(timelineVersion)   60          0    up to date"))
         let json = try JSONParser.parse(try workspace.tpj("timeline", "C-1001", "--case", "CASE-1001-01", "--kind", "visit", "--json").stdout)
         guard case .array(let visits) = json else { Issue.record("not an array"); return }
         #expect(visits.count == 3 && visits.allSatisfy { $0["kind"] == "visit" })

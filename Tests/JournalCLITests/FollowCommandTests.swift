@@ -22,7 +22,7 @@ import Testing
         // The follower folds the 60 events; --wait-for folds nothing itself, it waits for the follower.
         let caughtUp = try workspace.tpj("projections", "--wait-for", "60", "--timeout", "120")
         #expect(caughtUp.status == 0, "\(caughtUp.stderr)")
-        #expect(caughtUp.stdout.contains("timeline     v60002   60          0    up to date"), "\(caughtUp.stdout)")
+        #expect(caughtUp.stdout.contains("timeline     \(timelineVersion)   60          0    up to date"), "\(caughtUp.stdout)")
         // Another process appends; the follower wakes and folds it.
         let append = try workspace.tpj("append", "--customer", "C-1", try workspace.write("calls.ndjson", callsNDJSON(first: 1, count: 2)))
         #expect(append.status == 0)
