@@ -4,22 +4,22 @@ import JournalScoring
 /// Scores the touchpoints of a case (or a touchpoint without one) from the timeline's rows, and
 /// records each changed score in the score history.
 ///
-/// One instance serves one fold of events into `rows` (a batch, inside its transaction, or one
+/// One instance serves one fold of events into `timeline` (a batch, inside its transaction, or one
 /// customer of a rebuild): it keeps the rows of the cases it has read (payloads parsed once) and
 /// the surveys about each touchpoint, and keeps them in step with what it writes.
 /// ``inserted(_:customerId:caseId:)``, ``amended(_:knownAtUs:)`` and ``surveyAdded(about:)`` tell it about
 /// the fold's other writes.
 final class CaseScoring {
     let scorer: TouchpointScorer
-    let rows: any TimelineRows
+    let timeline: any TimelineRows
     private var cases: [CaseKey: [Row]] = [:]
     private var surveys: [String: [SurveyAnswer]] = [:]
     /// The position of the event being folded, and how many scores it has recorded so far.
     private var cause: (position: Int64, scores: Int64) = (0, 0)
 
-    init(scorer: TouchpointScorer, rows: any TimelineRows) {
+    init(scorer: TouchpointScorer, timeline: any TimelineRows) {
         self.scorer = scorer
-        self.rows = rows
+        self.timeline = timeline
     }
 
     private struct CaseKey: Hashable {
@@ -70,7 +70,7 @@ final class CaseScoring {
     /// be one) so they are read again, then scores its case again.
     func amended(_ eventId: String, knownAtUs: Int64) throws {
         surveys = [:]
-        guard let (customerId, caseId) = try rows.place(of: eventId) else { return }
+        guard let (customerId, caseId) = try timeline.place(of: eventId) else { return }
         if let caseId { cases[CaseKey(customerId: customerId, caseId: caseId)] = nil }
         try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs)
     }
@@ -82,7 +82,7 @@ final class CaseScoring {
 
     /// Scores again every scored touchpoint of the case that `eventId` belongs to.
     func rescore(around eventId: String, knownAtUs: Int64) throws {
-        guard let (customerId, caseId) = try rows.place(of: eventId) else { return }
+        guard let (customerId, caseId) = try timeline.place(of: eventId) else { return }
         try rescore(customerId: customerId, caseId: caseId, eventId: eventId, knownAtUs: knownAtUs)
     }
 
@@ -94,12 +94,12 @@ final class CaseScoring {
             if let cached = cases[key] {
                 touchpoints = cached
             } else {
-                touchpoints = try self.rows.touchpoints(.inCase(customerId: customerId, caseId: caseId))
+                touchpoints = try timeline.touchpoints(.inCase(customerId: customerId, caseId: caseId))
             }
             defer { cases[key] = touchpoints }
             try rescore(&touchpoints, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
         } else {
-            touchpoints = try self.rows.touchpoints(.event(eventId))
+            touchpoints = try timeline.touchpoints(.event(eventId))
             try rescore(&touchpoints, customerId: customerId, caseId: nil, knownAtUs: knownAtUs)
         }
     }
@@ -138,7 +138,7 @@ final class CaseScoring {
                 }?.occurred
             }
             if row.type == "complaint.resolved", let complaintId = row.ref {
-                let complaint = try self.rows.touchpoints(.referring(customerId: customerId, reference: complaintId)).filter { !$0.voided }
+                let complaint = try timeline.touchpoints(.referring(customerId: customerId, reference: complaintId)).filter { !$0.voided }
                 context.complaintFiledAt = complaint.first { $0.type == "complaint.filed" }?.occurred
                 context.promisedResolutionDate = complaint.last { $0.type == "complaint.acknowledged" }?
                     .payload["promisedResolutionDate"]?.stringValue
@@ -154,7 +154,7 @@ final class CaseScoring {
 
     private func surveys(about eventId: String, customerId: String) throws -> [SurveyAnswer] {
         if let known = surveys[eventId] { return known }
-        let answers = try rows.touchpoints(.referring(customerId: customerId, reference: eventId))
+        let answers = try timeline.touchpoints(.referring(customerId: customerId, reference: eventId))
             .filter { $0.type == "survey.answered" && !$0.voided }
             .map { survey in
                 SurveyAnswer(csi: survey.payload["csi"]?.intValue, ces: survey.payload["ces"]?.intValue,
@@ -174,7 +174,7 @@ final class CaseScoring {
     private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, knownAtUs: Int64) throws -> Bool {
         let reasons = score.map(Self.reasons)
         if let score, score.valence == row.valence, reasons == row.reasons { return false }
-        try rows.record(RecordedScore(
+        try timeline.record(RecordedScore(
             seq: try nextSeq(), touchpoint: row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, score: score,
             reasons: reasons, rulesVersion: scorer.rules.version))
         return true

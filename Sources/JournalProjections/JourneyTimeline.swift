@@ -162,7 +162,7 @@ public struct JourneyTimeline: Projection {
     }
 
     private func fold(_ events: [RecordedEvent], into rows: any TimelineRows, scorer: TouchpointScorer) throws {
-        let scoring = CaseScoring(scorer: scorer, rows: rows)
+        let scoring = CaseScoring(scorer: scorer, timeline: rows)
         for event in events {
             let knownAtUs = event.knownAt.microseconds
             scoring.folding(event.position)

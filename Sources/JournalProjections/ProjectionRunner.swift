@@ -212,9 +212,8 @@ public struct ProjectionRunner: Sendable {
         report(.folding, of: head)
         // Fill the new generation; the old one keeps answering meanwhile.
         if projection.foldsCustomersApart {
-            try foldCustomersApart(projection, into: tables, through: head) { done in report(.folding, done, of: head) }
+            folded = try foldCustomersApart(projection, into: tables, through: head) { done in report(.folding, done, of: head) }
             built = head
-            folded = head
         } else {
             while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
                 try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
@@ -268,16 +267,18 @@ public struct ProjectionRunner: Sendable {
 
     /// Folds the log through `head` into `tables` a group of whole customers at a time
     /// (``EventStore/customerGroups(through:groupSize:_:)``), each group in one transaction with
-    /// ``Projection/apply(customers:_:_:)``. `progress` is told the events folded so far.
+    /// ``Projection/apply(customers:_:_:)``. `progress` is told the events folded so far. Returns the
+    /// number of events folded.
     private func foldCustomersApart(
         _ projection: any Projection, into tables: ProjectionTables, through head: Int64, progress: (Int64) -> Void
-    ) throws {
+    ) throws -> Int64 {
         var folded: Int64 = 0
-        try store.customerGroups(through: head, groupSize: customerGroupSize) { events in
+        try store.customerGroups(through: head, groupSize: max(1, customerGroupSize)) { events in
             try store.projectionWriter.write { db in try projection.apply(customers: events, db, tables) }
             folded += Int64(events.count)
             progress(folded)
         }
+        return folded
     }
 
     /// About how many events a rebuild of a projection that folds customers apart folds in one transaction.

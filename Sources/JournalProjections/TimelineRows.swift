@@ -126,14 +126,33 @@ final class TimelineTableRows: TimelineRows {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
+    /// The statements' text, made once: a catch-up runs them for every event.
+    let insertTouchpointSQL: String
+    /// Inserts a touchpoint as a rebuild's fold left it: ``touchpointColumns``, then the amendment's
+    /// and the score's columns.
+    let insertFoldedTouchpointSQL: String
+    let updateScoreSQL: String
+    let insertScoreSQL: String
+
     init(_ db: Database, entry: String, score: String) {
         self.db = db
         self.entry = entry
         self.score = score
+        insertTouchpointSQL = "INSERT INTO \(entry) (\(Self.touchpointColumns), status) VALUES (\(Self.placeholders(15)), 'recorded')"
+        insertFoldedTouchpointSQL = """
+            INSERT INTO \(entry) (\(Self.touchpointColumns), originalPayload, status, amendedBy, amendedAtUs,
+              score, valence, impact, moment, promiseKind, promiseKept, reasons, rulesVersion)
+            VALUES (\(Self.placeholders(27)))
+            """
+        updateScoreSQL = """
+            UPDATE \(entry) SET score = ?, valence = ?, impact = ?, moment = ?, promiseKind = ?, promiseKept = ?, reasons = ?, rulesVersion = ?
+            WHERE eventId = ?
+            """
+        insertScoreSQL = "INSERT INTO \(score) (\(Self.scoreColumns)) VALUES (\(Self.placeholders(18)))"
     }
 
     func insert(_ touchpoint: NewTouchpoint) throws {
-        var insert = try BoundStatement(db, sql: "INSERT INTO \(entry) (\(Self.touchpointColumns), status) VALUES (\(Self.placeholders(15)), 'recorded')")
+        var insert = try BoundStatement(db, sql: insertTouchpointSQL)
         Self.bind(touchpoint, payload: touchpoint.event.payload, to: &insert)
         try insert.run()
     }
@@ -178,14 +197,11 @@ final class TimelineTableRows: TimelineRows {
     }
 
     func record(_ recorded: RecordedScore) throws {
-        var update = try BoundStatement(db, sql: """
-            UPDATE \(entry) SET score = ?, valence = ?, impact = ?, moment = ?, promiseKind = ?, promiseKept = ?, reasons = ?, rulesVersion = ?
-            WHERE eventId = ?
-            """)
+        var update = try BoundStatement(db, sql: updateScoreSQL)
         RecordedScore.bindColumns(of: recorded.score, reasons: recorded.reasons, to: &update)
         update.bind(recorded.touchpoint.eventId)
         try update.run()
-        var insert = try BoundStatement(db, sql: "INSERT INTO \(score) (\(Self.scoreColumns)) VALUES (\(Self.placeholders(18)))")
+        var insert = try BoundStatement(db, sql: insertScoreSQL)
         recorded.bindHistory(to: &insert)
         try insert.run()
     }
@@ -273,11 +289,7 @@ final class CustomerTimelineRows: TimelineRows {
 
     /// Writes the touchpoints, in position order, and the score history into the tables.
     func write(to tables: TimelineTableRows) throws {
-        var insert = try BoundStatement(tables.db, sql: """
-            INSERT INTO \(tables.entry) (\(TimelineTableRows.touchpointColumns), originalPayload, status, amendedBy, amendedAtUs,
-              score, valence, impact, moment, promiseKind, promiseKept, reasons, rulesVersion)
-            VALUES (\(TimelineTableRows.placeholders(27)))
-            """)
+        var insert = try BoundStatement(tables.db, sql: tables.insertFoldedTouchpointSQL)
         for touchpoint in touchpoints {
             TimelineTableRows.bind(touchpoint.new, payload: touchpoint.payload, to: &insert)
             insert.bind(touchpoint.originalPayload)
@@ -287,8 +299,7 @@ final class CustomerTimelineRows: TimelineRows {
             RecordedScore.bindColumns(of: touchpoint.score, reasons: touchpoint.reasons, to: &insert)
             try insert.run()
         }
-        var score = try BoundStatement(
-            tables.db, sql: "INSERT INTO \(tables.score) (\(TimelineTableRows.scoreColumns)) VALUES (\(TimelineTableRows.placeholders(18)))")
+        var score = try BoundStatement(tables.db, sql: tables.insertScoreSQL)
         for recorded in history {
             recorded.bindHistory(to: &score)
             try score.run()

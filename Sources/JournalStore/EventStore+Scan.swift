@@ -73,9 +73,11 @@ extension EventStore {
     /// own), every group in position order. Corrections and voids name an earlier event of their own
     /// customer (appends refuse others), so a group holds everything that changes its customers'
     /// touchpoints. Each group is read in a short read transaction. Returns the number of events read.
+    ///
+    /// - Throws: ``JournalError/invalidArgument(_:)`` when `groupSize` is less than 1.
     @discardableResult
     public func customerGroups(through position: Int64, groupSize: Int, _ body: ([RecordedEvent]) throws -> Void) throws -> Int64 {
-        precondition(groupSize > 0, "a group holds at least one event")
+        guard groupSize > 0 else { throw JournalError.invalidArgument("a group holds at least 1 event, got \(groupSize)") }
         let customers = try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT customerId, count(*) FROM event WHERE position <= ? GROUP BY customerId ORDER BY customerId",

@@ -200,6 +200,8 @@ import Testing
         // An empty log has no group.
         let empty = try EventStore(writer: kind.makeWriter())
         #expect(try empty.customerGroups(through: 0, groupSize: 4) { _ in Issue.record("no group expected") } == 0)
+        // A group of no events is refused.
+        #expect(throws: JournalError.self) { try store.customerGroups(through: 12, groupSize: 0) { _ in } }
     }
 
     @Test func aLongLivedStoreKeepsAppendingAfterAReSendAndAForeignWrite() throws {
