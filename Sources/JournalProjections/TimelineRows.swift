@@ -281,9 +281,10 @@ final class CustomerTimelineRows: TimelineRows {
     }
 
     func record(_ recorded: RecordedScore) throws {
-        guard let index = byEvent[recorded.touchpoint.eventId] else { return }
-        touchpoints[index].score = recorded.score
-        touchpoints[index].reasons = recorded.reasons
+        if let index = byEvent[recorded.touchpoint.eventId] {
+            touchpoints[index].score = recorded.score
+            touchpoints[index].reasons = recorded.reasons
+        }
         history.append(recorded)
     }
 
