@@ -59,6 +59,15 @@ CREATE TABLE access_log (
     status     INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE access_token (
+    id          TEXT    PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    hash        TEXT    NOT NULL UNIQUE,
+    createdAtUs INTEGER NOT NULL,
+    revokedAtUs INTEGER
+) STRICT;
+
 CREATE TABLE declared_projection (
     name      TEXT    PRIMARY KEY,
     sql       TEXT    NOT NULL,
@@ -119,6 +128,13 @@ CREATE TABLE tree_head (
     signature  BLOB    NOT NULL CHECK (length(signature) = 64)
 ) STRICT;
 
+CREATE TABLE web_session (
+    hash        TEXT    PRIMARY KEY,
+    tokenId     TEXT    NOT NULL REFERENCES access_token(id),
+    createdAtUs INTEGER NOT NULL,
+    expiresAtUs INTEGER NOT NULL
+) STRICT;
+
 CREATE INDEX access_log_by_customer ON access_log (customerId, atUs);
 
 CREATE UNIQUE INDEX event_eventId ON event (eventId);
@@ -126,3 +142,5 @@ CREATE UNIQUE INDEX event_eventId ON event (eventId);
 CREATE UNIQUE INDEX event_stream ON event (customerId, streamVersion);
 
 CREATE INDEX tree_head_by_time ON tree_head (signedAtUs);
+
+CREATE INDEX web_session_by_token ON web_session(tokenId);

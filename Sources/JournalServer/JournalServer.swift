@@ -95,7 +95,7 @@ public struct JournalServer: Sendable {
         self.model = model
         self.weightsSource = weightsSource
         self.settings = settings
-        self.tokens = try AccessTokens(store: store)
+        self.tokens = AccessTokens(store: store)
         self.commits = GroupCommit(store: store)
         self.pages = try PageRenderer()
         self.timelineCache = TimelineCache(limitBytes: settings.timelineCacheBytes)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import JournalStore
 import Logging
 
 /// One log line per request, after its answer: method, path, status, duration and the token that made it

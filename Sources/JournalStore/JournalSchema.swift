@@ -40,6 +40,9 @@ public enum JournalSchema {
         migrator.registerMigration("v7-access-log") { db in
             try db.execute(sql: v7)
         }
+        migrator.registerMigration("v8-access-tokens") { db in
+            try db.execute(sql: v8)
+        }
         return migrator
     }
 
@@ -157,6 +160,26 @@ public enum JournalSchema {
         BEGIN SELECT RAISE(ABORT, 'the access log is append-only: UPDATE refused'); END;
         CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
         BEGIN SELECT RAISE(ABORT, 'the access log is append-only: DELETE refused'); END;
+        """
+
+    /// Bearer tokens and the web pages' sessions (``AccessTokens``): only hashes of their secrets.
+    /// `IF NOT EXISTS`: servers before this migration created them themselves as they started.
+    public static let v8 = """
+        CREATE TABLE IF NOT EXISTS access_token (
+            id          TEXT    PRIMARY KEY,
+            name        TEXT    NOT NULL,
+            role        TEXT    NOT NULL,
+            hash        TEXT    NOT NULL UNIQUE,
+            createdAtUs INTEGER NOT NULL,
+            revokedAtUs INTEGER
+        ) STRICT;
+        CREATE TABLE IF NOT EXISTS web_session (
+            hash        TEXT    PRIMARY KEY,
+            tokenId     TEXT    NOT NULL REFERENCES access_token(id),
+            createdAtUs INTEGER NOT NULL,
+            expiresAtUs INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX IF NOT EXISTS web_session_by_token ON web_session(tokenId);
         """
 
     /// The SQL of the first migration: the `event` table, its indexes and its triggers.

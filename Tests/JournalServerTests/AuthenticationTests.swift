@@ -1,10 +1,8 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import JournalStore
 import JournalTesting
-import Synchronization
 import Testing
 
 @testable import JournalServer
@@ -36,31 +34,5 @@ struct AuthenticationTests {
         #expect(accepts(.get, "/customers/C-1") && accepts(.get, "/at-risk") && accepts(.head, "/customers"))
         #expect(!accepts(.post, "/v1/customers/C-1/events") && !accepts(.get, "/v1/customers/C-1/timeline") && !accepts(.get, "/metrics"))
         #expect(!accepts(.post, "/customers") && !accepts(.get, "/v1"))
-    }
-
-    /// A lookup held open (as by a read that lost its core) does not hold up another one, and idle
-    /// connections are used again rather than opened anew.
-    @Test func aTokenLookupNeverWaitsForAnotherInProgress() throws {
-        let path = TestSupport.temporaryDirectory("tpj-tokens").appendingPathComponent("journal.sqlite").path
-        let tokens = try AccessTokens(store: try EventStore(writer: try JournalDatabase.open(path: path, create: true)))
-        let (token, secret) = try tokens.create(name: "hotline", role: .staff)
-        let lookups = LookupConnections(path: path)
-        let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), answered = DispatchSemaphore(value: 0)
-        Thread { _ = try? lookups.read { _ in held.signal(); release.wait() } }.start()
-        held.wait()
-        let found = Mutex<Int?>(nil)
-        Thread {
-            found.withLock { $0 = try? lookups.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM access_token") } }
-            answered.signal()
-        }.start()
-        let answeredWhileHeld = answered.wait(timeout: .now() + 10) == .success
-        release.signal()
-        if !answeredWhileHeld { answered.wait() }
-        #expect(answeredWhileHeld)
-        #expect(found.withLock { $0 } == 1)
-        #expect(lookups.opened == 2)
-        for _ in 0..<20 { _ = try lookups.read { try Int.fetchOne($0, sql: "SELECT 1") } }
-        #expect(lookups.opened == 2)
-        #expect(try tokens.identify(secret)?.id == token.id)
     }
 }

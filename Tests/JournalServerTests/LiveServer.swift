@@ -42,7 +42,7 @@ final class LiveServer: Sendable {
         let store = try EventStore(writer: writer)
         let server = try JournalServer(store: store, declared: declared, settings: settings)
         try server.prepare()
-        let accessTokens = try AccessTokens(store: store)
+        let accessTokens = AccessTokens(store: store)
         var tokens: [Role: String] = [:]
         for role in Role.allCases { tokens[role] = try accessTokens.create(name: "test \(role.rawValue)", role: role).secret }
         var logger = Logger(label: "tpj-test")
@@ -63,7 +63,7 @@ final class LiveServer: Sendable {
 
     /// A session of the pages for `role`'s token, as signing in starts one; returns the cookie's value.
     func session(for role: Role) throws -> String {
-        let tokens = try AccessTokens(store: store)
+        let tokens = AccessTokens(store: store)
         guard let secret = self.tokens[role], let token = try tokens.identify(secret) else { throw HTTPTestError("no \(role) token") }
         return try tokens.startSession(for: token, seconds: 3_600)
     }

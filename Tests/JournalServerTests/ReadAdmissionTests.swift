@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Journal
+import JournalStore
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import JournalServer
+import JournalStore
 import JournalTesting
 import Testing
 

@@ -74,7 +74,7 @@ import Testing
         settings.streamHeartbeat = 0.2
         let server = try await LiveServer.start(settings: settings)
         defer { Task { try await server.stop() } }
-        let tokens = try AccessTokens(store: server.store)
+        let tokens = AccessTokens(store: server.store)
         let created = try tokens.create(name: "feed consumer", role: .analyst)
         let head = try server.store.head()
         let stream = try await offloadTest { try Self.openStream(server, token: created.secret, after: head - 1) }

@@ -421,7 +421,7 @@ struct ServerTests {
     @Test func revokedTokensStopWorkingAndOnlyHashesAreStored() async throws {
         let server = try await LiveServer.start()
         defer { Task { try await server.stop() } }
-        let tokens = try AccessTokens(store: server.store)
+        let tokens = AccessTokens(store: server.store)
         let (token, secret) = try tokens.create(name: "desk 7", role: .staff)
         #expect(try await server.request("GET", "/v1/segments", token: secret).status == 200)
         #expect(throws: JournalError.self) { try tokens.create(name: "desk 7", role: .staff) }

@@ -148,7 +148,7 @@ extension JournalCommand {
             }
             bar.finish()
             logger.info("projections up to date", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
-            let tokens = try AccessTokens(store: store)
+            let tokens = AccessTokens(store: store)
             if demo {
                 for (role, name) in [(Role.admin, "demo admin"), (Role.staff, "demo staff")] {
                     let created = try tokens.create(name: name, role: role)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Journal
 import JournalServer
+import JournalStore
 
 extension Role: ExpressibleByArgument {}
 

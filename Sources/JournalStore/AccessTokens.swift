@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import GRDB
 import Journal
-import JournalStore
 import Synchronization
 
 /// What a bearer token may do.
@@ -26,9 +25,18 @@ public struct AccessToken: Sendable, Hashable {
     public var role: Role
     public var created: Timestamp
     public var revoked: Timestamp?
+
+    public init(id: String, name: String, role: Role, created: Timestamp, revoked: Timestamp? = nil) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.created = created
+        self.revoked = revoked
+    }
 }
 
-/// Bearer tokens with roles, kept in the journal file beside the log (table `access_token`).
+/// Bearer tokens with roles, kept in the journal file beside the log (table `access_token`, made by
+/// the journal's migrations).
 ///
 /// A token is `tpj_` followed by 43 base64url characters (32 random bytes). Only its SHA-256 is
 /// stored; it is unguessable, so a fast hash is enough, and a lookup costs one indexed read.
@@ -39,29 +47,10 @@ public struct AccessTokens: Sendable {
     /// a request's thread never waits for the pool's readers, which requests hold across suspension points.
     private let lookups: LookupConnections?
 
-    public init(store: EventStore) throws {
+    public init(store: EventStore) {
         self.writer = store.writer
         self.clock = store.clock
         lookups = (writer as? DatabasePool).map { LookupConnections(path: $0.path) }
-        try writer.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS access_token (
-                    id          TEXT    PRIMARY KEY,
-                    name        TEXT    NOT NULL,
-                    role        TEXT    NOT NULL,
-                    hash        TEXT    NOT NULL UNIQUE,
-                    createdAtUs INTEGER NOT NULL,
-                    revokedAtUs INTEGER
-                ) STRICT;
-                CREATE TABLE IF NOT EXISTS web_session (
-                    hash        TEXT    PRIMARY KEY,
-                    tokenId     TEXT    NOT NULL REFERENCES access_token(id),
-                    createdAtUs INTEGER NOT NULL,
-                    expiresAtUs INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX IF NOT EXISTS web_session_by_token ON web_session(tokenId);
-                """)
-        }
     }
 
     /// Creates a token; returns it with its secret, which cannot be shown again.
