@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "JournalServer",
             dependencies: [
-                "Journal", "JournalStore", "JournalScoring", "JournalProjections", .product(name: "GRDB", package: "GRDB.swift"),
+                "Journal", "JournalStore", "JournalScoring", "JournalProjections",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

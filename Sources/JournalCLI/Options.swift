@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
-import GRDBSQLite
 import Journal
 import JournalStore
 import Synchronization
@@ -24,20 +22,12 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the journal at `path` (another than `--db`) as this command opens its own.
     func openStore(at path: String, create: Bool, clock: JournalClock = .live) throws -> EventStore {
-        let writer = try JournalDatabase.open(path: path, create: create)
-        OpenJournals.keep(writer)
-        let store = try EventStore(writer: writer, registry: registry(), clock: clock)
-        OpenJournals.keep(store.projectionWriter)
+        let store = try EventStore(writer: JournalDatabase.open(path: path, create: create), registry: registry(), clock: clock)
+        OpenJournals.keep(store)
         if let missing = store.keys.missingFile {
             Output.error("warning: the key file \(missing) is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored from its backup")
         }
         return store
-    }
-
-    func openWriter(create: Bool) throws -> any DatabaseWriter {
-        let writer = try JournalDatabase.open(path: path, create: create)
-        OpenJournals.keep(writer)
-        return writer
     }
 
     func registry() throws -> SchemaRegistry {
@@ -49,26 +39,17 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// The journals a command opened, checkpointed and closed when it ends, so that short-lived commands
-/// leave no growing `-wal` beside the journal: the WAL is copied into the database file and truncated,
-/// unless another process (a server) is reading it — then that process's checkpointer does it later.
+/// The journals a command opened, closed when it ends (``EventStore/close()``), so that short-lived
+/// commands leave no growing `-wal` beside the journal.
 enum OpenJournals {
-    private static let writers = Mutex<[any DatabaseWriter]>([])
+    private static let stores = Mutex<[EventStore]>([])
 
-    static func keep(_ writer: any DatabaseWriter) {
-        writers.withLock { $0.append(writer) }
+    static func keep(_ store: EventStore) {
+        stores.withLock { $0.append(store) }
     }
 
     static func closeAll() {
-        for writer in writers.withLock({ list in defer { list.removeAll() }; return list }) {
-            guard let pool = writer as? DatabasePool else { continue }
-            pool.writeWithoutTransaction { db in
-                // Without waiting: if readers of another process hold the log, this does what it can.
-                sqlite3_busy_timeout(db.sqliteConnection, 0)
-                try? db.execute(sql: "PRAGMA main.wal_checkpoint(TRUNCATE)")
-            }
-            try? pool.close()
-        }
+        for store in stores.withLock({ list in defer { list.removeAll() }; return list }) { store.close() }
     }
 }
 

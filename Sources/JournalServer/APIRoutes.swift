@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Hummingbird
 import Journal
 import JournalProjections
@@ -28,7 +27,7 @@ extension JournalServer {
             }
             let limit = Int(try query.integer("limit", in: 1...100) ?? 20)
             let offset = Int(try query.integer("offset", in: 0...1_000_000) ?? 0)
-            let found = try await store.writer.read { db in try CustomerDirectory.search(text, limit: limit, offset: offset, in: db) }
+            let found = try await store.readProjections { try $0.search(text, limit: limit, offset: offset) }
             return JSONResponse.make([
                 "query": .string(text), "total": .number(JSONNumber(Int64(found.total))), "offset": .number(JSONNumber(Int64(offset))),
                 "customers": .array(found.matches.map(\.document)),
@@ -65,19 +64,19 @@ extension JournalServer {
             // Kept and stored sealed; disclosed per reader, so an erasure needs no cache to be dropped.
             if whole, let kept = timelineCache.response(for: customerId) { return JSONResponse.make(buffer: JSONResponse.disclosed(kept, disclosure)) }
             let ticket = timelineCache.ticket
-            let read = try await store.writer.read { db -> (body: [UInt8], stored: Bool)? in
+            let read = try await store.readProjections { snapshot -> (body: [UInt8], stored: Bool)? in
                 if whole {
                     var body: [UInt8] = []
                     body.reserveCapacity(32_768)
                     var stored = false
                     try JSONObjectWriter.append(to: &body) { document in
                         document.string("customerId", customerId)
-                        try document.json("entries") { stored = try JourneyTimeline.appendDocument(of: customerId, to: &$0, in: db) }
+                        try document.json("entries") { stored = try snapshot.appendTimelineDocument(of: customerId, to: &$0) }
                     }
                     if stored { return (body, true) }
                 }
-                let entries = try JourneyTimeline.entries(of: customerId, filter: filter, in: db)
-                if entries.isEmpty, try EventStore.streamVersion(of: customerId, in: db) == 0 { return nil }
+                let entries = try snapshot.timeline(of: customerId, filter: filter)
+                if entries.isEmpty, try !snapshot.hasEvents(of: customerId) { return nil }
                 return (document(entries), false)
             }
             guard let read else { throw APIError.unknownCustomer(customerId) }
@@ -89,13 +88,13 @@ extension JournalServer {
         router.get("/v1/customers/:customerId/moments") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)
             let insights = insights
-            let moments = try await store.writer.read { db in try insights.moments(of: customerId, asOf: asOf, in: db) }
+            let moments = try await store.readProjections { try $0.moments(of: customerId, asOf: asOf, insights) }
             return JSONResponse.make(Documents.moments(moments, asOf: asOf))
         }
         router.get("/v1/customers/:customerId/churn") { request, context in
             let (customerId, asOf) = try await customerAsOf(request, context)
             let (insights, weightsSource) = try await churnInsights(asOf: asOf)
-            let risks = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db) }
+            let risks = try await store.readProjections { try $0.churn(asOf: asOf, customerId: customerId, insights) }
             guard let risk = risks.first else {
                 throw APIError.notFound("customer \(customerId) has no facts as of \(asOf.rfc3339), or was lost by then")
             }
@@ -109,8 +108,8 @@ extension JournalServer {
             // A date asked for: as known then; else the projection as folded.
             let entries = Query(request).string("asOf") != nil
                 ? try await timelineEntries(of: customerId, knownAt: asOf, filter: TimelineFilter())
-                : try await store.writer.read { db in try JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db) }
-            let risk = try await store.writer.read { db in try insights.churn(asOf: asOf, customerId: customerId, in: db).first }
+                : try await store.readProjections { try $0.timeline(of: customerId) }
+            let risk = try await store.readProjections { try $0.churn(asOf: asOf, customerId: customerId, insights).first }
             let summary = HotlineSummary(entries: entries.map { $0.disclosed(by: disclosure) }, asOf: asOf)
             return JSONResponse.make(summary.document(customerId: customerId, risk: risk))
         }
@@ -125,7 +124,7 @@ extension JournalServer {
             let (asOf, weightsSource, risks): (Timestamp, String, [CustomerRisk])
             if let requested {
                 let (insights, weights) = try await churnInsights(asOf: requested)
-                (asOf, weightsSource, risks) = (requested, weights, try await store.writer.read { db in try insights.churn(asOf: requested, in: db) })
+                (asOf, weightsSource, risks) = (requested, weights, try await store.readProjections { try $0.churn(asOf: requested, insights) })
             } else {
                 (asOf, weightsSource, risks) = try await dailyRanking()
             }
@@ -143,7 +142,7 @@ extension JournalServer {
             let list = try query.oneOf("list", ["true", "false"]) == "true"
             let segmentRules = SegmentRules(aShare: aShare, bShare: bShare)
             let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
-            let assignments = try await store.writer.read { db in try insights.segments(asOf: asOf, in: db) }
+            let assignments = try await store.readProjections { try $0.segments(asOf: asOf, insights) }
             return JSONResponse.make(Documents.segments(assignments, rules: segmentRules, asOf: asOf, customers: list))
         }
         router.get("/v1/customers/:customerId/history") { request, context in
@@ -220,7 +219,7 @@ extension JournalServer {
             let offset = try query.integer("offset", in: 0...Int64(Int32.max)) ?? 0
             let limit = Int(try query.integer("limit", in: 1...10_000) ?? 1_000)
             let csv = request.headers[.accept].map { $0.contains("text/csv") } ?? false
-            let path = store.writer.path, declared = declared, registry = store.validator.registry
+            let path = store.path, declared = declared, registry = store.validator.registry
             let page = try await offload {
                 try DeclaredProjections.rows(of: view, journalPath: path, declared: declared, registry: registry, offset: offset, limit: limit)
             }

@@ -1,4 +1,3 @@
-import GRDB
 import Journal
 import JournalProjections
 import JournalStore
@@ -13,7 +12,7 @@ extension JournalServer {
         let asOf = RiskBoard.dayStart(of: store.clock.now())
         let (insights, weights) = try await churnInsights(asOf: asOf)
         let board = riskBoard
-        let risks = try await store.writer.read { db in try board.ranking(asOf: asOf, insights: insights, weights: weights, in: db) }
+        let risks = try await store.readProjections { try $0.ranking(board, asOf: asOf, insights: insights, weights: weights) }
         return (asOf, weights, risks)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Journal
 import Synchronization
 
@@ -30,6 +31,9 @@ public struct EventStore: Sendable {
     public var clockLimit: ClockLimit = .standard
     /// Whether appends extend the stored Merkle tree: off only to measure what it costs (`tools/bench-append`).
     @_spi(Benchmarks) public var extendsTree = true
+
+    /// The journal file's path (`:memory:` for a journal in memory).
+    public var path: String { writer.path }
 
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
         try self.init(writer: writer, registry: registry, clock: clock, sealing: true)
@@ -263,6 +267,20 @@ public struct EventStore: Sendable {
                 events: row[0], customers: row[1], headPosition: row[2],
                 firstRecorded: instant(3), lastRecorded: instant(4), firstOccurred: instant(5), lastOccurred: instant(6),
                 eventsByType: types.map { ($0[0], $0[1]) }, databaseBytes: pageCount * pageSize)
+        }
+    }
+
+    /// Closes the journal's connections, first copying its write-ahead logs into the journal's files
+    /// and truncating them, so that a short-lived command leaves no growing `-wal` behind. It does not
+    /// wait: when another process (a server) is reading them, it does what it can, and that process's
+    /// checkpointer does the rest later. The store is not used after this.
+    public func close() {
+        for case let pool as DatabasePool in [writer, projectionWriter] {
+            pool.writeWithoutTransaction { db in
+                sqlite3_busy_timeout(db.sqliteConnection, 0)
+                try? db.execute(sql: "PRAGMA main.wal_checkpoint(TRUNCATE)")
+            }
+            try? pool.close()
         }
     }
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Journal
 import JournalProjections
 import JournalScoring
@@ -88,8 +87,8 @@ extension JournalCommand.Churn {
                 let asOf = scoring.instant
                 let store = try database.openStore(create: false)
                 let (model, source) = try weightsOptions.model(journal: database.path, store: store, at: asOf)
-                let risks = try withInsights(database, scoring, model: model, store: store, customer: customer) { insights, _, db in
-                    try insights.churn(asOf: asOf, customerId: customer, in: db)
+                let risks = try withInsights(database, scoring, model: model, store: store, customer: customer) { insights, snapshot in
+                    try snapshot.churn(asOf: asOf, customerId: customer, insights)
                 }
                 if let customer, risks.isEmpty {
                     throw CLIError(code: 66, message: "customer \(customer) has no facts as of \(asOf.rfc3339), or was lost by then")
@@ -139,8 +138,8 @@ extension JournalCommand.Churn {
                 let days = horizonDays!
                 let defaults = ChurnModel.bundled
                 let progress = ProgressLine(label: "snapshots", enabled: !output.json)
-                let samples = try withInsights(database, scoring, model: defaults) { insights, _, db in
-                    try ChurnTraining(insights: insights, horizonDays: days).samples(in: db) { done, total in progress.update(Double(done) / Double(max(total, 1))) }
+                let samples = try withInsights(database, scoring, model: defaults) { insights, snapshot in
+                    try snapshot.churnSamples(ChurnTraining(insights: insights, horizonDays: days)) { done, total in progress.update(Double(done) / Double(max(total, 1))) }
                 }
                 progress.finish()
                 guard let evaluation = ChurnEvaluation.run(samples: samples, defaults: defaults, horizonDays: days),

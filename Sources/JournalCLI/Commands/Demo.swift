@@ -51,18 +51,16 @@ extension JournalCommand {
 
         func run() throws {
             try runReportingErrors(json: output.json) {
-                let writer = try database.openWriter(create: true)
-                let registry = try database.registry()
                 let progress = ProgressLine(label: "Generating \(Output.count(customers, "customer")) × \(Output.count(years, "year"))", enabled: !output.json)
                 let summary = try WorldGenerator.write(world, using: { clock in
-                    try EventStore(writer: writer, registry: registry, clock: clock)
+                    try database.openStore(create: true, clock: clock)
                 }, progress: { step in
                     let rate = step.seconds > 0 ? Int(Double(step.events) / step.seconds) : 0
                     progress.update(step.fraction, "\(Output.count(step.events, "event"))  \(Output.count(rate)) events/s")
                 })
                 progress.finish()
                 // A new journal, as `tpj init` makes one: with the key that signs its tree heads.
-                _ = try EventStore(writer: writer, registry: registry).keys.signingPublicKey()
+                _ = try database.openStore(create: false).keys.signingPublicKey()
                 report(summary, seconds: progress.elapsed)
             }
         }

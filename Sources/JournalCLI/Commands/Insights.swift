@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Journal
 import JournalProjections
 import JournalScoring
@@ -45,17 +44,17 @@ struct RulesOptions: ParsableArguments {
     }
 }
 
-/// The built-in projections brought up to date, then `body` on a read of the journal. With `customer`,
+/// The built-in projections brought up to date, then `body` on one snapshot of the journal and its projections. With `customer`,
 /// first checks that none of its events was altered (``EventStore/requireIntact(customerId:)``).
 func withInsights<T>(_ database: DatabaseOptions, _ scoring: ScoringOptions, model: ChurnModel = .bundled, segmentRules: SegmentRules = SegmentRules(),
                      store: EventStore? = nil, customer: String? = nil,
-                     _ body: (Insights, EventStore, GRDB.Database) throws -> T) throws -> T {
+                     _ body: (Insights, ProjectionSnapshot) throws -> T) throws -> T {
     let store = try store ?? database.openStore(create: false)
     if let customer { try store.requireIntact(customerId: customer) }
     let rules = try scoring.momentRules()
     try catchUp(builtInRunner(store, rules: rules), store: store)
     let insights = Insights(rules: rules, model: model, segmentRules: segmentRules)
-    return try store.writer.read { db in try body(insights, store, db) }
+    return try store.readProjections { snapshot in try body(insights, snapshot) }
 }
 
 extension JournalCommand {
@@ -73,8 +72,8 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
-                let moments = try withInsights(database, scoring, customer: customer) { insights, _, db in
-                    try insights.moments(of: customer, asOf: asOf, in: db)
+                let moments = try withInsights(database, scoring, customer: customer) { insights, snapshot in
+                    try snapshot.moments(of: customer, asOf: asOf, insights)
                 }
                 guard !moments.touchpoints.isEmpty else {
                     throw CLIError(code: 66, message: "customer \(customer) has no scored touchpoints as of \(asOf.rfc3339)")
@@ -115,8 +114,8 @@ extension JournalCommand {
         func run() throws {
             try runReportingErrors(json: output.json) {
                 let asOf = scoring.instant
-                let assignments = try withInsights(database, scoring, segmentRules: SegmentRules(aShare: aShare, bShare: bShare)) { insights, _, db in
-                    try insights.segments(asOf: asOf, in: db)
+                let assignments = try withInsights(database, scoring, segmentRules: SegmentRules(aShare: aShare, bShare: bShare)) { insights, snapshot in
+                    try snapshot.segments(asOf: asOf, insights)
                 }
                 if output.json {
                     Output.json(Documents.segments(assignments, rules: SegmentRules(aShare: aShare, bShare: bShare), asOf: asOf))

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import Journal
 import JournalProjections
 import JournalScoring
@@ -106,7 +105,7 @@ extension JournalCommand {
         ) throws -> (HotlineSummary, CustomerRisk?) {
             try catchUp(builtInRunner(store, rules: rules), store: store)
             let model = try ConfigurationLog(store: store).churnModel(at: asOf)?.model ?? .bundled
-            let risk = try store.writer.read { db in try Insights(rules: rules, model: model).churn(asOf: asOf, customerId: customer, in: db).first }
+            let risk = try store.readProjections { try $0.churn(asOf: asOf, customerId: customer, Insights(rules: rules, model: model)).first }
             return (HotlineSummary(entries: entries, asOf: asOf), risk)
         }
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import Journal
@@ -60,8 +59,8 @@ extension JournalServer {
                 var found = CustomerDirectory.Page(matches: [], total: 0)
                 if !query.isEmpty {
                     let text = query
-                    found = try await store.writer.read { db in
-                        try CustomerDirectory.search(text, limit: PageModels.Customers.pageSize, offset: (pageNumber - 1) * PageModels.Customers.pageSize, in: db)
+                    found = try await store.readProjections { snapshot in
+                        try snapshot.search(text, limit: PageModels.Customers.pageSize, offset: (pageNumber - 1) * PageModels.Customers.pageSize)
                     }
                     if pageNumber == 1, let exact = found.matches.first, exact.customerId == query {
                         return Self.redirect(to: PageModels.customerHref(exact.customerId))
@@ -86,9 +85,9 @@ extension JournalServer {
                 var known: [TimelineEntry]?
                 if let knownAt { known = try await timelineEntries(of: customerId, knownAt: knownAt, filter: TimelineFilter()) }
                 let (insights, _) = try await churnInsights(asOf: asOf)
-                let model = try await store.writer.read { [known] db -> PageModels.Customer? in
-                    guard try EventStore.streamVersion(of: customerId, in: db) > 0 else { return nil }
-                    let all = try (known ?? JourneyTimeline.entries(of: customerId, filter: TimelineFilter(), in: db)).map { $0.disclosed(by: disclosure) }
+                let model = try await store.readProjections { [known] snapshot -> PageModels.Customer? in
+                    guard try snapshot.hasEvents(of: customerId) else { return nil }
+                    let all = try (known ?? snapshot.timeline(of: customerId)).map { $0.disclosed(by: disclosure) }
                     let window = JourneyWindow(
                         customerId: customerId, entries: all, asOf: asOf, from: from, to: to, kinds: query.strings("kind"),
                         assetId: query.string("asset"), caseId: query.string("case"), knownAt: query.string("knownAt"), expand: query.strings("expand"))
@@ -97,9 +96,9 @@ extension JournalServer {
                                        details: ["parameter": "from", "rule": "order"])
                     }
                     let filter = window.filter
-                    let moments = try insights.moments(of: customerId, asOf: asOf, in: db)
-                    let risk = try insights.churn(asOf: asOf, customerId: customerId, in: db).first
-                    let name = try CustomerDirectory.names(of: [customerId], in: db)[customerId]
+                    let moments = try snapshot.moments(of: customerId, asOf: asOf, insights)
+                    let risk = try snapshot.churn(asOf: asOf, customerId: customerId, insights).first
+                    let name = try snapshot.names(of: [customerId])[customerId]
                     return PageModels.customer(
                         customerId, name: name, all: all, shown: all.filter(filter.admits), window: window, moments: moments, risk: risk,
                         asOf: asOf, summary: HotlineSummary(entries: all, asOf: asOf))
@@ -120,7 +119,7 @@ extension JournalServer {
                 let matches = { (item: CustomerRisk) in (band.isEmpty || item.risk.band == band) && (segment.isEmpty || item.segment == segment) }
                 let matching = band.isEmpty && segment.isEmpty ? all.count : all.count(where: matches)
                 let listed = Array(all.lazy.filter(matches).prefix(top))
-                let names = try await store.writer.read { db in try CustomerDirectory.names(of: listed.map(\.customerId), in: db) }
+                let names = try await store.readProjections { try $0.names(of: listed.map(\.customerId)) }
                 func options(_ values: [(String, String)], _ chosen: String) -> [PageModels.Option] {
                     values.map { PageModels.Option(value: $0.0, label: $0.1, selected: $0.0 == chosen) }
                 }
