@@ -22,6 +22,7 @@ extension EventStore {
                 result = try body(&recorder)
                 if dryRun { throw DryRunRollback() }
             }
+            commits.publish()
         } catch is DryRunRollback {
         } catch let error as DatabaseError {
             throw JournalDatabase.translate(error, path: writer.path)

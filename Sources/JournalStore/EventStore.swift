@@ -27,6 +27,8 @@ public struct EventStore: Sendable {
     /// The data keys that seal personal values (``KeyStore``): the journal's `-keys` file.
     public let keys: KeyStore
     public let clock: JournalClock
+    /// Tells this process's watchers of the journal that an append committed.
+    let commits: CommitSignal
     /// How far ahead of the system clock a recording time may be (five minutes unless set).
     public var clockLimit: ClockLimit = .standard
     /// Whether appends extend the stored Merkle tree: off only to measure what it costs (`tools/bench-append`).
@@ -51,6 +53,7 @@ public struct EventStore: Sendable {
         self.projectionWriter = try JournalDatabase.projectionWriter(for: writer, function: disclosure.databaseFunction)
         self.validator = EventValidator(registry: registry, sealer: sealing ? keys : nil)
         self.clock = clock
+        self.commits = CommitSignal.of(writer)
     }
 
     // MARK: Appending
@@ -115,7 +118,7 @@ public struct EventStore: Sendable {
     /// Records prepared batches in one write transaction.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
         let clock = self.clock, limit = clockLimit, tree = extendsTree
-        return try writeTransaction { db in
+        return try appendTransaction { db in
             var writer = try AppendWriter(db: db, clock: clock, limit: limit, tree: tree)
             var results: [AppendResult] = []
             results.reserveCapacity(batches.count)
@@ -128,6 +131,14 @@ public struct EventStore: Sendable {
             }
             return results
         }
+    }
+
+    /// Runs `body`, which appends, in a write transaction, then tells this process's watchers of the
+    /// journal (``CommitSignal``).
+    func appendTransaction<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        let result = try writeTransaction(body)
+        commits.publish()
+        return result
     }
 
     /// Runs `body` in a write transaction; any error comes out as a ``JournalError``.

@@ -102,7 +102,7 @@ extension EventStore {
     /// - Throws: ``JournalError/storage(_:)`` when the transaction itself fails (then nothing is recorded).
     public func writeEach(_ batches: [PreparedBatch]) throws(JournalError) -> [Result<AppendResult, JournalError>] {
         let clock = self.clock, limit = clockLimit, tree = extendsTree
-        return try writeTransaction { db in
+        return try appendTransaction { db in
             var appendWriter = try AppendWriter(db: db, clock: clock, limit: limit, tree: tree)
             var outcomes: [Result<AppendResult, JournalError>] = []
             outcomes.reserveCapacity(batches.count)

@@ -50,6 +50,27 @@ func appendMore(to store: EventStore, customers: Range<Int>, seed: UInt64) throw
         #expect(watcher.wait(timeout: 30) == true)
     }
 
+    /// A journal in memory has no file to watch: appends through its connections wake a watcher by
+    /// themselves (as everywhere without inotify), from any store made on them; a refused append does not.
+    @Test func anAppendThroughTheSameConnectionsWakesAWatcherWithoutAFileEvent() throws {
+        let store = try EventStore(writer: JournalDatabase.inMemory())
+        let watcher = try JournalWatcher(watching: store)
+        #expect(watcher.wait(timeout: 0.2) == false)
+        let appended = onThread { _ = try? store.append([Events.call(1)], to: "C-1") }
+        #expect(watcher.wait(timeout: 30) == true)
+        #expect(appended.wait(timeout: .now() + 30) == .success)
+        #expect(try store.head() == 1)
+
+        // Refused (a stale expected version): nothing committed, nothing wakes the watcher.
+        #expect(throws: JournalError.self) { try store.append([Events.call(2)], to: "C-1", expecting: .exactly(0)) }
+        #expect(watcher.wait(timeout: 0.2) == false)
+
+        // Another store on the same connections shares their signal.
+        let other = try EventStore(writer: store.writer)
+        try other.append([Events.call(3)], to: "C-1")
+        #expect(watcher.wait(timeout: 30) == true)
+    }
+
     @Test func aFollowerFoldsAppendsOfOtherWritersAsTheyArrive() throws {
         let store = try generatedStore(customers: 5, perCustomer: 4, seed: 3)
         let follower = ProjectionRunner(store: store, projections: [CallCount()])
