@@ -126,7 +126,7 @@ import Testing
         let left = try store.writer.write { db in
             try String.fetchAll(db, sql: "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'grdb_%'")
         }
-        #expect(left.sorted() == ["access_log", "declared_projection", "event", "import", "merkle_node", "tree_head"])
+        #expect(left.sorted() == ["access_log", "access_token", "declared_projection", "event", "import", "merkle_node", "tree_head", "web_session"])
         // The tree of the events written before it is stored when the journal is opened.
         let leaves = try store.events(after: 0, limit: 100).map { MerkleTree.leafHash($0.hash) }
         #expect(leaves.count == 24)
