@@ -138,13 +138,9 @@ struct AppendWriter {
 
     /// Inserts `event` at the end of the log; returns false, storing nothing, when its eventId is already recorded.
     fileprivate mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) throws -> Bool {
-        let fields = EventChain.Envelope(
-            position: position, eventId: event.eventId.rawValue, customerId: event.customerId, streamVersion: version,
-            type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
-            recordedAt: recordedText, caseId: event.caseId, assetId: event.assetId, siteId: event.siteId,
-            actor: event.actor, source: event.source, correlationId: event.correlationId,
-            causationId: event.causationId, sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef)
-        EventChain.writeCanonicalEnvelope(fields, payload: event.payload, into: &envelope)
+        EventChain.writeCanonicalEnvelope(
+            event.envelope, position: position, streamVersion: version, recordedAt: recordedText,
+            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload, into: &envelope)
         let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
         // Bound through the C API: GRDB's StatementArguments box every value, which costs more
         // than the insert itself on this hot path.

@@ -13,13 +13,14 @@ enum EventRow {
 
     private static func decode(_ row: Row, payload: String) -> RecordedEvent {
         let eventId: String = row[1]
+        let envelope = EventEnvelope(
+            eventId: EventID(eventId) ?? EventID("00000000-0000-0000-0000-000000000000")!, customerId: row[2], type: row[4],
+            schemaVersion: row[5], occurredAt: row[6], occurred: Timestamp(microseconds: row[7]), caseId: row[9],
+            assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14], causationId: row[15])
         return RecordedEvent(
-            position: row[0], eventId: EventID(eventId) ?? EventID("00000000-0000-0000-0000-000000000000")!,
-            customerId: row[2], streamVersion: row[3], type: row[4], schemaVersion: row[5], occurredAt: row[6],
-            occurred: Timestamp(microseconds: row[7]), recorded: Timestamp(microseconds: row[8]), caseId: row[9],
-            assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
-            causationId: row[15], payload: payload, prevHash: Array(row[17] as Data), hash: Array(row[18] as Data),
-            sourceRecordedAt: (row[19] as Int64?).map(Timestamp.init(microseconds:)), importRef: row[20])
+            position: row[0], streamVersion: row[3], envelope: envelope, recorded: Timestamp(microseconds: row[8]),
+            sourceRecordedAt: (row[19] as Int64?).map(Timestamp.init(microseconds:)), importRef: row[20],
+            payload: payload, prevHash: Array(row[17] as Data), hash: Array(row[18] as Data))
     }
 
     /// An event as `disclosure` shows it, its payload disclosed straight from the row's bytes.

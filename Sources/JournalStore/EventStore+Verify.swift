@@ -93,14 +93,20 @@ extension EventStore {
             return "occurredAtUs \(occurredUs) does not match occurredAt \"\(occurredAt)\""
         }
         if cachedRecorded.0 != recordedUs { cachedRecorded = (recordedUs, Timestamp(microseconds: recordedUs).rfc3339) }
-        let envelope = EventChain.Envelope(
-            position: position, eventId: row[1], customerId: row[2], streamVersion: Int(version), type: row[4],
-            schemaVersion: Int(schemaVersion), occurredAt: occurredAt, recordedAt: cachedRecorded.1, caseId: row[9],
-            assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14],
-            causationId: row[15], sourceRecordedAt: (row[19] as Int64?).map { Timestamp(microseconds: $0).rfc3339 },
-            importRef: row[20])
+        let eventIdText: String = row[1]
+        // Hashed as stored: an id that is not in the canonical form was never appended as it stands.
+        guard let eventId = EventID(eventIdText), eventId.rawValue == eventIdText else {
+            return "eventId \"\(eventIdText.prefix(64))\" is not a UUID in lower case"
+        }
+        let envelope = EventEnvelope(
+            eventId: eventId, customerId: row[2], type: row[4], schemaVersion: Int(schemaVersion), occurredAt: occurredAt,
+            occurred: occurred, caseId: row[9], assetId: row[10], siteId: row[11], actor: row[12], source: row[13],
+            correlationId: row[14], causationId: row[15])
         let payload: String = row[16]
-        EventChain.writeCanonicalEnvelope(envelope, payload: payload.utf8, into: &buffer)
+        EventChain.writeCanonicalEnvelope(
+            envelope, position: position, streamVersion: Int(version), recordedAt: cachedRecorded.1,
+            sourceRecordedAt: (row[19] as Int64?).map { Timestamp(microseconds: $0).rfc3339 }, importRef: row[20],
+            payload: payload.utf8, into: &buffer)
         let recomputed = EventChain.hash(prevHash: Array(prevHash), envelope: buffer)
         if recomputed != Array(hash) {
             return "hash does not match the stored content: recomputed \(Hex.encode(recomputed.prefix(8)))…, stored \(Hex.encode(hash.prefix(8)))…"

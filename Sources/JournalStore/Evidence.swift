@@ -33,7 +33,7 @@ public struct Evidence: Sendable {
             JSONMember("treeHead", head.document),
             JSONMember("events", .array(zip(events, proofs).map { event, proof in
                 var envelope: [UInt8] = []
-                EventChain.writeCanonicalEnvelope(EventChain.envelope(of: event), payload: Array(event.payload.utf8), into: &envelope)
+                EventChain.writeCanonicalEnvelope(of: event, into: &envelope)
                 return .object([
                     JSONMember("position", .number(JSONNumber(event.position))),
                     JSONMember("prevHash", .string(Hex.encode(event.prevHash))),

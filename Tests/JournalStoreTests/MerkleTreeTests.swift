@@ -169,7 +169,7 @@ import Testing
         try raw.inDatabase { db in
             for event in events {
                 var envelope: [UInt8] = []
-                EventChain.writeCanonicalEnvelope(EventChain.envelope(of: event), payload: Array(event.payload.utf8), into: &envelope)
+                EventChain.writeCanonicalEnvelope(of: event, into: &envelope)
                 let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
                 try db.execute(sql: "UPDATE event SET prevHash = ?, hash = ? WHERE position = ?", arguments: [Data(prevHash), Data(hash), event.position])
                 prevHash = hash

@@ -3,13 +3,14 @@ import Testing
 
 @Suite struct EventChainTests {
     @Test func canonicalEnvelopeIsSortedJSONWithThePayloadEmbedded() throws {
-        let envelope = EventChain.Envelope(
-            position: 7, eventId: "0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a11", customerId: "C-1", streamVersion: 2,
-            type: "note.added", schemaVersion: 1, occurredAt: "2026-03-02T08:15:00+01:00",
-            recordedAt: "2026-03-02T07:20:00.000000Z", caseId: nil, assetId: "SN-1", siteId: nil, actor: "a\"b",
-            source: nil, correlationId: nil, causationId: nil)
+        let envelope = EventEnvelope(
+            eventId: EventID("0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a11")!, customerId: "C-1", type: "note.added", schemaVersion: 1,
+            occurredAt: "2026-03-02T08:15:00+01:00", occurred: try Timestamp(rfc3339: "2026-03-02T08:15:00+01:00"),
+            assetId: "SN-1", actor: "a\"b")
         var buffer: [UInt8] = []
-        EventChain.writeCanonicalEnvelope(envelope, payload: Array(#"{"text":"hi"}"#.utf8), into: &buffer)
+        EventChain.writeCanonicalEnvelope(
+            envelope, position: 7, streamVersion: 2, recordedAt: "2026-03-02T07:20:00.000000Z", sourceRecordedAt: nil,
+            importRef: nil, payload: Array(#"{"text":"hi"}"#.utf8), into: &buffer)
         let text = String(decoding: buffer, as: UTF8.self)
         #expect(text == #"{"actor":"a\"b","assetId":"SN-1","customerId":"C-1","eventId":"0190f7a2-5b1c-7c3e-9a41-3f2b8d9e0a11","occurredAt":"2026-03-02T08:15:00+01:00","payload":{"text":"hi"},"position":7,"recordedAt":"2026-03-02T07:20:00.000000Z","schemaVersion":1,"streamVersion":2,"type":"note.added"}"#)
         // The envelope is itself canonical JSON: parsing and re-writing it gives the same bytes.

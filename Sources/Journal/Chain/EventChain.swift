@@ -14,57 +14,13 @@ import Crypto
 public enum EventChain {
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
-    /// The fields that make up an event's canonical envelope.
-    public struct Envelope {
-        public var position: Int64
-        public var eventId: String
-        public var customerId: String
-        public var streamVersion: Int
-        public var type: String
-        public var schemaVersion: Int
-        public var occurredAt: String
-        /// `recordedAt` already formatted (``Timestamp/rfc3339``).
-        public var recordedAt: String
-        public var caseId: String?
-        public var assetId: String?
-        public var siteId: String?
-        public var actor: String?
-        public var source: String?
-        public var correlationId: String?
-        public var causationId: String?
-        /// Migrated events only: the source's recording time (formatted like `recordedAt`) and the import reference.
-        public var sourceRecordedAt: String?
-        public var importRef: String?
-
-        public init(
-            position: Int64, eventId: String, customerId: String, streamVersion: Int, type: String,
-            schemaVersion: Int, occurredAt: String, recordedAt: String, caseId: String?, assetId: String?,
-            siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?,
-            sourceRecordedAt: String? = nil, importRef: String? = nil
-        ) {
-            self.sourceRecordedAt = sourceRecordedAt
-            self.importRef = importRef
-            self.position = position
-            self.eventId = eventId
-            self.customerId = customerId
-            self.streamVersion = streamVersion
-            self.type = type
-            self.schemaVersion = schemaVersion
-            self.occurredAt = occurredAt
-            self.recordedAt = recordedAt
-            self.caseId = caseId
-            self.assetId = assetId
-            self.siteId = siteId
-            self.actor = actor
-            self.source = source
-            self.correlationId = correlationId
-            self.causationId = causationId
-        }
-    }
-
-    /// Writes the canonical envelope bytes into `buffer` (which is cleared first).
+    /// Writes the canonical envelope bytes into `buffer` (which is cleared first): the event's
+    /// ``EventEnvelope``, where and when the journal recorded it, and its payload's stored bytes.
+    /// `recordedAt` and `sourceRecordedAt` come formatted (``Timestamp/rfc3339``), so that a caller
+    /// hashing many events formats each instant once.
     public static func writeCanonicalEnvelope(
-        _ e: Envelope, payload: some Collection<UInt8>, into buffer: inout [UInt8]
+        _ e: EventEnvelope, position: Int64, streamVersion: Int, recordedAt: String, sourceRecordedAt: String?,
+        importRef: String?, payload: some Collection<UInt8>, into buffer: inout [UInt8]
     ) {
         buffer.removeAll(keepingCapacity: true)
         buffer.append(UInt8(ascii: "{"))
@@ -91,18 +47,18 @@ public enum EventChain {
         text("causationId", e.causationId)
         text("correlationId", e.correlationId)
         text("customerId", e.customerId)
-        text("eventId", e.eventId)
-        text("importRef", e.importRef)
+        text("eventId", e.eventId.rawValue)
+        text("importRef", importRef)
         text("occurredAt", e.occurredAt)
         key("payload")
         buffer.append(contentsOf: payload)
-        integer("position", e.position)
-        text("recordedAt", e.recordedAt)
+        integer("position", position)
+        text("recordedAt", recordedAt)
         integer("schemaVersion", Int64(e.schemaVersion))
         text("siteId", e.siteId)
         text("source", e.source)
-        text("sourceRecordedAt", e.sourceRecordedAt)
-        integer("streamVersion", Int64(e.streamVersion))
+        text("sourceRecordedAt", sourceRecordedAt)
+        integer("streamVersion", Int64(streamVersion))
         text("type", e.type)
         buffer.append(UInt8(ascii: "}"))
     }
@@ -115,20 +71,16 @@ public enum EventChain {
         return Array(hasher.finalize())
     }
 
-    /// The canonical envelope of a recorded event.
-    public static func envelope(of event: RecordedEvent) -> Envelope {
-        Envelope(
-            position: event.position, eventId: event.eventId.rawValue, customerId: event.customerId,
-            streamVersion: event.streamVersion, type: event.type, schemaVersion: event.schemaVersion,
-            occurredAt: event.occurredAt, recordedAt: event.recorded.rfc3339, caseId: event.caseId,
-            assetId: event.assetId, siteId: event.siteId, actor: event.actor, source: event.source,
-            correlationId: event.correlationId, causationId: event.causationId,
-            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef)
+    /// Writes the canonical envelope bytes of a recorded event into `buffer` (which is cleared first).
+    public static func writeCanonicalEnvelope(of event: RecordedEvent, into buffer: inout [UInt8]) {
+        writeCanonicalEnvelope(
+            event.envelope, position: event.position, streamVersion: event.streamVersion, recordedAt: event.recorded.rfc3339,
+            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload.utf8, into: &buffer)
     }
 
     /// Recomputes the hash a recorded event should have, from its stored fields and `prevHash`.
     public static func expectedHash(of event: RecordedEvent, buffer: inout [UInt8]) -> [UInt8] {
-        writeCanonicalEnvelope(envelope(of: event), payload: event.payload.utf8, into: &buffer)
+        writeCanonicalEnvelope(of: event, into: &buffer)
         return hash(prevHash: event.prevHash, envelope: buffer)
     }
 }

@@ -116,11 +116,11 @@ public struct EventValidator: Sendable {
             }
             references.append((field, referenced))
         }
-        return PreparedEvent(
-            eventId: eventId, customerId: customerId, type: event.type, schemaVersion: version,
-            schemaVersionGiven: event.schemaVersion != nil, occurredAt: event.occurredAt, occurred: occurred, caseId: event.caseId, assetId: event.assetId,
-            siteId: event.siteId, actor: stored.actor, source: event.source, correlationId: event.correlationId,
-            causationId: event.causationId, payload: payload, references: references)
+        let envelope = EventEnvelope(
+            eventId: eventId, customerId: customerId, type: event.type, schemaVersion: version, occurredAt: event.occurredAt,
+            occurred: occurred, caseId: event.caseId, assetId: event.assetId, siteId: event.siteId, actor: stored.actor,
+            source: event.source, correlationId: event.correlationId, causationId: event.causationId)
+        return PreparedEvent(envelope: envelope, schemaVersionGiven: event.schemaVersion != nil, payload: payload, references: references)
     }
 
     /// Why `text` is not an acceptable identifier, or nil: 1–128 characters, no control characters,

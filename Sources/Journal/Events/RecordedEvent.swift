@@ -1,61 +1,43 @@
-/// An event as the journal stores it: the envelope, the canonical payload and the chain hashes.
+/// An event as the journal stores it: where and when it was recorded, its envelope (whose fields it
+/// reads as its own: `event.customerId`), the canonical payload and the chain hashes.
+@dynamicMemberLookup
 public struct RecordedEvent: Sendable, Hashable {
     /// Global order in the journal, strictly increasing from 1.
     public var position: Int64
-    public var eventId: EventID
-    public var customerId: String
     /// 1, 2, 3 … within the customer's stream.
     public var streamVersion: Int
-    public var type: String
-    public var schemaVersion: Int
-    /// Business time as the producer wrote it (ISO-8601 with offset).
-    public var occurredAt: String
-    public var occurred: Timestamp
+    public var envelope: EventEnvelope
     /// When the journal stored the event; never decreasing along positions.
     public var recorded: Timestamp
     /// For an event migrated from another system: when that system recorded it (never after `recorded`).
     public var sourceRecordedAt: Timestamp?
     /// For a migrated event: the import, source file and line it came from, `<import number>/<file number>:<line>`.
     public var importRef: String?
-    public var caseId: String?
-    public var assetId: String?
-    public var siteId: String?
-    public var actor: String?
-    public var source: String?
-    public var correlationId: String?
-    public var causationId: String?
     /// Canonical JSON text of the payload, exactly the hashed bytes.
     public var payload: String
     public var prevHash: [UInt8]
     public var hash: [UInt8]
 
     public init(
-        position: Int64, eventId: EventID, customerId: String, streamVersion: Int, type: String, schemaVersion: Int,
-        occurredAt: String, occurred: Timestamp, recorded: Timestamp, caseId: String?, assetId: String?,
-        siteId: String?, actor: String?, source: String?, correlationId: String?, causationId: String?,
-        payload: String, prevHash: [UInt8], hash: [UInt8], sourceRecordedAt: Timestamp? = nil, importRef: String? = nil
+        position: Int64, streamVersion: Int, envelope: EventEnvelope, recorded: Timestamp,
+        sourceRecordedAt: Timestamp? = nil, importRef: String? = nil, payload: String, prevHash: [UInt8], hash: [UInt8]
     ) {
+        self.position = position
+        self.streamVersion = streamVersion
+        self.envelope = envelope
+        self.recorded = recorded
         self.sourceRecordedAt = sourceRecordedAt
         self.importRef = importRef
-        self.position = position
-        self.eventId = eventId
-        self.customerId = customerId
-        self.streamVersion = streamVersion
-        self.type = type
-        self.schemaVersion = schemaVersion
-        self.occurredAt = occurredAt
-        self.occurred = occurred
-        self.recorded = recorded
-        self.caseId = caseId
-        self.assetId = assetId
-        self.siteId = siteId
-        self.actor = actor
-        self.source = source
-        self.correlationId = correlationId
-        self.causationId = causationId
         self.payload = payload
         self.prevHash = prevHash
         self.hash = hash
+    }
+
+    /// The envelope's fields, read and written as the event's own.
+    @inlinable
+    public subscript<T>(dynamicMember field: WritableKeyPath<EventEnvelope, T>) -> T {
+        get { envelope[keyPath: field] }
+        set { envelope[keyPath: field] = newValue }
     }
 
     /// When the organisation knew the event: the source's recording time for a migrated event, else
@@ -71,18 +53,15 @@ public struct RecordedEvent: Sendable, Hashable {
     public var json: JSONValue {
         var members: [JSONMember] = [
             JSONMember("position", .number(JSONNumber(position))),
-            JSONMember("eventId", .string(eventId.rawValue)),
-            JSONMember("customerId", .string(customerId)),
+            JSONMember("eventId", .string(envelope.eventId.rawValue)),
+            JSONMember("customerId", .string(envelope.customerId)),
             JSONMember("streamVersion", .number(JSONNumber(Int64(streamVersion)))),
-            JSONMember("type", .string(type)),
-            JSONMember("schemaVersion", .number(JSONNumber(Int64(schemaVersion)))),
-            JSONMember("occurredAt", .string(occurredAt)),
+            JSONMember("type", .string(envelope.type)),
+            JSONMember("schemaVersion", .number(JSONNumber(Int64(envelope.schemaVersion)))),
+            JSONMember("occurredAt", .string(envelope.occurredAt)),
             JSONMember("recordedAt", .string(recorded.rfc3339)),
         ]
-        let optional: [(String, String?)] = [
-            ("sourceRecordedAt", sourceRecordedAt?.rfc3339), ("importRef", importRef), ("caseId", caseId), ("assetId", assetId), ("siteId", siteId), ("actor", actor), ("source", source),
-            ("correlationId", correlationId), ("causationId", causationId),
-        ]
+        let optional: [(name: String, value: String?)] = [("sourceRecordedAt", sourceRecordedAt?.rfc3339), ("importRef", importRef)] + envelope.links
         for (key, value) in optional { if let value { members.append(JSONMember(key, .string(value))) } }
         members.append(JSONMember("payload", payloadJSON))
         members.append(JSONMember("prevHash", .string(Hex.encode(prevHash))))
