@@ -115,21 +115,50 @@ public struct EventStore: Sendable {
         return prepared
     }
 
-    /// Records prepared batches in one write transaction.
+    /// Records prepared batches in one write transaction: all are stored or none.
     public func write(_ batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
+        try record(batches, eachOnItsOwn: false).map { outcome throws(JournalError) in try outcome.get() }
+    }
+
+    /// Records prepared batches in one write transaction, each in a savepoint of its own: a batch that
+    /// fails leaves no trace and its error is returned in its place, the others are recorded.
+    ///
+    /// - Throws: ``JournalError/storage(_:)`` when the transaction itself fails (then nothing is recorded).
+    public func writeEach(_ batches: [PreparedBatch]) throws(JournalError) -> [Result<AppendResult, JournalError>] {
+        try record(batches, eachOnItsOwn: true)
+    }
+
+    /// The one way into the log: every append, group commit, pipelined write and generated world
+    /// records its prepared batches here, in one write transaction. Without `eachOnItsOwn`, the first
+    /// batch that fails rolls the transaction back and its error is thrown (naming its customer when
+    /// there are several); with it, that batch alone is rolled back and its error returned in its place.
+    private func record(_ batches: [PreparedBatch], eachOnItsOwn: Bool) throws(JournalError) -> [Result<AppendResult, JournalError>] {
         let clock = self.clock, limit = clockLimit, tree = extendsTree
         return try appendTransaction { db in
             var writer = try AppendWriter(db: db, clock: clock, limit: limit, tree: tree)
-            var results: [AppendResult] = []
-            results.reserveCapacity(batches.count)
+            var outcomes: [Result<AppendResult, JournalError>] = []
+            outcomes.reserveCapacity(batches.count)
             for batch in batches {
-                do {
-                    results.append(try writer.append(batch))
-                } catch let error as JournalError where batches.count > 1 {
-                    throw error.inBatch(of: batch.customerId)
+                guard eachOnItsOwn else {
+                    do {
+                        outcomes.append(.success(try writer.append(batch)))
+                    } catch let error as JournalError where batches.count > 1 {
+                        throw error.inBatch(of: batch.customerId)
+                    }
+                    continue
                 }
+                let before = writer
+                try db.execute(sql: "SAVEPOINT batch")
+                do {
+                    outcomes.append(.success(try writer.append(batch)))
+                } catch let error as JournalError {
+                    try db.execute(sql: "ROLLBACK TO batch")
+                    writer = before
+                    outcomes.append(.failure(error))
+                }
+                try db.execute(sql: "RELEASE batch")
             }
-            return results
+            return outcomes
         }
     }
 

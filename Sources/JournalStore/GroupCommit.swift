@@ -94,31 +94,3 @@ public final class GroupCommit: Sendable {
         wake.signal()
     }
 }
-
-extension EventStore {
-    /// Records prepared batches in one write transaction, each in a savepoint of its own: a batch that
-    /// fails leaves no trace and its error is returned in its place, the others are recorded.
-    ///
-    /// - Throws: ``JournalError/storage(_:)`` when the transaction itself fails (then nothing is recorded).
-    public func writeEach(_ batches: [PreparedBatch]) throws(JournalError) -> [Result<AppendResult, JournalError>] {
-        let clock = self.clock, limit = clockLimit, tree = extendsTree
-        return try appendTransaction { db in
-            var appendWriter = try AppendWriter(db: db, clock: clock, limit: limit, tree: tree)
-            var outcomes: [Result<AppendResult, JournalError>] = []
-            outcomes.reserveCapacity(batches.count)
-            for batch in batches {
-                let before = appendWriter
-                try db.execute(sql: "SAVEPOINT batch")
-                do {
-                    outcomes.append(.success(try appendWriter.append(batch)))
-                } catch let error as JournalError {
-                    try db.execute(sql: "ROLLBACK TO batch")
-                    appendWriter = before
-                    outcomes.append(.failure(error))
-                }
-                try db.execute(sql: "RELEASE batch")
-            }
-            return outcomes
-        }
-    }
-}
