@@ -20,9 +20,7 @@ extension EventStore {
             let last = min(end ?? head, head)
             var report = VerificationReport(first: start, last: last, checked: 0, head: head, lastHash: nil, failure: nil)
             guard start <= last else { return report }
-            var expectedPrevHash = EventChain.genesisHash
-            var previousPosition = start - 1
-            var previousRecorded = Int64.min
+            var walk = ChainWalk()
             if start > 1 {
                 guard let before = try Row.fetchOne(
                     db, sql: "SELECT position, recordedAtUs, hash FROM event WHERE position < ? ORDER BY position DESC LIMIT 1",
@@ -31,46 +29,34 @@ extension EventStore {
                     report.failure = VerificationFailure(position: start, reason: "no event precedes position \(start); position 1 is missing")
                     return report
                 }
-                previousPosition = before[0]
-                previousRecorded = before[1]
-                expectedPrevHash = (before[2] as Data?).map { Array($0) } ?? []
+                walk = ChainWalk(after: before[0], hash: (before[2] as Data?).map { Array($0) } ?? [], recordedUs: before[1])
             }
             let cursor = try Row.fetchCursor(
                 db, sql: "SELECT \(EventRow.columns) FROM event WHERE position >= ? AND position <= ? ORDER BY position",
                 arguments: [start, last])
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(2048)
             var cachedRecorded: (Int64, String) = (Int64.min, "")
             while let row = try cursor.next() {
-                let position: Int64 = row[0]
-                if let reason = Self.check(
-                    row, previousPosition: previousPosition, expectedPrevHash: expectedPrevHash,
-                    previousRecorded: previousRecorded, cachedRecorded: &cachedRecorded, buffer: &buffer)
-                {
-                    report.failure = VerificationFailure(position: position, reason: reason)
+                if let reason = Self.check(row, walk: &walk, cachedRecorded: &cachedRecorded) {
+                    report.failure = VerificationFailure(position: row[0], reason: reason)
                     return report
                 }
-                previousPosition = position
-                previousRecorded = row[8]
-                expectedPrevHash = Array(row[18] as Data)
                 report.checked += 1
                 if report.checked % 100_000 == 0 { progress?(report.checked) }
             }
-            if report.checked > 0 { report.lastHash = expectedPrevHash }
-            if previousPosition < last {
-                report.failure = VerificationFailure(position: previousPosition + 1, reason: "event \(previousPosition + 1) is missing: the log ends at \(previousPosition)")
+            if report.checked > 0 { report.lastHash = walk.hash }
+            if walk.position < last {
+                report.failure = VerificationFailure(position: walk.position + 1, reason: "event \(walk.position + 1) is missing: the log ends at \(walk.position)")
             }
             return report
         }
     }
 
-    private static func check(
-        _ row: Row, previousPosition: Int64, expectedPrevHash: [UInt8], previousRecorded: Int64,
-        cachedRecorded: inout (Int64, String), buffer: inout [UInt8]
-    ) -> String? {
+    /// Checks that `row` holds an event of the right types, then walks the chain past it
+    /// (``ChainWalk``); returns why it fails, or nil.
+    private static func check(_ row: Row, walk: inout ChainWalk, cachedRecorded: inout (Int64, String)) -> String? {
         let position: Int64 = row[0]
-        if position != previousPosition + 1 {
-            return "position \(position) follows \(previousPosition): events \(previousPosition + 1)…\(position - 1) are missing"
+        if position != walk.position + 1 {
+            return "position \(position) follows \(walk.position): events \(walk.position + 1)…\(position - 1) are missing"
         }
         for (index, name) in [(1, "eventId"), (2, "customerId"), (4, "type"), (6, "occurredAt"), (16, "payload")]
         where (row[index] as DatabaseValue).storage.isNotText {
@@ -82,36 +68,21 @@ extension EventStore {
         else {
             return "a required column is NULL or of the wrong type"
         }
-        if Array(prevHash) != expectedPrevHash {
-            return "prevHash \(Hex.encode(prevHash.prefix(8)))… is not the hash of position \(previousPosition) (\(Hex.encode(expectedPrevHash.prefix(8)))…)"
-        }
-        if recordedUs < previousRecorded {
-            return "recordedAt goes back in time: \(Timestamp(microseconds: recordedUs)) after \(Timestamp(microseconds: previousRecorded))"
-        }
-        let occurredAt: String = row[6]
-        guard let occurred = try? Timestamp(rfc3339: occurredAt), occurred.microseconds == occurredUs else {
-            return "occurredAtUs \(occurredUs) does not match occurredAt \"\(occurredAt)\""
-        }
-        if cachedRecorded.0 != recordedUs { cachedRecorded = (recordedUs, Timestamp(microseconds: recordedUs).rfc3339) }
         let eventIdText: String = row[1]
         // Hashed as stored: an id that is not in the canonical form was never appended as it stands.
         guard let eventId = EventID(eventIdText), eventId.rawValue == eventIdText else {
             return "eventId \"\(eventIdText.prefix(64))\" is not a UUID in lower case"
         }
+        if cachedRecorded.0 != recordedUs { cachedRecorded = (recordedUs, Timestamp(microseconds: recordedUs).rfc3339) }
         let envelope = EventEnvelope(
-            eventId: eventId, customerId: row[2], type: row[4], schemaVersion: Int(schemaVersion), occurredAt: occurredAt,
-            occurred: occurred, caseId: row[9], assetId: row[10], siteId: row[11], actor: row[12], source: row[13],
-            correlationId: row[14], causationId: row[15])
+            eventId: eventId, customerId: row[2], type: row[4], schemaVersion: Int(schemaVersion), occurredAt: row[6],
+            occurred: Timestamp(microseconds: occurredUs), caseId: row[9], assetId: row[10], siteId: row[11], actor: row[12],
+            source: row[13], correlationId: row[14], causationId: row[15])
         let payload: String = row[16]
-        EventChain.writeCanonicalEnvelope(
-            envelope, position: position, streamVersion: Int(version), recordedAt: cachedRecorded.1,
-            sourceRecordedAt: (row[19] as Int64?).map { Timestamp(microseconds: $0).rfc3339 }, importRef: row[20],
-            payload: payload.utf8, into: &buffer)
-        let recomputed = EventChain.hash(prevHash: Array(prevHash), envelope: buffer)
-        if recomputed != Array(hash) {
-            return "hash does not match the stored content: recomputed \(Hex.encode(recomputed.prefix(8)))…, stored \(Hex.encode(hash.prefix(8)))…"
-        }
-        return nil
+        return walk.step(
+            position: position, streamVersion: Int(version), envelope: envelope, occurredUs: occurredUs, recordedUs: recordedUs,
+            recordedAt: cachedRecorded.1, sourceRecordedAt: (row[19] as Int64?).map { Timestamp(microseconds: $0).rfc3339 },
+            importRef: row[20], payload: payload.utf8, prevHash: Array(prevHash), hash: Array(hash))
     }
 }
 
@@ -171,9 +142,4 @@ public struct VerificationReport: Sendable, Hashable {
         }
         return .object(body)
     }
-}
-
-public struct VerificationFailure: Sendable, Hashable {
-    public var position: Int64
-    public var reason: String
 }

@@ -337,56 +337,6 @@ public struct EventStore: Sendable {
     }
 }
 
-/// One customer's batch of an append.
-public struct AppendBatch: Sendable {
-    public var customerId: String
-    public var expected: ExpectedVersion
-    public var events: [ProposedEvent]
-    /// Where each event stood in the producer's input, when batches were cut from one mixed input;
-    /// errors then name that index instead of the index within the batch.
-    public var inputIndices: [Int]?
-
-    public init(customerId: String, expected: ExpectedVersion = .any, events: [ProposedEvent], inputIndices: [Int]? = nil) {
-        self.customerId = customerId
-        self.expected = expected
-        self.events = events
-        self.inputIndices = inputIndices
-    }
-}
-
-/// A batch whose events passed validation.
-public struct PreparedBatch: Sendable {
-    public var customerId: String
-    public var expected: ExpectedVersion
-    public var events: [PreparedEvent]
-    public var inputIndices: [Int]?
-
-    /// The index to name in an error about event `index` of this batch.
-    func inputIndex(_ index: Int) -> Int { inputIndices?[index] ?? index }
-}
-
-/// What an append stored.
-public struct AppendResult: Sendable, Hashable {
-    public var customerId: String
-    /// Position of each event of the batch, in input order (stored earlier for re-sent events).
-    public var positions: [Int64]
-    /// How many events of the batch were new.
-    public var appended: Int
-    /// Positions of the new events (nil when every event was a re-send).
-    public var newPositions: ClosedRange<Int64>?
-    /// How many were re-sends of stored events (no-ops).
-    public var duplicates: Int
-    /// The customer's stream version after the append.
-    public var streamVersion: Int
-}
-
-public enum HistoryOrder: String, Sendable, CaseIterable {
-    /// As recorded: stream version order.
-    case stream
-    /// As it happened: business time (`occurredAt`) order; late-recorded events land in their place.
-    case occurred
-}
-
 /// Counts and extent of a journal.
 public struct JournalStats: Sendable {
     public var events: Int64
@@ -398,17 +348,4 @@ public struct JournalStats: Sendable {
     public var lastOccurred: Timestamp?
     public var eventsByType: [(type: String, count: Int64)]
     public var databaseBytes: Int64
-}
-
-extension JournalError {
-    /// Adds the customer to a batch error when several customers' batches were appended together.
-    func inBatch(of customerId: String) -> JournalError {
-        switch self {
-        case .invalidEvent(var invalid):
-            invalid.message = "customer \(customerId): " + invalid.message
-            return .invalidEvent(invalid)
-        default:
-            return self
-        }
-    }
 }

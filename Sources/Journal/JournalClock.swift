@@ -1,5 +1,4 @@
 import Foundation
-import Journal
 import Synchronization
 
 /// Where the journal's `recordedAt` comes from. Injected so tests and the demo control time.
@@ -50,7 +49,7 @@ public struct ClockLimit: Sendable {
     public static let standard = ClockLimit(maximumLeadSeconds: 300)
 
     /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)``.
-    func check(_ recorded: Timestamp) throws(JournalError) {
+    public func check(_ recorded: Timestamp) throws(JournalError) {
         let system = self.system.now()
         guard recorded.microseconds <= system.microseconds &+ maximumLeadMicroseconds else {
             throw .clockAhead(recordedAt: recorded, systemTime: system, maximumLeadSeconds: maximumLeadMicroseconds / 1_000_000)
