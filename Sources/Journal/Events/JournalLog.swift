@@ -1,0 +1,32 @@
+/// The log's contract: what every store of it promises, whichever database holds it.
+///
+/// - Positions are 1, 2, 3 … without a gap, in commit order: a reader that has seen position P has
+///   seen every position before it.
+/// - Stream versions are 1, 2, 3 … without a gap within each customer's stream.
+/// - One call's batches are recorded together or not at all, each against its expected version.
+/// - A re-send of a stored event (same id, same content) is recorded once and answered with its
+///   stored position; an id reused with other content is refused.
+/// - An event refers only to earlier events of its own customer.
+/// - Every event is chained in the canonical form of ``EventChain``: the same events recorded at the
+///   same instants get the same hashes in every store.
+/// - Recorded events are never changed or removed, and the database itself refuses it.
+public protocol JournalLog: Sendable {
+    /// Records validated batches in one transaction: all of them, or — at the first that fails — none.
+    ///
+    /// - Throws: ``JournalError`` — `concurrencyConflict`, `eventIdReused`, `unknownReference`,
+    ///   `clockAhead`, `storage`.
+    func record(_ batches: [PreparedBatch]) async throws(JournalError) -> [AppendResult]
+
+    /// The position of the last event (0 for an empty log).
+    func head() async throws(JournalError) -> Int64
+
+    /// At most `limit` events after `position`, in global order.
+    func readEvents(after position: Int64, limit: Int) async throws(JournalError) -> [RecordedEvent]
+
+    /// The customer's events in stream order.
+    func readHistory(of customerId: String) async throws(JournalError) -> [RecordedEvent]
+
+    /// Walks the whole chain (``ChainWalk``); returns the first event that breaks it, or nil, and the
+    /// number of events checked.
+    func verifyChain() async throws(JournalError) -> (checked: Int64, failure: VerificationFailure?)
+}
