@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // Pure core: envelope, JSON, canonical bytes, hashing, schema validation. No I/O.
@@ -44,6 +45,11 @@ let package = Package(
             ]
         ),
         // Moment-of-truth, journey and churn maths. Pure: no I/O.
+        // The log in PostgreSQL, under the same contract as the SQLite journal (`JournalLog`).
+        .target(
+            name: "JournalPostgres",
+            dependencies: ["Journal", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner, the built-in read models, the analyst views and declared SQL projections.
         .target(
@@ -127,6 +133,14 @@ let package = Package(
             dependencies: [
                 "Journal", "JournalStore", "JournalProjections", "JournalServer", "JournalTesting", "JournalWorld",
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The log's contract, the same tests against SQLite and a throw-away PostgreSQL.
+        .testTarget(
+            name: "JournalConformanceTests",
+            dependencies: [
+                "Journal", "JournalStore", "JournalPostgres", "JournalTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

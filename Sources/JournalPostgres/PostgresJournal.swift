@@ -1,0 +1,195 @@
+import Foundation
+import Journal
+import Logging
+import PostgresNIO
+
+/// The log in a PostgreSQL database, under the same contract as the SQLite journal (``JournalLog``):
+/// gapless positions in commit order, gapless stream versions, atomic batches, expected versions,
+/// idempotent re-sends, the same canonical form and hash chain, and a schema that refuses any change
+/// to a recorded event (``PostgresSchema``).
+///
+/// ```swift
+/// try await PostgresJournal.withJournal(url: "postgres://tpj@db.example/journal") { journal in
+///     let results = try await journal.record(prepared)
+/// }
+/// ```
+public final class PostgresJournal: JournalLog {
+    let client: PostgresClient
+    public let clock: JournalClock
+    /// How far ahead of the system clock a recording time may be.
+    public let clockLimit: ClockLimit
+    let logger: Logger
+
+    init(client: PostgresClient, clock: JournalClock, clockLimit: ClockLimit, logger: Logger) {
+        self.client = client
+        self.clock = clock
+        self.clockLimit = clockLimit
+        self.logger = logger
+    }
+
+    /// Runs `body` with the journal in the database at `url`, making its schema when the database has
+    /// none; the connections close when `body` returns.
+    ///
+    /// `url` is `postgres://user[:password]@host[:port]/database`; `?host=/directory` connects through
+    /// the server's Unix socket in that directory instead (as libpq's URLs do).
+    public static func withJournal<T: Sendable>(
+        url: String, clock: JournalClock = .live, clockLimit: ClockLimit = .standard,
+        _ body: (PostgresJournal) async throws -> T
+    ) async throws -> T {
+        let configuration = try PostgresURL(url).configuration
+        let client = PostgresClient(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            let journal = PostgresJournal(client: client, clock: clock, clockLimit: clockLimit, logger: Logger(label: "tpj.postgres"))
+            try await journal.migrate()
+            return try await body(journal)
+        }
+    }
+
+    /// Applies the migrations this database has not seen, each in its own transaction, one process at a time.
+    func migrate() async throws(JournalError) {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7262853)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS tpj_migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                logger: logger)
+            var applied: Set<String> = []
+            for try await name in try await connection.query("SELECT name FROM tpj_migration", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for (name, statements) in PostgresSchema.migrations where !applied.contains(name) {
+                for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO tpj_migration (name) VALUES (\(name))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: JournalLog
+
+    public func record(_ batches: [PreparedBatch]) async throws(JournalError) -> [AppendResult] {
+        let clock = clock, limit = clockLimit
+        return try await transaction { connection in
+            var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
+            var results: [AppendResult] = []
+            results.reserveCapacity(batches.count)
+            for batch in batches {
+                do {
+                    results.append(try await writer.append(batch))
+                } catch let error as JournalError where batches.count > 1 {
+                    throw error.inBatch(of: batch.customerId)
+                }
+            }
+            return results
+        }
+    }
+
+    public func head() async throws(JournalError) -> Int64 {
+        try await run { connection in
+            try await connection.query("SELECT position FROM log_head", logger: self.logger).decode(Int64.self).first { _ in true } ?? 0
+        }
+    }
+
+    public func readEvents(after position: Int64, limit: Int) async throws(JournalError) -> [RecordedEvent] {
+        guard limit >= 0 else { throw .invalidArgument("limit must be 0 or more, got \(limit)") }
+        return try await run { connection in
+            try await PostgresEventRow.fetch(
+                "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position > \(position) ORDER BY position LIMIT \(limit)",
+                on: connection, logger: self.logger)
+        }
+    }
+
+    public func readHistory(of customerId: String) async throws(JournalError) -> [RecordedEvent] {
+        try await run { connection in
+            try await PostgresEventRow.fetch(
+                "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE customer_id = \(customerId) ORDER BY stream_version",
+                on: connection, logger: self.logger)
+        }
+    }
+
+    public func verifyChain() async throws(JournalError) -> (checked: Int64, failure: VerificationFailure?) {
+        try await transaction { connection in
+            // One snapshot for the whole walk.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
+            var walk = ChainWalk()
+            var checked: Int64 = 0
+            let rows = try await connection.query(
+                "SELECT \(unescaped: PostgresEventRow.columns) FROM event ORDER BY position", logger: self.logger)
+            for try await row in rows {
+                let event: RecordedEvent
+                do {
+                    event = try PostgresEventRow.decode(row)
+                } catch {
+                    return (checked, VerificationFailure(position: walk.position + 1, reason: "\(error)"))
+                }
+                if let reason = walk.step(
+                    position: event.position, streamVersion: event.streamVersion, envelope: event.envelope,
+                    occurredUs: event.occurred.microseconds, recordedUs: event.recorded.microseconds,
+                    recordedAt: event.recorded.rfc3339, sourceRecordedAt: event.sourceRecordedAt?.rfc3339,
+                    importRef: event.importRef, payload: event.payload.utf8, prevHash: event.prevHash, hash: event.hash)
+                {
+                    return (checked, VerificationFailure(position: event.position, reason: reason))
+                }
+                checked += 1
+            }
+            return (checked, nil)
+        }
+    }
+
+    // MARK: Connections
+
+    /// Runs `body` on a connection; any error comes out as a ``JournalError``.
+    func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Runs `body` in a transaction, committed when it returns and rolled back when it throws; any
+    /// error comes out as a ``JournalError``.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(JournalError) -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw Self.translate(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    static func translate(_ error: any Error) -> JournalError {
+        if let error = error as? JournalError { return error }
+        if let error = error as? PSQLError, let message = error.serverInfo?[.message] {
+            return .storage("PostgreSQL refused: \(message)")
+        }
+        return .storage("PostgreSQL: \(String(reflecting: error))")
+    }
+}
+
+/// A `postgres://` URL taken apart into what the client needs.
+struct PostgresURL {
+    let configuration: PostgresClient.Configuration
+
+    init(_ text: String) throws(JournalError) {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
+            throw .invalidArgument("a PostgreSQL journal is named by a URL postgres://user@host[:port]/database, got \"\(text)\"")
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        guard !database.isEmpty else { throw .invalidArgument("the URL \"\(text)\" names no database (postgres://user@host/database)") }
+        let user = url.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
+        let port = url.port ?? 5432
+        if let socketDirectory, socketDirectory.hasPrefix("/") {
+            configuration = PostgresClient.Configuration(
+                unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: url.password, database: database)
+        } else {
+            guard let host = url.host, !host.isEmpty else {
+                throw .invalidArgument("the URL \"\(text)\" names no host (postgres://user@host/database, or ?host=/socket/directory)")
+            }
+            configuration = PostgresClient.Configuration(
+                host: host, port: port, username: user, password: url.password, database: database, tls: .disable)
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import Journal
+import PostgresNIO
+import JournalStore
+import JournalTesting
+import Synchronization
+import Testing
+
+@testable import JournalPostgres
+
+/// The log's contract (``JournalLog``), checked by the same code against each store: the SQLite
+/// journal in a WAL file, and PostgreSQL on a throw-away server (``PostgresServer``).
+enum LogConformance {
+    /// Validates and seals events once, for every store: the same prepared bytes go into each.
+    static func prepare(_ batches: [AppendBatch]) throws -> [PreparedBatch] {
+        try EventStore(writer: JournalDatabase.inMemory()).prepare(batches)
+    }
+
+    static func generated(customers: Range<Int>, perCustomer: Int, seed: UInt64) throws -> [PreparedBatch] {
+        var generator = TouchpointGenerator(seed: seed)
+        return try prepare(customers.map { AppendBatch(customerId: TouchpointGenerator.customerId($0), events: generator.events(forCustomer: $0, count: perCustomer)) })
+    }
+
+    static func voiding(_ eventId: EventID, number: Int) -> ProposedEvent {
+        ProposedEvent(
+            eventId: TestEvents.id(number), type: "touchpoint.voided", occurredAt: "2026-03-02T09:00:00+01:00",
+            payload: ["voidedEventId": .string(eventId.rawValue), "reason": "entered twice"])
+    }
+
+    static func whole(_ log: some JournalLog) async throws -> [RecordedEvent] {
+        try await log.readEvents(after: 0, limit: 1_000_000)
+    }
+
+    /// Appends read back in order: positions 1…n, stream versions 1…k, an intact chain, and each
+    /// customer's history its events in stream order.
+    static func appendsAreGaplessAndChained(_ log: some JournalLog) async throws {
+        let batches = try generated(customers: 0..<6, perCustomer: 7, seed: 11)
+        let results = try await log.record(Array(batches.prefix(3)))
+        #expect(results.map(\.newPositions) == [1...7, 8...14, 15...21])
+        #expect(results.map(\.streamVersion) == [7, 7, 7])
+        _ = try await log.record(Array(batches.dropFirst(3)))
+        let all = try await whole(log)
+        #expect(all.count == 42)
+        #expect(TestEvents.problems(in: all).isEmpty)
+        #expect(try await log.head() == 42)
+        let history = try await log.readHistory(of: TouchpointGenerator.customerId(4))
+        #expect(history.map(\.streamVersion) == Array(1...7))
+        #expect(history.map(\.eventId) == batches[4].events.map(\.eventId))
+        #expect(try await log.readEvents(after: 40, limit: 5).map(\.position) == [41, 42])
+        let check = try await log.verifyChain()
+        #expect(check.checked == 42 && check.failure == nil)
+    }
+
+    /// A stale expected version refuses the whole call: none of its batches is recorded.
+    static func aStaleExpectedVersionRecordsNothing(_ log: some JournalLog) async throws {
+        let batches = try generated(customers: 0..<3, perCustomer: 3, seed: 12)
+        _ = try await log.record([batches[0]])
+        var stale = batches[2]
+        stale.expected = .exactly(2)
+        await #expect(throws: JournalError.concurrencyConflict(customerId: stale.customerId, expected: .exactly(2), actual: 0)) {
+            _ = try await log.record([batches[1], stale])
+        }
+        #expect(try await log.head() == 3)
+        #expect(try await log.readHistory(of: batches[1].customerId).isEmpty)
+        var fresh = batches[2]
+        fresh.expected = .exactly(0)
+        let recorded = try await log.record([fresh])
+        #expect(recorded[0].newPositions == 4...6 && recorded[0].streamVersion == 3)
+    }
+
+    /// A re-send is answered with the stored positions and records nothing; an id reused with other
+    /// content is refused, naming what differs.
+    static func reSendsAreIdempotentAndReusedIdsRefused(_ log: some JournalLog) async throws {
+        let batch = try generated(customers: 0..<1, perCustomer: 4, seed: 13)[0]
+        let first = try await log.record([batch])[0]
+        let again = try await log.record([batch])[0]
+        #expect(again.positions == first.positions)
+        #expect(again.appended == 0 && again.duplicates == 4 && again.newPositions == nil)
+        // Stale on purpose: a re-send of stored events passes whatever version it expected.
+        var stale = batch
+        stale.expected = .exactly(0)
+        #expect(try await log.record([stale])[0].positions == first.positions)
+
+        var changed = batch
+        changed.events = [batch.events[1]]
+        changed.events[0].caseId = "CASE-OTHER"
+        await #expect(throws: JournalError.eventIdReused(index: 0, eventId: batch.events[1].eventId, position: 2, differingFields: ["caseId"])) {
+            _ = try await log.record([changed])
+        }
+        #expect(try await log.head() == 4)
+    }
+
+    /// An event may refer to an earlier event of its own customer only.
+    static func referencesStayWithinTheirCustomer(_ log: some JournalLog) async throws {
+        let batches = try generated(customers: 0..<2, perCustomer: 2, seed: 14)
+        _ = try await log.record(batches)
+        let foreign = batches[1].events[0].eventId
+        let wrong = try prepare([AppendBatch(customerId: batches[0].customerId, events: [voiding(foreign, number: 900)])])
+        await #expect(throws: JournalError.unknownReference(
+            index: 0, eventId: EventID(TestEvents.id(900))!, field: "voidedEventId", referenced: foreign, customerId: batches[0].customerId)) {
+            _ = try await log.record(wrong)
+        }
+        let own = try prepare([AppendBatch(customerId: batches[0].customerId, events: [voiding(batches[0].events[1].eventId, number: 901)])])
+        #expect(try await log.record(own)[0].newPositions == 5...5)
+    }
+}
+
+@Suite struct SQLiteLogConformanceTests {
+    func journal() throws -> EventStore {
+        try EventStore(writer: JournalDatabase.open(path: TestSupport.temporaryDirectory("tpj-conformance").appendingPathComponent("j.sqlite").path))
+    }
+
+    @Test func appendsAreGaplessAndChained() async throws { try await LogConformance.appendsAreGaplessAndChained(journal()) }
+    @Test func aStaleExpectedVersionRecordsNothing() async throws { try await LogConformance.aStaleExpectedVersionRecordsNothing(journal()) }
+    @Test func reSendsAreIdempotentAndReusedIdsRefused() async throws { try await LogConformance.reSendsAreIdempotentAndReusedIdsRefused(journal()) }
+    @Test func referencesStayWithinTheirCustomer() async throws { try await LogConformance.referencesStayWithinTheirCustomer(journal()) }
+}
+
+@Suite(.enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailable)))
+struct PostgresLogConformanceTests {
+    /// Runs `body` with a journal in a new database of the test server.
+    func withJournal(clock: JournalClock = .live, _ body: (PostgresJournal) async throws -> Void) async throws {
+        let url = try PostgresServer.shared().newDatabase()
+        try await PostgresJournal.withJournal(url: url, clock: clock) { journal in try await body(journal) }
+    }
+
+    @Test func appendsAreGaplessAndChained() async throws { try await withJournal { try await LogConformance.appendsAreGaplessAndChained($0) } }
+    @Test func aStaleExpectedVersionRecordsNothing() async throws { try await withJournal { try await LogConformance.aStaleExpectedVersionRecordsNothing($0) } }
+    @Test func reSendsAreIdempotentAndReusedIdsRefused() async throws { try await withJournal { try await LogConformance.reSendsAreIdempotentAndReusedIdsRefused($0) } }
+    @Test func referencesStayWithinTheirCustomer() async throws { try await withJournal { try await LogConformance.referencesStayWithinTheirCustomer($0) } }
+
+    /// The same prepared events, recorded at the same instants, get byte-identical rows and hashes in
+    /// both stores.
+    @Test func bothStoresChainTheSameEventsToTheSameHashes() async throws {
+        let batches = try LogConformance.generated(customers: 0..<5, perCustomer: 6, seed: 21)
+        let instants = (0..<batches.count).map { Timestamp.seconds(1_772_438_400 + Int64($0) * 60) }
+        let (clock, setTime) = JournalClock.manual(instants[0])
+        let sqlite = try EventStore(
+            writer: JournalDatabase.open(path: TestSupport.temporaryDirectory("tpj-conformance").appendingPathComponent("j.sqlite").path),
+            clock: clock)
+        var fromSQLite: [RecordedEvent] = []
+        for (batch, instant) in zip(batches, instants) {
+            setTime(instant)
+            _ = try await sqlite.record([batch])
+        }
+        fromSQLite = try await LogConformance.whole(sqlite)
+        try await withJournal(clock: clock) { postgres in
+            for (batch, instant) in zip(batches, instants) {
+                setTime(instant)
+                _ = try await postgres.record([batch])
+            }
+            let fromPostgres = try await LogConformance.whole(postgres)
+            #expect(fromPostgres.count == 30)
+            #expect(fromPostgres == fromSQLite)
+            #expect(fromPostgres.last?.hash == fromSQLite.last?.hash)
+        }
+    }
+
+    /// The database itself refuses, for any client, every change that does not extend the log at its
+    /// end; an insert skipped by `ON CONFLICT` leaves the head where it was.
+    @Test func theDatabaseRefusesEveryChangeButAnAppendAtTheEnd() async throws {
+        try await withJournal { journal in
+            _ = try await journal.record(try LogConformance.generated(customers: 0..<2, perCustomer: 2, seed: 23))
+            func refusal(_ sql: String) async -> String? {
+                do {
+                    try await journal.client.query(PostgresQuery(unsafeSQL: sql))
+                    return nil
+                } catch let error as PSQLError {
+                    return error.serverInfo?[.message] ?? "\(error)"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            // Event 4 again as a new event at `position`, with `prevHash` (a column of event 4) as its prev_hash.
+            func copyOf4(at position: Int, prevHash: String) -> String {
+                """
+                INSERT INTO event SELECT \(position), event_id || '-copy', customer_id, stream_version + 1, type, schema_version,
+                  occurred_at, occurred_at_us, recorded_at_us, case_id, asset_id, site_id, actor, source, correlation_id, causation_id,
+                  payload, \(prevHash), hash, source_recorded_at_us, import_ref FROM event WHERE position = 4
+                """
+            }
+            let refusals: [(String, String)] = [
+                ("UPDATE event SET payload = '{}' WHERE position = 1", "journal events are immutable: UPDATE refused"),
+                ("DELETE FROM event WHERE position = 4", "journal events are immutable: DELETE refused"),
+                ("TRUNCATE event", "journal events are immutable: TRUNCATE refused"),
+                ("UPDATE log_head SET position = 9", "the log head moves only with an insert into event: UPDATE refused"),
+                ("DELETE FROM log_head", "the log head moves only with an insert into event: DELETE refused"),
+                (copyOf4(at: 6, prevHash: "hash"), "the log is extended at its end only: position 6 after 4"),
+                (copyOf4(at: 5, prevHash: "prev_hash"), "prev_hash of position 5 is not the hash of position 4"),
+            ]
+            for (sql, message) in refusals {
+                #expect(await refusal(sql) == message, "\(sql)")
+            }
+            #expect(await refusal("INSERT INTO event SELECT * FROM event WHERE position = 4 ON CONFLICT DO NOTHING") == nil)
+            #expect(try await journal.head() == 4)
+            let check = try await journal.verifyChain()
+            #expect(check.checked == 4 && check.failure == nil)
+            let next = try await journal.record(try LogConformance.generated(customers: 5..<6, perCustomer: 1, seed: 24))
+            #expect(next[0].newPositions == 5...5)
+        }
+    }
+
+    /// Appenders on several connections and a reader tailing the log at the same time: the reader
+    /// sees every position once, in order, never one before the position ahead of it committed.
+    @Test func aTailingReaderNeverSkipsAPositionUnderConcurrentAppends() async throws {
+        let writers = 4, rounds = 12
+        let batches = try LogConformance.generated(customers: 0..<(writers * rounds), perCustomer: 3, seed: 22)
+        try await withJournal { journal in
+            let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        for round in 0..<rounds { _ = try await journal.record([batches[writer * rounds + round]]) }
+                        return []
+                    }
+                }
+                group.addTask {
+                    var seen: [Int64] = []
+                    let total = Int64(writers * rounds * 3)
+                    while seen.count < total {
+                        let page = try await journal.readEvents(after: seen.last ?? 0, limit: 7)
+                        seen += page.map(\.position)
+                        if page.isEmpty { await Task.yield() }
+                    }
+                    return seen
+                }
+                var tail: [Int64] = []
+                for try await positions in group where !positions.isEmpty { tail = positions }
+                return tail
+            }
+            #expect(seen == Array(1...Int64(writers * rounds * 3)))
+            #expect(TestEvents.problems(in: try await LogConformance.whole(journal)).isEmpty)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throw-away PostgreSQL server for the tests: `initdb` and `pg_ctl` in a temporary directory,
+/// listening only on a Unix socket there, started once per test process and stopped when it exits.
+/// PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
+///
+/// ```swift
+/// let url = try PostgresServer.shared().newDatabase()   // postgres://postgres@localhost/t1?host=/tmp/…
+/// ```
+final class PostgresServer: Sendable {
+    /// The directory of `initdb`, `pg_ctl` and `psql`: `$TPJ_PG_BIN`, else the newest under
+    /// `/usr/lib/postgresql/*/bin` (Debian's layout), else nil.
+    static let binaries: String? = {
+        if let given = ProcessInfo.processInfo.environment["TPJ_PG_BIN"], !given.isEmpty { return given }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        return versions.reversed().map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
+    }()
+
+    /// Why the PostgreSQL tests cannot run here, shown as their skip message.
+    static let unavailable = "PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin or $TPJ_PG_BIN): the PostgreSQL half of the conformance suite is skipped; .ci/run installs it"
+
+    static var isAvailable: Bool { binaries != nil }
+
+    let directory: String
+    let port = 5432
+    private let databases = Atomic<Int>(0)
+
+    private static let started = Mutex<Result<PostgresServer, any Error>?>(nil)
+
+    /// The server of this test process, started on first use.
+    static func shared() throws -> PostgresServer {
+        try started.withLock { started in
+            if let started { return try started.get() }
+            let result = Result { try PostgresServer() }
+            started = result
+            return try result.get()
+        }
+    }
+
+    private init() throws {
+        guard let binaries = Self.binaries else { throw ServerError(Self.unavailable) }
+        var template = Array("/tmp/tpj-postgres-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ServerError("mkdtemp failed (errno \(errno))") }
+        directory = String(cString: made)
+        let owner = getuid() == 0 ? getpwnam("postgres") : nil
+        if getuid() == 0 {
+            guard let owner else { throw ServerError("running as root, and there is no postgres user to run PostgreSQL as") }
+            guard chown(directory, owner.pointee.pw_uid, owner.pointee.pw_gid) == 0 else {
+                throw ServerError("chown \(directory) failed (errno \(errno))")
+            }
+        }
+        let data = directory + "/data"
+        try run(binaries + "/initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
+        let options = "-k \(directory) -p \(port) -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=100"
+        try run(binaries + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        let pidLine = try String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first
+        guard let pid = pidLine.flatMap({ Int32($0) }) else { throw ServerError("no postmaster.pid after the server started") }
+        Self.stopAtExit(pid: pid, directory: directory)
+    }
+
+    /// A new, empty database; its URL.
+    func newDatabase() throws -> String {
+        let name = "t\(databases.add(1, ordering: .relaxed).newValue)"
+        try run(Self.binaries! + "/psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)"])
+        return url(name)
+    }
+
+    func url(_ database: String) -> String { "postgres://postgres@localhost:\(port)/\(database)?host=\(directory)" }
+
+    /// Runs a PostgreSQL program to its end (as the `postgres` user when this process is root); throws
+    /// with its output when it fails. Spawned and waited for directly, its output into a file: the
+    /// server `pg_ctl` starts outlives `pg_ctl` and would hold a pipe open.
+    private func run(_ program: String, _ arguments: [String]) throws {
+        let name = (program as NSString).lastPathComponent
+        let outputPath = directory + "/\(name).out"
+        let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] : [program]) + arguments
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw ServerError("cannot start \(argv[0]) (error \(spawned))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        // Exited normally (low 7 bits 0) with code 0.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw ServerError("\(name) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+        }
+    }
+
+    /// At the process's exit: an immediate shutdown of the server, then its directory removed.
+    private static func stopAtExit(pid: Int32, directory: String) {
+        stopping.withLock { $0 = (pid, directory) }
+        atexit {
+            guard let (pid, directory) = PostgresServer.stopping.withLock({ $0 }) else { return }
+            kill(pid, SIGQUIT)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    private static let stopping = Mutex<(Int32, String)?>(nil)
+}
+
+struct ServerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
