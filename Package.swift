@@ -86,6 +86,7 @@ let package = Package(
             name: "JournalCLI",
             dependencies: [
                 "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld", "JournalServer", "JournalImport",
+                "JournalPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

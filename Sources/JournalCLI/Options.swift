@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Journal
+import JournalPostgres
 import JournalStore
 import Synchronization
 
 /// Where the journal file is.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to the journal file (default: $TPJ_DB, else ./journal.sqlite).")
+    @Option(name: .long, help: "Path to the journal file (default: $TPJ_DB, else ./journal.sqlite); `tpj verify` and `tpj copy` also take a PostgreSQL URL, postgres://user@host/database.")
     var db: String?
 
     var path: String {
@@ -22,12 +23,28 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the journal at `path` (another than `--db`) as this command opens its own.
     func openStore(at path: String, create: Bool, clock: JournalClock = .live) throws -> EventStore {
+        if Self.isPostgres(path) {
+            throw CLIError(code: 64, message: "\(path): a journal in PostgreSQL is read by `tpj verify` and `tpj copy` so far; this command needs a journal file")
+        }
         let store = try EventStore(writer: JournalDatabase.open(path: path, create: create), registry: registry(), clock: clock)
         OpenJournals.keep(store)
         if let missing = store.keys.missingFile {
             Output.error("warning: the key file \(missing) is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored from its backup")
         }
         return store
+    }
+
+    /// Whether `location` names a journal in PostgreSQL (`postgres://…`) rather than a file.
+    static func isPostgres(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
+    /// Runs `body` with the log at `location`: a journal file, or a PostgreSQL database (`postgres://…`).
+    func withLog<T: Sendable>(at location: String, create: Bool, _ body: (any JournalLog) async throws -> T) async throws -> T {
+        if Self.isPostgres(location) {
+            return try await PostgresJournal.withJournal(url: location) { journal in try await body(journal) }
+        }
+        return try await body(openStore(at: location, create: create))
     }
 
     func registry() throws -> SchemaRegistry {

@@ -106,19 +106,11 @@ struct PostgresAppend {
             event.envelope, position: position, streamVersion: version, recordedAt: recordedText,
             sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload, into: &envelope)
         let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
-        let e = event.envelope
-        let payload = String(decoding: event.payload, as: UTF8.self)
-        try await connection.query(
-            """
-            INSERT INTO event (position, event_id, customer_id, stream_version, type, schema_version, occurred_at,
-              occurred_at_us, recorded_at_us, case_id, asset_id, site_id, actor, source, correlation_id, causation_id,
-              payload, prev_hash, hash, source_recorded_at_us, import_ref)
-            VALUES (\(position), \(e.eventId.rawValue), \(e.customerId), \(version), \(e.type), \(e.schemaVersion), \(e.occurredAt),
-              \(e.occurred.microseconds), \(recorded.microseconds), \(e.caseId), \(e.assetId), \(e.siteId), \(e.actor), \(e.source),
-              \(e.correlationId), \(e.causationId), \(payload), \(Data(prevHash)), \(Data(hash)),
-              \(event.sourceRecordedAt?.microseconds), \(event.importRef))
-            """,
-            logger: logger)
+        let recordedEvent = RecordedEvent(
+            position: position, streamVersion: version, envelope: event.envelope, recorded: recorded,
+            sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef,
+            payload: String(decoding: event.payload, as: UTF8.self), prevHash: prevHash, hash: hash)
+        try await PostgresEventRow.insert(recordedEvent, on: connection, logger: logger)
         prevHash = hash
     }
 }

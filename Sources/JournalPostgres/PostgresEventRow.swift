@@ -40,4 +40,18 @@ enum PostgresEventRow {
             importRef: try optional(20), payload: try text(16),
             prevHash: Array(try cells[17].decode(Data.self)), hash: Array(try cells[18].decode(Data.self)))
     }
+
+    /// Inserts `event` as it is: the schema's triggers check that it extends the log at its end.
+    static func insert(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
+        let e = event.envelope
+        try await connection.query(
+            """
+            INSERT INTO event (\(unescaped: columns))
+            VALUES (\(event.position), \(e.eventId.rawValue), \(e.customerId), \(event.streamVersion), \(e.type), \(e.schemaVersion),
+              \(e.occurredAt), \(e.occurred.microseconds), \(event.recorded.microseconds), \(e.caseId), \(e.assetId), \(e.siteId),
+              \(e.actor), \(e.source), \(e.correlationId), \(e.causationId), \(event.payload), \(Data(event.prevHash)),
+              \(Data(event.hash)), \(event.sourceRecordedAt?.microseconds), \(event.importRef))
+            """,
+            logger: logger)
+    }
 }

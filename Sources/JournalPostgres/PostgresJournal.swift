@@ -36,8 +36,9 @@ public final class PostgresJournal: JournalLog {
         url: String, clock: JournalClock = .live, clockLimit: ClockLimit = .standard,
         _ body: (PostgresJournal) async throws -> T
     ) async throws -> T {
-        let configuration = try PostgresURL(url).configuration
-        let client = PostgresClient(configuration: configuration)
+        let location = try PostgresURL(url)
+        try await location.checkReachable()
+        let client = PostgresClient(configuration: location.configuration)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -84,6 +85,23 @@ public final class PostgresJournal: JournalLog {
         }
     }
 
+    public func recordVerbatim(_ events: [RecordedEvent]) async throws(JournalError) {
+        guard !events.isEmpty else { return }
+        try await transaction { connection in
+            let rows = try await connection.query("SELECT position, hash, recorded_at_us FROM log_head FOR UPDATE", logger: self.logger)
+            guard let (head, hash, recorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
+                throw JournalError.storage("the log head row is missing")
+            }
+            var walk = ChainWalk(after: head, hash: Array(hash), recordedUs: recorded)
+            for event in events {
+                if let reason = walk.step(event) {
+                    throw JournalError.invalidArgument("event \(event.position) does not extend this journal: \(reason)")
+                }
+                try await PostgresEventRow.insert(event, on: connection, logger: self.logger)
+            }
+        }
+    }
+
     public func head() async throws(JournalError) -> Int64 {
         try await run { connection in
             try await connection.query("SELECT position FROM log_head", logger: self.logger).decode(Int64.self).first { _ in true } ?? 0
@@ -122,12 +140,7 @@ public final class PostgresJournal: JournalLog {
                 } catch {
                     return (checked, VerificationFailure(position: walk.position + 1, reason: "\(error)"))
                 }
-                if let reason = walk.step(
-                    position: event.position, streamVersion: event.streamVersion, envelope: event.envelope,
-                    occurredUs: event.occurred.microseconds, recordedUs: event.recorded.microseconds,
-                    recordedAt: event.recorded.rfc3339, sourceRecordedAt: event.sourceRecordedAt?.rfc3339,
-                    importRef: event.importRef, payload: event.payload.utf8, prevHash: event.prevHash, hash: event.hash)
-                {
+                if let reason = walk.step(event) {
                     return (checked, VerificationFailure(position: event.position, reason: reason))
                 }
                 checked += 1
@@ -171,6 +184,26 @@ public final class PostgresJournal: JournalLog {
 /// A `postgres://` URL taken apart into what the client needs.
 struct PostgresURL {
     let configuration: PostgresClient.Configuration
+    /// The same, for one connection of its own.
+    let connection: PostgresConnection.Configuration
+    /// Where the server is, as an error names it.
+    let endpoint: String
+
+    /// Opens one connection and closes it: the pool retries a server it cannot reach for a minute
+    /// and then says only that it gave up, where this says at once what went wrong.
+    ///
+    /// - Throws: ``JournalError/storage(_:)`` naming the server and the reason.
+    func checkReachable() async throws(JournalError) {
+        do {
+            let connection = try await PostgresConnection.connect(configuration: connection, id: 0, logger: Logger(label: "tpj.postgres"))
+            try await connection.close()
+        } catch let error as PSQLError {
+            let reason = error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? "\(error.code)"
+            throw .storage("cannot connect to PostgreSQL at \(endpoint): \(reason)")
+        } catch {
+            throw .storage("cannot connect to PostgreSQL at \(endpoint): \(error)")
+        }
+    }
 
     init(_ text: String) throws(JournalError) {
         guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
@@ -182,14 +215,19 @@ struct PostgresURL {
         let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
         let port = url.port ?? 5432
         if let socketDirectory, socketDirectory.hasPrefix("/") {
-            configuration = PostgresClient.Configuration(
-                unixSocketPath: socketDirectory + "/.s.PGSQL.\(port)", username: user, password: url.password, database: database)
+            let socket = socketDirectory + "/.s.PGSQL.\(port)"
+            configuration = PostgresClient.Configuration(unixSocketPath: socket, username: user, password: url.password, database: database)
+            connection = PostgresConnection.Configuration(unixSocketPath: socket, username: user, password: url.password, database: database)
+            endpoint = "\(socket), database \(database)"
         } else {
             guard let host = url.host, !host.isEmpty else {
                 throw .invalidArgument("the URL \"\(text)\" names no host (postgres://user@host/database, or ?host=/socket/directory)")
             }
             configuration = PostgresClient.Configuration(
                 host: host, port: port, username: user, password: url.password, database: database, tls: .disable)
+            connection = PostgresConnection.Configuration(
+                host: host, port: port, username: user, password: url.password, database: database, tls: .disable)
+            endpoint = "\(host):\(port), database \(database)"
         }
     }
 }

@@ -51,4 +51,14 @@ public struct ChainWalk: Sendable {
         self.recordedUs = recordedUs
         return nil
     }
+
+    /// ``step(position:streamVersion:envelope:occurredUs:recordedUs:recordedAt:sourceRecordedAt:importRef:payload:prevHash:hash:)``
+    /// for a recorded event.
+    public mutating func step(_ event: RecordedEvent) -> String? {
+        step(
+            position: event.position, streamVersion: event.streamVersion, envelope: event.envelope,
+            occurredUs: event.occurred.microseconds, recordedUs: event.recorded.microseconds, recordedAt: event.recorded.rfc3339,
+            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload.utf8,
+            prevHash: event.prevHash, hash: event.hash)
+    }
 }

@@ -17,6 +17,13 @@ public protocol JournalLog: Sendable {
     ///   `clockAhead`, `storage`.
     func record(_ batches: [PreparedBatch]) async throws(JournalError) -> [AppendResult]
 
+    /// Stores events recorded by another store of this log exactly as they are — positions, recording
+    /// times, payload bytes and hashes — after checking that each extends this log at its end and
+    /// hashes to its stored hash (``ChainWalk``): all of them, or none.
+    ///
+    /// - Throws: ``JournalError/invalidArgument(_:)`` naming the first event that does not extend this log.
+    func recordVerbatim(_ events: [RecordedEvent]) async throws(JournalError)
+
     /// The position of the last event (0 for an empty log).
     func head() async throws(JournalError) -> Int64
 

@@ -4,10 +4,15 @@ import Journal
 import JournalStore
 
 extension JournalCommand {
-    struct Copy: ParsableCommand {
+    struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy a journal into a new one that seals its personal values, with a signed statement linking the two.",
+            abstract: "Copy a journal verbatim (between files and PostgreSQL), or into a new one that seals its personal values.",
             discussion: """
+                --to TARGET: copies the log of --db into TARGET verbatim — the same positions, recording times, payload \
+                bytes and hashes, each event checked against the chain as it goes — then verifies TARGET's chain. Either \
+                side may be a journal file or a PostgreSQL database (postgres://user@host/database). A target that holds \
+                the first events of the source already (an interrupted copy) is continued; one that holds other events \
+                is refused. Personal values stay sealed with the source's keys: keep its -keys file with the copy.
                 --protect --to NEW: a journal written before sealing holds personal values in the clear, and its log \
                 cannot be changed. This verifies it, copies every event — same ids, envelopes and payloads, in the same \
                 order, each with its recording time, so as-of answers stay the same — into the new journal NEW as one \
@@ -20,7 +25,7 @@ extension JournalCommand {
         @Flag(name: .long, help: "Copy into a new journal that seals personal values.")
         var protect = false
 
-        @Option(name: .long, help: "The new journal's path (must not hold events).")
+        @Option(name: .long, help: "Where to copy to: a journal file or a PostgreSQL URL (with --protect: a new journal file).")
         var to: String?
 
         @Option(name: .long, help: "Where to write the signed statement (default: the new journal's path + .copy-statement.json).")
@@ -33,14 +38,20 @@ extension JournalCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            guard protect != (check != nil) else { throw ValidationError("Give either --protect --to NEW or --check STATEMENT.") }
-            if protect, to == nil { throw ValidationError("--protect needs --to NEW, the new journal's path.") }
-            if let to, FileManager.default.fileExists(atPath: to) {
+            if check != nil {
+                guard !protect, to == nil else { throw ValidationError("--check takes a statement only: give either --to TARGET, --protect --to NEW or --check STATEMENT.") }
+                return
+            }
+            guard let to else { throw ValidationError("Give --to TARGET (a verbatim copy), --protect --to NEW or --check STATEMENT.") }
+            if protect, DatabaseOptions.isPostgres(to) { throw ValidationError("--protect copies into a new journal file, not into PostgreSQL.") }
+            if protect, FileManager.default.fileExists(atPath: to) {
                 throw ValidationError("\(to) exists; a protected copy goes into a new journal.")
             }
+            if to == database.path { throw ValidationError("--to names the journal --db names: a copy goes elsewhere.") }
         }
 
-        func run() throws {
+        func run() async throws {
+            if check == nil, !protect { return try await runReportingErrors(json: output.json) { try await copyVerbatim(to: to!) } }
             try runReportingErrors(json: output.json) {
                 if let check { return try checkStatement(check) }
                 let source = try database.openStore(create: false)
@@ -70,6 +81,46 @@ extension JournalCommand {
                     Output.line("Signed statement: \(path) (check it with `tpj copy --check \(path)`).")
                 }
             }
+        }
+
+        /// Copies the log of `--db` into `target` as it is recorded, then verifies the target's chain.
+        private func copyVerbatim(to target: String) async throws {
+            let source = database.path
+            try await database.withLog(at: source, create: false) { from in
+                try await database.withLog(at: target, create: true) { into in
+                    let bar = ProgressLine(label: "Copying", enabled: !output.json)
+                    let outcome = try await LogCopy(from: from, to: into).run { done, head in
+                        bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event"))
+                    }
+                    bar.finish()
+                    let check = try await into.verifyChain()
+                    if output.json {
+                        Output.json([
+                            "from": .string(Self.shown(source)), "to": .string(Self.shown(target)),
+                            "resumedAfter": .number(JSONNumber(outcome.resumedAfter)), "copied": .number(JSONNumber(outcome.copied)),
+                            "head": .number(JSONNumber(outcome.head)), "headHash": outcome.headHash.map { .string(Hex.encode($0)) } ?? .null,
+                            "verified": .number(JSONNumber(check.checked)), "intact": .bool(check.failure == nil),
+                        ])
+                    } else {
+                        let resumed = outcome.resumedAfter > 0 ? " after the \(Output.count(Int(outcome.resumedAfter), "event")) it held" : ""
+                        Output.line("Copied \(Output.count(Int(outcome.copied), "event")) from \(Self.shown(source)) into \(Self.shown(target))\(resumed); both end at position \(outcome.head).")
+                        if let hash = outcome.headHash { Output.line("Head \(outcome.head):\(Hex.encode(hash))") }
+                        if let failure = check.failure {
+                            Output.line("TAMPERED: the copy's position \(failure.position): \(failure.reason).")
+                        } else {
+                            Output.line("The copy verifies: \(Output.count(Int(check.checked), "event")), hash chain intact.")
+                        }
+                    }
+                    if check.failure != nil { throw ExitCode(1) }
+                }
+            }
+        }
+
+        /// A location as shown: a PostgreSQL URL without its password.
+        static func shown(_ location: String) -> String {
+            guard DatabaseOptions.isPostgres(location), var url = URLComponents(string: location), url.password != nil else { return location }
+            url.password = "***"
+            return url.string ?? location
         }
 
         private func checkStatement(_ path: String) throws {

@@ -4,7 +4,7 @@ import Journal
 import JournalStore
 
 extension JournalCommand {
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the hash chain and report the first event that was altered.",
             discussion: "Exits with 1 when the chain is broken, naming the position and the reason.")
@@ -39,6 +39,38 @@ extension JournalCommand {
             }
         }
 
+        /// Walks the whole chain of a journal in PostgreSQL.
+        private func verifyWhole(_ url: String) async throws {
+            guard from == 1, to == nil, anchor == nil, head == nil, asOf == nil else {
+                throw CLIError(code: 64, message: "a journal in PostgreSQL is verified whole so far: --from, --to, --anchor, --head and --as-of need a journal file")
+            }
+            let (head, result, last) = try await database.withLog(at: url, create: false) { log in
+                let head = try await log.head()
+                return (head, try await log.verifyChain(), try await log.readEvents(after: max(0, head - 1), limit: 1).last)
+            }
+            if output.json {
+                var body: [JSONMember] = [
+                    JSONMember("intact", .bool(result.failure == nil)), JSONMember("from", .number(JSONNumber(Int64(1)))),
+                    JSONMember("to", .number(JSONNumber(head))), JSONMember("checked", .number(JSONNumber(result.checked))),
+                    JSONMember("head", .number(JSONNumber(head))),
+                ]
+                if result.failure == nil, let last { body.append(JSONMember("lastHash", .string(Hex.encode(last.hash)))) }
+                if let failure = result.failure {
+                    body.append(JSONMember("failure", ["position": .number(JSONNumber(failure.position)), "reason": .string(failure.reason)]))
+                }
+                Output.json(.object(body))
+            } else if let failure = result.failure {
+                Output.line("TAMPERED: position \(failure.position): \(failure.reason).")
+                Output.line("\(Output.count(result.checked, "event")) before it verified.")
+            } else if result.checked == 0 {
+                Output.line("Nothing to verify: the journal holds no events.")
+            } else {
+                Output.line("OK: \(Output.count(result.checked, "event")), positions 1–\(head), hash chain intact.")
+                if let last { Output.line("Anchor: \(last.position):\(Hex.encode(last.hash))") }
+            }
+            if result.failure != nil { throw ExitCode(1) }
+        }
+
         private func parsedAnchor(_ text: String) -> (position: Int64, hash: [UInt8])? {
             let parts = text.split(separator: ":")
             guard parts.count == 2, let position = Int64(parts[0]), position >= 1, parts[1].count == 64,
@@ -46,7 +78,10 @@ extension JournalCommand {
             return (position, bytes)
         }
 
-        func run() throws {
+        func run() async throws {
+            if DatabaseOptions.isPostgres(database.path) {
+                return try await runReportingErrors(json: output.json) { try await verifyWhole(database.path) }
+            }
             try runReportingErrors(json: output.json) {
                 let store = try database.openStore(create: false)
                 if let head { return try checkHead(try Self.readHead(head), store: store) }
