@@ -38,24 +38,14 @@ struct PostgresAppend {
         var positions = [Int64](repeating: 0, count: batch.events.count)
         if !batch.expected.matches(version) {
             // A stale expected version is fine only for a re-send of events that are all stored already.
-            if batch.events.isEmpty {
-                throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
-            }
-            for (index, event) in batch.events.enumerated() {
-                guard let stored = try await storedEvent(event.eventId) else {
-                    throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
-                }
-                try Self.requireSameContent(event, index: batch.inputIndex(index), as: stored)
-                positions[index] = stored.position
-            }
-            return AppendResult(
-                customerId: batch.customerId, positions: positions, appended: 0, newPositions: nil,
-                duplicates: batch.events.count, streamVersion: version)
+            var stored: [RecordedEvent?] = []
+            for event in batch.events { stored.append(try await storedEvent(event.eventId)) }
+            return try batch.resent(streamVersion: version, stored: stored)
         }
         var appended: Set<EventID> = []
         for (index, event) in batch.events.enumerated() {
             if let stored = try await storedEvent(event.eventId) {
-                try Self.requireSameContent(event, index: batch.inputIndex(index), as: stored)
+                try event.requireSameContent(as: stored, index: batch.inputIndex(index))
                 positions[index] = stored.position
                 continue
             }
@@ -92,13 +82,6 @@ struct PostgresAppend {
             "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE event_id = \(eventId.rawValue)",
             on: connection, logger: logger
         ).first
-    }
-
-    private static func requireSameContent(_ event: PreparedEvent, index: Int, as stored: RecordedEvent) throws {
-        let differences = event.sameContent(as: stored)
-        guard differences.isEmpty else {
-            throw JournalError.eventIdReused(index: index, eventId: event.eventId, position: stored.position, differingFields: differences)
-        }
     }
 
     private mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) async throws {

@@ -125,12 +125,14 @@ public final class PostgresJournal: JournalLog {
         }
     }
 
-    public func verifyChain() async throws(JournalError) -> (checked: Int64, failure: VerificationFailure?) {
+    public func verifyChain() async throws(JournalError) -> VerificationReport {
         try await transaction { connection in
             // One snapshot for the whole walk.
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
+            let head = try await connection.query("SELECT position FROM log_head", logger: self.logger)
+                .decode(Int64.self).first { _ in true } ?? 0
+            var report = VerificationReport(first: 1, last: head, checked: 0, head: head, lastHash: nil, failure: nil)
             var walk = ChainWalk()
-            var checked: Int64 = 0
             let rows = try await connection.query(
                 "SELECT \(unescaped: PostgresEventRow.columns) FROM event ORDER BY position", logger: self.logger)
             for try await row in rows {
@@ -138,14 +140,20 @@ public final class PostgresJournal: JournalLog {
                 do {
                     event = try PostgresEventRow.decode(row)
                 } catch {
-                    return (checked, VerificationFailure(position: walk.position + 1, reason: "\(error)"))
+                    report.failure = VerificationFailure(position: walk.position + 1, reason: "\(error)")
+                    return report
                 }
                 if let reason = walk.step(event) {
-                    return (checked, VerificationFailure(position: event.position, reason: reason))
+                    report.failure = VerificationFailure(position: event.position, reason: reason)
+                    return report
                 }
-                checked += 1
+                report.checked += 1
             }
-            return (checked, nil)
+            if report.checked > 0 { report.lastHash = walk.hash }
+            if walk.position < head {
+                report.failure = VerificationFailure(position: walk.position + 1, reason: "event \(walk.position + 1) is missing: the log ends at \(walk.position)")
+            }
+            return report
         }
     }
 

@@ -48,19 +48,7 @@ struct AppendWriter {
         var positions = [Int64](repeating: 0, count: batch.events.count)
         if !batch.expected.matches(version) {
             // A stale expected version is fine only for a re-send of events that are all stored already.
-            if batch.events.isEmpty {
-                throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
-            }
-            for (index, event) in batch.events.enumerated() {
-                guard let stored = try storedPosition(of: event.eventId) else {
-                    throw JournalError.concurrencyConflict(customerId: batch.customerId, expected: batch.expected, actual: version)
-                }
-                try requireSameContent(event, index: batch.inputIndex(index), storedAt: stored)
-                positions[index] = stored
-            }
-            return AppendResult(
-                customerId: batch.customerId, positions: positions, appended: 0, newPositions: nil,
-                duplicates: batch.events.count, streamVersion: version)
+            return try batch.resent(streamVersion: version, stored: batch.events.map { try storedEvent($0.eventId) })
         }
         var appended: Set<EventID> = []
         for (index, event) in batch.events.enumerated() {
@@ -75,9 +63,9 @@ struct AppendWriter {
                 positions[index] = position
                 appended.insert(event.eventId)
             } else {
-                let stored = try storedPosition(of: event.eventId)!
-                try requireSameContent(event, index: batch.inputIndex(index), storedAt: stored)
-                positions[index] = stored
+                let stored = try storedEvent(event.eventId)!
+                try event.requireSameContent(as: stored, index: batch.inputIndex(index))
+                positions[index] = stored.position
             }
         }
         return AppendResult(
@@ -86,12 +74,9 @@ struct AppendWriter {
             streamVersion: version)
     }
 
-    private func requireSameContent(_ event: PreparedEvent, index: Int, storedAt stored: Int64) throws {
-        let recorded = try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [stored])!
-        let differences = event.sameContent(as: recorded)
-        guard differences.isEmpty else {
-            throw JournalError.eventIdReused(index: index, eventId: event.eventId, position: stored, differingFields: differences)
-        }
+    private func storedEvent(_ eventId: EventID) throws -> RecordedEvent? {
+        guard let position = try storedPosition(of: eventId) else { return nil }
+        return try EventRow.fetchOne(db, sql: "SELECT \(EventRow.columns) FROM event WHERE position = ?", arguments: [position])
     }
 
     fileprivate func storedPosition(of eventId: EventID) throws -> Int64? {

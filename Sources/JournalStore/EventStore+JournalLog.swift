@@ -14,8 +14,7 @@ extension EventStore: JournalLog {
         try history(of: customerId)
     }
 
-    public func verifyChain() async throws(JournalError) -> (checked: Int64, failure: VerificationFailure?) {
-        let report = try verify()
-        return (report.checked, report.failure)
+    public func verifyChain() async throws(JournalError) -> VerificationReport {
+        try verify()
     }
 }

@@ -114,32 +114,3 @@ extension DatabaseValue.Storage {
         return true
     }
 }
-
-/// The outcome of ``EventStore/verify(from:through:progress:)``.
-public struct VerificationReport: Sendable, Hashable {
-    public var first: Int64
-    public var last: Int64
-    public var checked: Int64
-    /// The journal's last position when the check ran.
-    public var head: Int64
-    /// The hash of the last event checked: record it outside the journal as an anchor.
-    public var lastHash: [UInt8]?
-    /// The first event that failed, or nil when the range verified.
-    public var failure: VerificationFailure?
-
-    public var isIntact: Bool { failure == nil }
-
-    /// The report as JSON (`tpj verify --json` and the HTTP API).
-    public var document: JSONValue {
-        var body: [JSONMember] = [
-            JSONMember("intact", .bool(isIntact)), JSONMember("from", .number(JSONNumber(first))),
-            JSONMember("to", .number(JSONNumber(last))), JSONMember("checked", .number(JSONNumber(checked))),
-            JSONMember("head", .number(JSONNumber(head))),
-        ]
-        if let lastHash { body.append(JSONMember("lastHash", .string(Hex.encode(lastHash)))) }
-        if let failure {
-            body.append(JSONMember("failure", ["position": .number(JSONNumber(failure.position)), "reason": .string(failure.reason)]))
-        }
-        return .object(body)
-    }
-}

@@ -31,6 +31,25 @@ public struct PreparedBatch: Sendable {
         self.inputIndices = inputIndices
     }
 
+    /// The outcome of a batch whose expected version does not match the stream's `version`: a re-send
+    /// of events that are all stored already passes, answered with their stored positions; anything
+    /// else is a conflict. `stored` holds the stored event with each event's id, nil where there is none.
+    ///
+    /// - Throws: ``JournalError/concurrencyConflict(customerId:expected:actual:)``, or
+    ///   ``JournalError/eventIdReused(index:eventId:position:differingFields:)`` for a re-send with other content.
+    public func resent(streamVersion version: Int, stored: [RecordedEvent?]) throws(JournalError) -> AppendResult {
+        guard !events.isEmpty else { throw .concurrencyConflict(customerId: customerId, expected: expected, actual: version) }
+        var positions: [Int64] = []
+        positions.reserveCapacity(events.count)
+        for (index, (event, stored)) in zip(events, stored).enumerated() {
+            guard let stored else { throw .concurrencyConflict(customerId: customerId, expected: expected, actual: version) }
+            try event.requireSameContent(as: stored, index: inputIndex(index))
+            positions.append(stored.position)
+        }
+        return AppendResult(
+            customerId: customerId, positions: positions, appended: 0, newPositions: nil, duplicates: events.count, streamVersion: version)
+    }
+
     /// The index to name in an error about event `index` of this batch.
     public func inputIndex(_ index: Int) -> Int { inputIndices?[index] ?? index }
 }

@@ -33,7 +33,6 @@ public protocol JournalLog: Sendable {
     /// The customer's events in stream order.
     func readHistory(of customerId: String) async throws(JournalError) -> [RecordedEvent]
 
-    /// Walks the whole chain (``ChainWalk``); returns the first event that breaks it, or nil, and the
-    /// number of events checked.
-    func verifyChain() async throws(JournalError) -> (checked: Int64, failure: VerificationFailure?)
+    /// Walks the whole chain (``ChainWalk``) in one snapshot, up to the first event that breaks it.
+    func verifyChain() async throws(JournalError) -> VerificationReport
 }

@@ -45,6 +45,17 @@ public struct PreparedEvent: Sendable, Hashable {
         return differences
     }
 
+    /// Refuses a re-send whose content differs from `stored`, the event recorded with its id;
+    /// `index` is where the event stood in its input.
+    ///
+    /// - Throws: ``JournalError/eventIdReused(index:eventId:position:differingFields:)``.
+    public func requireSameContent(as stored: RecordedEvent, index: Int) throws(JournalError) {
+        let differences = sameContent(as: stored)
+        guard differences.isEmpty else {
+            throw .eventIdReused(index: index, eventId: envelope.eventId, position: stored.position, differingFields: differences)
+        }
+    }
+
     public static func == (lhs: PreparedEvent, rhs: PreparedEvent) -> Bool {
         lhs.envelope == rhs.envelope && lhs.payload == rhs.payload && lhs.sourceRecordedAt == rhs.sourceRecordedAt
             && lhs.importRef == rhs.importRef

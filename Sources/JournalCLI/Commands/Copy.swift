@@ -99,7 +99,7 @@ extension JournalCommand {
                             "from": .string(Self.shown(source)), "to": .string(Self.shown(target)),
                             "resumedAfter": .number(JSONNumber(outcome.resumedAfter)), "copied": .number(JSONNumber(outcome.copied)),
                             "head": .number(JSONNumber(outcome.head)), "headHash": outcome.headHash.map { .string(Hex.encode($0)) } ?? .null,
-                            "verified": .number(JSONNumber(check.checked)), "intact": .bool(check.failure == nil),
+                            "verified": .number(JSONNumber(check.checked)), "intact": .bool(check.isIntact),
                         ])
                     } else {
                         let resumed = outcome.resumedAfter > 0 ? " after the \(Output.count(Int(outcome.resumedAfter), "event")) it held" : ""
