@@ -93,7 +93,7 @@ struct PostgresAppend {
             position: position, streamVersion: version, envelope: event.envelope, recorded: recorded,
             sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef,
             payload: String(decoding: event.payload, as: UTF8.self), prevHash: prevHash, hash: hash)
-        try await PostgresEventRow.insert(recordedEvent, on: connection, logger: logger)
+        try await PostgresEventRow.insert(CollectionOfOne(recordedEvent), on: connection, logger: logger)
         prevHash = hash
     }
 }

@@ -41,17 +41,39 @@ enum PostgresEventRow {
             prevHash: Array(try cells[17].decode(Data.self)), hash: Array(try cells[18].decode(Data.self)))
     }
 
-    /// Inserts `event` as it is: the schema's triggers check that it extends the log at its end.
-    static func insert(_ event: RecordedEvent, on connection: PostgresConnection, logger: Logger) async throws {
-        let e = event.envelope
-        try await connection.query(
-            """
-            INSERT INTO event (\(unescaped: columns))
-            VALUES (\(event.position), \(e.eventId.rawValue), \(e.customerId), \(event.streamVersion), \(e.type), \(e.schemaVersion),
-              \(e.occurredAt), \(e.occurred.microseconds), \(event.recorded.microseconds), \(e.caseId), \(e.assetId), \(e.siteId),
-              \(e.actor), \(e.source), \(e.correlationId), \(e.causationId), \(event.payload), \(Data(event.prevHash)),
-              \(Data(event.hash)), \(event.sourceRecordedAt?.microseconds), \(event.importRef))
-            """,
-            logger: logger)
+    /// Rows per `INSERT` statement: 21 parameters each, under PostgreSQL's limit of 65,535 per statement.
+    static let rowsPerStatement = 1_000
+
+    /// Inserts `events` as they are, in order, a statement per ``rowsPerStatement`` of them: the schema's
+    /// triggers check that each extends the log at its end.
+    static func insert(_ events: some Collection<RecordedEvent>, on connection: PostgresConnection, logger: Logger) async throws {
+        var rest = events[...]
+        while !rest.isEmpty {
+            let chunk = rest.prefix(rowsPerStatement)
+            rest = rest.dropFirst(chunk.count)
+            var bindings = PostgresBindings(capacity: chunk.count * 21)
+            var sql = "INSERT INTO event (\(columns)) VALUES "
+            for (row, event) in chunk.enumerated() {
+                let first = row * 21
+                sql += (row == 0 ? "(" : ", (") + (1...21).map { "$\(first + $0)" }.joined(separator: ", ") + ")"
+                let e = event.envelope
+                bindings.append(event.position)
+                bindings.append(e.eventId.rawValue)
+                bindings.append(e.customerId)
+                bindings.append(event.streamVersion)
+                bindings.append(e.type)
+                bindings.append(e.schemaVersion)
+                bindings.append(e.occurredAt)
+                bindings.append(e.occurred.microseconds)
+                bindings.append(event.recorded.microseconds)
+                for link in [e.caseId, e.assetId, e.siteId, e.actor, e.source, e.correlationId, e.causationId] { bindings.append(link) }
+                bindings.append(event.payload)
+                try bindings.append(Data(event.prevHash))
+                try bindings.append(Data(event.hash))
+                bindings.append(event.sourceRecordedAt?.microseconds)
+                bindings.append(event.importRef)
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        }
     }
 }

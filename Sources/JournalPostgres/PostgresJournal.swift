@@ -97,8 +97,8 @@ public final class PostgresJournal: JournalLog {
                 if let reason = walk.step(event) {
                     throw JournalError.invalidArgument("event \(event.position) does not extend this journal: \(reason)")
                 }
-                try await PostgresEventRow.insert(event, on: connection, logger: self.logger)
             }
+            try await PostgresEventRow.insert(events, on: connection, logger: self.logger)
         }
     }
 

@@ -171,10 +171,11 @@ struct PostgresLogConformanceTests {
                     return "\(error)"
                 }
             }
-            // Event 4 again as a new event at `position`, with `prevHash` (a column of event 4) as its prev_hash.
-            func copyOf4(at position: Int, prevHash: String) -> String {
+            // Event 4 again as a new event at `position`, with `prevHash` (a column of event 4) as its prev_hash,
+            // `versions` after event 4's stream version.
+            func copyOf4(at position: Int, prevHash: String, versions: Int = 1) -> String {
                 """
-                INSERT INTO event SELECT \(position), event_id || '-copy', customer_id, stream_version + 1, type, schema_version,
+                INSERT INTO event SELECT \(position), event_id || '-copy', customer_id, stream_version + \(versions), type, schema_version,
                   occurred_at, occurred_at_us, recorded_at_us, case_id, asset_id, site_id, actor, source, correlation_id, causation_id,
                   payload, \(prevHash), hash, source_recorded_at_us, import_ref FROM event WHERE position = 4
                 """
@@ -187,6 +188,7 @@ struct PostgresLogConformanceTests {
                 ("DELETE FROM log_head", "the log head moves only with an insert into event: DELETE refused"),
                 (copyOf4(at: 6, prevHash: "hash"), "the log is extended at its end only: position 6 after 4"),
                 (copyOf4(at: 5, prevHash: "prev_hash"), "prev_hash of position 5 is not the hash of position 4"),
+                (copyOf4(at: 5, prevHash: "hash", versions: 2), "stream version 4 of customer C-000001 is not the next one"),
             ]
             for (sql, message) in refusals {
                 #expect(await refusal(sql) == message, "\(sql)")
