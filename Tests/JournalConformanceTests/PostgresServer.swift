@@ -13,10 +13,12 @@ import Glibc
 /// let url = try PostgresServer.shared().newDatabase()   // postgres://postgres@localhost/t1?host=/tmp/…
 /// ```
 final class PostgresServer: Sendable {
-    /// The directory of `initdb`, `pg_ctl` and `psql`: `$TPJ_PG_BIN`, else the newest under
-    /// `/usr/lib/postgresql/*/bin` (Debian's layout), else nil.
+    /// The directory of `initdb`, `pg_ctl` and `psql`: `$TPJ_PG_BIN` when set (nil when it holds no
+    /// `initdb`), else the newest under `/usr/lib/postgresql/*/bin` (Debian's layout), else nil.
     static let binaries: String? = {
-        if let given = ProcessInfo.processInfo.environment["TPJ_PG_BIN"], !given.isEmpty { return given }
+        if let given = ProcessInfo.processInfo.environment["TPJ_PG_BIN"], !given.isEmpty {
+            return FileManager.default.isExecutableFile(atPath: given + "/initdb") ? given : nil
+        }
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
         return versions.reversed().map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
