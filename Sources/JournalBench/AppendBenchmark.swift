@@ -201,8 +201,9 @@ enum AppendBenchmark {
         let csvPath = settings.directory + "/export.csv"
         var types: Set<String> = []
         do {
-            FileManager.default.createFile(atPath: csvPath, contents: nil)
-            let handle = FileHandle(forWritingAtPath: csvPath)!
+            guard FileManager.default.createFile(atPath: csvPath, contents: nil), let handle = FileHandle(forWritingAtPath: csvPath) else {
+                throw JournalError.storage("cannot write the CSV export \(csvPath)")
+            }
             handle.write(Data("eventId,customerId,type,occurredAt,caseId,assetId,siteId,actor,source,payload\r\n".utf8))
             func field(_ text: String?) -> String {
                 guard let text else { return "" }

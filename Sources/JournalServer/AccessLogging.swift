@@ -75,7 +75,7 @@ final class AccessLogBuffer: Sendable {
                     logger.error("writing the access log failed; trying again", metadata: ["error": "\(error)"])
                 }
             }
-            try await cancelWhenGracefulShutdown {
+            await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: .milliseconds(500)) } catch { break }
                     await flush()

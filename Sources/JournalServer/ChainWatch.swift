@@ -61,7 +61,7 @@ final class ChainWatch: Sendable {
         func run() async throws {
             let watch = watch, interval = interval, logger = logger
             // Stops on graceful shutdown, and on cancellation (another service failed).
-            try await cancelWhenGracefulShutdown {
+            await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
                     do {
                         let before = watch.current.failure
