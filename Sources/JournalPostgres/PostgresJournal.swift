@@ -48,6 +48,15 @@ public final class PostgresJournal: JournalLog {
         }
     }
 
+    /// A location as output may show it: the password of a `postgres://` URL replaced by `***`;
+    /// anything else as it is.
+    public static func redacted(_ text: String) -> String {
+        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
+        let credentials = text[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return text }
+        return String(text[..<credentials.index(after: colon)]) + "***" + String(text[at...])
+    }
+
     /// Applies the migrations this database has not seen, each in its own transaction, one process at a time.
     func migrate() async throws(JournalError) {
         try await transaction { connection in
@@ -191,6 +200,7 @@ public final class PostgresJournal: JournalLog {
 
 /// A `postgres://` URL taken apart into what the client needs.
 struct PostgresURL {
+
     let configuration: PostgresClient.Configuration
     /// The same, for one connection of its own.
     let connection: PostgresConnection.Configuration
@@ -215,10 +225,10 @@ struct PostgresURL {
 
     init(_ text: String) throws(JournalError) {
         guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql" else {
-            throw .invalidArgument("a PostgreSQL journal is named by a URL postgres://user@host[:port]/database, got \"\(text)\"")
+            throw .invalidArgument("a PostgreSQL journal is named by a URL postgres://user@host[:port]/database, got \"\(PostgresJournal.redacted(text))\"")
         }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        guard !database.isEmpty else { throw .invalidArgument("the URL \"\(text)\" names no database (postgres://user@host/database)") }
+        guard !database.isEmpty else { throw .invalidArgument("the URL \"\(PostgresJournal.redacted(text))\" names no database (postgres://user@host/database)") }
         let user = url.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
         let socketDirectory = url.queryItems?.first { $0.name == "host" }?.value
         let port = url.port ?? 5432
@@ -229,7 +239,7 @@ struct PostgresURL {
             endpoint = "\(socket), database \(database)"
         } else {
             guard let host = url.host, !host.isEmpty else {
-                throw .invalidArgument("the URL \"\(text)\" names no host (postgres://user@host/database, or ?host=/socket/directory)")
+                throw .invalidArgument("the URL \"\(PostgresJournal.redacted(text))\" names no host (postgres://user@host/database, or ?host=/socket/directory)")
             }
             configuration = PostgresClient.Configuration(
                 host: host, port: port, username: user, password: url.password, database: database, tls: .disable)

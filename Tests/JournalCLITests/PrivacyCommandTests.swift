@@ -121,4 +121,35 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).filter { $0.hasPrefix("new.sqlite") && $0 != "new.sqlite.away" && !$0.hasSuffix(".json") }
         #expect(left.isEmpty, "\(left)")
     }
+
+    /// `tpj copy --to FILE` copies verbatim and continues a copy the source has grown past; a source
+    /// whose chain breaks is refused and leaves no new journal; a URL's password never reaches the output.
+    @Test func aVerbatimCopyResumesAndAFailedOneIntoANewFileLeavesNothing() throws {
+        let workspace = CLIWorkspace()
+        try workspace.writeHandMadeWorld()
+        let copyPath = workspace.directory.appendingPathComponent("copy.sqlite").path
+        let first = try workspace.tpj("copy", "--to", copyPath, "--json")
+        #expect(first.status == 0, "\(first.stderr)")
+        let head = try EventStore(writer: JournalDatabase.open(path: workspace.db, create: false)).head()
+        let outcome = try JSONParser.parse(first.stdout)
+        #expect(outcome["copied"] == .number(JSONNumber(head)) && outcome["intact"] == true, "\(first.stdout)")
+        #expect(try workspace.tpj("append", "--customer", "C-1001", input: callsNDJSON(first: 900, count: 2)).status == 0)
+        let again = try JSONParser.parse(try workspace.tpj("copy", "--to", copyPath, "--json").stdout)
+        #expect(again["resumedAfter"] == .number(JSONNumber(head)) && again["copied"] == .number(JSONNumber(Int64(2))), "\(again)")
+        let original = try EventStore(writer: JournalDatabase.open(path: workspace.db, create: false)).events(after: 0, limit: 10_000)
+        #expect(try EventStore(writer: JournalDatabase.open(path: copyPath, create: false)).events(after: 0, limit: 10_000) == original)
+
+        // Event 1 altered behind the triggers: the copy refuses it, and the new file is gone again.
+        let tampered = try TestSupport.run(
+            URL(fileURLWithPath: "/usr/bin/sqlite3"),
+            [workspace.db, "DROP TRIGGER event_no_update; UPDATE event SET actor = 'someone else' WHERE position = 1;"], in: workspace.directory)
+        #expect(tampered.status == 0, "\(tampered.stderr)")
+        let newPath = workspace.directory.appendingPathComponent("new.sqlite").path
+        let refused = try workspace.tpj("copy", "--to", newPath)
+        #expect(refused.status == 64 && refused.stderr.contains("event 1 does not extend this journal: hash does not match"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path).filter { $0.hasPrefix("new.sqlite") }.isEmpty)
+
+        let secret = try workspace.tpj("copy", "--to", "postgres://tpj:s3cret@/")
+        #expect(secret.status == 64 && secret.stderr.contains("postgres://tpj:***@/") && !secret.stderr.contains("s3cret"), "\(secret.stderr)")
+    }
 }

@@ -10,6 +10,8 @@ public struct ChainWalk: Sendable {
     public private(set) var hash: [UInt8]
     private var recordedUs: Int64
     private var buffer: [UInt8] = []
+    /// The last recording time formatted, and its instant: consecutive events mostly share one.
+    private var recordedText: (microseconds: Int64, text: String) = (.min, "")
 
     /// A walk that starts after `position`, whose event had `hash` and was recorded at `recordedUs`.
     public init(after position: Int64 = 0, hash: [UInt8] = EventChain.genesisHash, recordedUs: Int64 = .min) {
@@ -55,9 +57,12 @@ public struct ChainWalk: Sendable {
     /// ``step(position:streamVersion:envelope:occurredUs:recordedUs:recordedAt:sourceRecordedAt:importRef:payload:prevHash:hash:)``
     /// for a recorded event.
     public mutating func step(_ event: RecordedEvent) -> String? {
-        step(
+        if recordedText.microseconds != event.recorded.microseconds {
+            recordedText = (event.recorded.microseconds, event.recorded.rfc3339)
+        }
+        return step(
             position: event.position, streamVersion: event.streamVersion, envelope: event.envelope,
-            occurredUs: event.occurred.microseconds, recordedUs: event.recorded.microseconds, recordedAt: event.recorded.rfc3339,
+            occurredUs: event.occurred.microseconds, recordedUs: event.recorded.microseconds, recordedAt: recordedText.text,
             sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload.utf8,
             prevHash: event.prevHash, hash: event.hash)
     }

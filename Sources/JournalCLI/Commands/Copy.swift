@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Journal
+import JournalPostgres
 import JournalStore
 
 extension JournalCommand {
@@ -64,10 +65,7 @@ extension JournalCommand {
                     bar.finish()
                 } catch {
                     // The new journal did not exist before: a copy that failed leaves none of its files (or keys) behind.
-                    OpenJournals.closeAll()
-                    for suffix in ["", "-wal", "-shm", "-keys", "-keys-wal", "-keys-shm", "-projections", "-projections-wal", "-projections-shm"] {
-                        try? FileManager.default.removeItem(atPath: to! + suffix)
-                    }
+                    Self.removeJournal(at: to!)
                     throw error
                 }
                 let path = statement ?? to! + ".copy-statement.json"
@@ -84,8 +82,20 @@ extension JournalCommand {
         }
 
         /// Copies the log of `--db` into `target` as it is recorded, then verifies the target's chain.
+        /// A new journal file that the copy failed to put any event in is removed again; one that holds
+        /// the first pages stays, for the copy to be continued.
         private func copyVerbatim(to target: String) async throws {
             let source = database.path
+            let newFile = !DatabaseOptions.isPostgres(target) && !FileManager.default.fileExists(atPath: target)
+            do {
+                try await copyVerbatim(from: source, to: target)
+            } catch {
+                if newFile, (try? database.openStore(at: target, create: false).head()) == 0 { Self.removeJournal(at: target) }
+                throw error
+            }
+        }
+
+        private func copyVerbatim(from source: String, to target: String) async throws {
             try await database.withLog(at: source, create: false) { from in
                 try await database.withLog(at: target, create: true) { into in
                     let bar = ProgressLine(label: "Copying", enabled: !output.json)
@@ -96,14 +106,14 @@ extension JournalCommand {
                     let check = try await into.verifyChain()
                     if output.json {
                         Output.json([
-                            "from": .string(Self.shown(source)), "to": .string(Self.shown(target)),
+                            "from": .string(PostgresJournal.redacted(source)), "to": .string(PostgresJournal.redacted(target)),
                             "resumedAfter": .number(JSONNumber(outcome.resumedAfter)), "copied": .number(JSONNumber(outcome.copied)),
                             "head": .number(JSONNumber(outcome.head)), "headHash": outcome.headHash.map { .string(Hex.encode($0)) } ?? .null,
                             "verified": .number(JSONNumber(check.checked)), "intact": .bool(check.isIntact),
                         ])
                     } else {
                         let resumed = outcome.resumedAfter > 0 ? " after the \(Output.count(Int(outcome.resumedAfter), "event")) it held" : ""
-                        Output.line("Copied \(Output.count(Int(outcome.copied), "event")) from \(Self.shown(source)) into \(Self.shown(target))\(resumed); both end at position \(outcome.head).")
+                        Output.line("Copied \(Output.count(Int(outcome.copied), "event")) from \(PostgresJournal.redacted(source)) into \(PostgresJournal.redacted(target))\(resumed); both end at position \(outcome.head).")
                         if let hash = outcome.headHash { Output.line("Head \(outcome.head):\(Hex.encode(hash))") }
                         if let failure = check.failure {
                             Output.line("TAMPERED: the copy's position \(failure.position): \(failure.reason).")
@@ -116,11 +126,13 @@ extension JournalCommand {
             }
         }
 
-        /// A location as shown: a PostgreSQL URL without its password.
-        static func shown(_ location: String) -> String {
-            guard DatabaseOptions.isPostgres(location), var url = URLComponents(string: location), url.password != nil else { return location }
-            url.password = "***"
-            return url.string ?? location
+        /// Closes the journals this command opened and removes the journal file at `path` with its
+        /// write-ahead log, keys and projections.
+        private static func removeJournal(at path: String) {
+            OpenJournals.closeAll()
+            for suffix in ["", "-wal", "-shm", "-keys", "-keys-wal", "-keys-shm", "-projections", "-projections-wal", "-projections-shm"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
         }
 
         private func checkStatement(_ path: String) throws {
