@@ -48,7 +48,9 @@ let package = Package(
         // The log in PostgreSQL, under the same contract as the SQLite journal (`JournalLog`).
         .target(
             name: "JournalPostgres",
-            dependencies: ["Journal", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: [
+                "Journal", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner, the built-in read models, the analyst views and declared SQL projections.

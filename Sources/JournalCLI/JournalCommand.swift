@@ -17,7 +17,7 @@ struct JournalCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Append.self, Import.self, Imports.self, History.self, Timeline.self, Log.self, Verify.self, Stats.self, Types.self,
-            Moments.self, Segments.self, Churn.self, Projections.self, Rebuild.self, Projection.self, Query.self, Export.self, Demo.self, Serve.self, Token.self, Erase.self, Retention.self, Copy.self, Keys.self, Seal.self, Prove.self, EvidenceCommand.self, AccessLog.self,
+            Moments.self, Segments.self, Churn.self, Projections.self, Rebuild.self, Projection.self, Query.self, Export.self, Demo.self, Serve.self, Token.self, Erase.self, Retention.self, Copy.self, Grant.self, Keys.self, Seal.self, Prove.self, EvidenceCommand.self, AccessLog.self,
         ]
     )
 }

@@ -6,6 +6,10 @@ import PostgresNIO
 /// The work of one append transaction in PostgreSQL, by the same rules as the SQLite journal's:
 /// locks the log's head, assigns positions, stream versions and `recordedAt`, checks idempotency,
 /// expected versions and references, chains the hashes and inserts.
+///
+/// A call costs a fixed number of round trips whatever its size: the head lock, one read of every
+/// stored event the call names (its ids and the ids it refers to), one read of its customers' stream
+/// versions, then the new rows, ``PostgresEventRow/rowsPerStatement`` to a statement.
 struct PostgresAppend {
     let connection: PostgresConnection
     let logger: Logger
@@ -14,13 +18,21 @@ struct PostgresAppend {
     private let recorded: Timestamp
     private let recordedText: String
     private var envelope: [UInt8] = []
+    /// Events stored before this call, by id, for the ids the call names.
+    private var stored: [EventID: RecordedEvent] = [:]
+    /// Events this call has recorded so far, by id.
+    private var recordedNow: [EventID: RecordedEvent] = [:]
+    /// Each customer's stream version as this call has left it so far.
+    private var versions: [String: Int] = [:]
+    /// Recorded and not inserted yet.
+    private var pending: [RecordedEvent] = []
 
     /// Locks the head row: every other appender waits here until this transaction ends, so the
     /// positions it gives out commit in their order.
     init(connection: PostgresConnection, logger: Logger, clock: JournalClock, limit: ClockLimit) async throws {
         self.connection = connection
         self.logger = logger
-        let rows = try await connection.query("SELECT position, hash, recorded_at_us FROM log_head FOR UPDATE", logger: logger)
+        let rows = try await connection.query("SELECT * FROM lock_log_head()", logger: logger)
         guard let (head, hash, lastRecorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
             throw JournalError.storage("the log head row is missing")
         }
@@ -32,59 +44,72 @@ struct PostgresAppend {
         recordedText = recorded.rfc3339
     }
 
+    /// Reads what the call's batches need of the stored log, in two queries.
+    mutating func load(_ batches: [PreparedBatch]) async throws {
+        var ids: Set<String> = []
+        var customers: Set<String> = []
+        for batch in batches {
+            customers.insert(batch.customerId)
+            for event in batch.events {
+                ids.insert(event.eventId.rawValue)
+                for reference in event.references { ids.insert(reference.eventId.rawValue) }
+            }
+        }
+        let idList = Array(ids)
+        for event in try await PostgresEventRow.fetch(
+            "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE event_id = ANY(\(idList))", on: connection, logger: logger)
+        {
+            stored[event.eventId] = event
+        }
+        let customerList = Array(customers)
+        let rows = try await connection.query(
+            "SELECT customer_id, max(stream_version)::integer FROM event WHERE customer_id = ANY(\(customerList)) GROUP BY customer_id",
+            logger: logger)
+        for try await (customer, version) in rows.decode((String, Int).self) { versions[customer] = version }
+    }
+
     mutating func append(_ batch: PreparedBatch) async throws -> AppendResult {
-        var version = try await streamVersion(of: batch.customerId)
+        var version = versions[batch.customerId] ?? 0
         let firstNew = position + 1
         var positions = [Int64](repeating: 0, count: batch.events.count)
         if !batch.expected.matches(version) {
             // A stale expected version is fine only for a re-send of events that are all stored already.
-            var stored: [RecordedEvent?] = []
-            for event in batch.events { stored.append(try await storedEvent(event.eventId)) }
-            return try batch.resent(streamVersion: version, stored: stored)
+            return try batch.resent(streamVersion: version, stored: batch.events.map { known($0.eventId) })
         }
-        var appended: Set<EventID> = []
+        var appended = 0
         for (index, event) in batch.events.enumerated() {
-            if let stored = try await storedEvent(event.eventId) {
-                try event.requireSameContent(as: stored, index: batch.inputIndex(index))
-                positions[index] = stored.position
+            if let earlier = known(event.eventId) {
+                try event.requireSameContent(as: earlier, index: batch.inputIndex(index))
+                positions[index] = earlier.position
                 continue
             }
-            for reference in event.references where !appended.contains(reference.eventId) {
-                let owner = try await connection.query(
-                    "SELECT customer_id FROM event WHERE event_id = \(reference.eventId.rawValue)", logger: logger
-                ).decode(String.self).first { _ in true }
-                guard owner == batch.customerId else {
-                    throw JournalError.unknownReference(
-                        index: batch.inputIndex(index), eventId: event.eventId, field: reference.field, referenced: reference.eventId,
-                        customerId: batch.customerId)
-                }
+            for reference in event.references where known(reference.eventId)?.customerId != batch.customerId {
+                throw JournalError.unknownReference(
+                    index: batch.inputIndex(index), eventId: event.eventId, field: reference.field, referenced: reference.eventId,
+                    customerId: batch.customerId)
             }
-            try await insert(event, at: position + 1, version: version + 1)
             position += 1
             version += 1
+            try await record(event, at: position, version: version)
             positions[index] = position
-            appended.insert(event.eventId)
+            appended += 1
         }
+        versions[batch.customerId] = version
         return AppendResult(
-            customerId: batch.customerId, positions: positions, appended: appended.count,
-            newPositions: appended.isEmpty ? nil : firstNew...position, duplicates: batch.events.count - appended.count,
+            customerId: batch.customerId, positions: positions, appended: appended,
+            newPositions: appended == 0 ? nil : firstNew...position, duplicates: batch.events.count - appended,
             streamVersion: version)
     }
 
-    private func streamVersion(of customerId: String) async throws -> Int {
-        try await connection.query(
-            "SELECT coalesce(max(stream_version), 0)::integer FROM event WHERE customer_id = \(customerId)", logger: logger
-        ).decode(Int.self).first { _ in true } ?? 0
+    /// Inserts what is still pending; the transaction's last step before it commits.
+    mutating func finish() async throws {
+        try await PostgresEventRow.insert(pending, on: connection, logger: logger)
+        pending = []
     }
 
-    private func storedEvent(_ eventId: EventID) async throws -> RecordedEvent? {
-        try await PostgresEventRow.fetch(
-            "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE event_id = \(eventId.rawValue)",
-            on: connection, logger: logger
-        ).first
-    }
+    private func known(_ eventId: EventID) -> RecordedEvent? { recordedNow[eventId] ?? stored[eventId] }
 
-    private mutating func insert(_ event: PreparedEvent, at position: Int64, version: Int) async throws {
+    private mutating func record(_ event: PreparedEvent, at position: Int64, version: Int) async throws {
         EventChain.writeCanonicalEnvelope(
             event.envelope, position: position, streamVersion: version, recordedAt: recordedText,
             sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload, into: &envelope)
@@ -93,7 +118,9 @@ struct PostgresAppend {
             position: position, streamVersion: version, envelope: event.envelope, recorded: recorded,
             sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef,
             payload: String(decoding: event.payload, as: UTF8.self), prevHash: prevHash, hash: hash)
-        try await PostgresEventRow.insert(CollectionOfOne(recordedEvent), on: connection, logger: logger)
+        recordedNow[event.eventId] = recordedEvent
+        pending.append(recordedEvent)
         prevHash = hash
+        if pending.count >= PostgresEventRow.rowsPerStatement { try await finish() }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// Reads recorded events from `event` rows.
@@ -41,39 +42,42 @@ enum PostgresEventRow {
             prevHash: Array(try cells[17].decode(Data.self)), hash: Array(try cells[18].decode(Data.self)))
     }
 
-    /// Rows per `INSERT` statement: 21 parameters each, under PostgreSQL's limit of 65,535 per statement.
-    static let rowsPerStatement = 1_000
+    /// Rows per `INSERT` statement.
+    static let rowsPerStatement = 5_000
 
-    /// Inserts `events` as they are, in order, a statement per ``rowsPerStatement`` of them: the schema's
-    /// triggers check that each extends the log at its end.
+    /// Inserts `events` as they are, in order, one statement per ``rowsPerStatement`` of them, each
+    /// column bound as one array: the schema's triggers check that each extends the log at its end.
     static func insert(_ events: some Collection<RecordedEvent>, on connection: PostgresConnection, logger: Logger) async throws {
         var rest = events[...]
         while !rest.isEmpty {
             let chunk = rest.prefix(rowsPerStatement)
             rest = rest.dropFirst(chunk.count)
-            var bindings = PostgresBindings(capacity: chunk.count * 21)
-            var sql = "INSERT INTO event (\(columns)) VALUES "
-            for (row, event) in chunk.enumerated() {
-                let first = row * 21
-                sql += (row == 0 ? "(" : ", (") + (1...21).map { "$\(first + $0)" }.joined(separator: ", ") + ")"
-                let e = event.envelope
-                bindings.append(event.position)
-                bindings.append(e.eventId.rawValue)
-                bindings.append(e.customerId)
-                bindings.append(event.streamVersion)
-                bindings.append(e.type)
-                bindings.append(e.schemaVersion)
-                bindings.append(e.occurredAt)
-                bindings.append(e.occurred.microseconds)
-                bindings.append(event.recorded.microseconds)
-                for link in [e.caseId, e.assetId, e.siteId, e.actor, e.source, e.correlationId, e.causationId] { bindings.append(link) }
-                bindings.append(event.payload)
-                try bindings.append(Data(event.prevHash))
-                try bindings.append(Data(event.hash))
-                bindings.append(event.sourceRecordedAt?.microseconds)
-                bindings.append(event.importRef)
-            }
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            func column<Value>(_ value: (RecordedEvent) -> Value?) -> PostgresArray<Value> { PostgresArray(chunk.map(value)) }
+            var bindings = PostgresBindings(capacity: 21)
+            bindings.append(column { $0.position })
+            bindings.append(column { $0.eventId.rawValue })
+            bindings.append(column { $0.customerId })
+            bindings.append(column { Int32($0.streamVersion) })
+            bindings.append(column { $0.type })
+            bindings.append(column { Int32($0.schemaVersion) })
+            bindings.append(column { $0.occurredAt })
+            bindings.append(column { $0.occurred.microseconds })
+            bindings.append(column { $0.recorded.microseconds })
+            bindings.append(column { $0.caseId })
+            bindings.append(column { $0.assetId })
+            bindings.append(column { $0.siteId })
+            bindings.append(column { $0.actor })
+            bindings.append(column { $0.source })
+            bindings.append(column { $0.correlationId })
+            bindings.append(column { $0.causationId })
+            bindings.append(column { $0.payload })
+            bindings.append(column { ByteBuffer(bytes: $0.prevHash) })
+            bindings.append(column { ByteBuffer(bytes: $0.hash) })
+            bindings.append(column { $0.sourceRecordedAt?.microseconds })
+            bindings.append(column { $0.importRef })
+            let parameters = (1...21).map { "$\($0)" }.joined(separator: ", ")
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "INSERT INTO event (\(columns)) SELECT * FROM unnest(\(parameters))", binds: bindings), logger: logger)
         }
     }
 }

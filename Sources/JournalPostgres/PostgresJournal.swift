@@ -57,20 +57,55 @@ public final class PostgresJournal: JournalLog {
         return String(text[..<credentials.index(after: colon)]) + "***" + String(text[at...])
     }
 
-    /// Applies the migrations this database has not seen, each in its own transaction, one process at a time.
+    /// Applies the migrations this database has not seen, together in one transaction, one process at
+    /// a time. A database whose schema is current is only read, so an application role without the
+    /// right to change the schema (``grantAccess(to:)``) opens it.
     func migrate() async throws(JournalError) {
-        try await transaction { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(7262853)", logger: logger)
-            try await connection.query(
-                "CREATE TABLE IF NOT EXISTS tpj_migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                logger: logger)
-            var applied: Set<String> = []
-            for try await name in try await connection.query("SELECT name FROM tpj_migration", logger: logger).decode(String.self) {
-                applied.insert(name)
+        let applied = try await run { connection in try await Self.appliedMigrations(connection, logger: self.logger) }
+        guard PostgresSchema.migrations.contains(where: { !applied.contains($0.name) }) else { return }
+        do {
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(7262853)", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS tpj_migration (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                    logger: logger)
+                let applied = try await Self.appliedMigrations(connection, logger: logger)
+                for (name, statements) in PostgresSchema.migrations where !applied.contains(name) {
+                    for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                    try await connection.query("INSERT INTO tpj_migration (name) VALUES (\(name))", logger: logger)
+                }
             }
-            for (name, statements) in PostgresSchema.migrations where !applied.contains(name) {
-                for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                try await connection.query("INSERT INTO tpj_migration (name) VALUES (\(name))", logger: logger)
+        } catch {
+            let cause = (error as? PostgresTransactionError).flatMap { $0.closureError ?? $0.commitError } ?? error
+            // 42501: insufficient privilege.
+            guard let refused = cause as? PSQLError, refused.serverInfo?[.sqlState] == "42501" else { throw Self.translate(cause) }
+            let pending = PostgresSchema.migrations.map(\.name).filter { !applied.contains($0) }
+            throw .storage(
+                "the journal's schema needs \(pending.joined(separator: ", ")), which this role may not apply "
+                    + "(\(refused.serverInfo?[.message] ?? "permission denied")): open it once as the role that owns the schema")
+        }
+    }
+
+    /// The names of the migrations applied to the database; none when it has no journal yet.
+    static func appliedMigrations(_ connection: PostgresConnection, logger: Logger) async throws -> Set<String> {
+        let exists = try await connection.query("SELECT to_regclass('tpj_migration') IS NOT NULL", logger: logger)
+            .decode(Bool.self).first { _ in true } ?? false
+        guard exists else { return [] }
+        var applied: Set<String> = []
+        for try await name in try await connection.query("SELECT name FROM tpj_migration", logger: logger).decode(String.self) {
+            applied.insert(name)
+        }
+        return applied
+    }
+
+    /// Lets `role` read the log and append to it, and nothing more: it cannot change or remove an
+    /// event, move the head, or alter or drop the schema, which stays its owner's. Run as the owner.
+    ///
+    /// - Throws: ``JournalError/storage(_:)`` when the role does not exist or this role may not grant.
+    public func grantAccess(to role: String) async throws(JournalError) {
+        try await transaction { connection in
+            for statement in PostgresSchema.grants(to: role) {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
             }
         }
     }
@@ -81,6 +116,7 @@ public final class PostgresJournal: JournalLog {
         let clock = clock, limit = clockLimit
         return try await transaction { connection in
             var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
+            try await writer.load(batches)
             var results: [AppendResult] = []
             results.reserveCapacity(batches.count)
             for batch in batches {
@@ -90,6 +126,7 @@ public final class PostgresJournal: JournalLog {
                     throw error.inBatch(of: batch.customerId)
                 }
             }
+            try await writer.finish()
             return results
         }
     }
@@ -97,7 +134,7 @@ public final class PostgresJournal: JournalLog {
     public func recordVerbatim(_ events: [RecordedEvent]) async throws(JournalError) {
         guard !events.isEmpty else { return }
         try await transaction { connection in
-            let rows = try await connection.query("SELECT position, hash, recorded_at_us FROM log_head FOR UPDATE", logger: self.logger)
+            let rows = try await connection.query("SELECT * FROM lock_log_head()", logger: self.logger)
             guard let (head, hash, recorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
                 throw JournalError.storage("the log head row is missing")
             }

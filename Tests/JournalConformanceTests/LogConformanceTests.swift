@@ -103,6 +103,41 @@ enum LogConformance {
         let own = try prepare([AppendBatch(customerId: batches[0].customerId, events: [voiding(batches[0].events[1].eventId, number: 901)])])
         #expect(try await log.record(own)[0].newPositions == 5...5)
     }
+
+    /// A call's batches build on each other: a later batch of the same customer continues its stream,
+    /// may refer to an event an earlier batch recorded and re-send one; a call larger than one insert
+    /// statement is recorded whole.
+    static func aCallsBatchesBuildOnEachOther(_ log: some JournalLog) async throws {
+        let batches = try generated(customers: 0..<2, perCustomer: 3, seed: 15)
+        let owner = batches[0].customerId
+        var first = batches[0]
+        first.events = Array(batches[0].events.prefix(2))
+        first.expected = .exactly(0)
+        var second = try prepare([AppendBatch(customerId: owner, events: [voiding(batches[0].events[1].eventId, number: 910)])])[0]
+        second.events.insert(batches[0].events[0], at: 0)
+        second.expected = .exactly(2)
+        let results = try await log.record([first, batches[1], second])
+        #expect(results.map(\.newPositions) == [1...2, 3...5, 6...6])
+        #expect(results[2].positions == [1, 6] && results[2].duplicates == 1 && results[2].streamVersion == 3)
+        #expect(try await log.readHistory(of: owner).map(\.position) == [1, 2, 6])
+
+        // A reference to another customer's event of the same call refuses the whole call.
+        let other = try generated(customers: 5..<6, perCustomer: 1, seed: 17)[0]
+        let foreign = try prepare([AppendBatch(customerId: owner, events: [voiding(other.events[0].eventId, number: 911)])])[0]
+        await #expect(throws: JournalError.unknownReference(
+            index: 0, eventId: EventID(TestEvents.id(911))!, field: "voidedEventId", referenced: other.events[0].eventId, customerId: owner
+        ).inBatch(of: owner)) {
+            _ = try await log.record([other, foreign])
+        }
+        #expect(try await log.head() == 6)
+
+        let large = try generated(customers: 10..<61, perCustomer: 100, seed: 16)
+        let recorded = try await log.record(large)
+        #expect(recorded.last?.newPositions == 5_007...5_106)
+        let all = try await whole(log)
+        #expect(all.count == 5_106 && TestEvents.problems(in: all).isEmpty)
+        #expect(try await log.verifyChain().checked == 5_106)
+    }
 }
 
 @Suite struct SQLiteLogConformanceTests {
@@ -114,6 +149,7 @@ enum LogConformance {
     @Test func aStaleExpectedVersionRecordsNothing() async throws { try await LogConformance.aStaleExpectedVersionRecordsNothing(journal()) }
     @Test func reSendsAreIdempotentAndReusedIdsRefused() async throws { try await LogConformance.reSendsAreIdempotentAndReusedIdsRefused(journal()) }
     @Test func referencesStayWithinTheirCustomer() async throws { try await LogConformance.referencesStayWithinTheirCustomer(journal()) }
+    @Test func aCallsBatchesBuildOnEachOther() async throws { try await LogConformance.aCallsBatchesBuildOnEachOther(journal()) }
 }
 
 @Suite(.enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailable)))
@@ -128,6 +164,7 @@ struct PostgresLogConformanceTests {
     @Test func aStaleExpectedVersionRecordsNothing() async throws { try await withJournal { try await LogConformance.aStaleExpectedVersionRecordsNothing($0) } }
     @Test func reSendsAreIdempotentAndReusedIdsRefused() async throws { try await withJournal { try await LogConformance.reSendsAreIdempotentAndReusedIdsRefused($0) } }
     @Test func referencesStayWithinTheirCustomer() async throws { try await withJournal { try await LogConformance.referencesStayWithinTheirCustomer($0) } }
+    @Test func aCallsBatchesBuildOnEachOther() async throws { try await withJournal { try await LogConformance.aCallsBatchesBuildOnEachOther($0) } }
 
     /// The same prepared events, recorded at the same instants, get byte-identical rows and hashes in
     /// both stores.
@@ -189,6 +226,18 @@ struct PostgresLogConformanceTests {
                 (copyOf4(at: 6, prevHash: "hash"), "the log is extended at its end only: position 6 after 4"),
                 (copyOf4(at: 5, prevHash: "prev_hash"), "prev_hash of position 5 is not the hash of position 4"),
                 (copyOf4(at: 5, prevHash: "hash", versions: 2), "stream version 4 of customer C-000001 is not the next one"),
+                // Two rows in one statement: the first extends the log, the second does not link to it.
+                ("""
+                 INSERT INTO event SELECT 4 + n, event_id || '-copy' || n, customer_id, stream_version + n, type, schema_version,
+                   occurred_at, occurred_at_us, recorded_at_us, case_id, asset_id, site_id, actor, source, correlation_id, causation_id,
+                   payload, CASE WHEN n = 1 THEN hash ELSE prev_hash END, hash, source_recorded_at_us, import_ref
+                 FROM event, generate_series(1, 2) n WHERE position = 4
+                 """, "prev_hash of position 6 is not the hash of position 5"),
+                ("""
+                 INSERT INTO event SELECT 5, event_id || '-copy', customer_id, stream_version + 1, type, schema_version,
+                   occurred_at, occurred_at_us, recorded_at_us - 1, case_id, asset_id, site_id, actor, source, correlation_id, causation_id,
+                   payload, hash, hash, source_recorded_at_us - 1, import_ref FROM event WHERE position = 4
+                 """, "recorded_at of position 5 goes back in time"),
             ]
             for (sql, message) in refusals {
                 #expect(await refusal(sql) == message, "\(sql)")
@@ -199,6 +248,59 @@ struct PostgresLogConformanceTests {
             #expect(check.checked == 4 && check.failure == nil)
             let next = try await journal.record(try LogConformance.generated(customers: 5..<6, perCustomer: 1, seed: 24))
             #expect(next[0].newPositions == 5...5)
+        }
+    }
+
+    /// An application role granted access reads and appends, and the database refuses it every change
+    /// of the schema; before the owner has made the schema, it cannot open the journal and says why.
+    @Test func anApplicationRoleAppendsAndReadsButCannotChangeTheSchema() async throws {
+        let server = try PostgresServer.shared()
+        let ownerURL = try server.newDatabase(), emptyURL = try server.newDatabase()
+        let database = String(try #require(URLComponents(string: ownerURL)).path.dropFirst())
+        let role = "app_\(database)"
+        func refusal(_ journal: PostgresJournal, _ sql: String) async -> String? {
+            do {
+                try await journal.client.query(PostgresQuery(unsafeSQL: sql))
+                return nil
+            } catch let error as PSQLError {
+                return error.serverInfo?[.message] ?? "\(error)"
+            } catch {
+                return "\(error)"
+            }
+        }
+        try await PostgresJournal.withJournal(url: ownerURL) { owner in
+            _ = try await owner.record(try LogConformance.generated(customers: 0..<2, perCustomer: 2, seed: 26))
+            #expect(await refusal(owner, "CREATE ROLE \(role) LOGIN") == nil)
+            await #expect(throws: JournalError.storage(#"PostgreSQL refused: role "nobody" does not exist"#)) {
+                try await owner.grantAccess(to: "nobody")
+            }
+            try await owner.grantAccess(to: role)
+        }
+        let emptyDatabase = String(try #require(URLComponents(string: emptyURL)).path.dropFirst())
+        await #expect(throws: JournalError.storage(
+            "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, which this role may not apply "
+                + "(permission denied for schema public): open it once as the role that owns the schema")) {
+            try await PostgresJournal.withJournal(url: server.url(emptyDatabase, user: role)) { _ in }
+        }
+        try await PostgresJournal.withJournal(url: server.url(database, user: role)) { app in
+            let recorded = try await app.record(try LogConformance.generated(customers: 2..<3, perCustomer: 3, seed: 27))
+            #expect(recorded[0].newPositions == 5...7)
+            #expect(try await app.readHistory(of: recorded[0].customerId).count == 3)
+            #expect(try await app.verifyChain().checked == 7)
+            let refusals: [(String, String)] = [
+                ("ALTER TABLE event ADD COLUMN note TEXT", "must be owner of table event"),
+                ("ALTER TABLE event DISABLE TRIGGER event_no_change", "must be owner of table event"),
+                ("DROP TABLE event", "must be owner of table event"),
+                ("DROP FUNCTION lock_log_head()", "must be owner of function lock_log_head"),
+                ("DELETE FROM event", "permission denied for table event"),
+                ("TRUNCATE event", "permission denied for table event"),
+                ("UPDATE log_head SET position = 9", "permission denied for table log_head"),
+                ("CREATE TABLE shadow (position BIGINT)", "permission denied for schema public"),
+            ]
+            for (sql, message) in refusals {
+                #expect(await refusal(app, sql) == message, "\(sql)")
+            }
+            #expect(try await app.head() == 7)
         }
     }
 

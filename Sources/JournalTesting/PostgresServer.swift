@@ -5,17 +5,17 @@ import Synchronization
 import Glibc
 #endif
 
-/// A throw-away PostgreSQL server for the tests: `initdb` and `pg_ctl` in a temporary directory,
-/// listening only on a Unix socket there, started once per test process and stopped when it exits.
+/// A throw-away PostgreSQL server for tests and benchmarks: `initdb` and `pg_ctl` in a temporary
+/// directory, listening only on a Unix socket there, stopped and removed when the process exits.
 /// PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
 ///
 /// ```swift
 /// let url = try PostgresServer.shared().newDatabase()   // postgres://postgres@localhost/t1?host=/tmp/…
 /// ```
-final class PostgresServer: Sendable {
+public final class PostgresServer: Sendable {
     /// The directory of `initdb`, `pg_ctl` and `psql`: `$TPJ_PG_BIN` when set (nil when it holds no
     /// `initdb`), else the newest under `/usr/lib/postgresql/*/bin` (Debian's layout), else nil.
-    static let binaries: String? = {
+    public static let binaries: String? = {
         if let given = ProcessInfo.processInfo.environment["TPJ_PG_BIN"], !given.isEmpty {
             return FileManager.default.isExecutableFile(atPath: given + "/initdb") ? given : nil
         }
@@ -25,28 +25,32 @@ final class PostgresServer: Sendable {
     }()
 
     /// Why the PostgreSQL tests cannot run here, shown as their skip message.
-    static let unavailable = "PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin or $TPJ_PG_BIN): the PostgreSQL half of the conformance suite is skipped; .ci/run installs it"
+    public static let unavailable = "PostgreSQL is not installed (no initdb under /usr/lib/postgresql/*/bin or $TPJ_PG_BIN): the PostgreSQL half of the conformance suite is skipped; .ci/run installs it"
 
-    static var isAvailable: Bool { binaries != nil }
+    public static var isAvailable: Bool { binaries != nil }
 
-    let directory: String
-    let port = 5432
+    public let directory: String
+    public let port = 5432
     private let databases = Atomic<Int>(0)
 
     private static let started = Mutex<Result<PostgresServer, any Error>?>(nil)
 
-    /// The server of this test process, started on first use.
-    static func shared() throws -> PostgresServer {
+    /// The server of this test process, started on first use; it does not sync to disk.
+    public static func shared() throws -> PostgresServer {
         try started.withLock { started in
             if let started { return try started.get() }
-            let result = Result { try PostgresServer() }
+            let result = Result { try PostgresServer(durable: false) }
             started = result
             return try result.get()
         }
     }
 
-    private init() throws {
-        guard let binaries = Self.binaries else { throw ServerError(Self.unavailable) }
+    /// Starts a server of this process's own.
+    ///
+    /// - Parameter durable: whether commits wait for the disk (`fsync`), as a production server's do;
+    ///   tests run faster without.
+    public init(durable: Bool) throws {
+        guard Self.binaries != nil else { throw ServerError(Self.unavailable) }
         var template = Array("/tmp/tpj-postgres-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ServerError("mkdtemp failed (errno \(errno))") }
         directory = String(cString: made)
@@ -58,28 +62,43 @@ final class PostgresServer: Sendable {
             }
         }
         let data = directory + "/data"
-        try run(binaries + "/initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
-        let options = "-k \(directory) -p \(port) -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=100"
-        try run(binaries + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
+        let sync = durable ? "" : " -c fsync=off -c full_page_writes=off"
+        let options = "-k \(directory) -p \(port) -c listen_addresses= -c max_connections=100" + sync
+        try run("pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
         let pidLine = try String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first
         guard let pid = pidLine.flatMap({ Int32($0) }) else { throw ServerError("no postmaster.pid after the server started") }
         Self.stopAtExit(pid: pid, directory: directory)
     }
 
     /// A new, empty database; its URL.
-    func newDatabase() throws -> String {
+    public func newDatabase() throws -> String {
         let name = "t\(databases.add(1, ordering: .relaxed).newValue)"
-        try run(Self.binaries! + "/psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", "postgres", "-q", "-c", "CREATE DATABASE \(name)"])
+        try execute("CREATE DATABASE \(name)")
         return url(name)
     }
 
-    func url(_ database: String) -> String { "postgres://postgres@localhost:\(port)/\(database)?host=\(directory)" }
+    /// Runs `sql` with `psql` as the superuser, in `database`.
+    public func execute(_ sql: String, in database: String = "postgres") throws {
+        try run("psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", database, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
 
-    /// Runs a PostgreSQL program to its end (as the `postgres` user when this process is root); throws
+    /// Runs one of the server's programs (`pg_dump`, `pg_restore`, `createdb` …) with `arguments`, as the
+    /// server's user, connected to this server; files it writes belong in ``directory``.
+    public func runProgram(_ name: String, _ arguments: [String]) throws {
+        try run(name, ["-h", directory, "-p", String(port), "-U", "postgres"] + arguments)
+    }
+
+    /// The URL of `database`, connecting as `user`.
+    public func url(_ database: String, user: String = "postgres") -> String {
+        "postgres://\(user)@localhost:\(port)/\(database)?host=\(directory)"
+    }
+
+    /// Runs the PostgreSQL program `name` to its end (as the `postgres` user when this process is root); throws
     /// with its output when it fails. Spawned and waited for directly, its output into a file: the
     /// server `pg_ctl` starts outlives `pg_ctl` and would hold a pipe open.
-    private func run(_ program: String, _ arguments: [String]) throws {
-        let name = (program as NSString).lastPathComponent
+    private func run(_ name: String, _ arguments: [String]) throws {
+        let program = Self.binaries! + "/" + name
         let outputPath = directory + "/\(name).out"
         let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] : [program]) + arguments
         var actions = posix_spawn_file_actions_t()
@@ -102,21 +121,26 @@ final class PostgresServer: Sendable {
         }
     }
 
-    /// At the process's exit: an immediate shutdown of the server, then its directory removed.
+    /// At the process's exit: an immediate shutdown of each server started, then its directory removed.
     private static func stopAtExit(pid: Int32, directory: String) {
-        stopping.withLock { $0 = (pid, directory) }
+        let first = stopping.withLock { servers in
+            servers.append((pid, directory))
+            return servers.count == 1
+        }
+        guard first else { return }
         atexit {
-            guard let (pid, directory) = PostgresServer.stopping.withLock({ $0 }) else { return }
-            kill(pid, SIGQUIT)
-            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
-            try? FileManager.default.removeItem(atPath: directory)
+            for (pid, directory) in PostgresServer.stopping.withLock({ $0 }) {
+                kill(pid, SIGQUIT)
+                for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
     }
 
-    private static let stopping = Mutex<(Int32, String)?>(nil)
+    private static let stopping = Mutex<[(Int32, String)]>([])
 }
 
-struct ServerError: Error, CustomStringConvertible {
-    let description: String
+public struct ServerError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

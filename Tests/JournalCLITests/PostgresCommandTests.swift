@@ -1,0 +1,57 @@
+import Foundation
+import JournalTesting
+import Testing
+
+/// The commands that take a journal in PostgreSQL, on a throw-away server (``PostgresServer``).
+@Suite(.enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailable)))
+struct PostgresCommandTests {
+    /// A journal copied into PostgreSQL; the server, the database's name and its URL.
+    func journalInPostgres(_ label: String) throws -> (server: PostgresServer, database: String, url: String) {
+        let server = try PostgresServer.shared()
+        let url = try server.newDatabase()
+        let database = String(try #require(URLComponents(string: url)).path.dropFirst())
+        let directory = TestSupport.temporaryDirectory(label)
+        let journal = directory.appendingPathComponent("journal.sqlite").path
+        let demo = try TestSupport.runTPJ(["demo", "--customers", "4", "--years", "1", "--db", journal], in: directory)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let copy = try TestSupport.runTPJ(["copy", "--db", journal, "--to", url], in: directory)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        return (server, database, url)
+    }
+
+    /// `tpj grant` gives an existing role what the application needs; that role then reads the journal.
+    /// A role that does not exist is named in the error.
+    @Test func grantLetsAnApplicationRoleReadTheJournal() throws {
+        let (server, database, url) = try journalInPostgres("tpj-pg-grant")
+        let directory = TestSupport.temporaryDirectory("tpj-pg-grant")
+        let missing = try TestSupport.runTPJ(["grant", "nobody", "--db", url], in: directory)
+        #expect(missing.status == 74 && missing.stderr.contains(#"role "nobody" does not exist"#), "\(missing.stderr)")
+
+        let role = "clerk_\(database)"
+        let before = try TestSupport.runTPJ(["verify", "--db", server.url(database, user: role)], in: directory)
+        #expect(before.status != 0)
+        try server.execute("CREATE ROLE \(role) LOGIN")
+        let granted = try TestSupport.runTPJ(["grant", role, "--db", url, "--json"], in: directory)
+        #expect(granted.status == 0, "\(granted.stderr)")
+        #expect(granted.stdout.contains(#""role":"\#(role)""#))
+        let verified = try TestSupport.runTPJ(["verify", "--db", server.url(database, user: role)], in: directory)
+        #expect(verified.status == 0 && verified.stdout.contains("hash chain intact"), "\(verified.stdout)\(verified.stderr)")
+    }
+
+    /// A `pg_dump` backup restored into a new database verifies, and ends at the same position and hash.
+    @Test func aRestoredBackupVerifiesWithTheSameHead() throws {
+        let (server, database, url) = try journalInPostgres("tpj-pg-backup")
+        let directory = TestSupport.temporaryDirectory("tpj-pg-backup")
+        let dump = server.directory + "/\(database).dump"
+        try server.runProgram("pg_dump", ["--format=custom", "--file", dump, database])
+        try server.execute("CREATE DATABASE \(database)_restored")
+        try server.runProgram("pg_restore", ["--exit-on-error", "--dbname", "\(database)_restored", dump])
+        let original = try TestSupport.runTPJ(["verify", "--db", url, "--json"], in: directory)
+        let restored = try TestSupport.runTPJ(["verify", "--db", server.url("\(database)_restored"), "--json"], in: directory)
+        #expect(original.status == 0 && restored.status == 0, "\(original.stderr)\(restored.stderr)")
+        #expect(restored.stdout.contains(#""intact":true"#), "\(restored.stdout)")
+        #expect(restored.stdout == original.stdout)
+        // The restored journal keeps its rules.
+        #expect(throws: (any Error).self) { try server.execute("DELETE FROM event WHERE position = 1", in: "\(database)_restored") }
+    }
+}
