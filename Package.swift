@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "JournalBench",
             dependencies: [
-                "Journal", "JournalStore", "JournalTesting", "JournalWorld", "JournalImport",
+                "Journal", "JournalStore", "JournalTesting", "JournalWorld", "JournalImport", "JournalPostgres",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),

@@ -5,7 +5,8 @@ import JournalImport
 @_spi(Benchmarks) import JournalStore
 import JournalTesting
 
-// Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read.
+// Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read,
+// and the same batches recorded into SQLite and into PostgreSQL (StoresBenchmark).
 // Usage: tpj-bench [--events N] [--customers N] [--batch-customers N] [--single N] [--dir DIR]
 //        tpj-bench generate [--customers N] [--years N] [--seed N]   (the world generator alone, see GenerateBenchmark)
 // Prints one JSON object on stdout; progress on stderr.
@@ -54,13 +55,24 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
+/// Events grouped into one batch per customer, in the order each customer first appears.
+func batches(_ events: [ProposedEvent]) -> [AppendBatch] {
+    var order: [String] = []
+    var grouped: [String: [ProposedEvent]] = [:]
+    for event in events {
+        if grouped[event.customerId!] == nil { order.append(event.customerId!) }
+        grouped[event.customerId!, default: []].append(event)
+    }
+    return order.map { AppendBatch(customerId: $0, events: grouped[$0]!) }
+}
+
 func removeDatabase(_ path: String) {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 
 @main
 enum AppendBenchmark {
-    static func main() throws {
+    static func main() async throws {
         if CommandLine.arguments.dropFirst().first == "generate" {
             try GenerateBenchmark.run(Array(CommandLine.arguments.dropFirst(2)))
             return
@@ -95,16 +107,7 @@ enum AppendBenchmark {
             store.extendsTree = tree
             let input = chunks
             return try seconds {
-                _ = try store.appendPipelined(transactions: input.count) { index in
-                    let events = try EventInput.parse(input[index])
-                    var order: [String] = []
-                    var grouped: [String: [ProposedEvent]] = [:]
-                    for event in events {
-                        if grouped[event.customerId!] == nil { order.append(event.customerId!) }
-                        grouped[event.customerId!, default: []].append(event)
-                    }
-                    return order.map { AppendBatch(customerId: $0, events: grouped[$0]!) }
-                }
+                _ = try store.appendPipelined(transactions: input.count) { index in try batches(EventInput.parse(input[index])) }
             }
         }
 
@@ -114,15 +117,7 @@ enum AppendBenchmark {
             let store = try EventStore(writer: JournalDatabase.open(path: path))
             let input = chunks
             return try seconds {
-                var order: [String] = []
-                var grouped: [String: [ProposedEvent]] = [:]
-                for chunk in input {
-                    for event in try EventInput.parse(chunk) {
-                        if grouped[event.customerId!] == nil { order.append(event.customerId!) }
-                        grouped[event.customerId!, default: []].append(event)
-                    }
-                }
-                _ = try store.append(order.map { AppendBatch(customerId: $0, events: grouped[$0]!) })
+                _ = try store.append(batches(input.flatMap { try EventInput.parse($0) }))
             }
         }
 
@@ -370,6 +365,10 @@ enum AppendBenchmark {
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
 
+        let stores = try await StoresBenchmark.run(
+            transactions: chunks.map { try batches(EventInput.parse($0)) }, single: singles, singleCustomer: TouchpointGenerator.customerId(settings.customers + 1),
+            directory: settings.directory)
+
         let batched = min(batched1, batched2)
         func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }
         let result: JSONValue = [
@@ -406,6 +405,7 @@ enum AppendBenchmark {
             "sealedOverUnsealedRawReadRatio": .number(JSONNumber((unsealedRawRead.min()! / sealedRawRead.min()! * 100).rounded() / 100)),
             "verifyEventsPerSecond": .number(JSONNumber(Int64(rate(settings.events, verifySeconds)))),
             "databaseBytes": .number(JSONNumber(try verifyStore.stats().databaseBytes)),
+            "stores": stores,
         ]
         print(CanonicalJSON.string(result))
         try? FileManager.default.removeItem(atPath: settings.directory)

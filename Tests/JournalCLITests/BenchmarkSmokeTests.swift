@@ -46,6 +46,12 @@ import Testing
         expectFigures(documents.last, ["rawInsertEventsPerSecond", "batchedAppendEventsPerSecond", "batchedOverRawRatio", "fullReadEventsPerSecond",
                                        "sealedOverUnsealedAppendRatio", "sealedOverUnsealedReadRatio", "importEventsPerSecond"], "bench-append")
         #expect(number(documents.last, "events") == 2000)
+        if PostgresServer.isAvailable {
+            expectFigures(documents.last, ["stores.sqliteRecordEventsPerSecond", "stores.postgresRecordEventsPerSecond",
+                                           "stores.postgresOverSqliteRatio", "stores.postgresSingleRecordP99Ms"], "bench-append")
+        } else {
+            #expect(documents.last?["stores"]?["skipped"]?.stringValue == PostgresServer.unavailable)
+        }
     }
 
     @Test func importMemoryBenchmark() throws {
