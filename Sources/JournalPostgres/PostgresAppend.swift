@@ -9,7 +9,8 @@ import PostgresNIO
 ///
 /// A call costs a fixed number of round trips whatever its size: the head lock, one read of every
 /// stored event the call names (its ids and the ids it refers to), one read of its customers' stream
-/// versions, then the new rows, ``PostgresEventRow/rowsPerStatement`` to a statement.
+/// versions, then the new rows, ``PostgresEventRow/rowsPerStatement`` to a statement — each sent
+/// while the next rows are chained.
 struct PostgresAppend {
     let connection: PostgresConnection
     let logger: Logger
@@ -26,6 +27,8 @@ struct PostgresAppend {
     private var versions: [String: Int] = [:]
     /// Recorded and not inserted yet.
     private var pending: [RecordedEvent] = []
+    /// The insert statement the server is running while the next rows are chained here.
+    private var inFlight: Task<Void, any Error>?
 
     /// Locks the head row: every other appender waits here until this transaction ends, so the
     /// positions it gives out commit in their order.
@@ -44,7 +47,8 @@ struct PostgresAppend {
         recordedText = recorded.rfc3339
     }
 
-    /// Reads what the call's batches need of the stored log, in two queries.
+    /// Reads what the call's batches need of the stored log: which of the events it names are stored
+    /// (and those), and its customers' stream versions.
     mutating func load(_ batches: [PreparedBatch]) async throws {
         var ids: Set<String> = []
         var customers: Set<String> = []
@@ -55,17 +59,30 @@ struct PostgresAppend {
                 for reference in event.references { ids.insert(reference.eventId.rawValue) }
             }
         }
-        let idList = Array(ids)
-        for event in try await PostgresEventRow.fetch(
-            "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE event_id = ANY(\(idList))", on: connection, logger: logger)
-        {
-            stored[event.eventId] = event
+        // One probe of the id index per id (a subquery each: a plain `= ANY` of thousands of ids is
+        // planned as a scan of the whole log), then the rows of those found, usually none.
+        var found: [Int64] = []
+        let probes = try await connection.query(
+            "SELECT (SELECT position FROM event WHERE event_id = id) FROM unnest(\(Array(ids))::text[]) AS id", logger: logger)
+        for try await position in probes.decode(Int64?.self) {
+            if let position { found.append(position) }
+        }
+        if !found.isEmpty {
+            for event in try await PostgresEventRow.fetch(
+                "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position = ANY(\(found))", on: connection, logger: logger)
+            {
+                stored[event.eventId] = event
+            }
         }
         let customerList = Array(customers)
+        // Each customer's last version from the end of its index, however long its stream.
         let rows = try await connection.query(
-            "SELECT customer_id, max(stream_version)::integer FROM event WHERE customer_id = ANY(\(customerList)) GROUP BY customer_id",
+            """
+            SELECT customer, (SELECT max(stream_version) FROM event WHERE customer_id = customer)::integer
+            FROM unnest(\(customerList)::text[]) AS customer
+            """,
             logger: logger)
-        for try await (customer, version) in rows.decode((String, Int).self) { versions[customer] = version }
+        for try await (customer, version) in rows.decode((String, Int?).self) { versions[customer] = version ?? 0 }
     }
 
     mutating func append(_ batch: PreparedBatch) async throws -> AppendResult {
@@ -101,10 +118,26 @@ struct PostgresAppend {
             streamVersion: version)
     }
 
-    /// Inserts what is still pending; the transaction's last step before it commits.
+    /// Inserts what is still pending and waits for every insert; the transaction's last step before it commits.
     mutating func finish() async throws {
-        try await PostgresEventRow.insert(pending, on: connection, logger: logger)
+        try await flush()
+        try await inFlight?.value
+        inFlight = nil
+    }
+
+    /// Waits for an insert still running, after an error: the transaction is rolled back after it.
+    func abandon() async {
+        _ = try? await inFlight?.value
+    }
+
+    /// Sends the pending rows as the next insert statement, once the one before has succeeded, and
+    /// returns while the server runs it.
+    private mutating func flush() async throws {
+        try await inFlight?.value
+        guard !pending.isEmpty else { return inFlight = nil }
+        let rows = pending, connection = connection, logger = logger
         pending = []
+        inFlight = Task { try await PostgresEventRow.insert(rows, on: connection, logger: logger) }
     }
 
     private func known(_ eventId: EventID) -> RecordedEvent? { recordedNow[eventId] ?? stored[eventId] }
@@ -121,6 +154,6 @@ struct PostgresAppend {
         recordedNow[event.eventId] = recordedEvent
         pending.append(recordedEvent)
         prevHash = hash
-        if pending.count >= PostgresEventRow.rowsPerStatement { try await finish() }
+        if pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Journal
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The log in a PostgreSQL database, under the same contract as the SQLite journal (``JournalLog``):
 /// gapless positions in commit order, gapless stream versions, atomic batches, expected versions,
@@ -15,13 +16,15 @@ import PostgresNIO
 /// ```
 public final class PostgresJournal: JournalLog {
     let client: PostgresClient
+    let location: PostgresURL
     public let clock: JournalClock
     /// How far ahead of the system clock a recording time may be.
     public let clockLimit: ClockLimit
     let logger: Logger
 
-    init(client: PostgresClient, clock: JournalClock, clockLimit: ClockLimit, logger: Logger) {
+    init(client: PostgresClient, location: PostgresURL, clock: JournalClock, clockLimit: ClockLimit, logger: Logger) {
         self.client = client
+        self.location = location
         self.clock = clock
         self.clockLimit = clockLimit
         self.logger = logger
@@ -42,7 +45,7 @@ public final class PostgresJournal: JournalLog {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            let journal = PostgresJournal(client: client, clock: clock, clockLimit: clockLimit, logger: Logger(label: "tpj.postgres"))
+            let journal = PostgresJournal(client: client, location: location, clock: clock, clockLimit: clockLimit, logger: Logger(label: "tpj.postgres"))
             try await journal.migrate()
             return try await body(journal)
         }
@@ -119,14 +122,19 @@ public final class PostgresJournal: JournalLog {
             try await writer.load(batches)
             var results: [AppendResult] = []
             results.reserveCapacity(batches.count)
-            for batch in batches {
-                do {
-                    results.append(try await writer.append(batch))
-                } catch let error as JournalError where batches.count > 1 {
-                    throw error.inBatch(of: batch.customerId)
+            do {
+                for batch in batches {
+                    do {
+                        results.append(try await writer.append(batch))
+                    } catch let error as JournalError where batches.count > 1 {
+                        throw error.inBatch(of: batch.customerId)
+                    }
                 }
+                try await writer.finish()
+            } catch {
+                await writer.abandon()
+                throw error
             }
-            try await writer.finish()
             return results
         }
     }
@@ -202,6 +210,52 @@ public final class PostgresJournal: JournalLog {
             return report
         }
     }
+
+    // MARK: Following
+
+    /// Follows the log after `position`: calls `body` with each page of newer events, in position
+    /// order, as they commit, until `body` returns false or the task is cancelled.
+    ///
+    /// Woken by the notification each append sends at commit (`LISTEN tpj_log`), not by polling. The
+    /// follower listens before it reads, on a connection of its own, so no commit falls between a read
+    /// and the wait; positions commit in their order, so a read after a notification never skips one.
+    public func follow(
+        after position: Int64, pageSize: Int = 1_000, _ body: ([RecordedEvent]) async throws -> Bool
+    ) async throws(JournalError) {
+        guard position >= 0, pageSize > 0 else { throw .invalidArgument("follow needs a position of 0 or more and a page size above 0") }
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: location.connection, id: Self.followers.add(1, ordering: .relaxed).newValue, logger: logger)
+        } catch {
+            throw Self.translate(error)
+        }
+        do {
+            try await connection.listen(on: "tpj_log") { notifications in
+                var commits = notifications.makeAsyncIterator()
+                var after = position
+                while true {
+                    var page: [RecordedEvent]
+                    repeat {
+                        page = try await PostgresEventRow.fetch(
+                            "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position > \(after) ORDER BY position LIMIT \(pageSize)",
+                            on: connection, logger: logger)
+                        guard let last = page.last else { break }
+                        after = last.position
+                        guard try await body(page) else { return }
+                    } while page.count == pageSize
+                    guard try await commits.next() != nil else { return }
+                }
+            }
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            if error is CancellationError || Task.isCancelled { return }
+            throw Self.translate(error)
+        }
+    }
+
+    private static let followers = Atomic<Int>(1)
 
     // MARK: Connections
 

@@ -9,7 +9,8 @@ import Foundation
 ///   hash, a recording time that does not go back, the customer's next stream version — and moves
 ///   the head, under the head row's lock. An appending transaction locks that row first, so
 ///   positions are given out in commit order: no reader ever sees position P committed before P − 1.
-/// - Only the trigger moves the head: any other change of `log_head` is refused.
+/// - Only the trigger moves the head: any other change of `log_head` is refused. It announces the new
+///   head on the channel `tpj_log` (`NOTIFY`, delivered at commit).
 /// - The role that applies the migrations owns the schema; only it (and a superuser) can alter or drop
 ///   it. The application may run as another role, granted ``grants(to:)``: it can read the log and
 ///   append to it, and nothing else — it locks the head through `lock_log_head()` and moves it
@@ -130,8 +131,13 @@ enum PostgresSchema {
     ]
 
     /// The checks of `v1`'s row trigger, made once per statement over all the rows it inserted (a
-    /// transition table): the same rules and messages, at a fraction of the cost for many rows.
+    /// transition table): the same rules and messages, at a fraction of the cost for many rows; and a
+    /// notification on channel `tpj_log` with the new head, which PostgreSQL delivers at commit.
+    /// The payload's JSON check goes.
     static let v2: [String] = [
+        // Payloads are checked by the schemas before they are chained, as the SQLite journal leaves it;
+        // here each would be parsed a second time, by the one writer.
+        "ALTER TABLE event DROP CONSTRAINT event_payload_check",
         "DROP TRIGGER event_extend_log ON event",
         "DROP FUNCTION event_extend_log()",
         #"""
@@ -162,18 +168,33 @@ enum PostgresSchema {
                     END IF;
                 END IF;
                 -- With UNIQUE (customer_id, stream_version), a predecessor at an earlier position for every
-                -- version but 1 keeps each stream 1, 2, 3 … in position order.
-                SELECT * INTO bad FROM inserted n
-                WHERE n.stream_version > 1 AND NOT EXISTS (
-                    SELECT 1 FROM event e WHERE e.customer_id = n.customer_id AND e.stream_version = n.stream_version - 1
-                      AND e.position < n.position)
+                -- version but 1 keeps each stream 1, 2, 3 … in position order. Within the statement that is
+                -- the customer's row before; for a customer's first row, one probe of the stream index (a
+                -- subquery, not a join: the plan is cached for the session, and a join planned for a
+                -- statement of many rows would scan the whole log for every later one).
+                SELECT * INTO bad FROM (
+                    SELECT customer_id, stream_version, position,
+                           lag(stream_version) OVER (PARTITION BY customer_id ORDER BY position) AS previous_version
+                    FROM inserted
+                ) n
+                WHERE n.stream_version > 1 AND CASE
+                    WHEN n.previous_version IS NOT NULL THEN n.previous_version <> n.stream_version - 1
+                    ELSE NOT coalesce((
+                        SELECT e.position < n.position FROM event e
+                        WHERE e.customer_id = n.customer_id AND e.stream_version = n.stream_version - 1), false)
+                    END
                 ORDER BY n.position LIMIT 1;
                 IF FOUND THEN
                     RAISE EXCEPTION 'stream version % of customer % is not the next one', bad.stream_version, bad.customer_id
                         USING ERRCODE = 'restrict_violation';
                 END IF;
                 UPDATE log_head SET position = last.position, hash = last.hash, recorded_at_us = last.recorded_at_us
-                FROM (SELECT position, hash, recorded_at_us FROM inserted ORDER BY position DESC LIMIT 1) last;
+                FROM (SELECT position, hash, recorded_at_us FROM inserted ORDER BY position DESC LIMIT 1) last
+                RETURNING log_head.position INTO head.position;
+                -- Delivered when the transaction commits, in commit order: followers wake up (PostgresJournal.follow).
+                IF FOUND THEN
+                    PERFORM pg_notify('tpj_log', head.position::text);
+                END IF;
                 RETURN NULL;
             END $$
             """#,
