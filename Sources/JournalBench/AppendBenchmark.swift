@@ -7,7 +7,8 @@ import JournalTesting
 
 // Append benchmark: raw SQLite floor vs the journal's batched append, durable single appends, full read,
 // and the same batches recorded into SQLite and into PostgreSQL (StoresBenchmark).
-// Usage: tpj-bench [--events N] [--customers N] [--batch-customers N] [--single N] [--dir DIR]
+// Usage: tpj-bench [stores] [--events N] [--customers N] [--batch-customers N] [--single N] [--dir DIR]
+//        (stores: only the two stores side by side)
 //        tpj-bench generate [--customers N] [--years N] [--seed N]   (the world generator alone, see GenerateBenchmark)
 // Prints one JSON object on stdout; progress on stderr.
 
@@ -17,9 +18,16 @@ struct Settings {
     var batchCustomers = 100
     var single = 2_000
     var directory = NSTemporaryDirectory() + "tpj-bench-\(getpid())"
+    /// Only (p), the two stores side by side.
+    var storesOnly = false
 
     init(_ arguments: [String]) {
-        var iterator = arguments.dropFirst().makeIterator()
+        var arguments = arguments.dropFirst()
+        if arguments.first == "stores" {
+            storesOnly = true
+            arguments = arguments.dropFirst()
+        }
+        var iterator = arguments.makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next() else { fail("\(flag) needs a value") }
             switch flag {
@@ -236,6 +244,28 @@ enum AppendBenchmark {
             }
         }
 
+        // (c) and (p): single events of one customer, spread over one year (the generator spaces them days
+        // apart, which for thousands of events of one customer would span decades): a new data key is
+        // made once per subject and year, as in a live journal, not for nearly every event.
+        var singleGenerator = TouchpointGenerator(seed: 7)
+        let yearStart = try Timestamp(utcDate: "2025-01-01").microseconds
+        let singles = singleGenerator.events(forCustomer: settings.customers + 1, count: settings.single).enumerated().map { index, event in
+            var event = event
+            let step = Int64(365 * 86_400) * 1_000_000 / Int64(max(1, settings.single))
+            event.occurredAt = String(Timestamp(microseconds: yearStart + Int64(index) * step).rfc3339.prefix(19)) + "Z"
+            return event
+        }
+        func compareStores() async throws -> JSONValue {
+            try await StoresBenchmark.run(
+                transactions: chunks.map { try batches(EventInput.parse($0)) }, single: singles,
+                singleCustomer: TouchpointGenerator.customerId(settings.customers + 1), directory: settings.directory)
+        }
+        if settings.storesOnly {
+            print(CanonicalJSON.string(try await compareStores()))
+            try? FileManager.default.removeItem(atPath: settings.directory)
+            return
+        }
+
         progress("(v) parse and validate only, one core")
         let validateSeconds = try parseAndValidate()
         progress("    \(Int(Double(settings.events) / validateSeconds)) events/s")
@@ -344,17 +374,6 @@ enum AppendBenchmark {
         guard report?.isIntact == true, report?.checked == Int64(settings.events) else { fail("verification failed: \(String(describing: report))") }
 
         progress("(c) \(settings.single) single-event durable appends onto the \(settings.events)-event log")
-        var singleGenerator = TouchpointGenerator(seed: 7)
-        // One customer's events spread over one year (the generator spaces them days apart, which for
-        // thousands of events of one customer would span decades): a new data key is made once per
-        // subject and year, as in a live journal, not for nearly every event.
-        let yearStart = try Timestamp(utcDate: "2025-01-01").microseconds
-        let singles = singleGenerator.events(forCustomer: settings.customers + 1, count: settings.single).enumerated().map { index, event in
-            var event = event
-            let step = Int64(365 * 86_400) * 1_000_000 / Int64(max(1, settings.single))
-            event.occurredAt = String(Timestamp(microseconds: yearStart + Int64(index) * step).rfc3339.prefix(19)) + "Z"
-            return event
-        }
         var latencies: [Double] = []
         latencies.reserveCapacity(singles.count)
         let singleSeconds = try seconds {
@@ -365,9 +384,7 @@ enum AppendBenchmark {
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] * 1000 }
 
-        let stores = try await StoresBenchmark.run(
-            transactions: chunks.map { try batches(EventInput.parse($0)) }, single: singles, singleCustomer: TouchpointGenerator.customerId(settings.customers + 1),
-            directory: settings.directory)
+        let stores = try await compareStores()
 
         let batched = min(batched1, batched2)
         func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }

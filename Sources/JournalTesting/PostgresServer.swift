@@ -47,9 +47,11 @@ public final class PostgresServer: Sendable {
 
     /// Starts a server of this process's own.
     ///
-    /// - Parameter durable: whether commits wait for the disk (`fsync`), as a production server's do;
-    ///   tests run faster without.
-    public init(durable: Bool) throws {
+    /// - Parameters:
+    ///   - durable: whether commits wait for the disk (`fsync`), as a production server's do; tests run
+    ///     faster without.
+    ///   - settings: further server settings, `name=value` each.
+    public init(durable: Bool, settings: [String] = []) throws {
         guard Self.binaries != nil else { throw ServerError(Self.unavailable) }
         var template = Array("/tmp/tpj-postgres-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ServerError("mkdtemp failed (errno \(errno))") }
@@ -65,6 +67,7 @@ public final class PostgresServer: Sendable {
         try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
         let sync = durable ? "" : " -c fsync=off -c full_page_writes=off"
         let options = "-k \(directory) -p \(port) -c listen_addresses= -c max_connections=100" + sync
+            + settings.map { " -c \($0)" }.joined()
         try run("pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
         let pidLine = try String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first
         guard let pid = pidLine.flatMap({ Int32($0) }) else { throw ServerError("no postmaster.pid after the server started") }

@@ -48,7 +48,8 @@ import Testing
         #expect(number(documents.last, "events") == 2000)
         if PostgresServer.isAvailable {
             expectFigures(documents.last, ["stores.sqliteRecordEventsPerSecond", "stores.postgresRecordEventsPerSecond",
-                                           "stores.postgresOverSqliteRatio", "stores.postgresSingleRecordP99Ms"], "bench-append")
+                                           "stores.postgresOverSqliteRatio", "stores.postgresSingleRecordP99Ms",
+                                           "stores.postgresConcurrentEventsPerSecond", "stores.sqliteConcurrentP99Ms"], "bench-append")
         } else {
             #expect(documents.last?["stores"]?["skipped"]?.stringValue == PostgresServer.unavailable)
         }
