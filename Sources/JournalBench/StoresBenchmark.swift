@@ -8,7 +8,8 @@ import JournalTesting
 /// contract (``JournalLog/record(_:)``), a transaction per batch group, into a SQLite journal file
 /// and into PostgreSQL on a throw-away server of this run (same disk, `fsync` and synchronous
 /// commit on, as in production), alternating; then single-event appends into each, one after the
-/// other and from eight concurrent appenders (each waits for the head: the cost of gapless order).
+/// other and from eight concurrent appenders (each waits for the head: the cost of gapless order) —
+/// into PostgreSQL both directly and through its group committer.
 ///
 /// Validation and sealing happen once, before the clocks start: this measures the stores.
 enum StoresBenchmark {
@@ -32,11 +33,34 @@ enum StoresBenchmark {
         // Concurrent appenders of single events, a customer each: they all wait for the one head.
         var generator = TouchpointGenerator(seed: 9)
         let writers = 8
-        let concurrent = try (0..<writers).map { writer in
-            let customer = TouchpointGenerator.customerId(1_000_000 + writer)
-            return try generator.events(forCustomer: writer, count: max(1, single.count / writers)).map {
-                try preparer.prepare([AppendBatch(customerId: customer, events: [$0])])
+        func concurrentCalls(firstCustomer: Int) throws -> [[[PreparedBatch]]] {
+            try (0..<writers).map { writer in
+                let customer = TouchpointGenerator.customerId(firstCustomer + writer)
+                return try generator.events(forCustomer: writer, count: max(1, single.count / writers)).map {
+                    try preparer.prepare([AppendBatch(customerId: customer, events: [$0])])
+                }
             }
+        }
+        let concurrent = try concurrentCalls(firstCustomer: 1_000_000), grouped = try concurrentCalls(firstCustomer: 2_000_000)
+
+        /// Each writer's calls one after the other, all writers at once; the time, and the latencies sorted.
+        func concurrently(
+            _ calls: [[[PreparedBatch]]], _ record: @escaping @Sendable ([PreparedBatch]) async throws -> Void
+        ) async throws -> (seconds: Double, latencies: [Double]) {
+            var latencies: [Double] = []
+            let seconds = try await elapsed {
+                latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                    for writer in calls {
+                        group.addTask {
+                            var latencies: [Double] = []
+                            for batches in writer { latencies.append(try await elapsed { try await record(batches) } * 1000) }
+                            return latencies
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0 += $1 }
+                }
+            }
+            return (seconds, latencies.sorted())
         }
 
         /// Records every transaction, then the single events one after the other, then the concurrent
@@ -46,21 +70,19 @@ enum StoresBenchmark {
             measured.batched = try await elapsed { for batches in prepared { _ = try await log.record(batches) } }
             guard try await log.head() == Int64(events) else { fail("a store holds \(try await log.head()) events, expected \(events)") }
             for batches in singles { measured.single.append(try await elapsed { _ = try await log.record(batches) } * 1000) }
-            measured.concurrent = try await elapsed {
-                measured.concurrentLatencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                    for calls in concurrent {
-                        group.addTask {
-                            var latencies: [Double] = []
-                            for batches in calls { latencies.append(try await elapsed { _ = try await log.record(batches) } * 1000) }
-                            return latencies
-                        }
-                    }
-                    return try await group.reduce(into: []) { $0 += $1 }
-                }
-            }
             measured.single.sort()
-            measured.concurrentLatencies.sort()
+            (measured.concurrent, measured.concurrentLatencies) = try await concurrently(concurrent) { _ = try await log.record($0) }
             return measured
+        }
+
+        /// The concurrent appends again, through a group committer (PostgresGroupCommit).
+        func measureGroupCommit(_ journal: PostgresJournal) async throws -> (seconds: Double, latencies: [Double]) {
+            let commits = PostgresGroupCommit(journal: journal)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await commits.run() }
+                defer { commits.close() }
+                return try await concurrently(grouped) { _ = try await commits.record($0) }
+            }
         }
         var sqlite: [Measured] = [], postgres: [Measured] = []
         let path = directory + "/contract.sqlite"
@@ -71,7 +93,10 @@ enum StoresBenchmark {
             store.close()
             progress("    round \(round): SQLite \(Int(Double(events) / sqlite.last!.batched)) events/s batched")
             let url = try server.newDatabase()
-            postgres.append(try await PostgresJournal.withJournal(url: url) { try await measure($0) })
+            try await PostgresJournal.withJournal(url: url) { journal in
+                postgres.append(try await measure(journal))
+                postgres[postgres.count - 1].groupCommit = try await measureGroupCommit(journal)
+            }
             progress("    round \(round): PostgreSQL \(Int(Double(events) / postgres.last!.batched)) events/s batched")
         }
         removeDatabase(path)
@@ -98,6 +123,8 @@ enum StoresBenchmark {
             "sqliteConcurrentP99Ms": percentile(bestSQLite.concurrentLatencies, 0.99),
             "postgresConcurrentEventsPerSecond": rate(concurrentEvents, bestPostgres.concurrent),
             "postgresConcurrentP99Ms": percentile(bestPostgres.concurrentLatencies, 0.99),
+            "postgresGroupCommitConcurrentEventsPerSecond": rate(concurrentEvents, bestPostgres.groupCommit.seconds),
+            "postgresGroupCommitConcurrentP99Ms": percentile(bestPostgres.groupCommit.latencies, 0.99),
         ]
     }
 
@@ -107,6 +134,7 @@ enum StoresBenchmark {
         var single: [Double] = []
         var concurrent = 0.0
         var concurrentLatencies: [Double] = []
+        var groupCommit: (seconds: Double, latencies: [Double]) = (0, [])
     }
 
     static func elapsed(_ body: () async throws -> Void) async rethrows -> Double {

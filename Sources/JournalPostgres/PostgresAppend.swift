@@ -29,6 +29,9 @@ struct PostgresAppend {
     private var pending: [RecordedEvent] = []
     /// The insert statement the server is running while the next rows are chained here.
     private var inFlight: Task<Void, any Error>?
+    /// Whether rows may be sent in the middle of a batch. Off when the calls of a group must each be
+    /// undone in memory (``endOfCall()``): a call's rows then stay here until it has succeeded.
+    var flushesWithinCall = true
 
     /// Locks the head row: every other appender waits here until this transaction ends, so the
     /// positions it gives out commit in their order.
@@ -85,6 +88,20 @@ struct PostgresAppend {
         for try await (customer, version) in rows.decode((String, Int?).self) { versions[customer] = version ?? 0 }
     }
 
+    /// Appends one call's batches in order; an error names the batch when there are several.
+    mutating func append(call batches: [PreparedBatch]) async throws -> [AppendResult] {
+        var results: [AppendResult] = []
+        results.reserveCapacity(batches.count)
+        for batch in batches {
+            do {
+                results.append(try await append(batch))
+            } catch let error as JournalError where batches.count > 1 {
+                throw error.inBatch(of: batch.customerId)
+            }
+        }
+        return results
+    }
+
     mutating func append(_ batch: PreparedBatch) async throws -> AppendResult {
         var version = versions[batch.customerId] ?? 0
         let firstNew = position + 1
@@ -125,6 +142,11 @@ struct PostgresAppend {
         inFlight = nil
     }
 
+    /// Sends the rows of the calls so far once there are enough for a statement.
+    mutating func endOfCall() async throws {
+        if pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
+    }
+
     /// Waits for an insert still running, after an error: the transaction is rolled back after it.
     func abandon() async {
         _ = try? await inFlight?.value
@@ -154,6 +176,6 @@ struct PostgresAppend {
         recordedNow[event.eventId] = recordedEvent
         pending.append(recordedEvent)
         prevHash = hash
-        if pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
+        if flushesWithinCall, pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
     }
 }

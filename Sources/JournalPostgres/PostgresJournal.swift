@@ -120,22 +120,49 @@ public final class PostgresJournal: JournalLog {
         return try await transaction { connection in
             var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
             try await writer.load(batches)
-            var results: [AppendResult] = []
-            results.reserveCapacity(batches.count)
             do {
-                for batch in batches {
-                    do {
-                        results.append(try await writer.append(batch))
-                    } catch let error as JournalError where batches.count > 1 {
-                        throw error.inBatch(of: batch.customerId)
-                    }
-                }
+                let results = try await writer.append(call: batches)
                 try await writer.finish()
+                return results
             } catch {
                 await writer.abandon()
                 throw error
             }
-            return results
+        }
+    }
+
+    /// Records several independent calls in one transaction — one commit, one wait for the disk and
+    /// one hold of the head for all of them — each still all or nothing: a call that fails (a stale
+    /// expected version, a reused id, an unknown reference) is undone alone and gets its error, the
+    /// others are recorded. A failure of the transaction itself fails every call.
+    public func recordEach(_ calls: [[PreparedBatch]]) async -> [Result<[AppendResult], JournalError>] {
+        let clock = clock, limit = clockLimit
+        do {
+            return try await transaction { connection in
+                var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
+                writer.flushesWithinCall = false
+                try await writer.load(calls.flatMap { $0 })
+                var outcomes: [Result<[AppendResult], JournalError>] = []
+                do {
+                    for batches in calls {
+                        let before = writer
+                        do {
+                            outcomes.append(.success(try await writer.append(call: batches)))
+                        } catch let error as JournalError {
+                            writer = before
+                            outcomes.append(.failure(error))
+                        }
+                        try await writer.endOfCall()
+                    }
+                    try await writer.finish()
+                } catch {
+                    await writer.abandon()
+                    throw error
+                }
+                return outcomes
+            }
+        } catch {
+            return calls.map { _ in .failure(error) }
         }
     }
 

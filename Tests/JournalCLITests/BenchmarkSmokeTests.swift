@@ -49,7 +49,8 @@ import Testing
         if PostgresServer.isAvailable {
             expectFigures(documents.last, ["stores.sqliteRecordEventsPerSecond", "stores.postgresRecordEventsPerSecond",
                                            "stores.postgresOverSqliteRatio", "stores.postgresSingleRecordP99Ms",
-                                           "stores.postgresConcurrentEventsPerSecond", "stores.sqliteConcurrentP99Ms"], "bench-append")
+                                           "stores.postgresConcurrentEventsPerSecond", "stores.sqliteConcurrentP99Ms",
+                                           "stores.postgresGroupCommitConcurrentEventsPerSecond"], "bench-append")
         } else {
             #expect(documents.last?["stores"]?["skipped"]?.stringValue == PostgresServer.unavailable)
         }

@@ -251,6 +251,85 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    /// Calls recorded together are each all or nothing: the failing ones are undone alone and get their
+    /// errors, the others are recorded, in order and gapless — also when their rows fill several
+    /// insert statements.
+    @Test func callsRecordedTogetherFailAlone() async throws {
+        try await withJournal { journal in
+            let batches = try LogConformance.generated(customers: 0..<4, perCustomer: 3, seed: 28)
+            var stale = batches[1]
+            stale.expected = .exactly(5)
+            var reused = batches[2]
+            reused.events = [batches[0].events[0]]
+            reused.events[0].caseId = "CASE-OTHER"
+            let foreign = try LogConformance.prepare([AppendBatch(
+                customerId: batches[3].customerId, events: [LogConformance.voiding(batches[0].events[1].eventId, number: 920)])])
+            // The first call's customer again, after it: its stream continues at 4.
+            var continued = try LogConformance.prepare([AppendBatch(
+                customerId: batches[0].customerId, events: [LogConformance.voiding(batches[0].events[2].eventId, number: 921)])])[0]
+            continued.expected = .exactly(3)
+
+            // A call whose first batch is fine and whose second is stale: the first is undone with it.
+            let undone = try LogConformance.generated(customers: 4..<5, perCustomer: 2, seed: 32)[0]
+
+            let outcomes = await journal.recordEach([[batches[0]], [stale], [reused], foreign, [undone, stale], [continued]])
+            #expect(try outcomes[0].get()[0].newPositions == 1...3)
+            #expect(throws: JournalError.concurrencyConflict(customerId: stale.customerId, expected: .exactly(5), actual: 0)) { try outcomes[1].get() }
+            #expect(throws: JournalError.eventIdReused(index: 0, eventId: batches[0].events[0].eventId, position: 1, differingFields: ["caseId"])) {
+                try outcomes[2].get()
+            }
+            #expect(throws: JournalError.unknownReference(
+                index: 0, eventId: EventID(TestEvents.id(920))!, field: "voidedEventId", referenced: batches[0].events[1].eventId,
+                customerId: batches[3].customerId)) { try outcomes[3].get() }
+            #expect(throws: JournalError.concurrencyConflict(customerId: stale.customerId, expected: .exactly(5), actual: 0).inBatch(of: stale.customerId)) {
+                try outcomes[4].get()
+            }
+            #expect(try outcomes[5].get()[0].newPositions == 4...4)
+            #expect(try await journal.head() == 4)
+            #expect(try await journal.readHistory(of: undone.customerId).isEmpty)
+
+            var many = try LogConformance.generated(customers: 10..<22, perCustomer: 500, seed: 30).map { [$0] }
+            many[7][0].expected = .exactly(1)
+            let recorded = await journal.recordEach(many)
+            #expect(recorded.filter { (try? $0.get()) == nil }.count == 1)
+            #expect(try recorded[8].get()[0].newPositions == 3_505...4_004)
+            #expect(try await journal.head() == 5_504)
+            #expect(try await journal.verifyChain().checked == 5_504)
+        }
+    }
+
+    /// Concurrent calls through the group committer are all recorded, gapless, each customer's stream
+    /// whole; once it is closed, a call is refused and says why.
+    @Test(.timeLimit(.minutes(1))) func aGroupCommitterRecordsConcurrentCallsGapless() async throws {
+        let writers = 8, rounds = 10
+        let batches = try LogConformance.generated(customers: 0..<(writers * rounds), perCustomer: 2, seed: 31)
+        try await withJournal { journal in
+            let commits = PostgresGroupCommit(journal: journal)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await commits.run() }
+                try await withThrowingTaskGroup(of: Void.self) { appenders in
+                    for writer in 0..<writers {
+                        appenders.addTask {
+                            for round in 0..<rounds {
+                                let result = try await commits.record([batches[writer * rounds + round]])
+                                #expect(result[0].appended == 2)
+                            }
+                        }
+                    }
+                    try await appenders.waitForAll()
+                }
+                commits.close()
+                try await group.waitForAll()
+            }
+            let all = try await LogConformance.whole(journal)
+            #expect(all.map(\.position) == Array(1...Int64(writers * rounds * 2)))
+            #expect(TestEvents.problems(in: all).isEmpty)
+            await #expect(throws: JournalError.storage("the journal's writer has stopped; the batches were not recorded")) {
+                _ = try await commits.record([batches[0]])
+            }
+        }
+    }
+
     /// An application role granted access reads and appends, and the database refuses it every change
     /// of the schema; before the owner has made the schema, it cannot open the journal and says why.
     @Test func anApplicationRoleAppendsAndReadsButCannotChangeTheSchema() async throws {
