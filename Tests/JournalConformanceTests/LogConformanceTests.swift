@@ -193,21 +193,24 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    /// The database's message when it refuses `sql`; nil when it runs it.
+    static func refusal(_ journal: PostgresJournal, _ sql: String) async -> String? {
+        do {
+            try await journal.client.query(PostgresQuery(unsafeSQL: sql))
+            return nil
+        } catch let error as PSQLError {
+            return error.serverInfo?[.message] ?? "\(error)"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// The database itself refuses, for any client, every change that does not extend the log at its
     /// end; an insert skipped by `ON CONFLICT` leaves the head where it was.
     @Test func theDatabaseRefusesEveryChangeButAnAppendAtTheEnd() async throws {
         try await withJournal { journal in
             _ = try await journal.record(try LogConformance.generated(customers: 0..<2, perCustomer: 2, seed: 23))
-            func refusal(_ sql: String) async -> String? {
-                do {
-                    try await journal.client.query(PostgresQuery(unsafeSQL: sql))
-                    return nil
-                } catch let error as PSQLError {
-                    return error.serverInfo?[.message] ?? "\(error)"
-                } catch {
-                    return "\(error)"
-                }
-            }
+            func refusal(_ sql: String) async -> String? { await Self.refusal(journal, sql) }
             // Event 4 again as a new event at `position`, with `prevHash` (a column of event 4) as its prev_hash,
             // `versions` after event 4's stream version.
             func copyOf4(at position: Int, prevHash: String, versions: Int = 1) -> String {
@@ -337,16 +340,7 @@ struct PostgresLogConformanceTests {
         let ownerURL = try server.newDatabase(), emptyURL = try server.newDatabase()
         let database = String(try #require(URLComponents(string: ownerURL)).path.dropFirst())
         let role = "app_\(database)"
-        func refusal(_ journal: PostgresJournal, _ sql: String) async -> String? {
-            do {
-                try await journal.client.query(PostgresQuery(unsafeSQL: sql))
-                return nil
-            } catch let error as PSQLError {
-                return error.serverInfo?[.message] ?? "\(error)"
-            } catch {
-                return "\(error)"
-            }
-        }
+        func refusal(_ journal: PostgresJournal, _ sql: String) async -> String? { await Self.refusal(journal, sql) }
         try await PostgresJournal.withJournal(url: ownerURL) { owner in
             _ = try await owner.record(try LogConformance.generated(customers: 0..<2, perCustomer: 2, seed: 26))
             #expect(await refusal(owner, "CREATE ROLE \(role) LOGIN") == nil)
