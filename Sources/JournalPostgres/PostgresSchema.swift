@@ -17,7 +17,7 @@ import Foundation
 ///   through the trigger, both of which run with the owner's rights.
 enum PostgresSchema {
     /// Applied in order, each once and whole (its statements in one transaction), recorded in `tpj_migration`.
-    static let migrations: [(name: String, statements: [String])] = [("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3)]
+    static let migrations: [(name: String, statements: [String])] = [("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3), ("v4-access-tokens", v4)]
 
     static let v1: [String] = [
         #"""
@@ -216,13 +216,43 @@ enum PostgresSchema {
         "REVOKE ALL ON FUNCTION lock_log_head() FROM PUBLIC",
     ]
 
-    /// What an application role may do: read the log and the applied migrations, append, lock the head.
+    /// Bearer tokens and the web pages' sessions (``PostgresAccessTokens``): only hashes of their
+    /// secrets, shared by every server on this database.
+    static let v4: [String] = [
+        #"""
+            CREATE TABLE access_token (
+                id             TEXT   PRIMARY KEY,
+                name           TEXT   NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+                role           TEXT   NOT NULL CHECK (role IN ('ingest', 'staff', 'analyst', 'auditor', 'admin')),
+                hash           TEXT   NOT NULL UNIQUE CHECK (length(hash) = 64),
+                created_at_us  BIGINT NOT NULL,
+                revoked_at_us  BIGINT
+            )
+            """#,
+        // At most one active token per name, also under concurrent creation.
+        "CREATE UNIQUE INDEX access_token_active_name ON access_token (name) WHERE revoked_at_us IS NULL",
+        #"""
+            CREATE TABLE web_session (
+                hash           TEXT   PRIMARY KEY CHECK (length(hash) = 64),
+                token_id       TEXT   NOT NULL REFERENCES access_token (id),
+                created_at_us  BIGINT NOT NULL,
+                expires_at_us  BIGINT NOT NULL
+            )
+            """#,
+        "CREATE INDEX web_session_token ON web_session (token_id)",
+        "REVOKE ALL ON access_token, web_session FROM PUBLIC",
+    ]
+
+    /// What an application role may do: read the log and the applied migrations, append, lock the
+    /// head; keep tokens (create, revoke — never delete) and sessions.
     static func grants(to role: String) -> [String] {
         let role = "\"" + role.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         return [
             "GRANT SELECT, INSERT ON event TO \(role)",
             "GRANT SELECT ON log_head, tpj_migration TO \(role)",
             "GRANT EXECUTE ON FUNCTION lock_log_head() TO \(role)",
+            "GRANT SELECT, INSERT, UPDATE (revoked_at_us) ON access_token TO \(role)",
+            "GRANT SELECT, INSERT, DELETE ON web_session TO \(role)",
         ]
     }
 }

@@ -1,46 +1,12 @@
-import Crypto
 import Foundation
 import GRDB
 import Journal
 import Synchronization
 
-/// What a bearer token may do.
-public enum Role: String, Sendable, CaseIterable, Codable {
-    /// Producers: append events.
-    case ingest
-    /// Service staff: timelines, moments, churn, segments, customer search, and the web pages.
-    case staff
-    /// Analysts: the events feed and its live stream.
-    case analyst
-    /// Auditors: raw and as-known-at history, verification.
-    case auditor
-    /// Everything, including metrics and projection status.
-    case admin
-}
-
-/// A token as listed: never the secret, which is shown once at creation and stored only as a hash.
-public struct AccessToken: Sendable, Hashable {
-    public var id: String
-    public var name: String
-    public var role: Role
-    public var created: Timestamp
-    public var revoked: Timestamp?
-
-    public init(id: String, name: String, role: Role, created: Timestamp, revoked: Timestamp? = nil) {
-        self.id = id
-        self.name = name
-        self.role = role
-        self.created = created
-        self.revoked = revoked
-    }
-}
-
 /// Bearer tokens with roles, kept in the journal file beside the log (table `access_token`, made by
-/// the journal's migrations).
-///
-/// A token is `tpj_` followed by 43 base64url characters (32 random bytes). Only its SHA-256 is
-/// stored; it is unguessable, so a fast hash is enough, and a lookup costs one indexed read.
-public struct AccessTokens: Sendable {
+/// the journal's migrations). Only their hashes are stored (``AccessSecret``); a lookup costs one
+/// indexed read.
+public struct AccessTokens: TokenStore {
     let writer: any DatabaseWriter
     let clock: JournalClock
     /// The connections ``identify(_:)`` reads through (nil in memory: the writer's), so that a lookup on
@@ -55,20 +21,17 @@ public struct AccessTokens: Sendable {
 
     /// Creates a token; returns it with its secret, which cannot be shown again.
     public func create(name: String, role: Role) throws -> (token: AccessToken, secret: String) {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 100 else {
-            throw JournalError.invalidArgument("a token needs a name of 1 to 100 characters (who or what uses it)")
-        }
-        let secret = "tpj_" + Self.base64url(Self.randomBytes(32))
-        let token = AccessToken(id: Hex.encode(Self.randomBytes(4)), name: trimmed, role: role, created: clock.now(), revoked: nil)
+        let trimmed = try AccessSecret.tokenName(name)
+        let secret = AccessSecret.newToken()
+        let token = AccessToken(id: AccessSecret.newTokenId(), name: trimmed, role: role, created: clock.now(), revoked: nil)
         try writer.write { db in
             let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM access_token WHERE name = ? AND revokedAtUs IS NULL", arguments: [trimmed]) ?? 0
             guard active == 0 else {
-                throw JournalError.invalidArgument("an active token is already named \"\(trimmed)\"; revoke it first or choose another name")
+                throw AccessSecret.nameTaken(trimmed)
             }
             try db.execute(
                 sql: "INSERT INTO access_token (id, name, role, hash, createdAtUs) VALUES (?, ?, ?, ?, ?)",
-                arguments: [token.id, token.name, role.rawValue, Self.hash(secret), token.created.microseconds])
+                arguments: [token.id, token.name, role.rawValue, AccessSecret.hash(secret), token.created.microseconds])
         }
         return (token, secret)
     }
@@ -91,7 +54,7 @@ public struct AccessTokens: Sendable {
                     """,
                 arguments: [idOrName, idOrName])
             guard var token = row.map(Self.token) else {
-                throw JournalError.invalidArgument("no active token has the id or name \"\(idOrName)\"; `tpj token list` shows them")
+                throw AccessSecret.noActiveToken(idOrName)
             }
             token.revoked = clock.now()
             try db.execute(sql: "UPDATE access_token SET revokedAtUs = ? WHERE id = ?", arguments: [token.revoked!.microseconds, token.id])
@@ -104,8 +67,8 @@ public struct AccessTokens: Sendable {
     /// thread (handing it to another thread cost more than the read). It runs on every request, so it
     /// is a single statement in its own implicit transaction: an explicit one (`read`) cost as much again.
     public func identify(_ secret: String) throws -> AccessToken? {
-        guard secret.hasPrefix("tpj_"), secret.utf8.count == 47 else { return nil }
-        let hash = Self.hash(secret)
+        guard AccessSecret.isToken(secret) else { return nil }
+        let hash = AccessSecret.hash(secret)
         func find(_ db: Database) throws -> AccessToken? {
             let statement = try db.cachedStatement(
                 sql: "SELECT id, name, role, createdAtUs, revokedAtUs FROM access_token WHERE hash = ? AND revokedAtUs IS NULL")
@@ -120,21 +83,21 @@ public struct AccessTokens: Sendable {
     /// Starts a session of the pages for `token`, valid `seconds` (or until the token is revoked or the
     /// session ended); returns its secret for the cookie. Only its hash is stored, like a token's.
     public func startSession(for token: AccessToken, seconds: Int) throws -> String {
-        let secret = "tpjs_" + Self.base64url(Self.randomBytes(32))
+        let secret = AccessSecret.newSession()
         let now = clock.now()
         try writer.write { db in
             try db.execute(sql: "DELETE FROM web_session WHERE expiresAtUs <= ?", arguments: [now.microseconds])
             try db.execute(
                 sql: "INSERT INTO web_session (hash, tokenId, createdAtUs, expiresAtUs) VALUES (?, ?, ?, ?)",
-                arguments: [Self.hash(secret), token.id, now.microseconds, now.microseconds + Int64(seconds) * 1_000_000])
+                arguments: [AccessSecret.hash(secret), token.id, now.microseconds, now.microseconds + Int64(seconds) * 1_000_000])
         }
         return secret
     }
 
     /// The token of a live session: not expired, not ended, its token not revoked.
     public func session(_ secret: String) throws -> AccessToken? {
-        guard secret.hasPrefix("tpjs_"), secret.utf8.count == 48 else { return nil }
-        let hash = Self.hash(secret), now = clock.now().microseconds
+        guard AccessSecret.isSession(secret) else { return nil }
+        let hash = AccessSecret.hash(secret), now = clock.now().microseconds
         func find(_ db: Database) throws -> AccessToken? {
             let statement = try db.cachedStatement(sql: """
                 SELECT t.id, t.name, t.role, t.createdAtUs, t.revokedAtUs FROM web_session s JOIN access_token t ON t.id = s.tokenId
@@ -148,7 +111,7 @@ public struct AccessTokens: Sendable {
 
     /// Ends a session (signing out): its cookie no longer signs anyone in.
     public func endSession(_ secret: String) throws {
-        let hash = Self.hash(secret)
+        let hash = AccessSecret.hash(secret)
         try writer.write { db in try db.execute(sql: "DELETE FROM web_session WHERE hash = ?", arguments: [hash]) }
     }
 
@@ -168,17 +131,6 @@ public struct AccessTokens: Sendable {
             created: Timestamp(microseconds: row["createdAtUs"]), revoked: (row["revokedAtUs"] as Int64?).map(Timestamp.init(microseconds:)))
     }
 
-    static func hash(_ secret: String) -> String { Hex.encode(SHA256.hash(data: Array(secret.utf8))) }
-
-    private static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
-    }
-
-    private static func base64url(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }
 
 /// Read-only connections to the journal file, each used by one lookup at a time and kept for the next.

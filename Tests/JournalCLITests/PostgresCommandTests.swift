@@ -38,6 +38,21 @@ struct PostgresCommandTests {
         #expect(verified.status == 0 && verified.stdout.contains("hash chain intact"), "\(verified.stdout)\(verified.stderr)")
     }
 
+    /// `tpj token` keeps the tokens in the database, where every server on it finds them.
+    @Test func tokensLiveInTheDatabase() throws {
+        let (_, _, url) = try journalInPostgres("tpj-pg-tokens")
+        let directory = TestSupport.temporaryDirectory("tpj-pg-tokens")
+        let created = try TestSupport.runTPJ(["token", "create", "--role", "staff", "--name", "desk 3", "--db", url, "--json"], in: directory)
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains(#""name":"desk 3""#) && created.stdout.contains(#""token":"tpj_"#))
+        let twice = try TestSupport.runTPJ(["token", "create", "--role", "staff", "--name", "desk 3", "--db", url], in: directory)
+        #expect(twice.status != 0 && twice.stderr.contains(#"an active token is already named "desk 3""#), "\(twice.stderr)")
+        let listed = try TestSupport.runTPJ(["token", "list", "--db", url], in: directory)
+        #expect(listed.status == 0 && listed.stdout.contains("desk 3") && listed.stdout.contains("staff"), "\(listed.stdout)")
+        let revoked = try TestSupport.runTPJ(["token", "revoke", "desk 3", "--db", url], in: directory)
+        #expect(revoked.status == 0 && revoked.stdout.contains(#"Revoked token"#), "\(revoked.stdout)\(revoked.stderr)")
+    }
+
     /// A `pg_dump` backup restored into a new database verifies, and ends at the same position and hash.
     @Test func aRestoredBackupVerifiesWithTheSameHead() throws {
         let (server, database, url) = try journalInPostgres("tpj-pg-backup")

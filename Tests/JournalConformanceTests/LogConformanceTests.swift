@@ -351,7 +351,7 @@ struct PostgresLogConformanceTests {
         }
         let emptyDatabase = String(try #require(URLComponents(string: emptyURL)).path.dropFirst())
         await #expect(throws: JournalError.storage(
-            "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, which this role may not apply "
+            "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, v4-access-tokens, which this role may not apply "
                 + "(permission denied for schema public): open it once as the role that owns the schema")) {
             try await PostgresJournal.withJournal(url: server.url(emptyDatabase, user: role)) { _ in }
         }
@@ -369,11 +369,19 @@ struct PostgresLogConformanceTests {
                 ("TRUNCATE event", "permission denied for table event"),
                 ("UPDATE log_head SET position = 9", "permission denied for table log_head"),
                 ("CREATE TABLE shadow (position BIGINT)", "permission denied for schema public"),
+                ("DELETE FROM access_token", "permission denied for table access_token"),
+                ("UPDATE access_token SET role = 'admin'", "permission denied for table access_token"),
             ]
             for (sql, message) in refusals {
                 #expect(await refusal(app, sql) == message, "\(sql)")
             }
             #expect(try await app.head() == 7)
+            // Tokens and sessions are the application's to keep: create, identify, revoke.
+            let tokens = PostgresAccessTokens(journal: app)
+            let (token, secret) = try await tokens.create(name: "desk", role: .staff)
+            #expect(try await tokens.identify(secret) == token)
+            #expect(try await tokens.session(tokens.startSession(for: token, seconds: 60)) == token)
+            #expect(try await tokens.revoke("desk").id == token.id)
         }
     }
 

@@ -7,20 +7,21 @@ import JournalStore
 extension Role: ExpressibleByArgument {}
 
 extension JournalCommand {
-    struct Token: ParsableCommand {
+    struct Token: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bearer tokens for the HTTP API: create, list, revoke.",
             discussion: """
                 Roles: ingest (append), staff (timelines, moments, churn, segments, customer search), analyst (the \
                 events feed), auditor (history, verify), admin (everything, metrics, projections). A token is shown \
-                once, when created; the journal keeps only its SHA-256.
+                once, when created; the journal keeps only its SHA-256 — in its file, or in PostgreSQL (--db \
+                postgres://…), where every server on that database knows it.
                 """,
             subcommands: [Create.self, List.self, Revoke.self])
     }
 }
 
 extension JournalCommand.Token {
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print it (the only time it is shown).")
 
         @Option(name: .long, help: "The role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -32,10 +33,9 @@ extension JournalCommand.Token {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors(json: output.json) {
-                let tokens = try AccessTokens(store: database.openStore(create: false))
-                let (token, secret) = try tokens.create(name: name, role: role)
+        func run() async throws {
+            try await runReportingErrors(json: output.json) {
+                let (token, secret) = try await database.withTokens { try await $0.create(name: name, role: role) }
                 if output.json {
                     Output.json(["id": .string(token.id), "name": .string(token.name), "role": .string(token.role.rawValue), "token": .string(secret)])
                 } else {
@@ -46,15 +46,15 @@ extension JournalCommand.Token {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the tokens (never their secrets).")
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors(json: output.json) {
-                let tokens = try AccessTokens(store: database.openStore(create: false)).list()
+        func run() async throws {
+            try await runReportingErrors(json: output.json) {
+                let tokens = try await database.withTokens { try await $0.list() }
                 if output.json {
                     Output.json(.array(tokens.map { token in
                         ["id": .string(token.id), "name": .string(token.name), "role": .string(token.role.rawValue),
@@ -71,7 +71,7 @@ extension JournalCommand.Token {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token by its id or name; it stops working at once.")
 
         @Argument(help: "The token's id or name.")
@@ -80,9 +80,9 @@ extension JournalCommand.Token {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try runReportingErrors(json: output.json) {
-                let revoked = try AccessTokens(store: database.openStore(create: false)).revoke(token)
+        func run() async throws {
+            try await runReportingErrors(json: output.json) {
+                let revoked = try await database.withTokens { try await $0.revoke(token) }
                 if output.json {
                     Output.json(["id": .string(revoked.id), "name": .string(revoked.name), "revokedAt": .string(revoked.revoked!.rfc3339)])
                 } else {
