@@ -87,24 +87,13 @@ extension EventStore {
 }
 
 extension EventStore {
-    /// Checks an anchor recorded earlier: the event at `position` must still exist and have `hash`.
-    ///
-    /// With an intact chain, a matching anchor proves that nothing up to `position` was changed,
-    /// removed or rewritten — including a truncation followed by a re-built chain, which the chain
-    /// alone cannot show.
+    /// Checks an anchor recorded earlier: the event at `position` must still exist and have `hash`
+    /// (``VerificationFailure/anchor(position:expected:stored:)``).
     public func checkAnchor(position: Int64, hash: [UInt8]) throws(JournalError) -> VerificationFailure? {
         let stored = try read { db in
             try Data.fetchOne(db, sql: "SELECT hash FROM event WHERE position = ?", arguments: [position])
         }
-        guard let stored else {
-            return VerificationFailure(position: position, reason: "the anchored event \(position) is missing: the log was truncated")
-        }
-        guard Array(stored) == hash else {
-            return VerificationFailure(
-                position: position,
-                reason: "hash \(Hex.encode(stored.prefix(8)))… differs from the anchor \(Hex.encode(hash.prefix(8)))…: the log up to here was rewritten")
-        }
-        return nil
+        return .anchor(position: position, expected: hash, stored: stored.map(Array.init))
     }
 }
 

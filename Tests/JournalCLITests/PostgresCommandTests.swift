@@ -53,6 +53,27 @@ struct PostgresCommandTests {
         #expect(revoked.status == 0 && revoked.stdout.contains(#"Revoked token"#), "\(revoked.stdout)\(revoked.stderr)")
     }
 
+    /// `tpj verify --anchor` checks an anchor kept outside against the journal in PostgreSQL; the
+    /// options that need a journal file are refused with that reason.
+    @Test func verifyChecksAnAnchor() throws {
+        let (_, _, url) = try journalInPostgres("tpj-pg-anchor")
+        let directory = TestSupport.temporaryDirectory("tpj-pg-anchor")
+        let whole = try TestSupport.runTPJ(["verify", "--db", url], in: directory)
+        let anchorLine = try #require(whole.stdout.split(separator: "\n").first { $0.hasPrefix("Anchor: ") })
+        let anchor = String(anchorLine.dropFirst("Anchor: ".count))
+        let position = try #require(Int(anchor.split(separator: ":")[0]))
+        let held = try TestSupport.runTPJ(["verify", "--db", url, "--anchor", anchor], in: directory)
+        #expect(held.status == 0 && held.stdout.contains("hash chain intact"), "\(held.stdout)\(held.stderr)")
+
+        let rewritten = "\(position):" + String(repeating: "ab", count: 32)
+        let changed = try TestSupport.runTPJ(["verify", "--db", url, "--anchor", rewritten], in: directory)
+        #expect(changed.status == 1 && changed.stdout.contains("TAMPERED: position \(position): hash "), "\(changed.stdout)")
+        let beyond = try TestSupport.runTPJ(["verify", "--db", url, "--anchor", "\(position + 5):" + anchor.split(separator: ":")[1]], in: directory)
+        #expect(beyond.status == 1 && beyond.stdout.contains("the anchored event \(position + 5) is missing"), "\(beyond.stdout)")
+        let partial = try TestSupport.runTPJ(["verify", "--db", url, "--from", "2"], in: directory)
+        #expect(partial.status == 64 && partial.stderr.contains("--from, --to, --head and --as-of need a journal file"), "\(partial.stderr)")
+    }
+
     /// A `pg_dump` backup restored into a new database verifies, and ends at the same position and hash.
     @Test func aRestoredBackupVerifiesWithTheSameHead() throws {
         let (server, database, url) = try journalInPostgres("tpj-pg-backup")

@@ -46,3 +46,31 @@ public struct VerificationFailure: Sendable, Hashable {
         self.reason = reason
     }
 }
+
+extension VerificationFailure {
+    /// How an anchor recorded earlier (`position`, `expected` hash) fails against the hash stored at
+    /// that position now (`stored`, nil when the event is gone); nil when it still holds.
+    ///
+    /// With an intact chain, a matching anchor proves that nothing up to `position` was changed,
+    /// removed or rewritten — including a truncation followed by a re-built chain, which the chain
+    /// alone cannot show.
+    public static func anchor(position: Int64, expected: [UInt8], stored: [UInt8]?) -> VerificationFailure? {
+        guard let stored else {
+            return VerificationFailure(position: position, reason: "the anchored event \(position) is missing: the log was truncated")
+        }
+        guard stored == expected else {
+            return VerificationFailure(
+                position: position,
+                reason: "hash \(Hex.encode(stored.prefix(8)))… differs from the anchor \(Hex.encode(expected.prefix(8)))…: the log up to here was rewritten")
+        }
+        return nil
+    }
+}
+
+extension JournalLog {
+    /// Checks an anchor recorded earlier against this log (``VerificationFailure/anchor(position:expected:stored:)``).
+    public func verifyAnchor(position: Int64, hash: [UInt8]) async throws(JournalError) -> VerificationFailure? {
+        let event = try await readEvents(after: position - 1, limit: 1).first
+        return .anchor(position: position, expected: hash, stored: event?.position == position ? event?.hash : nil)
+    }
+}

@@ -39,12 +39,17 @@ extension JournalCommand {
             }
         }
 
-        /// Walks the whole chain of a journal in PostgreSQL.
+        /// Walks the whole chain of a journal in PostgreSQL, and checks `--anchor` if given.
         private func verifyWhole(_ url: String) async throws {
-            guard from == 1, to == nil, anchor == nil, head == nil, asOf == nil else {
-                throw CLIError(code: 64, message: "a journal in PostgreSQL is verified whole so far: --from, --to, --anchor, --head and --as-of need a journal file")
+            guard from == 1, to == nil, head == nil, asOf == nil else {
+                throw CLIError(code: 64, message: "a journal in PostgreSQL is verified whole so far: --from, --to, --head and --as-of need a journal file")
             }
-            let report = try await database.withLog(at: url, create: false) { log in try await log.verifyChain() }
+            let anchor = anchor.flatMap(parsedAnchor)
+            let report = try await database.withLog(at: url, create: false) { log in
+                var report = try await log.verifyChain()
+                if report.isIntact, let anchor { report.failure = try await log.verifyAnchor(position: anchor.position, hash: anchor.hash) }
+                return report
+            }
             try show(report)
         }
 
@@ -92,10 +97,7 @@ extension JournalCommand {
                 Output.line("OK: \(Output.count(report.checked, "event")), positions \(report.first)–\(report.last), hash chain intact.")
                 if let hash = report.lastHash {
                     Output.line("Anchor: \(report.last):\(Hex.encode(hash))")
-                    // --anchor checks a journal file so far.
-                    if !DatabaseOptions.isPostgres(database.path) {
-                        Output.line("Keep the anchor outside the journal; `tpj verify --anchor` proves later that nothing up to it changed.")
-                    }
+                    Output.line("Keep the anchor outside the journal; `tpj verify --anchor` proves later that nothing up to it changed.")
                 }
             }
             if !report.isIntact { throw ExitCode(1) }
