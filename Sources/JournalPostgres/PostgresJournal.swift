@@ -116,19 +116,7 @@ public final class PostgresJournal: JournalLog {
     // MARK: JournalLog
 
     public func record(_ batches: [PreparedBatch]) async throws(JournalError) -> [AppendResult] {
-        let clock = clock, limit = clockLimit
-        return try await transaction { connection in
-            var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
-            try await writer.load(batches)
-            do {
-                let results = try await writer.append(call: batches)
-                try await writer.finish()
-                return results
-            } catch {
-                await writer.abandon()
-                throw error
-            }
-        }
+        try await appending(batches) { writer in try await writer.append(call: batches) }
     }
 
     /// Records several independent calls in one transaction — one commit, one wait for the disk and
@@ -136,33 +124,44 @@ public final class PostgresJournal: JournalLog {
     /// expected version, a reused id, an unknown reference) is undone alone and gets its error, the
     /// others are recorded. A failure of the transaction itself fails every call.
     public func recordEach(_ calls: [[PreparedBatch]]) async -> [Result<[AppendResult], JournalError>] {
-        let clock = clock, limit = clockLimit
         do {
-            return try await transaction { connection in
-                var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
-                writer.flushesWithinCall = false
-                try await writer.load(calls.flatMap { $0 })
+            return try await appending(calls.flatMap { $0 }, flushesWithinCall: false) { writer in
                 var outcomes: [Result<[AppendResult], JournalError>] = []
-                do {
-                    for batches in calls {
-                        let before = writer
-                        do {
-                            outcomes.append(.success(try await writer.append(call: batches)))
-                        } catch let error as JournalError {
-                            writer = before
-                            outcomes.append(.failure(error))
-                        }
-                        try await writer.endOfCall()
+                for batches in calls {
+                    let before = writer
+                    do {
+                        outcomes.append(.success(try await writer.append(call: batches)))
+                    } catch let error as JournalError {
+                        writer = before
+                        outcomes.append(.failure(error))
                     }
-                    try await writer.finish()
-                } catch {
-                    await writer.abandon()
-                    throw error
+                    try await writer.endOfCall()
                 }
                 return outcomes
             }
         } catch {
             return calls.map { _ in .failure(error) }
+        }
+    }
+
+    /// One append transaction: the head locked, what `batches` need of the stored log loaded, `body`
+    /// run, the rows inserted — or, when anything throws, rolled back after the insert still running.
+    private func appending<T: Sendable>(
+        _ batches: [PreparedBatch], flushesWithinCall: Bool = true, _ body: (inout PostgresAppend) async throws -> T
+    ) async throws(JournalError) -> T {
+        let clock = clock, limit = clockLimit
+        return try await transaction { connection in
+            var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
+            writer.flushesWithinCall = flushesWithinCall
+            try await writer.load(batches)
+            do {
+                let result = try await body(&writer)
+                try await writer.finish()
+                return result
+            } catch {
+                await writer.abandon()
+                throw error
+            }
         }
     }
 

@@ -70,7 +70,6 @@ extension VerificationFailure {
 extension JournalLog {
     /// Checks an anchor recorded earlier against this log (``VerificationFailure/anchor(position:expected:stored:)``).
     public func verifyAnchor(position: Int64, hash: [UInt8]) async throws(JournalError) -> VerificationFailure? {
-        let event = try await readEvents(after: position - 1, limit: 1).first
-        return .anchor(position: position, expected: hash, stored: event?.position == position ? event?.hash : nil)
+        .anchor(position: position, expected: hash, stored: try await event(at: position)?.hash)
     }
 }

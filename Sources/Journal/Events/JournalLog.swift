@@ -36,3 +36,11 @@ public protocol JournalLog: Sendable {
     /// Walks the whole chain (``ChainWalk``) in one snapshot, up to the first event that breaks it.
     func verifyChain() async throws(JournalError) -> VerificationReport
 }
+
+extension JournalLog {
+    /// The event at `position`, if the log holds it.
+    public func event(at position: Int64) async throws(JournalError) -> RecordedEvent? {
+        guard position >= 1 else { return nil }
+        return try await readEvents(after: position - 1, limit: 1).first { $0.position == position }
+    }
+}

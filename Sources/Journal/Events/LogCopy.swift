@@ -50,8 +50,8 @@ public struct LogCopy: Sendable {
             guard targetHead <= sourceHead else {
                 throw .invalidArgument("the target holds \(targetHead) events, the source only \(sourceHead): it is not a copy of this log")
             }
-            let theirs = try await target.readEvents(after: targetHead - 1, limit: 1).first
-            let ours = try await source.readEvents(after: targetHead - 1, limit: 1).first
+            let theirs = try await target.event(at: targetHead)
+            let ours = try await source.event(at: targetHead)
             guard let theirs, let ours, theirs.hash == ours.hash else {
                 throw .invalidArgument(
                     "the target's event \(targetHead) differs from the source's (hash \(Hex.encode((theirs?.hash ?? []).prefix(8)))…, "
