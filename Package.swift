@@ -44,14 +44,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Moment-of-truth, journey and churn maths. Pure: no I/O.
-        // The log in PostgreSQL, under the same contract as the SQLite journal (`JournalLog`).
+        // The log, its tokens and its keys in PostgreSQL, under the same contracts as the SQLite journal.
         .target(
             name: "JournalPostgres",
             dependencies: [
                 "Journal", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Moment-of-truth, journey and churn maths. Pure: no I/O.
         .target(name: "JournalScoring", dependencies: ["Journal"]),
         // Projections: the runner, the built-in read models, the analyst views and declared SQL projections.
         .target(

@@ -47,6 +47,23 @@ struct DatabaseOptions: ParsableArguments {
         return try await body(openStore(at: location, create: create))
     }
 
+    /// Runs `body` with the log at `location` and its keys: a journal file and its key file (nil
+    /// when that is missing), or a PostgreSQL database. A journal file made here, with no key file
+    /// yet, gets one holding `newKeys` (a copy's) when they are given.
+    func withLogAndKeys<T: Sendable>(
+        at location: String, create: Bool, newKeys: KeyMaterial? = nil, _ body: (any JournalLog, (any KeyMaterialStore)?) async throws -> T
+    ) async throws -> T {
+        if Self.isPostgres(location) {
+            return try await PostgresJournal.withJournal(url: location) { journal in try await body(journal, PostgresKeys(journal: journal)) }
+        }
+        let keyPath = KeyStore.path(of: location)
+        if let newKeys, newKeys.storeSecret != nil, !FileManager.default.fileExists(atPath: location), !FileManager.default.fileExists(atPath: keyPath) {
+            _ = try KeyStore.create(at: keyPath, from: newKeys)
+        }
+        let store = try openStore(at: location, create: create)
+        return try await body(store, store.keys.missingFile == nil ? store.keys : nil)
+    }
+
     /// Runs `body` with the tokens of the journal at `--db`: kept in its file, or in PostgreSQL.
     func withTokens<T: Sendable>(_ body: (any TokenStore) async throws -> T) async throws -> T {
         if Self.isPostgres(path) {

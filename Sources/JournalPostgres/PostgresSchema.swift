@@ -17,7 +17,10 @@ import Foundation
 ///   through the trigger, both of which run with the owner's rights.
 enum PostgresSchema {
     /// Applied in order, each once and whole (its statements in one transaction), recorded in `tpj_migration`.
-    static let migrations: [(name: String, statements: [String])] = [("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3), ("v4-access-tokens", v4)]
+    static let migrations: [(name: String, statements: [String])] = [
+        ("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3), ("v4-access-tokens", v4),
+        ("v5-data-keys", v5),
+    ]
 
     static let v1: [String] = [
         #"""
@@ -243,8 +246,66 @@ enum PostgresSchema {
         "REVOKE ALL ON access_token, web_session FROM PUBLIC",
     ]
 
+    /// The keys that seal personal values (``PostgresKeys``), shared by every node: the same tables as
+    /// the SQLite journal's key file. Every change takes the lock ``PostgresKeys/changeLock`` and a
+    /// number from `key_change` under it, so changes commit in the order of their numbers and a node
+    /// that has seen number N has seen every change before it. Keys are destroyed by deleting them
+    /// (crypto-shredding); a tombstone in `destroyed_key` or `erased_subject` tells the other nodes.
+    static let v5: [String] = [
+        #"""
+            CREATE TABLE key_secret (
+                id             INTEGER PRIMARY KEY CHECK (id = 1),
+                store_secret   BYTEA   NOT NULL CHECK (length(store_secret) = 32),
+                signing_key    BYTEA   NOT NULL CHECK (length(signing_key) = 32)
+            )
+            """#,
+        "CREATE SEQUENCE key_change",
+        #"""
+            CREATE TABLE key_subject (
+                subject_hash   BYTEA  PRIMARY KEY CHECK (length(subject_hash) = 32),
+                pseudonym_key  BYTEA  NOT NULL CHECK (length(pseudonym_key) = 32),
+                created_at_us  BIGINT NOT NULL,
+                change         BIGINT NOT NULL DEFAULT nextval('key_change')
+            )
+            """#,
+        "CREATE INDEX key_subject_change ON key_subject (change)",
+        #"""
+            CREATE TABLE data_key (
+                key_id         TEXT    PRIMARY KEY CHECK (length(key_id) = 32),
+                subject_hash   BYTEA   NOT NULL REFERENCES key_subject (subject_hash),
+                kind           TEXT    NOT NULL CHECK (kind IN ('contact', 'employee', 'text')),
+                year           INTEGER NOT NULL,
+                key            BYTEA   NOT NULL CHECK (length(key) = 32),
+                created_at_us  BIGINT  NOT NULL,
+                change         BIGINT  NOT NULL DEFAULT nextval('key_change'),
+                UNIQUE (subject_hash, kind, year)
+            )
+            """#,
+        "CREATE INDEX data_key_change ON data_key (change)",
+        #"""
+            CREATE TABLE destroyed_key (
+                key_id           TEXT   PRIMARY KEY,
+                destroyed_at_us  BIGINT NOT NULL,
+                cause            TEXT   NOT NULL CHECK (cause IN ('erasure', 'retention')),
+                change           BIGINT NOT NULL DEFAULT nextval('key_change')
+            )
+            """#,
+        "CREATE INDEX destroyed_key_change ON destroyed_key (change)",
+        #"""
+            CREATE TABLE erased_subject (
+                subject_hash   BYTEA  PRIMARY KEY CHECK (length(subject_hash) = 32),
+                erased_at_us   BIGINT NOT NULL,
+                change         BIGINT NOT NULL DEFAULT nextval('key_change')
+            )
+            """#,
+        "CREATE INDEX erased_subject_change ON erased_subject (change)",
+        "REVOKE ALL ON key_secret, key_subject, data_key, destroyed_key, erased_subject FROM PUBLIC",
+        "REVOKE ALL ON SEQUENCE key_change FROM PUBLIC",
+    ]
+
     /// What an application role may do: read the log and the applied migrations, append, lock the
-    /// head; keep tokens (create, revoke — never delete) and sessions.
+    /// head; keep tokens (create, revoke — never delete) and sessions; make keys and destroy them
+    /// (an erasure through the server), never change one.
     static func grants(to role: String) -> [String] {
         let role = "\"" + role.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         return [
@@ -253,6 +314,10 @@ enum PostgresSchema {
             "GRANT EXECUTE ON FUNCTION lock_log_head() TO \(role)",
             "GRANT SELECT, INSERT, UPDATE (revoked_at_us) ON access_token TO \(role)",
             "GRANT SELECT, INSERT, DELETE ON web_session TO \(role)",
+            "GRANT SELECT, INSERT ON key_secret, destroyed_key TO \(role)",
+            "GRANT SELECT, INSERT, DELETE ON key_subject, data_key TO \(role)",
+            "GRANT SELECT, INSERT, UPDATE (erased_at_us, change) ON erased_subject TO \(role)",
+            "GRANT USAGE ON SEQUENCE key_change TO \(role)",
         ]
     }
 }

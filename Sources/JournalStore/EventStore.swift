@@ -24,7 +24,7 @@ public struct EventStore: Sendable {
     /// Where projections are written: the projections' own file, or `writer` for a journal in memory.
     public let projectionWriter: any DatabaseWriter
     public let validator: EventValidator
-    /// The data keys that seal personal values (``KeyStore``): the journal's `-keys` file.
+    /// The data keys that seal personal values (``KeyStore``): the journal's `-keys` file, or a copy of shared keys.
     public let keys: KeyStore
     public let clock: JournalClock
     /// Tells this process's watchers of the journal that an append committed.
@@ -45,8 +45,17 @@ public struct EventStore: Sendable {
     /// what sealing costs (`tools/bench-append`).
     @_spi(Benchmarks)
     public init(writer: any DatabaseWriter, registry: SchemaRegistry = .bundled, clock: JournalClock = .live, sealing: Bool) throws(JournalError) {
+        try self.init(writer: writer, keys: KeyStore.keys(for: writer, clock: clock), registry: registry, clock: clock, sealing: sealing)
+    }
+
+    /// A store whose personal values are sealed with `keys` rather than its own key file: a node's
+    /// copy of a shared log, whose keys are shared too (``KeyStore/init(copying:clock:)``).
+    public init(writer: any DatabaseWriter, keys: KeyStore, registry: SchemaRegistry = .bundled, clock: JournalClock = .live) throws(JournalError) {
+        try self.init(writer: writer, keys: keys, registry: registry, clock: clock, sealing: true)
+    }
+
+    private init(writer: any DatabaseWriter, keys: KeyStore, registry: SchemaRegistry, clock: JournalClock, sealing: Bool) throws(JournalError) {
         self.writer = writer
-        let keys = try KeyStore.keys(for: writer, clock: clock)
         self.keys = keys
         // Projections fold what analysts may see: personal values as pseudonyms, never the plaintext.
         let disclosure = Disclosure(keys: keys, mode: .pseudonym)

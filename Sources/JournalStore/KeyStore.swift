@@ -31,11 +31,11 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     /// The file beside the journal at `journalPath`.
     public static func path(of journalPath: String) -> String { journalPath + "-keys" }
 
-    private let queue: DatabaseQueue
-    private let clock: JournalClock
+    let queue: DatabaseQueue
+    let clock: JournalClock
     /// Keyed-hash secret for subject names, made with the file.
-    private let subjectSecret: SymmetricKey
-    private struct Cache {
+    let subjectSecret: SymmetricKey
+    struct Cache {
         var byScope: [ScopeKey: (id: String, key: SymmetricKey)] = [:]
         var byId: [String: (key: SymmetricKey, subject: Data, kind: PersonalDataKind)] = [:]
         var pseudonymKeys: [Data: SymmetricKey] = [:]
@@ -51,16 +51,16 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         /// Counts the destructions seen, so that keys read before one are not cached after it.
         var destructions = 0
     }
-    private struct SealedValue: Hashable {
+    struct SealedValue: Hashable {
         var scope: DataKeyScope
         var plaintext: String
     }
-    private struct ScopeKey: Hashable {
+    struct ScopeKey: Hashable {
         var subject: Data
         var kind: PersonalDataKind
         var year: Int
     }
-    private let cache = Mutex(Cache())
+    let cache = Mutex(Cache())
     /// Sealed values as disclosed into JSON lately; emptied with the cache.
     let disclosed = Mutex(DisclosedValues())
 
@@ -74,14 +74,39 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         throw .storage("the key file \(missingFile) is missing: restore it from its backup before \(doing) (this journal's personal values are sealed with its keys)")
     }
 
+    /// Refuses `doing` (erasing, applying retention) on a copy of keys kept elsewhere: keys are destroyed there.
+    private func requireOwnKeys(_ doing: String) throws(JournalError) {
+        guard isCopy else { return }
+        throw .storage("these keys are a copy of the shared keys: \(doing) destroys keys there, and every copy then forgets them")
+    }
+
     /// Opens (creating if needed) the key file at `path`, or keys in memory when `path` is nil.
     public convenience init(path: String?, clock: JournalClock = .live) throws(JournalError) {
         try self.init(path: path, clock: clock, missingFile: nil)
     }
 
-    private init(path: String?, clock: JournalClock, missingFile: String?) throws(JournalError) {
+    /// Keys in memory that copy keys kept elsewhere (``KeyMaterial``, with its secrets): a node's copy
+    /// of the keys every node shares. It makes no key itself — new subjects' keys are made where the
+    /// keys are kept and handed in with ``adopt(_:)`` (``proposeKeys(for:)``) — and destroys none but
+    /// those it is told were destroyed.
+    public convenience init(copying material: KeyMaterial, clock: JournalClock = .live) throws(JournalError) {
+        guard let secret = material.storeSecret, secret.count == 32 else { throw .storage("the shared keys came without their 32-byte secret") }
+        try self.init(path: nil, clock: clock, secret: secret, isCopy: true)
+        try adopt(material)
+    }
+
+    /// Whether keys are made and destroyed elsewhere (``init(copying:clock:)``).
+    public let isCopy: Bool
+
+    /// Keys with the given secret for subject names (a new store of another store's keys).
+    convenience init(path: String?, clock: JournalClock, secret: [UInt8], isCopy: Bool) throws(JournalError) {
+        try self.init(path: path, clock: clock, missingFile: nil, secret: secret, isCopy: isCopy)
+    }
+
+    private init(path: String?, clock: JournalClock, missingFile: String?, secret given: [UInt8]? = nil, isCopy: Bool = false) throws(JournalError) {
         self.clock = clock
         self.missingFile = missingFile
+        self.isCopy = isCopy
         do {
             var configuration = Configuration()
             configuration.label = "keys"
@@ -122,9 +147,13 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
                         destroyedAtUs INTEGER NOT NULL,
                         cause       TEXT    NOT NULL CHECK (cause IN ('erasure', 'retention'))
                     ) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS erased_subject (
+                        subjectHash BLOB    PRIMARY KEY CHECK (length(subjectHash) = 32),
+                        erasedAtUs  INTEGER NOT NULL
+                    ) WITHOUT ROWID;
                     """)
                 if let secret = try Data.fetchOne(db, sql: "SELECT secret FROM store_secret") { return SymmetricKey(data: secret) }
-                let secret = SymmetricKey(size: .bits256)
+                let secret = given.map { SymmetricKey(data: $0) } ?? SymmetricKey(size: .bits256)
                 try db.execute(sql: "INSERT INTO store_secret (id, secret) VALUES (1, ?)", arguments: [secret.withUnsafeBytes { Data($0) }])
                 return secret
             }
@@ -326,6 +355,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         do {
             let raw = try queue.write { db -> Data in
                 if let raw = try Data.fetchOne(db, sql: "SELECT privateKey FROM signing_key") { return raw }
+                if isCopy { throw JournalError.storage("the shared keys came without a signing key") }
                 let raw = Curve25519.Signing.PrivateKey().rawRepresentation
                 try db.execute(sql: "INSERT INTO signing_key (id, privateKey) VALUES (1, ?)", arguments: [raw])
                 return raw
@@ -369,12 +399,18 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     @discardableResult
     public func erase(_ subject: DataSubject) throws(JournalError) -> Destruction {
         try requireFile("erasing")
+        try requireOwnKeys("erasing")
         let hash = subjectHash(subject)
         do {
+            let now = clock.now().microseconds
             let destruction = try destroy(cause: "erasure") { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT keyId, year FROM data_key WHERE subjectHash = ?", arguments: [hash])
                 try db.execute(sql: "DELETE FROM data_key WHERE subjectHash = ?", arguments: [hash])
                 try db.execute(sql: "DELETE FROM subject WHERE subjectHash = ?", arguments: [hash])
+                // Kept so that a copy of these keys erases the subject too.
+                try db.execute(
+                    sql: "INSERT INTO erased_subject (subjectHash, erasedAtUs) VALUES (?, ?) ON CONFLICT DO UPDATE SET erasedAtUs = excluded.erasedAtUs",
+                    arguments: [hash, now])
                 return rows.map { ($0["keyId"], $0["year"]) }
             }
             cache.withLock { $0.pseudonymKeys[hash] = nil }
@@ -389,6 +425,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
     @discardableResult
     public func expire(_ kind: PersonalDataKind, before year: Int) throws(JournalError) -> Destruction {
         try requireFile("applying retention")
+        try requireOwnKeys("applying retention")
         do {
             return try destroy(cause: "retention") { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT keyId, year FROM data_key WHERE kind = ? AND year < ?", arguments: [kind.rawValue, year])
@@ -409,24 +446,30 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
             return destroyed
         }
         // The keys are gone: forgotten here at once, whatever happens to the log below.
-        let ids = Set(destroyed.map(\.0))
-        cache.withLock { cache in
-            cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
-            for id in ids { cache.byId[id] = nil }
-            cache.destructions += 1
-            cache.sealed.removeAll()
-            cache.opened.removeAll()
-        }
-        disclosed.withLock { $0.removeAll() }
+        forget(keyIds: Set(destroyed.map(\.0)), subjects: [])
         var destruction = Destruction(keys: destroyed.count, years: Array(Set(destroyed.map(\.1))).sorted())
         destruction.logEmptied = try emptyLog()
         return destruction
     }
 
+    /// Forgets destroyed keys and erased subjects' pseudonym keys held in memory, and every value
+    /// sealed or opened with any key.
+    func forget(keyIds ids: Set<String>, subjects: Set<Data>) {
+        cache.withLock { cache in
+            cache.byScope = cache.byScope.filter { !ids.contains($0.value.id) }
+            for id in ids { cache.byId[id] = nil }
+            for subject in subjects { cache.pseudonymKeys[subject] = nil }
+            cache.destructions += 1
+            cache.sealed.removeAll()
+            cache.opened.removeAll()
+        }
+        disclosed.withLock { $0.removeAll() }
+    }
+
     /// Copies the write-ahead log into the file and truncates it to nothing, so that no old page
     /// holding a destroyed key outlives the destruction. Waits (up to the busy timeout) for readers in
     /// other processes to let go; returns false when one still held on.
-    private func emptyLog() throws -> Bool {
+    func emptyLog() throws -> Bool {
         guard !queue.path.isEmpty, queue.path != ":memory:" else { return true }
         let busy = try queue.writeWithoutTransaction { db -> Int in
             try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")![0]
@@ -465,14 +508,14 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
 
     // MARK: Keys
 
-    private func subjectHash(_ subject: DataSubject) -> Data {
+    func subjectHash(_ subject: DataSubject) -> Data {
         if let hash = cache.withLock({ $0.subjectHashes[subject] }) { return hash }
         let hash = Data(HMAC<SHA256>.authenticationCode(for: Data(subject.description.utf8), using: subjectSecret))
         cache.withLock { $0.subjectHashes[subject] = hash }
         return hash
     }
 
-    private func scopeKey(_ scope: DataKeyScope) -> ScopeKey {
+    func scopeKey(_ scope: DataKeyScope) -> ScopeKey {
         ScopeKey(subject: subjectHash(scope.subject), kind: scope.kind, year: scope.year)
     }
 
@@ -492,6 +535,9 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         refresh()
         let missing = Set(scopes.map(scopeKey)).filter { wanted in cache.withLock { $0.byScope[wanted] == nil } }
         guard !missing.isEmpty else { return }
+        if isCopy {
+            throw .storage("\(missing.count) new data key(s) are not in the shared keys yet: they are made there first (proposeKeys, adopt)")
+        }
         let now = clock.now().microseconds
         do {
             let found: [(ScopeKey, String, SymmetricKey)] = try queue.write { db in
@@ -578,7 +624,7 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         return found
     }
 
-    private func pseudonymKey(subjectHash: Data) -> SymmetricKey? {
+    func pseudonymKey(subjectHash: Data) -> SymmetricKey? {
         if let key = cache.withLock({ $0.pseudonymKeys[subjectHash] }) { return key }
         guard let data = try? queue.inDatabase({ db in
             try Data.fetchOne(db.cachedStatement(sql: "SELECT pseudonymKey FROM subject WHERE subjectHash = ?"), arguments: [subjectHash])

@@ -1,4 +1,5 @@
 import Foundation
+import JournalStore
 import JournalTesting
 import Testing
 
@@ -17,6 +18,44 @@ struct PostgresCommandTests {
         let copy = try TestSupport.runTPJ(["copy", "--db", journal, "--to", url], in: directory)
         #expect(copy.status == 0, "\(copy.stderr)")
         return (server, database, url)
+    }
+
+    /// `tpj copy` takes the keys along both ways: a journal copied into PostgreSQL and back discloses
+    /// the same personal values; an erasure in the source reaches both copies when the copy is resumed;
+    /// a database holding another journal's keys is refused.
+    @Test func aCopyTakesTheKeysAlong() throws {
+        let url = try PostgresServer.shared().newDatabase()
+        let directory = TestSupport.temporaryDirectory("tpj-pg-keys")
+        let source = directory.appendingPathComponent("journal.sqlite").path
+        let back = directory.appendingPathComponent("back.sqlite").path
+        #expect(try TestSupport.runTPJ(["demo", "--customers", "4", "--years", "1", "--db", source], in: directory).status == 0)
+        func exported(_ journal: String) throws -> String {
+            let export = try TestSupport.runTPJ(["export", "events", "--db", journal], in: directory)
+            #expect(export.status == 0, "\(export.stderr)")
+            return export.stdout
+        }
+        let into = try TestSupport.runTPJ(["copy", "--db", source, "--to", url, "--json"], in: directory)
+        #expect(into.status == 0 && into.stdout.contains(#""keys":{"dataKeys":"#), "\(into.stdout)\(into.stderr)")
+        let out = try TestSupport.runTPJ(["copy", "--db", url, "--to", back], in: directory)
+        #expect(out.status == 0 && out.stdout.contains("copied with the log"), "\(out.stdout)\(out.stderr)")
+        let original = try exported(source)
+        #expect(original.contains(#""technician":""#) && !original.contains(KeyStore.sealedPrefix))
+        #expect(try exported(back) == original)
+
+        let customer = try #require(original.firstMatch(of: /"customerId":"(C-[0-9]+)"/)?.output.1)
+        let erased = try TestSupport.runTPJ(["erase", "--customer", String(customer), "--reason", "REQ-7", "--db", source], in: directory)
+        #expect(erased.status == 0, "\(erased.stderr)")
+        #expect(try TestSupport.runTPJ(["copy", "--db", source, "--to", url], in: directory).status == 0)
+        #expect(try TestSupport.runTPJ(["copy", "--db", url, "--to", back], in: directory).status == 0)
+        let afterErasure = try exported(source)
+        #expect(afterErasure.contains(KeyStore.erasedText) && afterErasure != original)
+        #expect(try exported(back) == afterErasure)
+
+        let other = directory.appendingPathComponent("other.sqlite").path
+        #expect(try TestSupport.runTPJ(["demo", "--customers", "2", "--years", "1", "--db", other], in: directory).status == 0)
+        let refused = try TestSupport.runTPJ(["copy", "--db", other, "--to", url], in: directory)
+        #expect(refused.status == 74 && refused.stderr.contains("the database holds another journal's keys"), "\(refused.stderr)")
+        #expect(try exported(back) == afterErasure)
     }
 
     /// `tpj grant` gives an existing role what the application needs; that role then reads the journal.

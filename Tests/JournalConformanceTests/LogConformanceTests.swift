@@ -351,7 +351,8 @@ struct PostgresLogConformanceTests {
         }
         let emptyDatabase = String(try #require(URLComponents(string: emptyURL)).path.dropFirst())
         await #expect(throws: JournalError.storage(
-            "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, v4-access-tokens, which this role may not apply "
+            "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, v4-access-tokens, v5-data-keys, "
+                + "which this role may not apply "
                 + "(permission denied for schema public): open it once as the role that owns the schema")) {
             try await PostgresJournal.withJournal(url: server.url(emptyDatabase, user: role)) { _ in }
         }
@@ -371,6 +372,10 @@ struct PostgresLogConformanceTests {
                 ("CREATE TABLE shadow (position BIGINT)", "permission denied for schema public"),
                 ("DELETE FROM access_token", "permission denied for table access_token"),
                 ("UPDATE access_token SET role = 'admin'", "permission denied for table access_token"),
+                ("UPDATE data_key SET key = key", "permission denied for table data_key"),
+                ("UPDATE key_secret SET signing_key = signing_key", "permission denied for table key_secret"),
+                ("DELETE FROM destroyed_key", "permission denied for table destroyed_key"),
+                ("DELETE FROM erased_subject", "permission denied for table erased_subject"),
             ]
             for (sql, message) in refusals {
                 #expect(await refusal(app, sql) == message, "\(sql)")
@@ -382,6 +387,13 @@ struct PostgresLogConformanceTests {
             #expect(try await tokens.identify(secret) == token)
             #expect(try await tokens.session(tokens.startSession(for: token, seconds: 60)) == token)
             #expect(try await tokens.revoke("desk").id == token.id)
+            // So are the keys: make them, read them, erase a subject.
+            let keys = PostgresKeys(journal: app)
+            let node = try await KeyStore(copying: keys.secrets())
+            let scope = DataKeyScope(subject: .customer("C-1"), kind: .contact, year: 2025)
+            try await node.adopt(keys.store(node.proposeKeys(for: [scope])))
+            #expect(try await keys.changes(after: 0).material.dataKeys.count == 1)
+            #expect(try await keys.erase(subjectHash: node.subjectHash(of: .customer("C-1"))).destroyed.count == 1)
         }
     }
 

@@ -13,7 +13,8 @@ extension JournalCommand {
                 bytes and hashes, each event checked against the chain as it goes — then verifies TARGET's chain. Either \
                 side may be a journal file or a PostgreSQL database (postgres://user@host/database). A target that holds \
                 the first events of the source already (an interrupted copy) is continued; one that holds other events \
-                is refused. Personal values stay sealed with the source's keys: keep its -keys file with the copy.
+                is refused. The keys that seal personal values go with the log, before it (into the target's key file, or \
+                its key tables in PostgreSQL); a target holding another journal's keys is refused.
                 --protect --to NEW: a journal written before sealing holds personal values in the clear, and its log \
                 cannot be changed. This verifies it, copies every event — same ids, envelopes and payloads, in the same \
                 order, each with its recording time, so as-of answers stay the same — into the new journal NEW as one \
@@ -96,8 +97,11 @@ extension JournalCommand {
         }
 
         private func copyVerbatim(from source: String, to target: String) async throws {
-            try await database.withLog(at: source, create: false) { from in
-                try await database.withLog(at: target, create: true) { into in
+            try await database.withLogAndKeys(at: source, create: false) { from, sourceKeys in
+                let keys = try await sourceKeys?.keyMaterial()
+                try await database.withLogAndKeys(at: target, create: true, newKeys: keys) { into, targetKeys in
+                    // The keys before the events: no copied event is ever there without its key.
+                    if let keys { try await targetKeys?.takeIn(keys) }
                     let bar = ProgressLine(label: "Copying", enabled: !output.json)
                     let outcome = try await LogCopy(from: from, to: into).run { done, head in
                         bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event"))
@@ -110,11 +114,22 @@ extension JournalCommand {
                             "resumedAfter": .number(JSONNumber(outcome.resumedAfter)), "copied": .number(JSONNumber(outcome.copied)),
                             "head": .number(JSONNumber(outcome.head)), "headHash": outcome.headHash.map { .string(Hex.encode($0)) } ?? .null,
                             "verified": .number(JSONNumber(check.checked)), "intact": .bool(check.isIntact),
+                            "keys": keys.map { keys -> JSONValue in
+                                [
+                                    "subjects": .number(JSONNumber(Int64(keys.subjects.count))), "dataKeys": .number(JSONNumber(Int64(keys.dataKeys.count))),
+                                    "destroyed": .number(JSONNumber(Int64(keys.destroyed.count))),
+                                ]
+                            } ?? .null,
                         ])
                     } else {
                         let resumed = outcome.resumedAfter > 0 ? " after the \(Output.count(Int(outcome.resumedAfter), "event")) it held" : ""
                         Output.line("Copied \(Output.count(Int(outcome.copied), "event")) from \(PostgresJournal.redacted(source)) into \(PostgresJournal.redacted(target))\(resumed); both end at position \(outcome.head).")
                         if let hash = outcome.headHash { Output.line("Head \(outcome.head):\(Hex.encode(hash))") }
+                        if let keys {
+                            Output.line("Keys: \(Output.count(keys.dataKeys.count, "data key")) of \(Output.count(keys.subjects.count, "subject")) and \(Output.count(keys.destroyed.count, "destroyed key")) copied with the log.")
+                        } else {
+                            Output.line("Keys: none copied, the source's key file is missing; the copy's personal values read [erased] until its keys are copied.")
+                        }
                         if let failure = check.failure {
                             Output.line("TAMPERED: the copy's position \(failure.position): \(failure.reason).")
                         } else {
