@@ -53,6 +53,11 @@ let package = Package(
         ),
         // Moment-of-truth, journey and churn maths. Pure: no I/O.
         .target(name: "JournalScoring", dependencies: ["Journal"]),
+        // A server's part in a log shared in PostgreSQL: its copy of the log in a journal file, the shared keys in memory.
+        .target(
+            name: "JournalNode",
+            dependencies: ["Journal", "JournalStore", "JournalPostgres", .product(name: "PostgresNIO", package: "postgres-nio")]
+        ),
         // Projections: the runner, the built-in read models, the analyst views and declared SQL projections.
         .target(
             name: "JournalProjections",
@@ -88,7 +93,7 @@ let package = Package(
             name: "JournalCLI",
             dependencies: [
                 "Journal", "JournalStore", "JournalScoring", "JournalProjections", "JournalWorld", "JournalServer", "JournalImport",
-                "JournalPostgres",
+                "JournalPostgres", "JournalNode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -249,6 +249,24 @@ public final class PostgresJournal: JournalLog {
         after position: Int64, pageSize: Int = 1_000, _ body: ([RecordedEvent]) async throws -> Bool
     ) async throws(JournalError) {
         guard position >= 0, pageSize > 0 else { throw .invalidArgument("follow needs a position of 0 or more and a page size above 0") }
+        var after = position
+        try await whenNotified(on: "tpj_log") { connection in
+            var page: [RecordedEvent]
+            repeat {
+                page = try await PostgresEventRow.fetch(
+                    "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position > \(after) ORDER BY position LIMIT \(pageSize)",
+                    on: connection, logger: self.logger)
+                guard let last = page.last else { break }
+                after = last.position
+                guard try await body(page) else { return false }
+            } while page.count == pageSize
+            return true
+        }
+    }
+
+    /// Calls `body` once listening on `channel`, then after each notification on it, until `body`
+    /// returns false or the task is cancelled; `body` reads on the same connection, one of its own.
+    func whenNotified(on channel: String, _ body: (PostgresConnection) async throws -> Bool) async throws(JournalError) {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
@@ -257,21 +275,11 @@ public final class PostgresJournal: JournalLog {
             throw Self.translate(error)
         }
         do {
-            try await connection.listen(on: "tpj_log") { notifications in
-                var commits = notifications.makeAsyncIterator()
-                var after = position
-                while true {
-                    var page: [RecordedEvent]
-                    repeat {
-                        page = try await PostgresEventRow.fetch(
-                            "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position > \(after) ORDER BY position LIMIT \(pageSize)",
-                            on: connection, logger: logger)
-                        guard let last = page.last else { break }
-                        after = last.position
-                        guard try await body(page) else { return }
-                    } while page.count == pageSize
-                    guard try await commits.next() != nil else { return }
-                }
+            try await connection.listen(on: channel) { notifications in
+                var notified = notifications.makeAsyncIterator()
+                repeat {
+                    guard try await body(connection) else { return }
+                } while try await notified.next() != nil
             }
             try? await connection.close()
         } catch {

@@ -72,6 +72,9 @@ public struct PostgresKeys: KeyMaterialStore {
             for subject in material.erasedSubjects {
                 try await Self.erase(subject.subjectHash, at: subject.erasedAtUs, on: connection, logger: logger)
             }
+            if !material.destroyed.isEmpty || !material.erasedSubjects.isEmpty {
+                try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
+            }
             for chunk in material.subjects.chunks(of: Self.rowsPerStatement) {
                 var bindings = PostgresBindings(capacity: 3)
                 bindings.append(PostgresArray(chunk.map { ByteBuffer(bytes: $0.subjectHash) }))
@@ -164,7 +167,25 @@ public struct PostgresKeys: KeyMaterialStore {
         let now = journal.clock.now().microseconds
         return try await journal.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.changeLock))", logger: journal.logger)
-            return try await Self.erase(subjectHash, at: now, on: connection, logger: journal.logger)
+            let destruction = try await Self.erase(subjectHash, at: now, on: connection, logger: journal.logger)
+            try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: journal.logger)
+            return destruction
+        }
+    }
+
+    /// The channel a destruction of keys is announced on (at its commit).
+    static let channel = "tpj_keys"
+
+    /// Calls `body` with what changed after `cursor` — at once, then each time keys are destroyed
+    /// (`LISTEN tpj_keys`), so that a node forgets them without waiting for events — until `body`
+    /// returns false or the task is cancelled. Changes without a destruction (new keys) come with
+    /// the next destruction, or from ``changes(after:)``.
+    public func follow(after cursor: Int64, _ body: (KeyMaterial, Int64) async throws -> Bool) async throws(JournalError) {
+        var cursor = cursor
+        try await journal.whenNotified(on: Self.channel) { _ in
+            let (material, through) = try await changes(after: cursor)
+            cursor = through
+            return try await body(material, through)
         }
     }
 

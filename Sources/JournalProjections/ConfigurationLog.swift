@@ -37,8 +37,8 @@ public struct ConfigurationLog: Sendable {
     /// or — when nothing of the kind was recorded — the bundled defaults (`bundled`).
     @discardableResult
     public func recordIfChanged(_ kind: Kind, content: JSONValue, source: String?, bundled: JSONValue) throws -> Int64? {
-        if try latest(kind) == nil, Self.sha256(content) == Self.sha256(bundled) { return nil }
-        return try record(kind, content: content, source: source)
+        guard let batch = try change(kind, content: content, source: source, bundled: bundled) else { return nil }
+        return try store.append([batch])[0].positions.first
     }
 
     /// Records `content` of `kind` unless it is what was recorded last of that kind.
@@ -46,15 +46,25 @@ public struct ConfigurationLog: Sendable {
     /// - Returns: the position recorded at, or nil when it was in force already.
     @discardableResult
     public func record(_ kind: Kind, content: JSONValue, source: String?) throws -> Int64? {
+        guard let batch = try change(kind, content: content, source: source, bundled: nil) else { return nil }
+        return try store.append([batch])[0].positions.first
+    }
+
+    /// The batch that records `content` of `kind`, or nil when it is in force already: what was
+    /// recorded last of that kind, or — when nothing was and `bundled` is given — the bundled defaults.
+    /// For a log this store copies, where the batch is appended instead.
+    public func change(_ kind: Kind, content: JSONValue, source: String?, bundled: JSONValue?) throws -> AppendBatch? {
         let sha256 = Self.sha256(content)
-        if try latest(kind)?.sha256 == sha256 { return nil }
+        let latest = try latest(kind)
+        if latest?.sha256 == sha256 { return nil }
+        if latest == nil, let bundled, Self.sha256(bundled) == sha256 { return nil }
         var payload: [JSONMember] = [
             JSONMember("kind", .string(kind.rawValue)), JSONMember("sha256", .string(sha256)), JSONMember("content", content),
         ]
         if let source { payload.append(JSONMember("source", .string(source))) }
         let event = ProposedEvent(
             eventId: UUID().uuidString.lowercased(), type: Self.eventType, occurredAt: store.clock.now().rfc3339, payload: .object(payload))
-        return try store.append([event], to: Self.stream).positions.first
+        return AppendBatch(customerId: Self.stream, events: [event])
     }
 
     /// The configuration of `kind` in force at `instant` (recorded by then), or now; nil when none was recorded.

@@ -257,8 +257,16 @@ extension JournalServer {
                                details: ["path": "/reason", "rule": "required"])
             }
             let eraser = Eraser(store: store, declared: declared)
-            let report = try await offload { try eraser.erase(subject, reason: reason, actor: token.name) }
-            return JSONResponse.make(report.document)
+            guard let shared else {
+                let report = try await offload { try eraser.erase(subject, reason: reason, actor: token.name) }
+                return JSONResponse.make(report.document)
+            }
+            // On a node: the shared keys are destroyed, the erasure recorded in the shared log.
+            let plan = try await offload { try eraser.plan(subject, reason: reason, actor: token.name) }
+            let destruction = try await shared.eraseKeys(of: subject)
+            let result = try await shared.append(AppendBatch(customerId: plan.stream, events: [plan.record(destruction)]))
+            try await offload { try eraser.finish(plan) }
+            return JSONResponse.make(plan.report(destruction, position: result.positions.last ?? 0).document)
         }
         router.get("/v1/projections") { _, context in
             try context.require(.admin)
@@ -312,7 +320,7 @@ extension JournalServer {
         }
         let result: AppendResult
         do {
-            result = try await commits.append(AppendBatch(customerId: customerId, expected: expected, events: events))
+            result = try await record(AppendBatch(customerId: customerId, expected: expected, events: events))
         } catch {
             throw APIError.from(error)
         }

@@ -93,12 +93,12 @@ extension JournalServer {
                                 case .appended: continue
                                 case .connectionClosed: return
                                 case .silence:
-                                    guard try tokens.isActive(id: token.id) else { break streaming }
+                                    guard try await tokens.isActive(id: token.id) else { break streaming }
                                     if !progress.isClosed { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                                     continue
                                 }
                             }
-                            guard try tokens.isActive(id: token.id) else { break }
+                            guard try await tokens.isActive(id: token.id) else { break }
                             try await writer.write(page.text)
                             last = pageLast
                         }
@@ -114,7 +114,7 @@ extension JournalServer {
 
     /// Waits until an event after `position` is folded, `timeout` seconds pass, or the client goes: a
     /// stream gives its place back as soon as its connection closes, not at its next write.
-    static func nextEvent(after position: Int64, progress: ProjectionProgress, timeout: Double, unlessClosed closed: EventLoopFuture<Void>) async -> StreamWait {
+    static func nextEvent(after position: Int64, progress: PositionProgress, timeout: Double, unlessClosed closed: EventLoopFuture<Void>) async -> StreamWait {
         await withTaskGroup(of: StreamWait.self) { group in
             group.addTask { await progress.wait(for: position + 1, timeout: timeout) ? .appended : .silence }
             group.addTask {

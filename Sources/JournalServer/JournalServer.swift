@@ -5,6 +5,7 @@ import JournalProjections
 import JournalScoring
 import JournalStore
 import Logging
+import ServiceLifecycle
 
 /// Where and how the server listens.
 public struct ServerSettings: Sendable {
@@ -64,8 +65,10 @@ public struct JournalServer: Sendable {
     public var settings: ServerSettings
     /// Analysts' projections, folded with the built-in ones.
     let declared: [DeclaredProjection]
-    let tokens: AccessTokens
-    let progress = ProjectionProgress()
+    /// The log appends go to when `store` is a copy of a shared one; nil: `store` itself.
+    let shared: (any SharedLog)?
+    let tokens: any TokenStore
+    let progress = PositionProgress()
     /// Appends arriving together share one transaction and one fsync.
     let commits: GroupCommit
     let metrics = ServerMetrics()
@@ -87,15 +90,18 @@ public struct JournalServer: Sendable {
     /// The portfolio's churn ranking as of the start of the day, kept as the log is folded.
     let riskBoard = RiskBoard()
 
+    /// A server over `store`; with `shared`, over a copy of a shared log, whose tokens are `tokens`.
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
-                declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings()) throws {
+                declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings(),
+                shared: (any SharedLog)? = nil, tokens: (any TokenStore)? = nil) throws {
         self.store = store
         self.declared = declared
+        self.shared = shared
         self.rules = rules
         self.model = model
         self.weightsSource = weightsSource
         self.settings = settings
-        self.tokens = AccessTokens(store: store)
+        self.tokens = tokens ?? AccessTokens(store: store)
         self.commits = GroupCommit(store: store)
         self.pages = try PageRenderer()
         self.timelineCache = TimelineCache(limitBytes: settings.timelineCacheBytes)
@@ -127,6 +133,18 @@ public struct JournalServer: Sendable {
         if let least = reached.values.min() { progress.publish(least) }
     }
 
+    /// The newest position of the log appends go to: the shared one's on a node.
+    var logHead: @Sendable () async throws -> Int64 {
+        let store = store, shared = shared
+        return { if let shared { try await shared.head() } else { try await offload { try store.head() } } }
+    }
+
+    /// Records `batch` in the log: the journal file through the group committer, or the shared log.
+    func record(_ batch: AppendBatch) async throws(JournalError) -> AppendResult {
+        if let shared { return try await shared.append(batch) }
+        return try await commits.append(batch)
+    }
+
     /// The router with every route and middleware.
     public func router() -> Router<JournalRequestContext> {
         let router = Router(context: JournalRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -138,17 +156,19 @@ public struct JournalServer: Sendable {
         router.add(middleware: AccessLogMiddleware(buffer: accessLog, errors: errors, clock: store.clock))
         let store = store
         router.add(middleware: ReadAdmissionMiddleware(
-            admission: readAdmission,
-            projections: ProjectionWait(progress: progress, head: { try await offload { try store.head() } }, timeout: settings.waitForTimeout)))
-        let chainWatch = chainWatch
+            admission: readAdmission, projections: ProjectionWait(progress: progress, head: logHead, timeout: settings.waitForTimeout)))
+        let chainWatch = chainWatch, shared = shared
         router.get("/healthz") { _, _ in
             let store = store, progress = progress
-            let head = try await offload { try store.head() }
+            let held = try await offload { try store.head() }
             let intact = chainWatch.current.failure == nil
-            return JSONResponse.make([
-                "status": intact ? "ok" : "tampered", "head": .number(JSONNumber(head)), "projected": .number(JSONNumber(progress.reached)),
-                "chain": chainWatch.document,
-            ], status: intact ? .ok : .serviceUnavailable)
+            var document: [JSONMember] = [
+                JSONMember("status", intact ? "ok" : "tampered"), JSONMember("head", .number(JSONNumber(try await shared?.head() ?? held))),
+                JSONMember("projected", .number(JSONNumber(progress.reached))), JSONMember("chain", chainWatch.document),
+            ]
+            // A node: how far its copy of the shared log has come.
+            if shared != nil { document.append(JSONMember("copied", .number(JSONNumber(held)))) }
+            return JSONResponse.make(.object(document), status: intact ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, context in
             try context.require(.admin)
@@ -171,12 +191,13 @@ public struct JournalServer: Sendable {
     /// checkpointer and the projection follower as services.
     public func application(logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let commits = commits, checkpointer = checkpointer
+        // On a node, the shared log records appends.
+        let writer: [any Service] = shared == nil ? [ThreadService(name: "append-writer", work: commits.run, stop: commits.close)] : []
         return Application(
             router: router(),
             server: GuardedHTTP1Channel.server(limits: settings.connections, registry: connections),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "tpj"),
-            services: [
-                ThreadService(name: "append-writer", work: commits.run, stop: commits.close),
+            services: writer + [
                 ThreadService(name: "wal-checkpoint", work: { checkpointer.attach(); checkpointer.run(); checkpointer.detach() }, stop: checkpointer.close),
                 ProjectionFollower(runner: runner, progress: progress, logger: logger),
                 ChainWatch.Service(watch: chainWatch, interval: settings.chainCheckInterval, logger: logger),

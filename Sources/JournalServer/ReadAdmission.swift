@@ -100,7 +100,7 @@ struct ReadAdmissionMiddleware: RouterMiddleware {
 /// `?waitFor=POSITION` (read-your-writes): waits until the projections have folded the log up to a
 /// position, at most `timeout` seconds (then 503 with Retry-After).
 struct ProjectionWait: Sendable {
-    let progress: ProjectionProgress
+    let progress: PositionProgress
     /// The newest position of the log: a position beyond it is refused rather than waited for.
     let head: @Sendable () async throws -> Int64
     let timeout: Double

@@ -57,13 +57,13 @@ public struct JournalRequestContext: RequestContext {
 }
 
 /// Identifies who is asking: the bearer token of the `Authorization` header, or — for the web pages
-/// only — the session of the `tpj_session` cookie (``AccessTokens/startSession(for:seconds:)``).
+/// only — the session of the `tpj_session` cookie (``TokenStore/startSession(for:seconds:)``).
 ///
 /// The cookie never authenticates the JSON API or the metrics, whatever the method: a page of another
 /// site, or of another port of the same host (same-site for `SameSite=Strict`), cannot make a browser
 /// append or read through the API as its signed-in user.
 struct Authentication: RouterMiddleware {
-    let tokens: AccessTokens
+    let tokens: any TokenStore
 
     /// The name of the pages' session cookie.
     static let sessionCookie = "tpj_session"
@@ -71,10 +71,10 @@ struct Authentication: RouterMiddleware {
     func handle(_ request: Request, context: JournalRequestContext, next: (Request, JournalRequestContext) async throws -> Response) async throws -> Response {
         var context = context
         if let secret = Self.bearer(in: request) {
-            context.token = try tokens.identify(secret)
+            context.token = try await tokens.identify(secret)
             context.presentedUnknownToken = context.token == nil
         } else if Self.acceptsSession(request), let session = Self.cookie(named: Self.sessionCookie, in: request) {
-            context.token = try tokens.session(session)
+            context.token = try await tokens.session(session)
             context.presentedUnknownToken = context.token == nil
         }
         return try await next(request, context)

@@ -329,6 +329,16 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         return found
     }
 
+    /// The years of `subject`'s data keys, oldest first, each once.
+    public func keyYears(of subject: DataSubject) throws(JournalError) -> [Int] {
+        let hash = subjectHash(subject)
+        do {
+            return try queue.read { db in try Int.fetchAll(db, sql: "SELECT DISTINCT year FROM data_key WHERE subjectHash = ? ORDER BY year", arguments: [hash]) }
+        } catch {
+            throw .storage("cannot read the key file: \(error)")
+        }
+    }
+
     /// The ids of `subject`'s data keys, as its sealed values name them.
     public func keyIds(of subject: DataSubject) throws(JournalError) -> [String] {
         let hash = subjectHash(subject)
@@ -391,6 +401,12 @@ public final class KeyStore: PersonalDataSealer, @unchecked Sendable {
         /// False when another process was reading the key file, so that the old pages of the destroyed keys
         /// stay in its write-ahead log until the last process using the file closes it.
         public var logEmptied = true
+
+        public init(keys: Int, years: [Int], logEmptied: Bool = true) {
+            self.keys = keys
+            self.years = years
+            self.logEmptied = logEmptied
+        }
     }
 
     /// Destroys every key of `subject`, its pseudonym key with them: its sealed values read

@@ -177,7 +177,7 @@ struct ReadAdmissionTests {
     }
 
     static func projectionsAt(_ position: Int64) -> ProjectionWait {
-        let progress = ProjectionProgress()
+        let progress = PositionProgress()
         progress.publish(position)
         return ProjectionWait(progress: progress, head: { position }, timeout: 5)
     }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Journal
+import JournalNode
+import JournalPostgres
 import JournalProjections
 import JournalServer
 import JournalStore
@@ -19,6 +21,11 @@ extension JournalCommand {
                 followed as appends arrive from any process. SIGINT or SIGTERM stops the server gracefully. \
                 LOG_LEVEL (trace … critical) sets the log level. The limits below keep appends and health \
                 checks answering under abusive clients (README: Security).
+
+                --db postgres://user@host/database serves as a node of a log shared in PostgreSQL: it copies the \
+                log into --local-copy (a journal file of its own, continued at the next start), follows it live, \
+                and serves that copy; appends and erasures go to the shared log, tokens and sessions are the \
+                database's. Start as many nodes on one database as needed (README: PostgreSQL).
 
                 --demo generates a fresh demo world (200 customers over the three years up to today) into a \
                 temporary directory, creates an admin and a staff token, prints them, and removes the directory on exit.
@@ -55,6 +62,9 @@ extension JournalCommand {
         var retention: String?
         @OptionGroup var declared: DeclaredOptions
         @OptionGroup var database: DatabaseOptions
+
+        @Option(name: .long, help: "With --db postgres://…: where this node keeps its copy of the shared log, which it reads and folds its projections from (made when missing).")
+        var localCopy = "node.sqlite"
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
@@ -104,6 +114,7 @@ extension JournalCommand {
             var logger = Logger(label: "tpj")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             let registry = try database.registry()
+            if DatabaseOptions.isPostgres(path) { return try await serveShared(url: path, registry: registry, logger: logger) }
             if demo {
                 let writer = try JournalDatabase.open(path: path, create: true)
                 let summary = try WorldGenerator.write(WorldConfiguration(customers: 200, years: 3, seed: 1, start: Self.demoStart())) { clock in
@@ -115,18 +126,56 @@ extension JournalCommand {
             if let missing = store.keys.missingFile {
                 logger.warning("the key file is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored", metadata: ["file": "\(missing)"])
             }
+            try await serve(store, journalPath: path, shared: nil, tokens: AccessTokens(store: store), logger: logger) { batch in
+                _ = try store.append([batch])
+            }
+        }
+
+        /// Serves as a node of the log shared in PostgreSQL at `url`: copies it into `--local-copy`
+        /// first, then follows it while serving that copy.
+        private func serveShared(url: String, registry: SchemaRegistry, logger: Logger) async throws {
+            if retention != nil {
+                throw CLIError(code: 64, message: "--retention is not applied on a log shared in PostgreSQL yet: apply it with `tpj retention apply` on a journal file")
+            }
+            try await PostgresJournal.withJournal(url: url) { journal in
+                let node = try await SharedLogNode.open(shared: journal, copyAt: localCopy, registry: registry, logger: logger)
+                let bar = ProgressLine(label: "Copying the shared log")
+                try await node.catchUp { done, head in bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event")) }
+                bar.finish()
+                let held = try node.store.head()
+                Output.line("Node of \(PostgresJournal.redacted(url)): its copy \(localCopy) holds \(Output.count(Int(held), "event")), following the log from there.")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await node.run() }
+                    defer { group.cancelAll() }
+                    try await serve(node.store, journalPath: localCopy, shared: node, tokens: PostgresAccessTokens(journal: journal), logger: logger) { batch in
+                        _ = try await node.append(batch)
+                    }
+                }
+            }
+        }
+
+        /// Serves `store` (the journal file at `journalPath`, or a node's copy of a `shared` log) until
+        /// stopped; `record` appends what the server records at start (the configuration in force).
+        private func serve(
+            _ store: EventStore, journalPath path: String, shared: (any SharedLog)?, tokens: any TokenStore, logger: Logger,
+            record: (AppendBatch) async throws -> Void
+        ) async throws {
             let (model, source) = try weightsOptions.model(journal: path, store: store, at: store.clock.now())
             // The configuration served with is in force from now on: recorded when it changed.
             let configuration = ConfigurationLog(store: store)
-            if !source.hasPrefix("recorded at") {
-                try configuration.recordIfChanged(
-                    .churnWeights, content: try weightsOptions.fileContent(journal: path) ?? ConfigurationLog.bundled(.churnWeights),
-                    source: source, bundled: ConfigurationLog.bundled(.churnWeights))
+            if !source.hasPrefix("recorded at"), let change = try configuration.change(
+                .churnWeights, content: try weightsOptions.fileContent(journal: path) ?? ConfigurationLog.bundled(.churnWeights),
+                source: source, bundled: ConfigurationLog.bundled(.churnWeights))
+            {
+                try await record(change)
             }
             let rulesFile = try rules.fileContent()
-            try configuration.recordIfChanged(
+            if let change = try configuration.change(
                 .momentRules, content: rulesFile?.content ?? ConfigurationLog.bundled(.momentRules), source: rulesFile?.path ?? "bundled defaults",
                 bundled: ConfigurationLog.bundled(.momentRules))
+            {
+                try await record(change)
+            }
             var settings = ServerSettings(host: host, port: port)
             settings.timelineCacheBytes = timelineCacheMib << 20
             settings.readConcurrency = readConcurrency
@@ -136,7 +185,7 @@ extension JournalCommand {
             let retentionPolicy = try retention.map { path throws(JournalError) in try RetentionPolicy(file: path) }
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
-                settings: settings)
+                settings: settings, shared: shared, tokens: tokens)
             let started = Date()
             // A rebuild at start (new code or rules) can take minutes on a large journal: a progress line
             // on a terminal, and each step in the log.
@@ -148,13 +197,12 @@ extension JournalCommand {
             }
             bar.finish()
             logger.info("projections up to date", metadata: ["seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
-            let tokens = AccessTokens(store: store)
             if demo {
                 for (role, name) in [(Role.admin, "demo admin"), (Role.staff, "demo staff")] {
-                    let created = try tokens.create(name: name, role: role)
+                    let created = try await tokens.create(name: name, role: role)
                     Output.line("Token (\(role.rawValue)): \(created.secret)")
                 }
-            } else if try tokens.list().allSatisfy({ $0.revoked != nil }) {
+            } else if try await tokens.list().allSatisfy({ $0.revoked != nil }) {
                 Output.line("No active tokens: every route but /healthz will answer 401. Create one with `tpj token create --role admin --name NAME`.")
             }
             let nightly = try retentionPolicy.map { policy in
@@ -252,3 +300,6 @@ struct ServeLimitsOptions: ParsableArguments {
     }
 }
 
+
+/// A node appends to the shared log and destroys keys there for the server.
+extension SharedLogNode: SharedLog {}

@@ -52,6 +52,51 @@ public struct Eraser: Sendable {
     ///   sealed value (a misspelt name erases nothing); ``JournalError/invalidEvent(_:)`` for a bad reason,
     ///   before anything is destroyed.
     public func erase(_ subject: DataSubject, reason: String, actor: String?, progress: ((String) -> Void)? = nil) throws -> Report {
+        let plan = try plan(subject, reason: reason, actor: actor)
+        let destruction = try store.keys.erase(subject)
+        // Recorded at once: keys destroyed are never left without their event, even if a rebuild fails.
+        let result = try store.append([plan.record(destruction)], to: plan.stream)
+        try finish(plan, progress: progress)
+        return plan.report(destruction, position: result.positions.last ?? 0)
+    }
+
+    /// An erasure checked and ready: what it records, where, and which declared projections it rebuilds.
+    /// Its steps, in order: destroy the keys, append ``record(_:)`` to ``stream``, ``Eraser/finish(_:progress:)``.
+    public struct Plan: Sendable {
+        public let subject: DataSubject
+        /// The stream the erasure is recorded in.
+        public let stream: String
+        /// Declared projections whose tables hold the subject's pseudonyms.
+        public let holding: [String]
+        let payload: [JSONMember]
+        let reason: String
+        let actor: String?
+        let clock: JournalClock
+
+        /// The `erasure.performed` event of the keys' `destruction`.
+        public func record(_ destruction: KeyStore.Destruction) -> ProposedEvent {
+            let now = clock.now()
+            return ProposedEvent(
+                eventId: EventID.version7(milliseconds: now.microseconds / 1000, random: (.random(in: 0...UInt64.max), .random(in: 0...UInt64.max))).rawValue,
+                type: "erasure.performed", occurredAt: now.rfc3339, actor: actor, source: "tpj erase",
+                payload: .object(payload + [
+                    JSONMember("keysDestroyed", .number(JSONNumber(Int64(destruction.keys)))),
+                    JSONMember("years", .array(destruction.years.map { .number(JSONNumber(Int64($0))) })),
+                    JSONMember("reason", .string(reason)),
+                    JSONMember("derivedRebuilt", .array(holding.map(JSONValue.string))),
+                ]))
+        }
+
+        /// What the erasure did, its event recorded at `position`.
+        public func report(_ destruction: KeyStore.Destruction, position: Int64) -> Report {
+            Report(subject: subject, stream: stream, position: position, keysDestroyed: destruction.keys, years: destruction.years, rebuilt: holding)
+        }
+    }
+
+    /// Checks an erasure of `subject` and plans it; destroys nothing.
+    ///
+    /// - Throws: as ``erase(_:reason:actor:progress:)``.
+    public func plan(_ subject: DataSubject, reason: String, actor: String?) throws -> Plan {
         let reasonLength = reason.count
         guard reasonLength <= Self.longestReason else {
             throw JournalError.invalidArgument("the reason has \(reasonLength) characters; at most \(Self.longestReason) (it is recorded in the log); nothing was erased")
@@ -73,33 +118,21 @@ public struct Eraser: Sendable {
             stream = Self.privacyStream
             pseudonyms = [pseudonym]
         }
-        // The record is checked before any key is destroyed: a bad reason destroys nothing.
         var payload: [JSONMember] = [JSONMember("subjectKind", .string(subject.kindName))]
         if case .employee = subject { payload.append(JSONMember("subjectRef", .string(keys.reference(of: subject)))) }
-        func record(keysDestroyed: Int, years: [Int], rebuilt: [String]) -> ProposedEvent {
-            let now = store.clock.now()
-            return ProposedEvent(
-                eventId: EventID.version7(milliseconds: now.microseconds / 1000, random: (.random(in: 0...UInt64.max), .random(in: 0...UInt64.max))).rawValue,
-                type: "erasure.performed", occurredAt: now.rfc3339, actor: actor, source: "tpj erase",
-                payload: .object(payload + [
-                    JSONMember("keysDestroyed", .number(JSONNumber(Int64(keysDestroyed)))),
-                    JSONMember("years", .array(years.map { .number(JSONNumber(Int64($0))) })),
-                    JSONMember("reason", .string(reason)),
-                    JSONMember("derivedRebuilt", .array(rebuilt.map(JSONValue.string))),
-                ]))
-        }
-        _ = try store.validator.prepare([record(keysDestroyed: 0, years: [], rebuilt: [])], customerId: stream)
+        let plan = Plan(
+            subject: subject, stream: stream, holding: try projectionsHolding(pseudonyms), payload: payload, reason: reason, actor: actor, clock: store.clock)
+        // The record is checked (not sealed: no key is made for it yet) before any key is destroyed:
+        // a bad reason destroys nothing.
+        _ = try EventValidator(registry: store.validator.registry).prepare([plan.record(KeyStore.Destruction(keys: 0, years: []))], customerId: stream)
+        return plan
+    }
 
-        let holding = try projectionsHolding(pseudonyms)
-        let destruction = try keys.erase(subject)
-        // Recorded at once: keys destroyed are never left without their event, even if a rebuild fails.
-        let result = try store.append([record(keysDestroyed: destruction.keys, years: destruction.years, rebuilt: holding)], to: stream)
-        if !holding.isEmpty {
-            progress?("rebuilding \(holding.joined(separator: ", ")), which held pseudonyms of \(subject.kindName)")
-            try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(holding)
-        }
-        return Report(subject: subject, stream: stream, position: result.positions.last ?? 0, keysDestroyed: destruction.keys,
-                      years: destruction.years, rebuilt: holding)
+    /// Rebuilds the declared projections that held the subject's pseudonyms, once its keys are destroyed.
+    public func finish(_ plan: Plan, progress: ((String) -> Void)? = nil) throws {
+        guard !plan.holding.isEmpty else { return }
+        progress?("rebuilding \(plan.holding.joined(separator: ", ")), which held pseudonyms of \(plan.subject.kindName)")
+        try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(plan.holding)
     }
 
     /// The declared projections with one of `pseudonyms` in a text column of their tables.

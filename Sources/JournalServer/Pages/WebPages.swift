@@ -47,7 +47,7 @@ extension JournalServer {
         router.post("/sign-in") { request, context in try await signIn(request, context) }
         router.post("/sign-out") { request, context in
             try Self.requireSameOrigin(request)
-            if let session = Authentication.cookie(named: Authentication.sessionCookie, in: request) { try tokens.endSession(session) }
+            if let session = Authentication.cookie(named: Authentication.sessionCookie, in: request) { try await tokens.endSession(session) }
             var response = Self.redirect(to: "/sign-in")
             response.headers[.setCookie] = Self.clearedCookie
             return response
@@ -149,7 +149,7 @@ extension JournalServer {
         let form = try await Self.form(request)
         let next = Self.safeNext(form["next"])
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let token = secret.isEmpty ? nil : try tokens.identify(secret)
+        let token = secret.isEmpty ? nil : try await tokens.identify(secret)
         guard let token, token.role == .staff || token.role == .admin else {
             let (status, message): (HTTPResponse.Status, String) = switch token {
             case nil where secret.isEmpty: (.badRequest, "Enter your access token.")
@@ -158,7 +158,7 @@ extension JournalServer {
             }
             return try await page(context, status: status, title: "Sign in", template: "sign-in", PageModels.SignIn(message: message, next: next))
         }
-        let session = try tokens.startSession(for: token, seconds: Self.sessionSeconds)
+        let session = try await tokens.startSession(for: token, seconds: Self.sessionSeconds)
         let secure = switch settings.secureCookies {
         case .always: true
         case .never: false

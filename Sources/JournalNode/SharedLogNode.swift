@@ -1,0 +1,192 @@
+import Foundation
+import Journal
+import JournalPostgres
+import JournalStore
+import Logging
+import Synchronization
+
+/// One server's part in a log that several servers share in PostgreSQL (`tpj serve --db postgres://…`).
+///
+/// Every node appends to the shared log, and keeps a copy of it in a journal file of its own
+/// (``store``) that it reads, folds its projections from and serves, so that no read waits for the
+/// network. The copy follows the shared log live (`LISTEN tpj_log`), verbatim: the same positions,
+/// recording times, bytes and hashes, each event checked against the chain before it is stored.
+///
+/// The keys that seal personal values are the shared ones (``PostgresKeys``), held in memory
+/// (`KeyStore(copying:)`): the keys of a new subject are made in the database, where the first
+/// node's win, and a destroyed key is forgotten as soon as its destruction is announced
+/// (`LISTEN tpj_keys`). Before the copy stores a page of events it takes in the keys made since,
+/// which committed before those events did.
+///
+/// ```swift
+/// let node = try await SharedLogNode.open(shared: journal, copyAt: "node.sqlite")
+/// async let copying: Void = node.run()
+/// let result = try await node.append(batch)   // returns once the copy holds it
+/// ```
+public final class SharedLogNode: Sendable {
+    /// The log every node appends to.
+    public let shared: PostgresJournal
+    /// The keys every node shares.
+    public let sharedKeys: PostgresKeys
+    /// This node's copy of the shared log, with the shared keys: what it reads and folds.
+    public let store: EventStore
+    /// How long ``append(_:)`` waits for the copy to hold what it recorded.
+    public let copyTimeout: Double
+    let commits: PostgresGroupCommit
+    /// The position the copy holds.
+    let copied = PositionProgress()
+    /// The last change of the keys taken in.
+    let keyCursor: Mutex<Int64>
+    let logger: Logger
+
+    private init(shared: PostgresJournal, store: EventStore, keyCursor: Int64, copyTimeout: Double, logger: Logger) {
+        self.shared = shared
+        self.sharedKeys = PostgresKeys(journal: shared)
+        self.store = store
+        self.commits = PostgresGroupCommit(journal: shared)
+        self.keyCursor = Mutex(keyCursor)
+        self.copyTimeout = copyTimeout
+        self.logger = logger
+    }
+
+    /// Opens the node: loads the shared keys (making the journal's secrets when the database has
+    /// none), and opens the copy at `path`, making it when missing.
+    ///
+    /// - Throws: ``JournalError/invalidArgument(_:)`` when the copy holds events the shared log does not
+    ///   (it belongs to another log, or the log was restored to an earlier point): a copy is never
+    ///   changed, so the node refuses to start, and says to remove it.
+    public static func open(
+        shared: PostgresJournal, copyAt path: String, registry: SchemaRegistry = .bundled, clock: JournalClock = .live,
+        copyTimeout: Double = 10, logger: Logger = Logger(label: "tpj.node")
+    ) async throws(JournalError) -> SharedLogNode {
+        let sharedKeys = PostgresKeys(journal: shared)
+        _ = try await sharedKeys.secrets()
+        let (material, through) = try await sharedKeys.changes(after: 0)
+        let keys = try KeyStore(copying: material, clock: clock)
+        let store = try EventStore(writer: JournalDatabase.open(path: path, create: true), keys: keys, registry: registry, clock: clock)
+        let node = SharedLogNode(shared: shared, store: store, keyCursor: through, copyTimeout: copyTimeout, logger: logger)
+        try await node.checkCopy()
+        return node
+    }
+
+    /// Refuses a copy that is not a beginning of the shared log.
+    private func checkCopy() async throws(JournalError) {
+        let held = try store.head()
+        copied.publish(held)
+        guard held > 0 else { return }
+        let ours = try await store.event(at: held)
+        let theirs = try await shared.event(at: held)
+        guard let ours, let theirs, ours.hash == theirs.hash else {
+            throw .invalidArgument(
+                "the copy \(store.path) holds \(held) events that are not the shared log's "
+                    + (theirs == nil ? "(the shared log ends before \(held))" : "(event \(held) differs)")
+                    + ": it belongs to another log, or the log was restored to an earlier point; remove it (and its -projections file) and start again, which copies the log anew")
+        }
+    }
+
+    // MARK: Running
+
+    /// Copies what the shared log holds beyond the copy, keys first, telling `progress` the position
+    /// reached and the head after each page: what a node does before it serves.
+    public func catchUp(pageSize: Int = 5_000, progress: (Int64, Int64) -> Void = { _, _ in }) async throws(JournalError) {
+        let head = try await shared.head()
+        // The keys of events up to that head committed before them.
+        try await takeInKeyChanges()
+        var position = try store.head()
+        while position < head {
+            let page = try await shared.readEvents(after: position, limit: min(pageSize, Int(head - position)))
+            guard let last = page.last else { break }
+            try store.recordVerbatim(page)
+            position = last.position
+            progress(position, head)
+        }
+        copied.publish(position)
+    }
+
+    /// Keeps the copy up to date and records appends, until the task is cancelled: follows the
+    /// shared log and the destructions of keys, and runs the group committer of appends.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.followLog() }
+            group.addTask { try await self.followKeys() }
+            group.addTask { await self.commits.run() }
+            defer {
+                commits.close()
+                copied.close()
+                group.cancelAll()
+            }
+            try await group.next()
+        }
+    }
+
+    /// Copies each page of new events as the shared log announces it, keys first.
+    private func followLog() async throws {
+        try await shared.follow(after: store.head()) { page in
+            try await self.takeInKeyChanges()
+            try self.store.recordVerbatim(page)
+            if let last = page.last { self.copied.publish(last.position) }
+            return !Task.isCancelled
+        }
+    }
+
+    /// Forgets destroyed keys as soon as their destruction is announced.
+    private func followKeys() async throws {
+        try await sharedKeys.follow(after: keyCursor.withLock { $0 }) { material, through in
+            try self.takeIn(material, through: through)
+            return !Task.isCancelled
+        }
+    }
+
+    /// Takes in what changed in the shared keys since the last change taken in.
+    func takeInKeyChanges() async throws(JournalError) {
+        let (material, through) = try await sharedKeys.changes(after: keyCursor.withLock { $0 })
+        try takeIn(material, through: through)
+    }
+
+    /// Takes in changes up to `through`, unless later ones were taken in meanwhile: each set of
+    /// changes is the keys' state at its number, so an older one must not follow a newer one.
+    private func takeIn(_ material: KeyMaterial, through: Int64) throws(JournalError) {
+        try keyCursor.withLock { (cursor: inout Int64) throws(JournalError) in
+            guard through > cursor else { return }
+            try store.keys.adopt(material)
+            cursor = through
+        }
+    }
+
+    // MARK: Writing
+
+    /// Validates `batch`, sealing its personal values with shared keys (made in the database first for
+    /// new subjects), records it in the shared log with whatever other appends are waiting, and
+    /// returns once this node's copy holds it: what it appended, this node reads at once.
+    ///
+    /// - Throws: ``JournalError`` — as ``PostgresJournal/record(_:)``; `storage` when the copy has not
+    ///   reached the append within ``copyTimeout`` (the append is recorded).
+    public func append(_ batch: AppendBatch) async throws(JournalError) -> AppendResult {
+        let scopes = store.validator.keyScopes(of: [(batch.customerId, batch.events)])
+        let proposal = store.keys.proposeKeys(for: scopes)
+        if !proposal.isEmpty {
+            try store.keys.adopt(await sharedKeys.store(proposal))
+        }
+        let prepared = try store.prepare([batch])
+        let result = try await commits.record(prepared)[0]
+        if let last = result.positions.max(), !(await copied.wait(for: last, timeout: copyTimeout)) {
+            throw .storage("the events were recorded at \(result.positions.map(String.init).joined(separator: ", ")) "
+                + "but this node's copy has not reached them within \(Int(copyTimeout)) s")
+        }
+        return result
+    }
+
+    /// Destroys every key of `subject` in the shared keys, and forgets them here at once; every
+    /// other node forgets them when the destruction is announced.
+    public func eraseKeys(of subject: DataSubject) async throws(JournalError) -> KeyStore.Destruction {
+        let years = try store.keys.keyYears(of: subject)
+        let destruction = try await sharedKeys.erase(subjectHash: store.keys.subjectHash(of: subject))
+        try store.keys.adopt(destruction)
+        return KeyStore.Destruction(keys: destruction.destroyed.count, years: destruction.destroyed.isEmpty ? [] : years)
+    }
+
+    /// The shared log's head.
+    public func head() async throws(JournalError) -> Int64 {
+        try await shared.head()
+    }
+}
