@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "JournalServerTests",
             dependencies: [
-                "Journal", "JournalStore", "JournalProjections", "JournalServer", "JournalTesting", "JournalWorld",
+                "Journal", "JournalStore", "JournalProjections", "JournalServer", "JournalTesting", "JournalWorld", "JournalPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -19,7 +19,7 @@ import Synchronization
 /// which committed before those events did.
 ///
 /// ```swift
-/// let node = try await SharedLogNode.open(shared: journal, copyAt: "node.sqlite")
+/// let node = try await SharedLogNode.open(shared: journal, copyAt: "node.sqlite", name: "node-a")
 /// async let copying: Void = node.run()
 /// let result = try await node.append(batch)   // returns once the copy holds it
 /// ```
@@ -30,6 +30,8 @@ public final class SharedLogNode: Sendable {
     public let sharedKeys: PostgresKeys
     /// This node's copy of the shared log, with the shared keys: what it reads and folds.
     public let store: EventStore
+    /// This node's name, as the heads it signs name it.
+    public let name: String
     /// How long ``append(_:)`` waits for the copy to hold what it recorded.
     public let copyTimeout: Double
     let commits: PostgresGroupCommit
@@ -39,8 +41,9 @@ public final class SharedLogNode: Sendable {
     let keyCursor: Mutex<Int64>
     let logger: Logger
 
-    private init(shared: PostgresJournal, store: EventStore, keyCursor: Int64, copyTimeout: Double, logger: Logger) {
+    private init(shared: PostgresJournal, store: EventStore, name: String, keyCursor: Int64, copyTimeout: Double, logger: Logger) {
         self.shared = shared
+        self.name = name
         self.sharedKeys = PostgresKeys(journal: shared)
         self.store = store
         self.commits = PostgresGroupCommit(journal: shared)
@@ -56,7 +59,7 @@ public final class SharedLogNode: Sendable {
     ///   (it belongs to another log, or the log was restored to an earlier point): a copy is never
     ///   changed, so the node refuses to start, and says to remove it.
     public static func open(
-        shared: PostgresJournal, copyAt path: String, registry: SchemaRegistry = .bundled, clock: JournalClock = .live,
+        shared: PostgresJournal, copyAt path: String, name: String, registry: SchemaRegistry = .bundled, clock: JournalClock = .live,
         copyTimeout: Double = 10, logger: Logger = Logger(label: "tpj.node")
     ) async throws(JournalError) -> SharedLogNode {
         let sharedKeys = PostgresKeys(journal: shared)
@@ -64,7 +67,7 @@ public final class SharedLogNode: Sendable {
         let (material, through) = try await sharedKeys.changes(after: 0)
         let keys = try KeyStore(copying: material, clock: clock)
         let store = try EventStore(writer: JournalDatabase.open(path: path, create: true), keys: keys, registry: registry, clock: clock)
-        let node = SharedLogNode(shared: shared, store: store, keyCursor: through, copyTimeout: copyTimeout, logger: logger)
+        let node = SharedLogNode(shared: shared, store: store, name: name, keyCursor: through, copyTimeout: copyTimeout, logger: logger)
         try await node.checkCopy()
         return node
     }
@@ -188,5 +191,76 @@ public final class SharedLogNode: Sendable {
     /// The shared log's head.
     public func head() async throws(JournalError) -> Int64 {
         try await shared.head()
+    }
+
+    // MARK: Signed tree heads
+
+    /// Signs tree heads for every node while this node holds the lease to, and takes in the heads
+    /// signed by whichever node holds it, until the task is cancelled. Looks every third of the
+    /// lease (renewing it when held); signs once `interval` has passed since the last head and the
+    /// log has grown since. A node that dies stops renewing; another takes the lease over once it has
+    /// expired, and signs from then on.
+    public func signHeads(every interval: Duration, lease: PostgresLease) async {
+        let look = min(interval, .seconds(lease.seconds / 3))
+        while !Task.isCancelled {
+            do {
+                try await signHeadIfDue(every: interval, lease: lease)
+            } catch {
+                logger.error("signing or taking in tree heads failed; trying again", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: look) } catch { return }
+        }
+    }
+
+    /// Takes in the heads signed elsewhere; when holding `lease`, signs one over the copy if the log
+    /// grew and `interval` has passed since the last (nil: whenever it grew). Returns the head signed.
+    @discardableResult
+    public func signHeadIfDue(every interval: Duration?, lease: PostgresLease) async throws(JournalError) -> SignedTreeHead? {
+        let heads = PostgresTreeHeads(journal: shared)
+        try await takeInHeads()
+        guard try await lease.acquire() else { return nil }
+        let last = try store.latestTreeHead()
+        guard try store.head() > last?.treeSize ?? 0 else { return nil }
+        if let interval, let last, store.clock.now().microseconds - last.signedAt.microseconds < interval.microseconds { return nil }
+        let head = try store.signUnrecordedTreeHead()
+        try await heads.record(head, signedBy: lease.holder)
+        try store.recordTreeHeads([head])
+        logger.info("signed a tree head", metadata: ["treeSize": "\(head.treeSize)", "node": "\(lease.holder)"])
+        return head
+    }
+
+    /// A head over the whole copy, kept in the shared heads: the latest when it covers the copy, else
+    /// one this node signs now (evidence covers every event the node answers). Signed in between by
+    /// the lease's holder, the head is taken in, and looked at again.
+    public func currentHead() async throws(JournalError) -> SignedTreeHead {
+        let heads = PostgresTreeHeads(journal: shared)
+        var attempt = 0
+        while true {
+            try await takeInHeads()
+            if let latest = try store.latestTreeHead(), latest.treeSize == (try store.head()) { return latest }
+            let head = try store.signUnrecordedTreeHead()
+            do {
+                try await heads.record(head, signedBy: name)
+            } catch {
+                attempt += 1
+                if attempt < 3 { continue }
+                throw error
+            }
+            try store.recordTreeHeads([head])
+            return head
+        }
+    }
+
+    /// Takes the heads signed since the copy's last one into the copy, as far as it holds the log.
+    public func takeInHeads() async throws(JournalError) {
+        let signed = try await PostgresTreeHeads(journal: shared).heads(signedAfter: store.latestTreeHead()?.signedAt)
+        try store.recordTreeHeads(signed.map(\.head))
+    }
+}
+
+extension Duration {
+    /// The whole microseconds of the duration.
+    var microseconds: Int64 {
+        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
     }
 }

@@ -19,7 +19,7 @@ enum PostgresSchema {
     /// Applied in order, each once and whole (its statements in one transaction), recorded in `tpj_migration`.
     static let migrations: [(name: String, statements: [String])] = [
         ("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3), ("v4-access-tokens", v4),
-        ("v5-data-keys", v5),
+        ("v5-data-keys", v5), ("v6-nodes", v6),
     ]
 
     static let v1: [String] = [
@@ -303,6 +303,70 @@ enum PostgresSchema {
         "REVOKE ALL ON SEQUENCE key_change FROM PUBLIC",
     ]
 
+    /// What several servers on one log share besides it: the access log, the signed tree heads
+    /// (``PostgresTreeHeads``) and the leases of work one server does for all (``PostgresLease``).
+    /// The access log and the heads are append-only, as in a journal file.
+    static let v6: [String] = [
+        #"""
+            CREATE TABLE access_log (
+                id           BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at_us        BIGINT  NOT NULL,
+                token_name   TEXT    NOT NULL,
+                role         TEXT    NOT NULL,
+                customer_id  TEXT    NOT NULL,
+                method       TEXT    NOT NULL,
+                target       TEXT    NOT NULL,
+                status       INTEGER NOT NULL
+            )
+            """#,
+        "CREATE INDEX access_log_by_customer ON access_log (customer_id, at_us)",
+        #"""
+            CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
+            END $$
+            """#,
+        "CREATE TRIGGER access_log_no_change BEFORE UPDATE OR DELETE ON access_log FOR EACH ROW EXECUTE FUNCTION append_only()",
+        "CREATE TRIGGER access_log_no_truncate BEFORE TRUNCATE ON access_log FOR EACH STATEMENT EXECUTE FUNCTION append_only()",
+        #"""
+            CREATE TABLE tree_head (
+                id            BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                tree_size     BIGINT  NOT NULL CHECK (tree_size >= 0),
+                root_hash     BYTEA   NOT NULL CHECK (length(root_hash) = 32),
+                signed_at_us  BIGINT  NOT NULL,
+                public_key    BYTEA   NOT NULL CHECK (length(public_key) = 32),
+                signature     BYTEA   NOT NULL CHECK (length(signature) = 64),
+                signed_by     TEXT    NOT NULL
+            )
+            """#,
+        "CREATE INDEX tree_head_by_time ON tree_head (signed_at_us)",
+        "CREATE TRIGGER tree_head_no_change BEFORE UPDATE OR DELETE ON tree_head FOR EACH ROW EXECUTE FUNCTION append_only()",
+        "CREATE TRIGGER tree_head_no_truncate BEFORE TRUNCATE ON tree_head FOR EACH STATEMENT EXECUTE FUNCTION append_only()",
+        #"""
+            CREATE FUNCTION tree_head_in_order() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                last tree_head;
+            BEGIN
+                SELECT * INTO last FROM tree_head ORDER BY id DESC LIMIT 1;
+                IF NEW.tree_size > (SELECT position FROM log_head) OR NEW.tree_size < coalesce(last.tree_size, 0)
+                   OR NEW.signed_at_us < coalesce(last.signed_at_us, NEW.signed_at_us) THEN
+                    RAISE EXCEPTION 'signed tree heads are append-only: a head must cover no more than the log and no less, nor earlier, than the last'
+                        USING ERRCODE = 'restrict_violation';
+                END IF;
+                RETURN NEW;
+            END $$
+            """#,
+        "CREATE TRIGGER tree_head_in_order BEFORE INSERT ON tree_head FOR EACH ROW EXECUTE FUNCTION tree_head_in_order()",
+        #"""
+            CREATE TABLE lease (
+                name        TEXT        PRIMARY KEY,
+                holder      TEXT        NOT NULL,
+                expires_at  TIMESTAMPTZ NOT NULL
+            )
+            """#,
+        "REVOKE ALL ON access_log, tree_head, lease FROM PUBLIC",
+    ]
+
     /// What an application role may do: read the log and the applied migrations, append, lock the
     /// head; keep tokens (create, revoke — never delete) and sessions; make keys and destroy them
     /// (an erasure through the server), never change one.
@@ -318,6 +382,8 @@ enum PostgresSchema {
             "GRANT SELECT, INSERT, DELETE ON key_subject, data_key TO \(role)",
             "GRANT SELECT, INSERT, UPDATE (erased_at_us, change) ON erased_subject TO \(role)",
             "GRANT USAGE ON SEQUENCE key_change TO \(role)",
+            "GRANT SELECT, INSERT ON access_log, tree_head TO \(role)",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON lease TO \(role)",
         ]
     }
 }

@@ -7,15 +7,16 @@ import ServiceLifecycle
 import Synchronization
 
 /// Records every read of a customer by a token (the customer routes of the API and the customer page)
-/// in the journal's access log. Reads are kept in memory and written together every half second, and
-/// at shutdown, so that a read never waits for the journal's write lock.
+/// in the access log (``AccessLogStore``: the journal file's, or the shared one in PostgreSQL). Reads
+/// are kept in memory and written together every half second, and at shutdown, so that a read never
+/// waits for the access log's writes.
 final class AccessLogBuffer: Sendable {
-    private let store: EventStore
+    private let store: any AccessLogStore
     private let pending = Mutex<[AccessRecord]>([])
     /// One flush at a time, so that reads are written in the order they were recorded.
-    private let flushing = Mutex(())
+    private let flushing = FlushTurn()
 
-    init(store: EventStore) {
+    init(store: any AccessLogStore) {
         self.store = store
     }
 
@@ -24,14 +25,14 @@ final class AccessLogBuffer: Sendable {
     }
 
     /// Writes what is pending; on failure it is kept for the next try.
-    func flush() throws {
-        try flushing.withLock { _ in
+    func flush() async throws {
+        try await flushing.taking {
             let records = pending.withLock { pending in
                 defer { pending.removeAll() }
                 return pending
             }
             do {
-                try store.recordAccesses(records)
+                try await store.recordAccesses(records)
             } catch {
                 pending.withLock { $0.insert(contentsOf: records, at: 0) }
                 throw error
@@ -40,15 +41,33 @@ final class AccessLogBuffer: Sendable {
     }
 
     /// The reads recorded — written, then those still waiting to be — oldest first, without writing: a
-    /// reader of the access log waits at most for a flush under way, never for the write lock itself.
-    func records(customerId: String?, since: Timestamp?, limit: Int) throws -> [AccessRecord] {
-        try flushing.withLock { _ in
-            let written = try store.accesses(customerId: customerId, since: since, limit: limit)
+    /// reader of the access log waits at most for a flush under way, never for the writes themselves.
+    func records(customerId: String?, since: Timestamp?, limit: Int) async throws -> [AccessRecord] {
+        try await flushing.taking {
+            let written = try await store.accesses(customerId: customerId, since: since, limit: limit)
             guard written.count < limit else { return written }
             let waiting = pending.withLock { $0 }.filter { record in
                 (customerId == nil || record.customerId == customerId) && (since.map { record.at >= $0 } ?? true)
             }
             return written + waiting.prefix(limit - written.count)
+        }
+    }
+
+    /// Turns taken one at a time, across suspensions.
+    private actor FlushTurn {
+        private var busy = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func taking<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+            if busy {
+                await withCheckedContinuation { waiting.append($0) }
+            } else {
+                busy = true
+            }
+            defer {
+                if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+            }
+            return try await body()
         }
     }
 
@@ -70,7 +89,7 @@ final class AccessLogBuffer: Sendable {
             let buffer = buffer, logger = logger
             @Sendable func flush() async {
                 do {
-                    try await offload { try buffer.flush() }
+                    try await buffer.flush()
                 } catch {
                     logger.error("writing the access log failed; trying again", metadata: ["error": "\(error)"])
                 }
@@ -111,6 +130,32 @@ struct AccessLogMiddleware: RouterMiddleware {
         } catch {
             record(errors.apiError(for: error, request: request, context: context).status.code)
             throw error
+        }
+    }
+}
+
+/// The journal file's access log, written and read off the server's threads: a write waits for the
+/// journal's write lock.
+struct JournalAccessLog: AccessLogStore {
+    let store: EventStore
+
+    func recordAccesses(_ records: [AccessRecord]) async throws(JournalError) {
+        let store = store
+        try await Self.offloaded { () throws(JournalError) in try store.recordAccesses(records) }
+    }
+
+    func accesses(customerId: String?, since: Timestamp?, limit: Int) async throws(JournalError) -> [AccessRecord] {
+        let store = store
+        return try await Self.offloaded { () throws(JournalError) in try store.accesses(customerId: customerId, since: since, limit: limit) }
+    }
+
+    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws(JournalError) -> T) async throws(JournalError) -> T {
+        do {
+            return try await offload(work)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
         }
     }
 }

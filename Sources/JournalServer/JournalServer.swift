@@ -90,10 +90,11 @@ public struct JournalServer: Sendable {
     /// The portfolio's churn ranking as of the start of the day, kept as the log is folded.
     let riskBoard = RiskBoard()
 
-    /// A server over `store`; with `shared`, over a copy of a shared log, whose tokens are `tokens`.
+    /// A server over `store`; with `shared`, over a copy of a shared log, whose tokens are `tokens`
+    /// and whose access log is `accessLog` (nil: those of `store`).
     public init(store: EventStore, rules: MomentRules = .bundled, model: ChurnModel = .bundled, weightsSource: String = "bundled defaults",
                 declared: [DeclaredProjection] = [], settings: ServerSettings = ServerSettings(),
-                shared: (any SharedLog)? = nil, tokens: (any TokenStore)? = nil) throws {
+                shared: (any SharedLog)? = nil, tokens: (any TokenStore)? = nil, accessLog: (any AccessLogStore)? = nil) throws {
         self.store = store
         self.declared = declared
         self.shared = shared
@@ -110,7 +111,7 @@ public struct JournalServer: Sendable {
         self.streams = StreamSlots(limit: settings.maxStreams, perToken: settings.maxStreamsPerToken)
         self.connections = ConnectionRegistry(limit: settings.connections.maxConnections)
         self.chainWatch = ChainWatch(store: store)
-        self.accessLog = AccessLogBuffer(store: store)
+        self.accessLog = AccessLogBuffer(store: accessLog ?? JournalAccessLog(store: store))
     }
 
     /// The built-in projections and the declared ones, telling the timeline cache what they fold.

@@ -13,5 +13,8 @@ public protocol SharedLog: Sendable {
 
     /// The shared log's head: the newest position a reader may wait for.
     func head() async throws(JournalError) -> Int64
+
+    /// A signed head over the whole copy, kept with the shared log's heads (and in the copy).
+    func currentHead() async throws(JournalError) -> SignedTreeHead
 }
 

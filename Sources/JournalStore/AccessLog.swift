@@ -2,37 +2,7 @@ import Foundation
 import GRDB
 import Journal
 
-/// One read of a customer through the server: who (the token's name and role), what, when, and how it
-/// was answered. Kept in the journal's append-only `access_log`.
-public struct AccessRecord: Sendable, Hashable {
-    public var at: Timestamp
-    public var tokenName: String
-    public var role: String
-    public var customerId: String
-    public var method: String
-    /// The path and query, secrets redacted.
-    public var target: String
-    public var status: Int
-
-    public init(at: Timestamp, tokenName: String, role: String, customerId: String, method: String, target: String, status: Int) {
-        self.at = at
-        self.tokenName = tokenName
-        self.role = role
-        self.customerId = customerId
-        self.method = method
-        self.target = target
-        self.status = status
-    }
-
-    public var document: JSONValue {
-        [
-            "at": .string(at.rfc3339), "token": .string(tokenName), "role": .string(role), "customerId": .string(customerId),
-            "method": .string(method), "target": .string(target), "status": .number(JSONNumber(Int64(status))),
-        ]
-    }
-}
-
-extension EventStore {
+extension EventStore: AccessLogStore {
     /// Appends `records` to the access log in one transaction.
     public func recordAccesses(_ records: [AccessRecord]) throws(JournalError) {
         guard !records.isEmpty else { return }

@@ -43,6 +43,17 @@ extension EventStore {
     /// Signs the tree over the whole log with the journal's key and records the head.
     @discardableResult
     public func signTreeHead() throws(JournalError) -> SignedTreeHead {
+        try signTreeHead(recording: true)
+    }
+
+    /// Signs the tree over the whole log with the journal's key, no earlier than the last head
+    /// recorded, without recording it: for a head kept elsewhere first (a shared log's), then taken
+    /// in with ``recordTreeHeads(_:)``.
+    public func signUnrecordedTreeHead() throws(JournalError) -> SignedTreeHead {
+        try signTreeHead(recording: false)
+    }
+
+    private func signTreeHead(recording: Bool) throws(JournalError) -> SignedTreeHead {
         let key = try keys.signingKey()
         let clock = self.clock
         return try writeTransaction { db in
@@ -50,9 +61,11 @@ extension EventStore {
             let lastSigned = try Int64.fetchOne(db, sql: "SELECT signedAtUs FROM tree_head ORDER BY id DESC LIMIT 1")
             let now = max(clock.now(), Timestamp(microseconds: lastSigned ?? Int64.min))
             let head = try SignedTreeHead(treeSize: size, rootHash: try Self.treeRoot(size: size, in: db), signedAt: now, key: key)
-            try db.execute(
-                sql: "INSERT INTO tree_head (treeSize, rootHash, signedAtUs, publicKey, signature) VALUES (?, ?, ?, ?, ?)",
-                arguments: [head.treeSize, Data(head.rootHash), head.signedAt.microseconds, Data(head.publicKey), Data(head.signature)])
+            if recording {
+                try db.execute(
+                    sql: "INSERT INTO tree_head (treeSize, rootHash, signedAtUs, publicKey, signature) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [head.treeSize, Data(head.rootHash), head.signedAt.microseconds, Data(head.publicKey), Data(head.signature)])
+            }
             return head
         }
     }
@@ -64,6 +77,38 @@ extension EventStore {
     public func signTreeHeadIfGrown() throws(JournalError) -> SignedTreeHead? {
         guard try head() > (try latestTreeHead()?.treeSize ?? 0) else { return nil }
         return try signTreeHead()
+    }
+
+    /// Records heads signed elsewhere over this same log (a copy of a shared one takes in the heads
+    /// its signer signed), oldest first: each signed later than the last recorded and covering no
+    /// more than this log, with a valid signature by this journal's key and the root this log has at
+    /// its size. Stops at the first that covers more than this log holds yet; returns those recorded.
+    ///
+    /// - Throws: ``JournalError/storage(_:)`` naming a head whose signature or root does not match:
+    ///   this log is not the one it signed.
+    @discardableResult
+    public func recordTreeHeads(_ heads: [SignedTreeHead]) throws(JournalError) -> Int {
+        let publicKey = try keys.signingPublicKey()
+        return try writeTransaction { db in
+            let size = try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0
+            var lastSigned = try Int64.fetchOne(db, sql: "SELECT signedAtUs FROM tree_head ORDER BY id DESC LIMIT 1") ?? Int64.min
+            var recorded = 0
+            for head in heads where head.signedAt.microseconds > lastSigned {
+                guard head.treeSize <= size else { break }
+                guard head.publicKey == publicKey, head.hasValidSignature else {
+                    throw JournalError.storage("the tree head of size \(head.treeSize) signed at \(head.signedAt.rfc3339) is not signed by this journal's key")
+                }
+                guard try Self.treeRoot(size: head.treeSize, in: db) == head.rootHash else {
+                    throw JournalError.storage("the tree head of size \(head.treeSize) signed at \(head.signedAt.rfc3339) has another root than this log")
+                }
+                try db.execute(
+                    sql: "INSERT INTO tree_head (treeSize, rootHash, signedAtUs, publicKey, signature) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [head.treeSize, Data(head.rootHash), head.signedAt.microseconds, Data(head.publicKey), Data(head.signature)])
+                lastSigned = head.signedAt.microseconds
+                recorded += 1
+            }
+            return recorded
+        }
     }
 
     /// The signed heads recorded in the journal, oldest first; with `signedBy`, only those signed at or before it.

@@ -352,7 +352,7 @@ struct PostgresLogConformanceTests {
         let emptyDatabase = String(try #require(URLComponents(string: emptyURL)).path.dropFirst())
         await #expect(throws: JournalError.storage(
             "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, v4-access-tokens, v5-data-keys, "
-                + "which this role may not apply "
+                + "v6-nodes, which this role may not apply "
                 + "(permission denied for schema public): open it once as the role that owns the schema")) {
             try await PostgresJournal.withJournal(url: server.url(emptyDatabase, user: role)) { _ in }
         }
@@ -376,6 +376,8 @@ struct PostgresLogConformanceTests {
                 ("UPDATE key_secret SET signing_key = signing_key", "permission denied for table key_secret"),
                 ("DELETE FROM destroyed_key", "permission denied for table destroyed_key"),
                 ("DELETE FROM erased_subject", "permission denied for table erased_subject"),
+                ("DELETE FROM access_log", "permission denied for table access_log"),
+                ("UPDATE tree_head SET signed_by = 'me'", "permission denied for table tree_head"),
             ]
             for (sql, message) in refusals {
                 #expect(await refusal(app, sql) == message, "\(sql)")

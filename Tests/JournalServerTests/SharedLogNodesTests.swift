@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalPostgres
 import JournalTesting
 import Testing
 
@@ -15,19 +16,22 @@ struct SharedLogNodesTests {
         let startup: String
 
         /// Starts a node on `url` with its copy at `copy`, and waits for its "Listening on" line.
-        init(url: String, copy: String, in directory: URL) throws {
+        init(url: String, copy: String, in directory: URL, options: [String] = []) throws {
             process = Process()
             process.executableURL = TestSupport.tpj
-            process.arguments = ["serve", "--db", url, "--local-copy", copy, "--port", "0"]
+            process.arguments = ["serve", "--db", url, "--local-copy", copy, "--port", "0"] + options
             process.currentDirectoryURL = directory
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            // Its log, for a node that does not start.
+            let log = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
             var text = ""
             while !text.contains("Listening on") {
                 let data = output.fileHandleForReading.availableData
-                if data.isEmpty { throw HTTPTestError("tpj serve ended before listening: \(text)") }
+                if data.isEmpty { throw HTTPTestError("tpj serve ended before listening: \(text)\((try? String(contentsOf: log, encoding: .utf8)) ?? "")") }
                 text += String(decoding: data, as: UTF8.self)
             }
             let address = try #require(text.split(separator: "\n").first { $0.hasPrefix("Listening on") })
@@ -126,6 +130,48 @@ struct SharedLogNodesTests {
         for node in nodes {
             let health = try node.request("GET", "/healthz", token: token)
             #expect(health.document["head"] == .number(JSONNumber(last)) && health.document["copied"] == .number(JSONNumber(last)), "\(health.text)")
+        }
+    }
+
+    /// Waits until `condition` holds, looking every 0.1 s for at most `seconds`: for what happens on a
+    /// clock (a lease expiring, a head signed on schedule, the access log written every half second).
+    static func eventually(within seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return try await condition()
+    }
+
+    /// One node signs tree heads for all, under a lease; killed, it stops renewing it, and the other
+    /// takes the lease over once it has expired and signs the heads from then on. Both copies take in
+    /// the heads. The access log is shared: a read on one node is in the log the other answers.
+    @Test func anotherNodeTakesOverSigningWhenTheHolderDies() async throws {
+        let (url, token, directory) = try Self.sharedLog("tpj-nodes-lease")
+        let options = ["--seal-every", "0.05", "--lease-seconds", "2"]
+        let a = try Node(url: url, copy: directory.appendingPathComponent("a.sqlite").path, in: directory, options: options + ["--node-name", "A"])
+        let first = try Self.append("0194c1b5-20bb-7275-8a1c-000000000001", of: "C-100001", through: a, token: token)
+        let b = try Node(url: url, copy: directory.appendingPathComponent("b.sqlite").path, in: directory, options: options + ["--node-name", "B"])
+        try await PostgresJournal.withJournal(url: url) { journal in
+            let heads = PostgresTreeHeads(journal: journal)
+            #expect(try await Self.eventually { try await heads.heads().contains { $0.head.treeSize >= first && $0.signedBy == "A" } })
+            #expect(try await PostgresLease(journal: journal, name: "tree-heads", holder: "B", seconds: 2).currentHolder() == "A")
+            let read = try a.request("GET", "/v1/customers/C-100003/timeline", token: token)
+            #expect(read.status == 200)
+            #expect(try await Self.eventually {
+                try b.request("GET", "/v1/access-log?customer=C-100003", token: token).text.contains("/v1/customers/C-100003/timeline")
+            })
+
+            a.kill()
+            let second = try Self.append("0194c1b5-20bb-7275-8a1c-000000000002", of: "C-100002", through: b, token: token)
+            #expect(try await Self.eventually { try await heads.heads().contains { $0.head.treeSize >= second && $0.signedBy == "B" } })
+            let signed = try await heads.heads()
+            #expect(signed.map(\.head.treeSize) == signed.map(\.head.treeSize).sorted() && signed.allSatisfy(\.head.hasValidSignature))
+            #expect(Set(signed.map(\.signedBy)) == ["A", "B"])
+            // B's copy holds the heads A signed too: its evidence of a customer verifies against the last.
+            let evidence = try b.request("GET", "/v1/customers/C-100002/evidence", token: token)
+            #expect(evidence.status == 200 && evidence.text.contains("\"treeSize\":\(signed.last!.head.treeSize)"), "\(evidence.text.prefix(400))")
         }
     }
 

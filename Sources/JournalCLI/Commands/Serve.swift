@@ -66,6 +66,12 @@ extension JournalCommand {
         @Option(name: .long, help: "With --db postgres://…: where this node keeps its copy of the shared log, which it reads and folds its projections from (made when missing).")
         var localCopy = "node.sqlite"
 
+        @Option(name: .long, help: "With --db postgres://…: this node's name, as the signed tree heads it signs and its leases name it (default: host name and process id).")
+        var nodeName = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+
+        @Option(name: .long, help: "With --db postgres://…: seconds a node's lease on work done for all nodes (signing tree heads) lasts unless renewed; another node takes it over after.")
+        var leaseSeconds = 30.0
+
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535 (got \(port))") }
             guard sealEvery.isFinite, (0.05...10_080).contains(sealEvery) else {
@@ -78,6 +84,10 @@ extension JournalCommand {
                 throw ValidationError("--read-concurrency must be 0 to 10000 (got \(readConcurrency))")
             }
             if demo, database.db != nil { throw ValidationError("--demo writes its own journal; leave out --db") }
+            guard leaseSeconds.isFinite, (1...3_600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1 to 3600 (got \(leaseSeconds))") }
+            guard !nodeName.trimmingCharacters(in: .whitespaces).isEmpty, nodeName.count <= 200 else {
+                throw ValidationError("--node-name must have 1 to 200 characters")
+            }
         }
 
         func run() async throws {
@@ -126,9 +136,23 @@ extension JournalCommand {
             if let missing = store.keys.missingFile {
                 logger.warning("the key file is missing: personal values read [erased], and nothing can be appended, erased or signed until it is restored", metadata: ["file": "\(missing)"])
             }
-            try await serve(store, journalPath: path, shared: nil, tokens: AccessTokens(store: store), logger: logger) { batch in
+            let sealing = Sealing(
+                periodic: { [sealEvery, logger] in
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: .seconds(sealEvery * 60)) } catch { return }
+                        Self.sealHead(store, logger: logger, when: "periodic")
+                    }
+                },
+                final: { Self.sealHead(store, logger: logger, when: "shutdown") })
+            try await serve(store, journalPath: path, shared: nil, tokens: AccessTokens(store: store), accessLog: nil, sealing: sealing, logger: logger) { batch in
                 _ = try store.append([batch])
             }
+        }
+
+        /// How the server signs tree heads: every --seal-every while it runs, and once more when it stops.
+        struct Sealing {
+            let periodic: @Sendable () async -> Void
+            let final: () async -> Void
         }
 
         /// Serves as a node of the log shared in PostgreSQL at `url`: copies it into `--local-copy`
@@ -138,16 +162,31 @@ extension JournalCommand {
                 throw CLIError(code: 64, message: "--retention is not applied on a log shared in PostgreSQL yet: apply it with `tpj retention apply` on a journal file")
             }
             try await PostgresJournal.withJournal(url: url) { journal in
-                let node = try await SharedLogNode.open(shared: journal, copyAt: localCopy, registry: registry, logger: logger)
+                let node = try await SharedLogNode.open(shared: journal, copyAt: localCopy, name: nodeName, registry: registry, logger: logger)
                 let bar = ProgressLine(label: "Copying the shared log")
                 try await node.catchUp { done, head in bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event")) }
                 bar.finish()
                 let held = try node.store.head()
                 Output.line("Node of \(PostgresJournal.redacted(url)): its copy \(localCopy) holds \(Output.count(Int(held), "event")), following the log from there.")
+                // Heads are signed by one node for all, the one holding the lease.
+                let lease = PostgresLease(journal: journal, name: "tree-heads", holder: nodeName, seconds: leaseSeconds)
+                let sealing = Sealing(
+                    periodic: { [sealEvery] in await node.signHeads(every: .seconds(sealEvery * 60), lease: lease) },
+                    final: {
+                        do {
+                            try await node.signHeadIfDue(every: nil, lease: lease)
+                            try await lease.release()
+                        } catch {
+                            logger.error("signing the last tree head failed", metadata: ["error": "\(error)"])
+                        }
+                    })
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await node.run() }
                     defer { group.cancelAll() }
-                    try await serve(node.store, journalPath: localCopy, shared: node, tokens: PostgresAccessTokens(journal: journal), logger: logger) { batch in
+                    try await serve(
+                        node.store, journalPath: localCopy, shared: node, tokens: PostgresAccessTokens(journal: journal),
+                        accessLog: PostgresAccessLog(journal: journal), sealing: sealing, logger: logger
+                    ) { batch in
                         _ = try await node.append(batch)
                     }
                 }
@@ -157,8 +196,8 @@ extension JournalCommand {
         /// Serves `store` (the journal file at `journalPath`, or a node's copy of a `shared` log) until
         /// stopped; `record` appends what the server records at start (the configuration in force).
         private func serve(
-            _ store: EventStore, journalPath path: String, shared: (any SharedLog)?, tokens: any TokenStore, logger: Logger,
-            record: (AppendBatch) async throws -> Void
+            _ store: EventStore, journalPath path: String, shared: (any SharedLog)?, tokens: any TokenStore, accessLog: (any AccessLogStore)?,
+            sealing: Sealing, logger: Logger, record: (AppendBatch) async throws -> Void
         ) async throws {
             let (model, source) = try weightsOptions.model(journal: path, store: store, at: store.clock.now())
             // The configuration served with is in force from now on: recorded when it changed.
@@ -185,7 +224,7 @@ extension JournalCommand {
             let retentionPolicy = try retention.map { path throws(JournalError) in try RetentionPolicy(file: path) }
             let server = try JournalServer(
                 store: store, rules: try rules.momentRules(), model: model, weightsSource: source, declared: try declared.load(store),
-                settings: settings, shared: shared, tokens: tokens)
+                settings: settings, shared: shared, tokens: tokens, accessLog: accessLog)
             let started = Date()
             // A rebuild at start (new code or rules) can take minutes on a large journal: a progress line
             // on a terminal, and each step in the log.
@@ -221,13 +260,9 @@ extension JournalCommand {
                 }
             }
             defer { nightly?.cancel() }
-            let sealing = Task { [sealEvery, logger] in
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: .seconds(sealEvery * 60)) } catch { return }
-                    Self.sealHead(store, logger: logger, when: "periodic")
-                }
-            }
-            defer { sealing.cancel() }
+            let periodic = sealing.periodic
+            let signing = Task { await periodic() }
+            defer { signing.cancel() }
             let host = host
             do {
                 try await server.application(logger: logger) { port in
@@ -238,7 +273,8 @@ extension JournalCommand {
                 throw CLIError(code: 74, message: "cannot serve on \(host):\(port): \(error)")
             }
             // After a graceful stop: a head over everything appended while serving.
-            Self.sealHead(store, logger: logger, when: "shutdown")
+            signing.cancel()
+            await sealing.final()
         }
     }
 }

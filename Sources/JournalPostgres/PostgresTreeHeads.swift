@@ -1,0 +1,52 @@
+import Journal
+import NIOCore
+import PostgresNIO
+
+/// The signed tree heads of a log kept in PostgreSQL (``PostgresSchema/v6``): signed by the server
+/// that holds the lease to (``PostgresLease``), each with its name, and read by every server into its
+/// copy of the log and by `tpj verify --as-of`. Append-only, in order of size and time.
+public struct PostgresTreeHeads: Sendable {
+    let journal: PostgresJournal
+
+    public init(journal: PostgresJournal) { self.journal = journal }
+
+    /// A head as stored, with the server that signed it.
+    public struct Stored: Sendable, Hashable {
+        public var head: SignedTreeHead
+        public var signedBy: String
+    }
+
+    /// Stores `head`, signed by `signedBy`.
+    ///
+    /// - Throws: ``JournalError/storage(_:)`` for a head that covers more than the log, or less or
+    ///   earlier than the last one.
+    public func record(_ head: SignedTreeHead, signedBy: String) async throws(JournalError) {
+        let query: PostgresQuery = """
+            INSERT INTO tree_head (tree_size, root_hash, signed_at_us, public_key, signature, signed_by)
+            VALUES (\(head.treeSize), \(ByteBuffer(bytes: head.rootHash)), \(head.signedAt.microseconds), \(ByteBuffer(bytes: head.publicKey)),
+                    \(ByteBuffer(bytes: head.signature)), \(signedBy))
+            """
+        try await journal.run { connection in _ = try await connection.query(query, logger: journal.logger) }
+    }
+
+    /// The heads signed after `instant` (all of them for nil), oldest first.
+    public func heads(signedAfter instant: Timestamp? = nil) async throws(JournalError) -> [Stored] {
+        let after = instant?.microseconds ?? Int64.min
+        return try await journal.run { connection in
+            var heads: [Stored] = []
+            for try await (size, root, signedAt, key, signature, signedBy) in try await connection.query(
+                """
+                SELECT tree_size, root_hash, signed_at_us, public_key, signature, signed_by FROM tree_head
+                WHERE signed_at_us > \(after) ORDER BY id
+                """, logger: journal.logger
+            ).decode((Int64, ByteBuffer, Int64, ByteBuffer, ByteBuffer, String).self) {
+                heads.append(Stored(
+                    head: SignedTreeHead(
+                        treeSize: size, rootHash: Array(buffer: root), signedAt: Timestamp(microseconds: signedAt), publicKey: Array(buffer: key),
+                        signature: Array(buffer: signature)),
+                    signedBy: signedBy))
+            }
+            return heads
+        }
+    }
+}
