@@ -49,6 +49,7 @@ let package = Package(
             name: "JournalPostgres",
             dependencies: [
                 "Journal", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Moment-of-truth, journey and churn maths. Pure: no I/O.

@@ -15,8 +15,8 @@ import Synchronization
 /// The keys that seal personal values are the shared ones (``PostgresKeys``), held in memory
 /// (`KeyStore(copying:)`): the keys of a new subject are made in the database, where the first
 /// node's win, and a destroyed key is forgotten as soon as its destruction is announced
-/// (`LISTEN tpj_keys`). Before the copy stores a page of events it takes in the keys made since,
-/// which committed before those events did.
+/// (`LISTEN tpj_keys`). Before the copy stores a page of events sealed with a key it lacks, it takes
+/// in the keys made since, which committed before those events did.
 ///
 /// ```swift
 /// let node = try await SharedLogNode.open(shared: journal, copyAt: "node.sqlite", name: "node-a")
@@ -32,6 +32,9 @@ public final class SharedLogNode: Sendable {
     public let store: EventStore
     /// This node's name, as the heads it signs name it.
     public let name: String
+    /// The tokens and sessions every node shares, with what this node learnt of them kept until a
+    /// token is revoked anywhere.
+    public let tokens: CachedTokens
     /// How long ``append(_:)`` waits for the copy to hold what it recorded.
     public let copyTimeout: Double
     let commits: PostgresGroupCommit
@@ -47,6 +50,7 @@ public final class SharedLogNode: Sendable {
         self.sharedKeys = PostgresKeys(journal: shared)
         self.store = store
         self.commits = PostgresGroupCommit(journal: shared)
+        self.tokens = CachedTokens(PostgresAccessTokens(journal: shared))
         self.keyCursor = Mutex(keyCursor)
         self.copyTimeout = copyTimeout
         self.logger = logger
@@ -107,11 +111,13 @@ public final class SharedLogNode: Sendable {
     }
 
     /// Keeps the copy up to date and records appends, until the task is cancelled: follows the
-    /// shared log and the destructions of keys, and runs the group committer of appends.
+    /// shared log, the destructions of keys and the revocations of tokens, and runs the group
+    /// committer of appends.
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.followLog() }
             group.addTask { try await self.followKeys() }
+            group.addTask { try await self.followRevocations() }
             group.addTask { await self.commits.run() }
             defer {
                 commits.close()
@@ -124,19 +130,49 @@ public final class SharedLogNode: Sendable {
 
     /// Copies each page of new events as the shared log announces it, keys first.
     private func followLog() async throws {
-        try await shared.follow(after: store.head()) { page in
-            try await self.takeInKeyChanges()
-            try self.store.recordVerbatim(page)
-            if let last = page.last { self.copied.publish(last.position) }
-            return !Task.isCancelled
+        try await retrying("following the shared log") {
+            try await shared.follow(after: store.head()) { page in
+                if !self.store.keys.holdsKeys(of: page) { try await self.takeInKeyChanges() }
+                try self.store.recordVerbatim(page)
+                if let last = page.last { self.copied.publish(last.position) }
+                return !Task.isCancelled
+            }
         }
     }
 
     /// Forgets destroyed keys as soon as their destruction is announced.
     private func followKeys() async throws {
-        try await sharedKeys.follow(after: keyCursor.withLock { $0 }) { material, through in
-            try self.takeIn(material, through: through)
-            return !Task.isCancelled
+        try await retrying("following the shared keys") {
+            let cursor = keyCursor.withLock { $0 }
+            try await sharedKeys.follow(after: cursor) { material, through in
+                try self.takeIn(material, through: through)
+                return !Task.isCancelled
+            }
+        }
+    }
+
+    /// Forgets what it knew of tokens whenever one is revoked, on any node or by `tpj token revoke`.
+    private func followRevocations() async throws {
+        let tokens = tokens
+        try await retrying("following the revocations of tokens") {
+            try await PostgresAccessTokens(journal: shared).followRevocations { tokens.forget() }
+        }
+    }
+
+    /// Runs `follow` again after it fails — the database restarted, or failed over to its standby —
+    /// a second later, from where the copy stands, until the task is cancelled. A copy that does not
+    /// extend (another log behind the address) is not retried: the node stops.
+    private func retrying(_ doing: String, _ follow: () async throws -> Void) async throws {
+        while !Task.isCancelled {
+            do {
+                try await follow()
+                return
+            } catch JournalError.invalidArgument(let message) {
+                throw JournalError.invalidArgument(message)
+            } catch {
+                logger.error("\(doing) failed; starting again in a second", metadata: ["error": "\(error)"])
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
+            }
         }
     }
 

@@ -43,6 +43,8 @@ public struct PostgresAccessTokens: TokenStore {
                 """, logger: journal.logger)
             guard let token = try await Self.decode(rows).first else { throw AccessSecret.noActiveToken(idOrName) }
             _ = try await connection.query("DELETE FROM web_session WHERE token_id = \(token.id)", logger: journal.logger)
+            // Every server that keeps answers about tokens forgets them at the commit.
+            _ = try await connection.query("SELECT pg_notify(\(Self.channel), \(token.id))", logger: journal.logger)
             return token
         }
     }
@@ -89,6 +91,18 @@ public struct PostgresAccessTokens: TokenStore {
     }
 
     static let columns = "id, name, role, created_at_us, revoked_at_us"
+
+    /// The channel a revocation is announced on (at its commit).
+    static let channel = "tpj_tokens"
+
+    /// Calls `revoked` once listening for revocations (a server keeping answers about tokens starts
+    /// from nothing), then after each revocation anywhere, until the task is cancelled.
+    public func followRevocations(_ revoked: @escaping @Sendable () -> Void) async throws(JournalError) {
+        try await journal.whenNotified(on: Self.channel) { _ in
+            revoked()
+            return !Task.isCancelled
+        }
+    }
 
     private func execute(_ query: PostgresQuery) async throws(JournalError) {
         let logger = journal.logger

@@ -1,6 +1,8 @@
 import Foundation
 import Journal
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -16,14 +18,17 @@ import Synchronization
 /// ```
 public final class PostgresJournal: JournalLog {
     let client: PostgresClient
+    /// The threads of the client's connections and of the followers'.
+    let loops: any EventLoopGroup
     let location: PostgresURL
     public let clock: JournalClock
     /// How far ahead of the system clock a recording time may be.
     public let clockLimit: ClockLimit
     let logger: Logger
 
-    init(client: PostgresClient, location: PostgresURL, clock: JournalClock, clockLimit: ClockLimit, logger: Logger) {
+    init(client: PostgresClient, loops: any EventLoopGroup, location: PostgresURL, clock: JournalClock, clockLimit: ClockLimit, logger: Logger) {
         self.client = client
+        self.loops = loops
         self.location = location
         self.clock = clock
         self.clockLimit = clockLimit
@@ -41,13 +46,24 @@ public final class PostgresJournal: JournalLog {
     ) async throws -> T {
         let location = try PostgresURL(url)
         try await location.checkReachable()
-        let client = PostgresClient(configuration: location.configuration)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            let journal = PostgresJournal(client: client, location: location, clock: clock, clockLimit: clockLimit, logger: Logger(label: "tpj.postgres"))
-            try await journal.migrate()
-            return try await body(journal)
+        // The log's connections on a thread of their own: an append holds the log's head across its
+        // round trips, which a server busy answering reads on its other threads must not stretch.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = PostgresClient(configuration: location.configuration, eventLoopGroup: loops)
+        do {
+            let result = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                let journal = PostgresJournal(
+                    client: client, loops: loops, location: location, clock: clock, clockLimit: clockLimit, logger: Logger(label: "tpj.postgres"))
+                try await journal.migrate()
+                return try await body(journal)
+            }
+            try? await loops.shutdownGracefully()
+            return result
+        } catch {
+            try? await loops.shutdownGracefully()
+            throw error
         }
     }
 
@@ -270,7 +286,7 @@ public final class PostgresJournal: JournalLog {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
-                configuration: location.connection, id: Self.followers.add(1, ordering: .relaxed).newValue, logger: logger)
+                on: loops.any(), configuration: location.connection, id: Self.followers.add(1, ordering: .relaxed).newValue, logger: logger)
         } catch {
             throw Self.translate(error)
         }

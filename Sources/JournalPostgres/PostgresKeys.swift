@@ -131,33 +131,45 @@ public struct PostgresKeys: KeyMaterialStore {
     /// Every change after `cursor` (0: all the keys), with the secrets, and the change number it
     /// reaches: one snapshot, so a node that takes it in and asks again after that number misses nothing.
     public func changes(after cursor: Int64) async throws(JournalError) -> (material: KeyMaterial, through: Int64) {
-        try await journal.transaction { connection in
-            let logger = journal.logger
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            var material = try await Self.secretsIfAny(on: connection, logger: logger) ?? KeyMaterial()
-            let found = try await Self.read("WHERE change > \(cursor)", on: connection, logger: logger)
-            material.subjects = found.subjects
-            material.dataKeys = found.dataKeys
-            for try await (keyId, destroyedAt, cause) in try await connection.query(
-                "SELECT key_id, destroyed_at_us, cause FROM destroyed_key WHERE change > \(cursor) ORDER BY change", logger: logger
-            ).decode((String, Int64, String).self) {
-                material.destroyed.append(KeyMaterial.DestroyedKey(keyId: keyId, destroyedAtUs: destroyedAt, cause: KeyMaterial.Cause(rawValue: cause) ?? .erasure))
-            }
-            for try await (hash, erasedAt) in try await connection.query(
-                "SELECT subject_hash, erased_at_us FROM erased_subject WHERE change > \(cursor) ORDER BY change", logger: logger
-            ).decode((ByteBuffer, Int64).self) {
-                material.erasedSubjects.append(KeyMaterial.ErasedSubject(subjectHash: Array(buffer: hash), erasedAtUs: erasedAt))
-            }
+        // One statement, so one snapshot and one round trip: a node asks before it copies events
+        // sealed with keys it lacks, and must not hold its copy up for long.
+        let query: PostgresQuery = """
+            SELECT 0 AS what, change, subject_hash, pseudonym_key AS bytes, created_at_us AS at_us, NULL::text AS key_id, NULL::text AS kind, NULL::int AS year
+            FROM key_subject WHERE change > \(cursor)
+            UNION ALL SELECT 1, change, subject_hash, key, created_at_us, key_id, kind, year FROM data_key WHERE change > \(cursor)
+            UNION ALL SELECT 2, change, NULL, NULL, destroyed_at_us, key_id, cause, NULL FROM destroyed_key WHERE change > \(cursor)
+            UNION ALL SELECT 3, change, subject_hash, NULL, erased_at_us, NULL, NULL, NULL FROM erased_subject WHERE change > \(cursor)
+            UNION ALL SELECT 4, 0, store_secret, signing_key, NULL, NULL, NULL, NULL FROM key_secret
+            ORDER BY what, change
+            """
+        return try await journal.run { connection in
+            var material = KeyMaterial()
             // Numbers are taken under the change lock, so every number below the highest this
             // snapshot sees was committed before it, and is in it. (The sequence itself is no
             // guide: it also counts numbers of changes not committed yet.)
-            let through = try await connection.query(
-                """
-                SELECT coalesce(greatest((SELECT max(change) FROM key_subject), (SELECT max(change) FROM data_key),
-                                         (SELECT max(change) FROM destroyed_key), (SELECT max(change) FROM erased_subject)), 0)
-                """, logger: logger
-            ).decode(Int64.self).first { _ in true } ?? 0
-            return (material, max(cursor, through))
+            var through = cursor
+            for try await (what, change, hash, bytes, at, keyId, kind, year) in try await connection.query(query, logger: journal.logger)
+                .decode((Int32, Int64, ByteBuffer?, ByteBuffer?, Int64?, String?, String?, Int32?).self)
+            {
+                through = max(through, change)
+                let subject = hash.map { Array(buffer: $0) } ?? []
+                switch what {
+                case 0:
+                    material.subjects.append(KeyMaterial.SubjectKey(subjectHash: subject, pseudonymKey: Array(buffer: bytes!), createdAtUs: at!))
+                case 1:
+                    material.dataKeys.append(KeyMaterial.DataKey(
+                        keyId: keyId!, subjectHash: subject, kind: PersonalDataKind(rawValue: kind!) ?? .text, year: Int(year!),
+                        key: Array(buffer: bytes!), createdAtUs: at!))
+                case 2:
+                    material.destroyed.append(KeyMaterial.DestroyedKey(keyId: keyId!, destroyedAtUs: at!, cause: KeyMaterial.Cause(rawValue: kind!) ?? .erasure))
+                case 3:
+                    material.erasedSubjects.append(KeyMaterial.ErasedSubject(subjectHash: subject, erasedAtUs: at!))
+                default:
+                    material.storeSecret = subject
+                    material.signingKey = bytes.map { Array(buffer: $0) }
+                }
+            }
+            return (material, through)
         }
     }
 

@@ -192,6 +192,29 @@ extension KeyStore: KeyMaterialStore {
         if wereMissing { disclosed.withLock { $0.removeAll() } }
     }
 
+    /// Whether every key that sealed a value in `events` is here, or was destroyed here: a copy of
+    /// shared keys asks before it takes in events, and fetches the keys made since only when not.
+    public func holdsKeys(of events: [RecordedEvent]) -> Bool {
+        for event in events {
+            for text in [event.payload, event.actor ?? ""] where text.contains(Self.sealedPrefix) {
+                for match in text.matches(of: /sealed:v1:([0-9a-f]{32}):/) where !holdsKey(String(match.output.1)) {
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// Whether the key `id` is here or was destroyed here.
+    private func holdsKey(_ id: String) -> Bool {
+        if cache.withLock({ $0.byId[id] != nil }) { return true }
+        let found = try? queue.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM data_key WHERE keyId = ?) OR EXISTS (SELECT 1 FROM destroyed_key WHERE keyId = ?)",
+                              arguments: [id, id])
+        }
+        return found == true
+    }
+
     private struct KeyConflict: Error {
         let what: String
         init(_ what: String) { self.what = what }

@@ -119,6 +119,15 @@ import Testing
         expectFigures(documents.last, ["world.events", "baseline.perSecond", "timeline.requests", "append.requests"], "loadtest")
     }
 
+    @Test(.enabled(if: PostgresServer.isAvailable, Comment(rawValue: PostgresServer.unavailable)))
+    func nodesLoadTest() throws {
+        let documents = try run("loadtest-nodes", "--duration", "2", "--warmup", "0", "5000")
+        expectFigures(
+            documents.last, ["world.events", "oneNode.timeline.requests", "twoNodes.timeline.requests", "twoNodes.append.requests", "twoNodesOverOneTimelineReads"],
+            "loadtest-nodes")
+        #expect(documents.last?["targets"]?["bothCopiesAtTheHead"] == true && documents.last?["targets"]?["everyAppendStored"] == true)
+    }
+
     @Test func erasureBenchmark() throws {
         let documents = try run("bench-erase", try smallJournal())
         expectFigures(documents.last, ["eraseSeconds", "historySeconds", "keysDestroyed", "events"], "bench-erase")

@@ -131,6 +131,12 @@ struct SharedLogNodesTests {
             let health = try node.request("GET", "/healthz", token: token)
             #expect(health.document["head"] == .number(JSONNumber(last)) && health.document["copied"] == .number(JSONNumber(last)), "\(health.text)")
         }
+        // Each node knows the token; revoked with `tpj token revoke`, it stops working on both.
+        let revoked = try TestSupport.runTPJ(["token", "revoke", "nodes", "--db", url], in: directory)
+        #expect(revoked.status == 0, "\(revoked.stderr)")
+        for node in nodes {
+            #expect(try await Self.eventually(within: 10) { try node.request("GET", "/v1/customers/C-100001/timeline", token: token).status == 401 })
+        }
     }
 
     /// Waits until `condition` holds, looking every 0.1 s for at most `seconds`: for what happens on a
@@ -206,7 +212,7 @@ struct SharedLogNodesTests {
         #expect(a.process.terminationReason == .uncaughtSignal)
 
         let again = try Node(url: url, copy: copyA, in: directory)
-        let held = try #require(again.startup.firstMatch(of: /holds ([0-9,]+) events?/)?.output.1)
+        let held = try #require(again.startup.firstMatch(of: /its copy .* held ([0-9,]+) events?; copied/)?.output.1)
         #expect(Int64(held.replacingOccurrences(of: ",", with: "")) ?? 0 >= before, "\(again.startup)")
         let read = try again.request("GET", "/v1/customers/C-100002/timeline?waitFor=\(last)", token: token)
         #expect(read.status == 200 && read.text.contains("0194c1b5-20bb-7275-8a1c-000000000119"), "\(read.status) \(read.text.prefix(300))")

@@ -8,6 +8,32 @@ import Testing
 @testable import JournalStore
 
 @Suite struct AccessTokensTests {
+    /// Answers kept by ``CachedTokens`` hold until it forgets them: a token revoked behind its back
+    /// still identifies until then, one revoked through it stops at once; an unknown secret is never kept.
+    @Test func cachedTokensAnswerFromMemoryUntilTheyForget() async throws {
+        let store = try EventStore(writer: JournalDatabase.inMemory())
+        let base = AccessTokens(store: store)
+        let cached = CachedTokens(base)
+        let (desk, deskSecret) = try base.create(name: "desk", role: .staff)
+        let (audit, auditSecret) = try base.create(name: "audit", role: .auditor)
+        #expect(try await cached.identify(deskSecret) == desk)
+        #expect(try await cached.isActive(id: desk.id))
+        _ = try base.revoke("desk")
+        #expect(try await cached.identify(deskSecret) == desk)
+        #expect(try await cached.isActive(id: desk.id))
+        cached.forget()
+        #expect(try await cached.identify(deskSecret) == nil)
+        #expect(try await cached.isActive(id: desk.id) == false)
+
+        #expect(try await cached.identify(auditSecret) == audit)
+        _ = try await cached.revoke("audit")
+        #expect(try await cached.identify(auditSecret) == nil)
+        let unknown = AccessSecret.newToken()
+        #expect(try await cached.identify(unknown) == nil)
+        let (late, lateSecret) = try base.create(name: "late", role: .staff)
+        #expect(try await cached.identify(lateSecret) == late)
+    }
+
     /// The journal's migrations make the tokens' tables: a token can be made on a journal no server
     /// ever opened, and a journal whose tables an older server made migrates without a change to them.
     @Test func theMigrationsMakeTheTokensTablesAndKeepOnesAlreadyMade() throws {

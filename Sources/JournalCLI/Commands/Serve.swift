@@ -163,11 +163,13 @@ extension JournalCommand {
             }
             try await PostgresJournal.withJournal(url: url) { journal in
                 let node = try await SharedLogNode.open(shared: journal, copyAt: localCopy, name: nodeName, registry: registry, logger: logger)
+                let held = try node.store.head()
                 let bar = ProgressLine(label: "Copying the shared log")
                 try await node.catchUp { done, head in bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event")) }
                 bar.finish()
-                let held = try node.store.head()
-                Output.line("Node of \(PostgresJournal.redacted(url)): its copy \(localCopy) holds \(Output.count(Int(held), "event")), following the log from there.")
+                let copied = Output.count(Int(try node.store.head() - held), held > 0 ? "more event" : "event")
+                let start = held > 0 ? "its copy \(localCopy) held \(Output.count(Int(held), "event")); copied \(copied)" : "copied \(copied) into its copy \(localCopy)"
+                Output.line("Node \(nodeName) of \(PostgresJournal.redacted(url)): \(start); following the log from there.")
                 // Heads are signed by one node for all, the one holding the lease.
                 let lease = PostgresLease(journal: journal, name: "tree-heads", holder: nodeName, seconds: leaseSeconds)
                 let sealing = Sealing(
@@ -184,7 +186,7 @@ extension JournalCommand {
                     group.addTask { try await node.run() }
                     defer { group.cancelAll() }
                     try await serve(
-                        node.store, journalPath: localCopy, shared: node, tokens: PostgresAccessTokens(journal: journal),
+                        node.store, journalPath: localCopy, shared: node, tokens: node.tokens,
                         accessLog: PostgresAccessLog(journal: journal), sealing: sealing, logger: logger
                     ) { batch in
                         _ = try await node.append(batch)
