@@ -112,10 +112,12 @@ public final class SharedLogNode: Sendable {
 
     /// Keeps the copy up to date and records appends, until the task is cancelled: follows the
     /// shared log, the destructions of keys and the revocations of tokens, and runs the group
-    /// committer of appends.
-    public func run() async throws {
+    /// committer of appends. `erasuresCopied` is given, as a task of its own, the `erasure.performed`
+    /// events of each page the copy takes in (whichever node erased): what each node does after an
+    /// erasure, such as rebuilding what it derived from the erased values.
+    public func run(erasuresCopied: @escaping @Sendable ([RecordedEvent]) async -> Void = { _ in }) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.followLog() }
+            group.addTask { try await self.followLog(erasuresCopied: erasuresCopied) }
             group.addTask { try await self.followKeys() }
             group.addTask { try await self.followRevocations() }
             group.addTask { await self.commits.run() }
@@ -129,12 +131,14 @@ public final class SharedLogNode: Sendable {
     }
 
     /// Copies each page of new events as the shared log announces it, keys first.
-    private func followLog() async throws {
+    private func followLog(erasuresCopied: @escaping @Sendable ([RecordedEvent]) async -> Void) async throws {
         try await retrying("following the shared log") {
             try await shared.follow(after: store.head()) { page in
                 if !self.store.keys.holdsKeys(of: page) { try await self.takeInKeyChanges() }
                 try self.store.recordVerbatim(page)
                 if let last = page.last { self.copied.publish(last.position) }
+                let erasures = page.filter { $0.type == "erasure.performed" }
+                if !erasures.isEmpty { Task { await erasuresCopied(erasures) } }
                 return !Task.isCancelled
             }
         }

@@ -263,11 +263,11 @@ extension JournalServer {
                 let report = try await offload { try eraser.erase(subject, reason: reason, actor: token.name) }
                 return JSONResponse.make(report.document)
             }
-            // On a node: the shared keys are destroyed, the erasure recorded in the shared log.
+            // On a node: the shared keys are destroyed, the erasure recorded in the shared log; every
+            // node, this one too, rebuilds what held the subject's pseudonyms as its copy takes it in.
             let plan = try await offload { try eraser.plan(subject, reason: reason, actor: token.name) }
             let destruction = try await shared.eraseKeys(of: subject)
             let result = try await shared.append(AppendBatch(customerId: plan.stream, events: [plan.record(destruction)]))
-            try await offload { try eraser.finish(plan) }
             return JSONResponse.make(plan.report(destruction, position: result.positions.last ?? 0).document)
         }
         router.get("/v1/projections") { _, context in

@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import JournalPostgres
+import JournalStore
 import JournalTesting
 import Testing
 
@@ -178,6 +179,41 @@ struct SharedLogNodesTests {
             // B's copy holds the heads A signed too: its evidence of a customer verifies against the last.
             let evidence = try b.request("GET", "/v1/customers/C-100002/evidence", token: token)
             #expect(evidence.status == 200 && evidence.text.contains("\"treeSize\":\(signed.last!.head.treeSize)"), "\(evidence.text.prefix(400))")
+        }
+    }
+
+    /// An erasure through one node: its values read `[erased]` on both nodes, and each node rebuilds
+    /// the declared projection that held the erased employee's pseudonym as its copy takes the
+    /// erasure in — the pseudonym is gone from both nodes' tables.
+    @Test func anErasureThroughOneNodeReachesTheOtherAndItsDeclaredProjections() async throws {
+        let (url, token, directory) = try Self.sharedLog("tpj-nodes-erasure")
+        let options = ["--projections", TestSupport.repositoryRoot.appendingPathComponent("tools/projections").path]
+        let nodes = try ["a", "b"].map { try Node(url: url, copy: directory.appendingPathComponent("\($0).sqlite").path, in: directory, options: options) }
+        var technician: String?
+        for number in 1...4 where technician == nil {
+            let history = try nodes[0].request("GET", "/v1/customers/C-10000\(number)/history", token: token)
+            guard case .array(let events)? = history.document["events"] else { continue }
+            technician = events.lazy.compactMap { $0["type"] == "technician.visit.completed" ? $0["payload"]?["technician"]?.stringValue : nil }.first
+        }
+        let name = try #require(technician)
+        func technicians(on node: Node) throws -> Set<String> {
+            let rows = try node.request("GET", "/v1/projections/firsttimefix/rows?table=visit&limit=10000", token: token)
+            guard rows.status == 200, case .array(let all)? = rows.document["rows"] else { throw HTTPTestError("rows answered \(rows.status): \(rows.text)") }
+            return Set(all.compactMap { $0["technician"]?.stringValue })
+        }
+        let before = try technicians(on: nodes[1])
+        #expect(!before.isEmpty && !before.contains(KeyStore.erasedText))
+
+        let erased = try nodes[0].request("POST", "/v1/erasures", token: token, body: #"{"subject": "employee:\#(name)", "reason": "REQ-12"}"#)
+        guard case .array(let rebuilt)? = erased.document["rebuilt"] else { throw HTTPTestError("no rebuilt list: \(erased.text)") }
+        #expect(erased.status == 200 && rebuilt.contains("firsttimefix"), "\(erased.text)")
+        guard case .number(let position)? = erased.document["position"] else { throw HTTPTestError("no position: \(erased.text)") }
+        for node in nodes {
+            let history = try node.request("GET", "/v1/customers/C-100001/timeline?waitFor=\(Int64(position.value))", token: token)
+            #expect(history.status == 200 && !history.text.contains(name))
+            #expect(try await Self.eventually { try technicians(on: node).contains(KeyStore.erasedText) })
+            let after = try technicians(on: node)
+            #expect(after.subtracting([KeyStore.erasedText]).isStrictSubset(of: before), "\(before) → \(after)")
         }
     }
 

@@ -182,8 +182,26 @@ extension JournalCommand {
                             logger.error("signing the last tree head failed", metadata: ["error": "\(error)"])
                         }
                     })
+                // Each node rebuilds what held an erased subject's pseudonyms, whichever node erased it.
+                let runner = ProjectionRunner.builtIn(store: node.store, declared: try declared.load(node.store))
+                let rebuild: @Sendable ([RecordedEvent]) async -> Void = { erasures in
+                    let names = Eraser.projectionsRebuilt(by: erasures).filter { name in runner.projections.contains { $0.name == name } }
+                    guard !names.isEmpty else { return }
+                    // A rebuild reads the whole log: on a thread of its own, not the server's.
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        Thread.detachNewThread {
+                            do {
+                                try runner.rebuild(names)
+                                logger.info("rebuilt after an erasure", metadata: ["projections": "\(names.joined(separator: ", "))"])
+                            } catch {
+                                logger.error("rebuilding after an erasure failed", metadata: ["projections": "\(names)", "error": "\(error)"])
+                            }
+                            done.resume()
+                        }
+                    }
+                }
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await node.run() }
+                    group.addTask { try await node.run(erasuresCopied: rebuild) }
                     defer { group.cancelAll() }
                     try await serve(
                         node.store, journalPath: localCopy, shared: node, tokens: node.tokens,

@@ -135,6 +135,17 @@ public struct Eraser: Sendable {
         try ProjectionRunner.builtIn(store: store, declared: declared).rebuild(plan.holding)
     }
 
+    /// The declared projections the erasures among `events` rebuilt (`derivedRebuilt`), each once:
+    /// what a node rebuilds too when its copy of a shared log takes the erasures in.
+    public static func projectionsRebuilt(by events: [RecordedEvent]) -> [String] {
+        var names: [String] = []
+        for event in events where event.type == "erasure.performed" {
+            guard case .array(let rebuilt)? = event.payloadJSON["derivedRebuilt"] else { continue }
+            for name in rebuilt.compactMap(\.stringValue) where !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
     /// The declared projections with one of `pseudonyms` in a text column of their tables.
     func projectionsHolding(_ pseudonyms: Set<String>) throws -> [String] {
         guard !pseudonyms.isEmpty, !declared.isEmpty else { return [] }
