@@ -29,6 +29,37 @@ public struct PostgresTreeHeads: Sendable {
         try await journal.run { connection in _ = try await connection.query(query, logger: journal.logger) }
     }
 
+    /// The latest head signed at or before `instant`, if any.
+    public func latest(signedBy instant: Timestamp) async throws(JournalError) -> Stored? {
+        try await heads().last { $0.head.signedAt <= instant }
+    }
+
+    /// Why the log no longer holds exactly the events `head` signed, or nil when it does: its
+    /// signature, the hash chain up to its size, and the Merkle root recomputed from the events'
+    /// chain hashes, in one snapshot of the log.
+    public func failure(of head: SignedTreeHead) async throws(JournalError) -> String? {
+        guard head.hasValidSignature else { return "the head's signature does not verify" }
+        return try await journal.transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: journal.logger)
+            var walk = ChainWalk()
+            var tree = MerkleTree.Accumulator()
+            let rows = try await connection.query(
+                "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position <= \(head.treeSize) ORDER BY position", logger: journal.logger)
+            for try await row in rows {
+                let event = try PostgresEventRow.decode(row)
+                if let reason = walk.step(event) { return "position \(event.position): \(reason)" }
+                tree.append(leaf: MerkleTree.leafHash(event.hash))
+            }
+            guard Int64(tree.size) == head.treeSize else { return "the log holds \(tree.size) of the \(head.treeSize) events the head signed" }
+            return tree.root == head.rootHash ? nil : "the events up to \(head.treeSize) hash to another root than the head signed"
+        }
+    }
+
+    /// The public half of the journal's signing key, once the database holds one.
+    public func signingPublicKey() async throws(JournalError) -> [UInt8]? {
+        try await PostgresKeys(journal: journal).keyMaterial().signingKey.flatMap(SignedTreeHead.publicKey(ofPrivateKey:))
+    }
+
     /// The heads signed after `instant` (all of them for nil), oldest first.
     public func heads(signedAfter instant: Timestamp? = nil) async throws(JournalError) -> [Stored] {
         let after = instant?.microseconds ?? Int64.min

@@ -180,6 +180,16 @@ struct SharedLogNodesTests {
             let evidence = try b.request("GET", "/v1/customers/C-100002/evidence", token: token)
             #expect(evidence.status == 200 && evidence.text.contains("\"treeSize\":\(signed.last!.head.treeSize)"), "\(evidence.text.prefix(400))")
         }
+        // An auditor checks the log in the database against the last head the nodes signed; an event
+        // changed behind the triggers' back (by the owner, who may disable them) fails it.
+        let verified = try TestSupport.runTPJ(["verify", "--db", url, "--as-of", "2100-01-01"], in: directory)
+        #expect(verified.status == 0 && verified.stdout.contains("OK: the journal holds exactly the"), "\(verified.stdout)\(verified.stderr)")
+        let database = String(try #require(URLComponents(string: url)).path.dropFirst())
+        try PostgresServer.shared().execute(
+            "ALTER TABLE event DISABLE TRIGGER event_no_change; UPDATE event SET payload = replace(payload, '\"', ' \"') WHERE position = 3; "
+                + "ALTER TABLE event ENABLE TRIGGER event_no_change", in: database)
+        let tampered = try TestSupport.runTPJ(["verify", "--db", url, "--as-of", "2100-01-01", "--json"], in: directory)
+        #expect(tampered.status == 1 && tampered.stdout.contains(#""matches":false"#) && tampered.stdout.contains("position 3"), "\(tampered.stdout)\(tampered.stderr)")
     }
 
     /// An erasure through one node: its values read `[erased]` on both nodes, and each node rebuilds

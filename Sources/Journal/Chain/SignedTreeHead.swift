@@ -51,6 +51,11 @@ public struct SignedTreeHead: Sendable, Hashable {
         return key.isValidSignature(signature, for: statement)
     }
 
+    /// The raw public half of a raw Ed25519 private key, or nil when it is not one.
+    public static func publicKey(ofPrivateKey privateKey: [UInt8]) -> [UInt8]? {
+        (try? Curve25519.Signing.PrivateKey(rawRepresentation: privateKey)).map { Array($0.publicKey.rawRepresentation) }
+    }
+
     /// The key's fingerprint: the first 16 bytes of SHA-256 of the raw public key, in hexadecimal.
     public static func fingerprint(of publicKey: [UInt8]) -> String {
         Hex.encode(Array(SHA256.hash(data: publicKey).prefix(16)))

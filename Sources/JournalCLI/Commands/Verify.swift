@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Journal
+import JournalPostgres
 import JournalStore
 
 extension JournalCommand {
@@ -39,10 +40,40 @@ extension JournalCommand {
             }
         }
 
-        /// Walks the whole chain of a journal in PostgreSQL, and checks `--anchor` if given.
+        /// Walks the whole chain of a journal in PostgreSQL, and checks `--anchor` if given; with
+        /// `--as-of`, checks the log against the latest head its nodes signed by then.
         private func verifyWhole(_ url: String) async throws {
-            guard from == 1, to == nil, head == nil, asOf == nil else {
-                throw CLIError(code: 64, message: "a journal in PostgreSQL is verified whole so far: --from, --to, --head and --as-of need a journal file")
+            guard from == 1, to == nil, head == nil else {
+                throw CLIError(code: 64, message: "a journal in PostgreSQL is verified whole, or against the heads its nodes signed (--as-of): --from, --to and --head need a journal file")
+            }
+            if let asOf {
+                return try await PostgresJournal.withJournal(url: url) { journal in
+                    let heads = PostgresTreeHeads(journal: journal)
+                    guard let signed = try await heads.latest(signedBy: asOf.instant) else {
+                        throw JournalError.invalidArgument("no tree head was signed by \(asOf.instant.rfc3339): the nodes sign them (tpj serve --db postgres://…)")
+                    }
+                    if !output.json {
+                        Output.line("The latest head signed by \(asOf.instant.rfc3339) is of \(signed.head.signedAt.rfc3339), by node \(signed.signedBy): \(Output.count(signed.head.treeSize, "event")).")
+                    }
+                    let failure = try await heads.failure(of: signed.head)
+                    let ours = try await heads.signingPublicKey() == signed.head.publicKey
+                    if output.json {
+                        var members: [JSONMember] = [
+                            JSONMember("matches", .bool(failure == nil)), JSONMember("treeSize", .number(JSONNumber(signed.head.treeSize))),
+                            JSONMember("signedAt", .string(signed.head.signedAt.rfc3339)), JSONMember("signedBy", .string(signed.signedBy)),
+                            JSONMember("keyFingerprint", .string(SignedTreeHead.fingerprint(of: signed.head.publicKey))),
+                            JSONMember("signedByThisJournal", .bool(ours)),
+                        ]
+                        if let failure { members.append(JSONMember("failure", .string(failure))) }
+                        Output.json(.object(members))
+                    } else if let failure {
+                        Output.line("TAMPERED: \(failure).")
+                    } else {
+                        Output.line("OK: the journal holds exactly the \(Output.count(signed.head.treeSize, "event")) the head signed on \(signed.head.signedAt.rfc3339).")
+                    }
+                    if !ours { Output.error("Note: the head was signed by key \(SignedTreeHead.fingerprint(of: signed.head.publicKey)), not this journal's key.") }
+                    if failure != nil { throw ExitCode(1) }
+                }
             }
             let anchor = anchor.flatMap(parsedAnchor)
             let report = try await database.withLog(at: url, create: false) { log in
