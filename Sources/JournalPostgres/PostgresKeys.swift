@@ -36,8 +36,9 @@ public struct PostgresKeys: KeyMaterialStore {
     }
 
     /// Stores what the database lacks of `material`: its secrets when it has none yet, its
-    /// destructions, its subjects and its keys whose scope has none. Rows made before an erasure
-    /// (`proposed`: false) are not taken in: they come from a copy that had not seen it.
+    /// destructions, its subjects and its keys whose scope has none; answers the secrets, and for a
+    /// proposal the rows held for its subjects. Rows made before an erasure (`proposed`: false) are
+    /// not taken in: they come from a copy that had not seen it.
     ///
     /// - Throws: ``JournalError/storage(_:)`` when the database holds another journal's keys (other secrets).
     private func write(_ material: KeyMaterial, proposed: Bool) async throws(JournalError) -> KeyMaterial {
@@ -108,6 +109,8 @@ public struct PostgresKeys: KeyMaterialStore {
                     ON CONFLICT DO NOTHING
                     """, binds: bindings), logger: logger)
             }
+            // A proposal is answered with what the database holds for its subjects; a copy's rows are not read back.
+            guard proposed else { return stored }
             let subjects = Set(material.subjects.map(\.subjectHash) + material.dataKeys.map(\.subjectHash))
             for chunk in Array(subjects).chunks(of: Self.rowsPerStatement) {
                 let hashes = PostgresArray(chunk.map { ByteBuffer(bytes: $0) })
@@ -122,9 +125,7 @@ public struct PostgresKeys: KeyMaterialStore {
 
     /// The secrets, made now when the database has none: the first node (or copy) makes them.
     public func secrets() async throws(JournalError) -> KeyMaterial {
-        if let secrets = try await journal.run({ connection in try await Self.secretsIfAny(on: connection, logger: journal.logger) }) {
-            return secrets
-        }
+        if let secrets = try await existingSecrets() { return secrets }
         return try await write(KeyMaterial(storeSecret: KeyMaterial.randomBytes(32), signingKey: KeyMaterial.randomBytes(32)), proposed: false)
     }
 
@@ -199,6 +200,11 @@ public struct PostgresKeys: KeyMaterialStore {
             cursor = through
             return try await body(material, through)
         }
+    }
+
+    /// The secrets, if the database holds them yet (read only: nothing is made).
+    public func existingSecrets() async throws(JournalError) -> KeyMaterial? {
+        try await journal.run { connection in try await Self.secretsIfAny(on: connection, logger: journal.logger) }
     }
 
     public func keyMaterial() async throws(JournalError) -> KeyMaterial {

@@ -31,7 +31,7 @@ public struct PostgresTreeHeads: Sendable {
 
     /// The latest head signed at or before `instant`, if any.
     public func latest(signedBy instant: Timestamp) async throws(JournalError) -> Stored? {
-        try await heads().last { $0.head.signedAt <= instant }
+        try await heads("WHERE signed_at_us <= \(instant.microseconds) ORDER BY id DESC LIMIT 1").first
     }
 
     /// Why the log no longer holds exactly the events `head` signed, or nil when it does: its
@@ -57,20 +57,23 @@ public struct PostgresTreeHeads: Sendable {
 
     /// The public half of the journal's signing key, once the database holds one.
     public func signingPublicKey() async throws(JournalError) -> [UInt8]? {
-        try await PostgresKeys(journal: journal).keyMaterial().signingKey.flatMap(SignedTreeHead.publicKey(ofPrivateKey:))
+        try await PostgresKeys(journal: journal).existingSecrets()?.signingKey.flatMap(SignedTreeHead.publicKey(ofPrivateKey:))
     }
 
     /// The heads signed after `instant` (all of them for nil), oldest first.
     public func heads(signedAfter instant: Timestamp? = nil) async throws(JournalError) -> [Stored] {
-        let after = instant?.microseconds ?? Int64.min
+        try await heads("WHERE signed_at_us > \(instant?.microseconds ?? Int64.min) ORDER BY id")
+    }
+
+    /// The heads `filter` (a `WHERE` and `ORDER BY` clause) selects.
+    private func heads(_ filter: PostgresQuery) async throws(JournalError) -> [Stored] {
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT tree_size, root_hash, signed_at_us, public_key, signature, signed_by FROM tree_head \(filter.sql)", binds: filter.binds)
         return try await journal.run { connection in
             var heads: [Stored] = []
-            for try await (size, root, signedAt, key, signature, signedBy) in try await connection.query(
-                """
-                SELECT tree_size, root_hash, signed_at_us, public_key, signature, signed_by FROM tree_head
-                WHERE signed_at_us > \(after) ORDER BY id
-                """, logger: journal.logger
-            ).decode((Int64, ByteBuffer, Int64, ByteBuffer, ByteBuffer, String).self) {
+            for try await (size, root, signedAt, key, signature, signedBy) in try await connection.query(query, logger: journal.logger)
+                .decode((Int64, ByteBuffer, Int64, ByteBuffer, ByteBuffer, String).self)
+            {
                 heads.append(Stored(
                     head: SignedTreeHead(
                         treeSize: size, rootHash: Array(buffer: root), signedAt: Timestamp(microseconds: signedAt), publicKey: Array(buffer: key),

@@ -66,7 +66,7 @@ extension JournalCommand {
         @Option(name: .long, help: "With --db postgres://…: where this node keeps its copy of the shared log, which it reads and folds its projections from (made when missing).")
         var localCopy = "node.sqlite"
 
-        @Option(name: .long, help: "With --db postgres://…: this node's name, as the signed tree heads it signs and its leases name it (default: host name and process id).")
+        @Option(name: .long, help: "With --db postgres://…: this node's name, one per node, as the signed tree heads it signs and its leases name it (default: host name and process id).")
         var nodeName = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
 
         @Option(name: .long, help: "With --db postgres://…: seconds a node's lease on work done for all nodes (signing tree heads) lasts unless renewed; another node takes it over after.")
