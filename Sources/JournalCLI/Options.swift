@@ -7,7 +7,7 @@ import Synchronization
 
 /// Where the journal file is.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to the journal file (default: $TPJ_DB, else ./journal.sqlite); `tpj verify`, `copy`, `grant` and `token` also take a PostgreSQL URL, postgres://user@host/database.")
+    @Option(name: .long, help: "Path to the journal file (default: $TPJ_DB, else ./journal.sqlite); `tpj serve`, `verify`, `copy`, `grant` and `token` also take a PostgreSQL URL, postgres://user@host/database.")
     var db: String?
 
     var path: String {
@@ -24,7 +24,7 @@ struct DatabaseOptions: ParsableArguments {
     /// Opens the journal at `path` (another than `--db`) as this command opens its own.
     func openStore(at path: String, create: Bool, clock: JournalClock = .live) throws -> EventStore {
         if Self.isPostgres(path) {
-            throw CLIError(code: 64, message: "\(path): a journal in PostgreSQL is read by `tpj verify`, `copy`, `grant` and `token` so far; this command needs a journal file")
+            throw CLIError(code: 64, message: "\(path): a journal in PostgreSQL is read by `tpj serve`, `verify`, `copy`, `grant` and `token` so far; this command needs a journal file")
         }
         let store = try EventStore(writer: JournalDatabase.open(path: path, create: create), registry: registry(), clock: clock)
         OpenJournals.keep(store)

@@ -143,16 +143,16 @@ extension JournalCommand {
                         Self.sealHead(store, logger: logger, when: "periodic")
                     }
                 },
-                final: { Self.sealHead(store, logger: logger, when: "shutdown") })
+                final: { [logger] in Self.sealHead(store, logger: logger, when: "shutdown") })
             try await serve(store, journalPath: path, shared: nil, tokens: AccessTokens(store: store), accessLog: nil, sealing: sealing, logger: logger) { batch in
                 _ = try store.append([batch])
             }
         }
 
         /// How the server signs tree heads: every --seal-every while it runs, and once more when it stops.
-        struct Sealing {
+        struct Sealing: Sendable {
             let periodic: @Sendable () async -> Void
-            let final: () async -> Void
+            let final: @Sendable () async -> Void
         }
 
         /// Serves as a node of the log shared in PostgreSQL at `url`: copies it into `--local-copy`
@@ -202,13 +202,18 @@ extension JournalCommand {
                 }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await node.run(erasuresCopied: rebuild) }
-                    defer { group.cancelAll() }
-                    try await serve(
-                        node.store, journalPath: localCopy, shared: node, tokens: node.tokens,
-                        accessLog: PostgresAccessLog(journal: journal), sealing: sealing, logger: logger
-                    ) { batch in
-                        _ = try await node.append(batch)
+                    group.addTask {
+                        try await serve(
+                            node.store, journalPath: localCopy, shared: node, tokens: node.tokens,
+                            accessLog: PostgresAccessLog(journal: journal), sealing: sealing, logger: logger
+                        ) { batch in
+                            _ = try await node.append(batch)
+                        }
                     }
+                    // Whichever ends first ends the other: the server stopped, or the copy can no
+                    // longer follow the shared log (a server on a copy that stopped would only time out).
+                    defer { group.cancelAll() }
+                    try await group.next()
                 }
             }
         }
