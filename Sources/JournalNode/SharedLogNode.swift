@@ -70,7 +70,10 @@ public final class SharedLogNode: Sendable {
         _ = try await sharedKeys.secrets()
         let (material, through) = try await sharedKeys.changes(after: 0)
         let keys = try KeyStore(copying: material, clock: clock)
-        let store = try EventStore(writer: JournalDatabase.open(path: path, create: true), keys: keys, registry: registry, clock: clock)
+        // The copy's commits do not wait for the disk: what a power loss takes is copied again.
+        var options = JournalDatabase.Options()
+        options.durability = .copy
+        let store = try EventStore(writer: JournalDatabase.open(path: path, create: true, options: options), keys: keys, registry: registry, clock: clock)
         let node = SharedLogNode(shared: shared, store: store, name: name, keyCursor: through, copyTimeout: copyTimeout, logger: logger)
         try await node.checkCopy()
         return node

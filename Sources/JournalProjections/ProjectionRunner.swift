@@ -194,12 +194,15 @@ public struct ProjectionRunner: Sendable {
                             checkpoint: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1_000)
             try db.execute(sql: "PRAGMA cache_size = -\(rebuildCacheKiB)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(rebuildCheckpointPages)")
+            // Whole tables are sorted (their indexes built) in temporary files, not in memory.
+            try db.execute(sql: "PRAGMA temp_store = FILE")
             return settings
         }
         defer {
             try? store.projectionWriter.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA cache_size = \(settings.cache)")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(settings.checkpoint)")
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
         }
         // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first),

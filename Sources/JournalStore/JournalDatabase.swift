@@ -5,7 +5,8 @@ import Journal
 /// Opens the SQLite files that hold a journal, with the settings the journal's guarantees rest on.
 ///
 /// - A file uses a `DatabasePool` in WAL mode with `synchronous=FULL`: a commit returns only after the
-///   WAL has been fsync'ed, so an acknowledged append survives a process crash and a power loss.
+///   WAL has been fsync'ed, so an acknowledged append survives a process crash and a power loss
+///   (a node's copy of a log shared in PostgreSQL: ``Durability/copy``).
 /// - Transactions start `IMMEDIATE`, so appenders in several processes queue on the write lock
 ///   (up to ``Options/busyTimeout``) instead of failing on a stale read snapshot.
 /// - The projections live in a file of their own beside the journal, `<journal>-projections`
@@ -19,10 +20,21 @@ public enum JournalDatabase {
         public var busyTimeout: TimeInterval = 30
         /// SQLite page cache per connection, in KiB.
         public var cacheKiB: Int = 64 * 1024
-        /// `synchronous=FULL` (durable) or `OFF` (benchmarks of the CPU path only).
-        public var durable = true
+        /// When a commit of the journal file returns.
+        public var durability = Durability.full
 
         public init() {}
+    }
+
+    /// When a commit of the journal file returns: SQLite's `synchronous` setting.
+    public enum Durability: String, Sendable {
+        /// Once the WAL is on disk (`FULL`): an acknowledged append survives a power loss.
+        case full = "FULL"
+        /// Before the WAL is on disk (`NORMAL`), still consistent after a crash: a power loss may take the
+        /// last commits. For a copy of a log kept elsewhere, which takes them again from there.
+        case copy = "NORMAL"
+        /// Without waiting for the disk at all (`OFF`): benchmarks of the CPU path only.
+        case none = "OFF"
     }
 
     /// The name under which the journal's readers see the projections' database.
@@ -39,6 +51,9 @@ public enum JournalDatabase {
         let projectionsPath = projectionsPath(of: path)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(options, attaching: projectionsPath))
+            // Opening a pool turns its writer to synchronous=NORMAL (GRDB, as it sets up write-ahead
+            // logging) after the connection's own settings: the journal's durability is set once more.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(options.durability.rawValue)") }
             // Checked on the writer: the readers attach the projections' file, which may not exist yet.
             let tables = try pool.writeWithoutTransaction { db in
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
@@ -115,6 +130,10 @@ public enum JournalDatabase {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -\(cache)")
+            // A fold's statement journals and small sorts stay in memory: in files, they were about a
+            // fifth of the bytes each append's fold wrote. A rebuild sorts whole tables in files
+            // (``ProjectionRunner``).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // A rebuild's last commits (giving back the replaced generation) pass the whole file through
             // the WAL; once checkpointed, the WAL shrinks back to this size instead of staying as large.
             try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
@@ -184,7 +203,7 @@ public enum JournalDatabase {
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout)
         configuration.label = "journal"
-        let synchronous = options.durable ? "FULL" : "OFF"
+        let synchronous = options.durability.rawValue
         let cache = options.cacheKiB
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")

@@ -50,6 +50,18 @@ import Testing
         #expect(try store.head() == 6)
     }
 
+    /// A fold's statement journals and sorts stay in memory; a rebuild sorts in files, and after it the
+    /// folds are back in memory.
+    @Test func foldsKeepTemporaryDataInMemory() throws {
+        let store = try generatedStore(customers: 3, perCustomer: 5, seed: 17)
+        func tempStore() throws -> Int? { try store.projectionWriter.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } }
+        #expect(try tempStore() == 2)
+        let runner = ProjectionRunner.builtIn(store: store)
+        _ = try runner.rebuild()
+        #expect(try tempStore() == 2)
+        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test func aRebuildGivesTheReplacedGenerationsPagesBack() throws {
         let store = try generatedStore(customers: 40, perCustomer: 50, seed: 15)
         let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()])

@@ -7,6 +7,23 @@ import Testing
 
 /// The store contract, run on an in-memory database and on a WAL file.
 @Suite struct EventStoreTests {
+    /// A journal file's commits wait for the disk; a copy of a log kept elsewhere does not (it takes
+    /// what a power loss took from there again); the projections never do.
+    @Test func durabilitySetsWhenACommitReturns() throws {
+        func synchronous(_ durability: JournalDatabase.Durability) throws -> (journal: Int?, projections: Int?) {
+            var options = JournalDatabase.Options()
+            options.durability = durability
+            let path = TestSupport.temporaryDirectory("tpj-durability").appendingPathComponent("j.sqlite").path
+            let store = try EventStore(writer: JournalDatabase.open(path: path, options: options))
+            return (try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") },
+                    try store.projectionWriter.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") })
+        }
+        let full = try synchronous(.full), none = try synchronous(.none)
+        #expect(full == (2, 1), "\(full)")
+        #expect(try synchronous(.copy) == (1, 1))
+        #expect(none == (0, 1), "\(none)")
+    }
+
     @Test(arguments: StoreKind.allCases)
     func appendAssignsPositionsVersionsAndChainsHashes(kind: StoreKind) throws {
         // Given an empty journal
