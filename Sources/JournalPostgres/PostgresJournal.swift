@@ -253,6 +253,16 @@ public final class PostgresJournal: JournalLog {
         }
     }
 
+    /// Vacuums and analyzes the tables a copy fills: the planner's statistics, and the new rows marked
+    /// visible to all once rather than by the autovacuum that a million new rows set off — which rewrote
+    /// the whole table while the first nodes served, and stretched their commits to seconds. A role
+    /// that does not own the tables is warned by the server and changes nothing.
+    public func settleAfterBulkLoad() async throws(JournalError) {
+        try await run { connection in
+            try await connection.query("VACUUM (ANALYZE) event, key_subject, data_key", logger: self.logger)
+        }
+    }
+
     // MARK: Following
 
     /// Follows the log after `position`: calls `body` with each page of newer events, in position

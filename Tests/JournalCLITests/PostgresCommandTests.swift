@@ -58,6 +58,21 @@ struct PostgresCommandTests {
         #expect(try exported(back) == afterErasure)
     }
 
+    /// A copy into PostgreSQL ends vacuumed and analyzed, rather than leaving the new rows to an
+    /// autovacuum that would rewrite the table while the first servers run.
+    @Test func aCopyLeavesTheTablesVacuumedAndAnalyzed() throws {
+        let (server, database, _) = try journalInPostgres("tpj-pg-vacuum")
+        try server.execute(
+            """
+            DO $$ BEGIN
+                IF (SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('event', 'key_subject', 'data_key')
+                    AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL) <> 3 THEN
+                    RAISE EXCEPTION 'a table the copy filled was not vacuumed and analyzed';
+                END IF;
+            END $$
+            """, in: database)
+    }
+
     /// `tpj grant` gives an existing role what the application needs; that role then reads the journal.
     /// A role that does not exist is named in the error.
     @Test func grantLetsAnApplicationRoleReadTheJournal() throws {

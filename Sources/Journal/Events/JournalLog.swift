@@ -35,9 +35,16 @@ public protocol JournalLog: Sendable {
 
     /// Walks the whole chain (``ChainWalk``) in one snapshot, up to the first event that breaks it.
     func verifyChain() async throws(JournalError) -> VerificationReport
+
+    /// Readies the store to serve after many events were stored at once, as by a copy: work its
+    /// database would otherwise do in the background while the first servers run on it.
+    func settleAfterBulkLoad() async throws(JournalError)
 }
 
 extension JournalLog {
+    /// A file needs nothing.
+    public func settleAfterBulkLoad() async throws(JournalError) {}
+
     /// The event at `position`, if the log holds it.
     public func event(at position: Int64) async throws(JournalError) -> RecordedEvent? {
         guard position >= 1 else { return nil }

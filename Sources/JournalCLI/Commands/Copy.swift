@@ -106,6 +106,12 @@ extension JournalCommand {
                     let outcome = try await LogCopy(from: from, to: into).run { done, head in
                         bar.update(Double(done) / Double(max(head, 1)), Output.count(Int(done), "event"))
                     }
+                    if outcome.copied > 0 {
+                        if DatabaseOptions.isPostgres(target) {
+                            bar.update(1, "\(Output.count(Int(outcome.head), "event")); vacuuming and analyzing", newStep: true)
+                        }
+                        try await into.settleAfterBulkLoad()
+                    }
                     bar.finish()
                     let check = try await into.verifyChain()
                     if output.json {
