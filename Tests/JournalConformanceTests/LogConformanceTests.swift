@@ -301,9 +301,12 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    // The time limits here guard against a hang, not for speed: on a loaded machine, where every
+    // journal file of the suite waits for the disk at each commit, these tests ran past a minute.
+
     /// Concurrent calls through the group committer are all recorded, gapless, each customer's stream
     /// whole; once it is closed, a call is refused and says why.
-    @Test(.timeLimit(.minutes(1))) func aGroupCommitterRecordsConcurrentCallsGapless() async throws {
+    @Test(.timeLimit(.minutes(10))) func aGroupCommitterRecordsConcurrentCallsGapless() async throws {
         let writers = 8, rounds = 10
         let batches = try LogConformance.generated(customers: 0..<(writers * rounds), perCustomer: 2, seed: 31)
         try await withJournal { journal in
@@ -441,7 +444,7 @@ struct PostgresLogConformanceTests {
     /// Two nodes — two journals on the same database, each with its own connections — with three
     /// appenders each and two followers each, woken by NOTIFY: every follower sees exactly 1…head, once
     /// and in order, while the appends commit concurrently on both nodes.
-    @Test(.timeLimit(.minutes(1))) func theFeedNeverSkipsAPositionWithWritersAndFollowersOnTwoNodes() async throws {
+    @Test(.timeLimit(.minutes(10))) func theFeedNeverSkipsAPositionWithWritersAndFollowersOnTwoNodes() async throws {
         let url = try PostgresServer.shared().newDatabase()
         let writersPerNode = 3, rounds = 10, perBatch = 3
         let total = Int64(2 * writersPerNode * rounds * perBatch)
