@@ -254,9 +254,9 @@ public final class PostgresJournal: JournalLog {
     }
 
     /// Vacuums and analyzes the tables a copy fills: the planner's statistics, and the new rows marked
-    /// visible to all once rather than by the autovacuum that a million new rows set off — which rewrote
-    /// the whole table while the first nodes served, and stretched their commits to seconds. A role
-    /// that does not own the tables is warned by the server and changes nothing.
+    /// visible to all once rather than by the autovacuum that a million new rows set off, which would
+    /// rewrite the whole table while the first nodes serve. A role that does not own the tables is
+    /// warned by the server and changes nothing.
     public func settleAfterBulkLoad() async throws(JournalError) {
         try await run { connection in
             try await connection.query("VACUUM (ANALYZE) event, key_subject, data_key", logger: self.logger)

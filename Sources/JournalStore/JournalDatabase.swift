@@ -34,7 +34,7 @@ public enum JournalDatabase {
         /// last commits. For a copy of a log kept elsewhere, which takes them again from there.
         case copy = "NORMAL"
         /// Without waiting for the disk at all (`OFF`): benchmarks of the CPU path only.
-        case none = "OFF"
+        case off = "OFF"
     }
 
     /// The name under which the journal's readers see the projections' database.

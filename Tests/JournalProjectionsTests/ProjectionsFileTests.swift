@@ -59,7 +59,6 @@ import Testing
         let runner = ProjectionRunner.builtIn(store: store)
         _ = try runner.rebuild()
         #expect(try tempStore() == 2)
-        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
     }
 
     @Test func aRebuildGivesTheReplacedGenerationsPagesBack() throws {

@@ -42,7 +42,7 @@ import Testing
 
     @Test func everyEventValidatesAndTheChainVerifies() throws {
         // Given a world of 300 customers over 2 years written into an in-memory journal
-        let writer = try JournalDatabase.inMemory(options: { var o = JournalDatabase.Options(); o.durability = .none; return o }())
+        let writer = try JournalDatabase.inMemory(options: { var o = JournalDatabase.Options(); o.durability = .off; return o }())
         var reports: [WorldProgress] = []
         let summary = try WorldGenerator.write(WorldConfiguration(customers: 300, years: 2, seed: 3), using: { clock in
             try EventStore(writer: writer, clock: clock)
