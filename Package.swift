@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "JournalImportTests",
             dependencies: [
-                "Journal", "JournalStore", "JournalImport", "JournalProjections", "JournalTesting", "JournalWorld",
+                "Journal", "JournalStore", "JournalImport", "JournalProjections", "JournalScoring", "JournalTesting", "JournalWorld",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             exclude: ["Fixtures"]

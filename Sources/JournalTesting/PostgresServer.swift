@@ -31,6 +31,8 @@ public final class PostgresServer: Sendable {
 
     public let directory: String
     public let port = 5432
+    /// The server's main process (the postmaster).
+    public let processIdentifier: Int32
     private let databases = Atomic<Int>(0)
 
     private static let started = Mutex<Result<PostgresServer, any Error>?>(nil)
@@ -64,13 +66,14 @@ public final class PostgresServer: Sendable {
             }
         }
         let data = directory + "/data"
-        try run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
+        try Self.run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"], in: directory)
         let sync = durable ? "" : " -c fsync=off -c full_page_writes=off"
         let options = "-k \(directory) -p \(port) -c listen_addresses= -c max_connections=100" + sync
             + settings.map { " -c \($0)" }.joined()
-        try run("pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"])
+        try Self.run("pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o", options, "start"], in: directory)
         let pidLine = try String(contentsOfFile: data + "/postmaster.pid", encoding: .utf8).split(separator: "\n").first
         guard let pid = pidLine.flatMap({ Int32($0) }) else { throw ServerError("no postmaster.pid after the server started") }
+        processIdentifier = pid
         Self.stopAtExit(pid: pid, directory: directory)
     }
 
@@ -83,13 +86,13 @@ public final class PostgresServer: Sendable {
 
     /// Runs `sql` with `psql` as the superuser, in `database`.
     public func execute(_ sql: String, in database: String = "postgres") throws {
-        try run("psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", database, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        try Self.run("psql", ["-h", directory, "-p", String(port), "-U", "postgres", "-d", database, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], in: directory)
     }
 
     /// Runs one of the server's programs (`pg_dump`, `pg_restore`, `createdb` …) with `arguments`, as the
     /// server's user, connected to this server; files it writes belong in ``directory``.
     public func runProgram(_ name: String, _ arguments: [String]) throws {
-        try run(name, ["-h", directory, "-p", String(port), "-U", "postgres"] + arguments)
+        try Self.run(name, ["-h", directory, "-p", String(port), "-U", "postgres"] + arguments, in: directory)
     }
 
     /// The URL of `database`, connecting as `user`.
@@ -100,8 +103,8 @@ public final class PostgresServer: Sendable {
     /// Runs the PostgreSQL program `name` to its end (as the `postgres` user when this process is root); throws
     /// with its output when it fails. Spawned and waited for directly, its output into a file: the
     /// server `pg_ctl` starts outlives `pg_ctl` and would hold a pipe open.
-    private func run(_ name: String, _ arguments: [String]) throws {
-        let program = Self.binaries! + "/" + name
+    private static func run(_ name: String, _ arguments: [String], in directory: String) throws {
+        let program = binaries! + "/" + name
         let outputPath = directory + "/\(name).out"
         let argv = (getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] : [program]) + arguments
         var actions = posix_spawn_file_actions_t()
@@ -110,6 +113,8 @@ public final class PostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let closing = addCloseFrom(3, to: &actions)
+        guard closing == 0 else { throw ServerError("cannot keep this process's descriptors from \(name) (error \(closing))") }
         var pid: pid_t = 0
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }

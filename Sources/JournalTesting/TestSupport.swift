@@ -55,10 +55,15 @@ public enum TestSupport {
         try run(tpj, arguments, in: directory, input: input.map { Data($0.utf8) }, environment: environment)
     }
 
-    /// Runs an executable and waits for it.
+    /// A child that did not end within its time limit.
+    public struct ProcessTimeout: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs an executable and waits for it, at most `timeLimit` seconds.
     public static func run(
         _ executable: URL, _ arguments: [String], in directory: URL, input: Data? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], timeLimit: Int = 900
     ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
@@ -80,16 +85,22 @@ public enum TestSupport {
             try? out.close()
             try? err.close()
         }
-        let inPipe = Pipe()
+        let inPipe = input.map { _ in Pipe() }
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
+        process.standardInput = inPipe ?? FileHandle.nullDevice
+        // A child that never ends fails its test, naming the command, rather than hanging the whole run.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        if let input {
+        if let input, let inPipe {
             inPipe.fileHandleForWriting.write(input)
             try inPipe.fileHandleForWriting.close()
         }
-        process.waitUntilExit()
+        guard exited.wait(timeout: .now() + .seconds(timeLimit)) == .success else {
+            process.terminate()
+            throw ProcessTimeout(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not end within \(timeLimit) s")
+        }
         return ProcessResult(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",

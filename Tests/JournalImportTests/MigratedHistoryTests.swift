@@ -3,6 +3,7 @@ import GRDB
 import Journal
 import JournalImport
 import JournalProjections
+import JournalScoring
 import JournalStore
 import JournalTesting
 import JournalWorld

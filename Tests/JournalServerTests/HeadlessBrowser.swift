@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import JournalTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -58,6 +59,8 @@ final class HeadlessBrowser: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, answers[1], 4)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let closing = addCloseFrom(5, to: &actions)
+        guard closing == 0 else { throw Failure(description: "cannot keep this process's descriptors from the browser (error \(closing))") }
         let arguments = [
             executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--no-default-browser-check", "--disable-extensions", "--remote-debugging-pipe", "--user-data-dir=\(profile.path)",

@@ -26,7 +26,7 @@ struct SharedLogNodesTests {
             process.standardOutput = output
             // Its log, for a node that does not start.
             let log = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
             var text = ""
