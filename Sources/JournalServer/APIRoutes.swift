@@ -369,8 +369,8 @@ extension JournalServer {
     /// hashes to its stored hash.
     func requireCustomer(_ customerId: String) async throws {
         let store = store
-        let events = try await countingTampered { try await offload { try store.history(of: customerId).count } }
-        guard events > 0 else { throw APIError.unknownCustomer(customerId) }
+        let known = try await countingTampered { try await offload { try store.checkHistory(of: customerId) } }
+        guard known else { throw APIError.unknownCustomer(customerId) }
     }
 
     /// Runs a read of a customer, counting the reads refused because an event was altered.

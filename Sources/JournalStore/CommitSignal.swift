@@ -47,6 +47,6 @@ final class CommitSignal: Sendable {
     }
 }
 
-private struct WeakWriter: @unchecked Sendable {
+struct WeakWriter: @unchecked Sendable {
     weak var value: (any DatabaseWriter)?
 }

@@ -251,6 +251,38 @@ public struct EventStore: Sendable {
         _ = try history(of: customerId)
     }
 
+    /// Whether the customer has events, after checking them as ``requireIntact(customerId:)`` does — only those
+    /// not yet checked by an earlier call, while no other connection can have changed the journal since
+    /// (``CheckedHistories``): for views that show the customer from projections, on every read.
+    ///
+    /// - Throws: ``JournalError/tampered(position:customerId:)``.
+    public func checkHistory(of customerId: String) throws(JournalError) -> Bool {
+        let memory: CheckedHistories
+        do {
+            memory = try CheckedHistories.of(writer)
+        } catch {
+            throw .storage("cannot watch \(path) for changes: \(error)")
+        }
+        // A reader that doubts has the writer look, unless it has since (after each of its commits, it does).
+        var doubtAfter: Int?
+        defer {
+            if let doubtAfter, !memory.writerLooked(since: doubtAfter) {
+                writer.writeWithoutTransaction { db in memory.writerLooks(on: db) }
+            }
+        }
+        return try read { db in
+            let look = try memory.look(readingOn: db)
+            doubtAfter = look.doubtAfter
+            let checked = look.trusts ? memory.checkedEvents(of: customerId, in: look.epoch) : 0
+            let newer = try EventRow.fetchAll(
+                db.cachedStatement(sql: "SELECT \(EventRow.columns) FROM event WHERE customerId = ? AND streamVersion > ? ORDER BY streamVersion"),
+                arguments: [customerId, checked])
+            try Self.requireIntact(newer, in: db)
+            memory.remember(customerId, checked: checked + newer.count, in: look.epoch)
+            return checked + newer.count > 0
+        }
+    }
+
     /// Recomputes each event's hash from its stored content and `prevHash`, and checks that the next
     /// event of the log names that hash as its `prevHash`: a read that meets an event changed in the
     /// file since it was written — its hash rewritten with it or not — refuses, rather than show it. (A

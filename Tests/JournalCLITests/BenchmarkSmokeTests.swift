@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func loadTest() throws {
-        let documents = try run("loadtest", "--duration", "2", "--warmup", "0", "--abuse", "0", "5000")
+        let documents = try run("loadtest", "--duration", "2", "--warmup", "1", "--abuse", "0", "5000")
         expectFigures(documents.last, ["world.events", "baseline.perSecond", "timeline.requests", "append.requests", "appendsAnswered201"], "loadtest")
         // Every append was accepted (none refused, as when the served copy lacked the world's keys).
         #expect(number(documents.last, "append.errors.status") == 0 && documents.last?["targets"]?["everyAppendStored"] == true)
