@@ -263,22 +263,19 @@ public struct EventStore: Sendable {
         } catch {
             throw .storage("cannot watch \(path) for changes: \(error)")
         }
-        // A reader that doubts has the writer look, unless it has since (after each of its commits, it does).
-        var doubtAfter: Int?
-        defer {
-            if let doubtAfter, !memory.writerLooked(since: doubtAfter) {
-                writer.writeWithoutTransaction { db in memory.writerLooks(on: db) }
-            }
-        }
+        // Taken before the read's snapshot begins: a read older than a new epoch neither trusts nor is remembered.
+        let epoch = memory.epoch
+        var asksWriter = false
+        defer { if asksWriter { memory.requestWriterLook(writer) } }
         return try read { db in
-            let look = try memory.look(readingOn: db)
-            doubtAfter = look.doubtAfter
-            let checked = look.trusts ? memory.checkedEvents(of: customerId, in: look.epoch) : 0
+            let look = try memory.look(readingOn: db, since: epoch)
+            asksWriter = look.asksWriter
+            let checked = look.trusts ? memory.checkedEvents(of: customerId, in: epoch) : 0
             let newer = try EventRow.fetchAll(
                 db.cachedStatement(sql: "SELECT \(EventRow.columns) FROM event WHERE customerId = ? AND streamVersion > ? ORDER BY streamVersion"),
                 arguments: [customerId, checked])
             try Self.requireIntact(newer, in: db)
-            memory.remember(customerId, checked: checked + newer.count, in: look.epoch)
+            memory.remember(customerId, checked: checked + newer.count, in: epoch)
             return checked + newer.count > 0
         }
     }

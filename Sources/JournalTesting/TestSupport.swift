@@ -98,7 +98,7 @@ public enum TestSupport {
             try inPipe.fileHandleForWriting.close()
         }
         guard exited.wait(timeout: .now() + .seconds(timeLimit)) == .success else {
-            process.terminate()
+            kill(-process.processIdentifier, SIGKILL)  // its process group: Foundation gives the child one of its own
             throw ProcessTimeout(description: "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not end within \(timeLimit) s")
         }
         return ProcessResult(
