@@ -18,10 +18,10 @@ import Testing
             return (try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") },
                     try store.projectionWriter.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") })
         }
-        let full = try synchronous(.full), none = try synchronous(.off)
+        let full = try synchronous(.full), off = try synchronous(.off)
         #expect(full == (2, 1), "\(full)")
         #expect(try synchronous(.copy) == (1, 1))
-        #expect(none == (0, 1), "\(none)")
+        #expect(off == (0, 1), "\(off)")
     }
 
     @Test(arguments: StoreKind.allCases)
