@@ -48,6 +48,11 @@ public struct ClockLimit: Sendable {
     /// Five minutes against the system clock.
     public static let standard = ClockLimit(maximumLeadSeconds: 300)
 
+    /// The latest recording time allowed now: the system clock plus the lead.
+    public func latestAllowed() -> Timestamp {
+        Timestamp(microseconds: system.now().microseconds &+ maximumLeadMicroseconds)
+    }
+
     /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)``.
     public func check(_ recorded: Timestamp) throws(JournalError) {
         let system = self.system.now()

@@ -1,58 +1,60 @@
 import Foundation
 import Journal
 import Logging
+import NIOCore
 import PostgresNIO
 
-/// The work of one append transaction in PostgreSQL, by the same rules as the SQLite journal's:
-/// locks the log's head, assigns positions, stream versions and `recordedAt`, checks idempotency,
-/// expected versions and references, chains the hashes and inserts.
+/// One append to a PostgreSQL journal, by the same rules as the SQLite journal's: idempotent
+/// re-sends, expected versions, references, gapless positions and stream versions, one recording
+/// time, the hash chain.
 ///
-/// A call costs a fixed number of round trips whatever its size: the head lock, one read of every
-/// stored event the call names (its ids and the ids it refers to), one read of its customers' stream
-/// versions, then the new rows, ``PostgresEventRow/rowsPerStatement`` to a statement — each sent
-/// while the next rows are chained.
+/// The append is planned here against the log as read (``load(_:on:logger:)``): which events are
+/// stored already, each customer's stream version, the head. The new events get stream versions and
+/// tentative positions after that head, and their canonical envelopes without position and
+/// recording time. ``commit(on:clock:limit:logger:)`` then sends them to `append_events`
+/// (``PostgresSchema/v7``), which locks the head, fills both in, chains and inserts in one statement:
+/// the head is never locked across a round trip. Positions are moved to where the function put the
+/// events (``resolve(_:)``).
+///
+/// Another append that commits between the read and the statement makes the plan stale. It then
+/// fails with a unique violation and stores nothing (``isStale(_:)``), and the journal plans again.
+/// A plan made in a transaction that locked the head first (``LockedHead``) cannot go stale; its
+/// rows are chained here (``commit(on:under:clock:limit:logger:)``).
 struct PostgresAppend {
-    let connection: PostgresConnection
-    let logger: Logger
-    private var position: Int64
-    private var prevHash: [UInt8]
-    private let recorded: Timestamp
-    private let recordedText: String
-    private var envelope: [UInt8] = []
-    /// Events stored before this call, by id, for the ids the call names.
-    private var stored: [EventID: RecordedEvent] = [:]
-    /// Events this call has recorded so far, by id.
-    private var recordedNow: [EventID: RecordedEvent] = [:]
-    /// Each customer's stream version as this call has left it so far.
-    private var versions: [String: Int] = [:]
-    /// Recorded and not inserted yet.
-    private var pending: [RecordedEvent] = []
-    /// The insert statement the server is running while the next rows are chained here.
-    private var inFlight: Task<Void, any Error>?
-    /// Whether rows may be sent in the middle of a batch. Off when the calls of a group must each be
-    /// undone in memory (``endOfCall()``): a call's rows then stay here until it has succeeded.
-    var flushesWithinCall = true
+    /// Rows per call of `append_events`; a larger append is sent in several, in one transaction.
+    static let rowsPerStatement = 5_000
 
-    /// Locks the head row: every other appender waits here until this transaction ends, so the
-    /// positions it gives out commit in their order.
-    init(connection: PostgresConnection, logger: Logger, clock: JournalClock, limit: ClockLimit) async throws {
-        self.connection = connection
-        self.logger = logger
-        let rows = try await connection.query("SELECT * FROM lock_log_head()", logger: logger)
-        guard let (head, hash, lastRecorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
-            throw JournalError.storage("the log head row is missing")
-        }
-        position = head
-        prevHash = Array(hash)
-        // Read after the lock is held: recordedAt is when the events became visible.
-        recorded = max(clock.now(), Timestamp(microseconds: lastRecorded))
-        try limit.check(recorded)
-        recordedText = recorded.rfc3339
+    /// The head as the reads saw it: the tentative positions follow it.
+    private let seenHead: Int64
+    /// The last tentative position given out.
+    private var position: Int64
+    /// Events stored before this append, by id, for the ids it names.
+    private var stored: [EventID: RecordedEvent]
+    /// Events this append records, by id, at their tentative positions.
+    private var recordedNow: [EventID: RecordedEvent] = [:]
+    /// Each customer's stream version as this append has left it so far.
+    private var versions: [String: Int]
+    /// The new events' rows, in position order.
+    private var rows: [Row] = []
+    /// Where the new events went: the tentative positions are moved by this much.
+    private var shift: Int64 = 0
+
+    private struct Row {
+        let event: PreparedEvent
+        let streamVersion: Int
+        let envelopeHead: [UInt8]
+        let envelopeTail: [UInt8]
     }
 
-    /// Reads what the call's batches need of the stored log: which of the events it names are stored
-    /// (and those), and its customers' stream versions.
-    mutating func load(_ batches: [PreparedBatch]) async throws {
+    /// Whether the plan holds any event not stored yet.
+    var isEmpty: Bool { rows.isEmpty }
+    /// How many new events the plan holds.
+    var count: Int { rows.count }
+
+    /// Reads what `batches` need of the stored log: which of the events they name are stored (and
+    /// those), their customers' stream versions, and the head — read last, so that every stored event
+    /// found lies at or before it.
+    static func load(_ batches: [PreparedBatch], on connection: PostgresConnection, logger: Logger) async throws -> PostgresAppend {
         var ids: Set<String> = []
         var customers: Set<String> = []
         for batch in batches {
@@ -70,6 +72,7 @@ struct PostgresAppend {
         for try await position in probes.decode(Int64?.self) {
             if let position { found.append(position) }
         }
+        var stored: [EventID: RecordedEvent] = [:]
         if !found.isEmpty {
             for event in try await PostgresEventRow.fetch(
                 "SELECT \(unescaped: PostgresEventRow.columns) FROM event WHERE position = ANY(\(found))", on: connection, logger: logger)
@@ -77,32 +80,46 @@ struct PostgresAppend {
                 stored[event.eventId] = event
             }
         }
-        let customerList = Array(customers)
         // Each customer's last version from the end of its index, however long its stream.
         let rows = try await connection.query(
             """
-            SELECT customer, (SELECT max(stream_version) FROM event WHERE customer_id = customer)::integer
-            FROM unnest(\(customerList)::text[]) AS customer
+            SELECT customer, (SELECT max(stream_version) FROM event WHERE customer_id = customer)::integer,
+                   (SELECT position FROM log_head)
+            FROM unnest(\(Array(customers))::text[]) AS customer
             """,
             logger: logger)
-        for try await (customer, version) in rows.decode((String, Int?).self) { versions[customer] = version ?? 0 }
+        var versions: [String: Int] = [:]
+        var head: Int64 = 0
+        for try await (customer, version, position) in rows.decode((String, Int?, Int64).self) {
+            versions[customer] = version ?? 0
+            head = position
+        }
+        return PostgresAppend(seenHead: head, position: head, stored: stored, versions: versions)
     }
 
-    /// Appends one call's batches in order; an error names the batch when there are several.
-    mutating func append(call batches: [PreparedBatch]) async throws -> [AppendResult] {
+    private init(seenHead: Int64, position: Int64, stored: [EventID: RecordedEvent], versions: [String: Int]) {
+        self.seenHead = seenHead
+        self.position = position
+        self.stored = stored
+        self.versions = versions
+    }
+
+    /// Plans one call's batches in order; an error names the batch when there are several. The
+    /// results hold tentative positions until ``resolve(_:)``.
+    mutating func plan(call batches: [PreparedBatch]) throws(JournalError) -> [AppendResult] {
         var results: [AppendResult] = []
         results.reserveCapacity(batches.count)
         for batch in batches {
             do {
-                results.append(try await append(batch))
-            } catch let error as JournalError where batches.count > 1 {
+                results.append(try plan(batch))
+            } catch where batches.count > 1 {
                 throw error.inBatch(of: batch.customerId)
             }
         }
         return results
     }
 
-    mutating func append(_ batch: PreparedBatch) async throws -> AppendResult {
+    private mutating func plan(_ batch: PreparedBatch) throws(JournalError) -> AppendResult {
         var version = versions[batch.customerId] ?? 0
         let firstNew = position + 1
         var positions = [Int64](repeating: 0, count: batch.events.count)
@@ -124,7 +141,7 @@ struct PostgresAppend {
             }
             position += 1
             version += 1
-            try await record(event, at: position, version: version)
+            add(event, at: position, version: version)
             positions[index] = position
             appended += 1
         }
@@ -135,47 +152,140 @@ struct PostgresAppend {
             streamVersion: version)
     }
 
-    /// Inserts what is still pending and waits for every insert; the transaction's last step before it commits.
-    mutating func finish() async throws {
-        try await flush()
-        try await inFlight?.value
-        inFlight = nil
-    }
-
-    /// Sends the rows of the calls so far once there are enough for a statement.
-    mutating func endOfCall() async throws {
-        if pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
-    }
-
-    /// Waits for an insert still running, after an error: the transaction is rolled back after it.
-    func abandon() async {
-        _ = try? await inFlight?.value
-    }
-
-    /// Sends the pending rows as the next insert statement, once the one before has succeeded, and
-    /// returns while the server runs it.
-    private mutating func flush() async throws {
-        try await inFlight?.value
-        guard !pending.isEmpty else { return inFlight = nil }
-        let rows = pending, connection = connection, logger = logger
-        pending = []
-        inFlight = Task { try await PostgresEventRow.insert(rows, on: connection, logger: logger) }
-    }
-
     private func known(_ eventId: EventID) -> RecordedEvent? { recordedNow[eventId] ?? stored[eventId] }
 
-    private mutating func record(_ event: PreparedEvent, at position: Int64, version: Int) async throws {
-        EventChain.writeCanonicalEnvelope(
-            event.envelope, position: position, streamVersion: version, recordedAt: recordedText,
-            sourceRecordedAt: event.sourceRecordedAt?.rfc3339, importRef: event.importRef, payload: event.payload, into: &envelope)
-        let hash = EventChain.hash(prevHash: prevHash, envelope: envelope)
-        let recordedEvent = RecordedEvent(
-            position: position, streamVersion: version, envelope: event.envelope, recorded: recorded,
+    private mutating func add(_ event: PreparedEvent, at position: Int64, version: Int) {
+        var head: [UInt8] = [], tail: [UInt8] = []
+        EventChain.writeEnvelopeHead(event.envelope, importRef: event.importRef, payload: event.payload, into: &head)
+        EventChain.writeEnvelopeTail(
+            event.envelope, streamVersion: version, sourceRecordedAt: event.sourceRecordedAt?.rfc3339, into: &tail)
+        rows.append(Row(event: event, streamVersion: version, envelopeHead: head, envelopeTail: tail))
+        // What a later event of this append that repeats or refers to it compares with; the recording
+        // time and hashes come with the commit, and no check reads them.
+        recordedNow[event.eventId] = RecordedEvent(
+            position: position, streamVersion: version, envelope: event.envelope, recorded: Timestamp(microseconds: 0),
             sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef,
-            payload: String(decoding: event.payload, as: UTF8.self), prevHash: prevHash, hash: hash)
-        recordedNow[event.eventId] = recordedEvent
-        pending.append(recordedEvent)
-        prevHash = hash
-        if flushesWithinCall, pending.count >= PostgresEventRow.rowsPerStatement { try await flush() }
+            payload: String(decoding: event.payload, as: UTF8.self), prevHash: [], hash: [])
+    }
+
+    /// Records the new events through `append_events`, in one statement of at most
+    /// ``rowsPerStatement`` rows, and learns where they went.
+    ///
+    /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)`` when the
+    ///   recording time would run too far ahead; PostgreSQL's errors as they come (a stale plan's
+    ///   unique violation among them).
+    mutating func commit(on connection: PostgresConnection, clock: JournalClock, limit: ClockLimit, logger: Logger) async throws {
+        precondition(rows.count <= Self.rowsPerStatement, "an append of more rows than a statement takes is sent under the head's lock")
+        let clockReading = clock.now().microseconds
+        let latest = limit.latestAllowed()
+        func column<Value>(_ value: (Row) -> Value?) -> PostgresArray<Value> { PostgresArray(rows.map(value)) }
+        var bindings = PostgresBindings(capacity: 21)
+        bindings.append(column { $0.event.eventId.rawValue })
+        bindings.append(column { $0.event.envelope.customerId })
+        bindings.append(column { Int32($0.streamVersion) })
+        bindings.append(column { $0.event.envelope.type })
+        bindings.append(column { Int32($0.event.envelope.schemaVersion) })
+        bindings.append(column { $0.event.envelope.occurredAt })
+        bindings.append(column { $0.event.envelope.occurred.microseconds })
+        bindings.append(column { $0.event.envelope.caseId })
+        bindings.append(column { $0.event.envelope.assetId })
+        bindings.append(column { $0.event.envelope.siteId })
+        bindings.append(column { $0.event.envelope.actor })
+        bindings.append(column { $0.event.envelope.source })
+        bindings.append(column { $0.event.envelope.correlationId })
+        bindings.append(column { $0.event.envelope.causationId })
+        bindings.append(column { String(decoding: $0.event.payload, as: UTF8.self) })
+        bindings.append(column { $0.event.sourceRecordedAt?.microseconds })
+        bindings.append(column { $0.event.importRef })
+        bindings.append(column { ByteBuffer(bytes: $0.envelopeHead) })
+        bindings.append(column { ByteBuffer(bytes: $0.envelopeTail) })
+        bindings.append(clockReading)
+        bindings.append(latest.microseconds)
+        let parameters = (1...21).map { "$\($0)" }.joined(separator: ", ")
+        let answer = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT * FROM append_events(\(parameters))", binds: bindings), logger: logger)
+        guard let (previousHead, recorded) = try await answer.decode((Int64?, Int64).self).first(where: { _ in true }) else {
+            throw JournalError.storage("append_events returned no row")
+        }
+        guard let previousHead else {
+            throw JournalError.clockAhead(
+                recordedAt: Timestamp(microseconds: recorded), systemTime: Timestamp(microseconds: latest.microseconds - limit.maximumLeadMicroseconds),
+                maximumLeadSeconds: limit.maximumLeadMicroseconds / 1_000_000)
+        }
+        shift = previousHead - seenHead
+    }
+
+    /// Records the new events in the transaction `connection` is in, which locked the head `head`: the
+    /// rows are chained here and inserted as they are (the schema's trigger checks that they extend
+    /// the log), ``rowsPerStatement`` to a statement, the next rows chained while the server inserts
+    /// the last.
+    ///
+    /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)`` when the
+    ///   recording time would run too far ahead; PostgreSQL's errors as they come.
+    mutating func commit(
+        on connection: PostgresConnection, under head: LockedHead, clock: JournalClock, limit: ClockLimit, logger: Logger
+    ) async throws {
+        let recorded = max(clock.now(), head.recorded)
+        try limit.check(recorded)
+        let recordedText = recorded.rfc3339
+        shift = head.position - seenHead
+        var prevHash = head.hash
+        var middle: [UInt8] = []
+        var inFlight: Task<Void, any Error>?
+        do {
+            for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
+                var chunk: [RecordedEvent] = []
+                chunk.reserveCapacity(min(Self.rowsPerStatement, rows.count - start))
+                for (offset, row) in rows[start..<min(rows.count, start + Self.rowsPerStatement)].enumerated() {
+                    let position = head.position + Int64(start + offset + 1)
+                    middle.removeAll(keepingCapacity: true)
+                    EventChain.writeEnvelopeMiddle(position: position, recordedAt: recordedText, into: &middle)
+                    let hash = EventChain.hash(prevHash: prevHash, head: row.envelopeHead, middle: middle, tail: row.envelopeTail)
+                    chunk.append(RecordedEvent(
+                        position: position, streamVersion: row.streamVersion, envelope: row.event.envelope, recorded: recorded,
+                        sourceRecordedAt: row.event.sourceRecordedAt, importRef: row.event.importRef,
+                        payload: String(decoding: row.event.payload, as: UTF8.self), prevHash: prevHash, hash: hash))
+                    prevHash = hash
+                }
+                try await inFlight?.value
+                inFlight = Task { [chunk] in try await PostgresEventRow.insert(chunk, on: connection, logger: logger) }
+            }
+            try await inFlight?.value
+        } catch {
+            // The transaction is rolled back once the insert still running has ended.
+            _ = try? await inFlight?.value
+            throw error
+        }
+    }
+
+    /// The head as a transaction locked it (`lock_log_head()`): every other append waits until that
+    /// transaction ends.
+    struct LockedHead: Sendable {
+        let position: Int64
+        let hash: [UInt8]
+        let recorded: Timestamp
+
+        static func lock(on connection: PostgresConnection, logger: Logger) async throws -> LockedHead {
+            let rows = try await connection.query("SELECT * FROM lock_log_head()", logger: logger)
+            guard let (position, hash, recorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
+                throw JournalError.storage("the log head row is missing")
+            }
+            return LockedHead(position: position, hash: Array(hash), recorded: Timestamp(microseconds: recorded))
+        }
+    }
+
+    /// `result` with its tentative positions moved to where the events were recorded.
+    func resolve(_ result: AppendResult) -> AppendResult {
+        guard shift != 0 else { return result }
+        var result = result
+        result.positions = result.positions.map { $0 > seenHead ? $0 + shift : $0 }
+        result.newPositions = result.newPositions.map { ($0.lowerBound + shift)...($0.upperBound + shift) }
+        return result
+    }
+
+    /// Whether `error` says that the plan was stale: an event id or a customer's stream version was
+    /// taken by an append that committed after the reads (23505: unique violation).
+    static func isStale(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 }

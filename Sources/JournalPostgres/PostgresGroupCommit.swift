@@ -3,7 +3,7 @@ import Synchronization
 
 /// Commits concurrent appends to a PostgreSQL journal together: every append holds the log's head
 /// until it commits, so appends one by one take turns, a wait for the disk each. Calls that arrive
-/// while a transaction runs wait here, and the next transaction records all of them
+/// while an append runs wait here, and the next one records all of them
 /// (``PostgresJournal/recordEach(_:)``): one commit for the group, each call still all or nothing.
 ///
 /// ```swift

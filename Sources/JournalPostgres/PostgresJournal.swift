@@ -46,8 +46,9 @@ public final class PostgresJournal: JournalLog {
     ) async throws -> T {
         let location = try PostgresURL(url)
         try await location.checkReachable()
-        // The log's connections on a thread of their own: an append holds the log's head across its
-        // round trips, which a server busy answering reads on its other threads must not stretch.
+        // The log's connections on a thread of their own: an append that locks the head first (a large
+        // one, or one whose plans went stale) holds it across its round trips, which a server busy
+        // answering reads on its other threads must not stretch.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = PostgresClient(configuration: location.configuration, eventLoopGroup: loops)
         do {
@@ -132,63 +133,85 @@ public final class PostgresJournal: JournalLog {
     // MARK: JournalLog
 
     public func record(_ batches: [PreparedBatch]) async throws(JournalError) -> [AppendResult] {
-        try await appending(batches) { writer in try await writer.append(call: batches) }
+        try await appendEach([batches])[0].get()
     }
 
-    /// Records several independent calls in one transaction — one commit, one wait for the disk and
-    /// one hold of the head for all of them — each still all or nothing: a call that fails (a stale
-    /// expected version, a reused id, an unknown reference) is undone alone and gets its error, the
-    /// others are recorded. A failure of the transaction itself fails every call.
+    /// Records several independent calls together — one statement, one commit, one wait for the
+    /// disk and one hold of the head for all of them — each still all or nothing: a call that fails
+    /// (a stale expected version, a reused id, an unknown reference) is left out alone and gets its
+    /// error, the others are recorded. A failure of the statement itself fails every call.
     public func recordEach(_ calls: [[PreparedBatch]]) async -> [Result<[AppendResult], JournalError>] {
         do {
-            return try await appending(calls.flatMap { $0 }, flushesWithinCall: false) { writer in
-                var outcomes: [Result<[AppendResult], JournalError>] = []
-                for batches in calls {
-                    let before = writer
-                    do {
-                        outcomes.append(.success(try await writer.append(call: batches)))
-                    } catch let error as JournalError {
-                        writer = before
-                        outcomes.append(.failure(error))
-                    }
-                    try await writer.endOfCall()
-                }
-                return outcomes
-            }
+            return try await appendEach(calls)
         } catch {
             return calls.map { _ in .failure(error) }
         }
     }
 
-    /// One append transaction: the head locked, what `batches` need of the stored log loaded, `body`
-    /// run, the rows inserted — or, when anything throws, rolled back after the insert still running.
-    private func appending<T: Sendable>(
-        _ batches: [PreparedBatch], flushesWithinCall: Bool = true, _ body: (inout PostgresAppend) async throws -> T
-    ) async throws(JournalError) -> T {
-        let clock = clock, limit = clockLimit
-        return try await transaction { connection in
-            var writer = try await PostgresAppend(connection: connection, logger: self.logger, clock: clock, limit: limit)
-            writer.flushesWithinCall = flushesWithinCall
-            try await writer.load(batches)
-            do {
-                let result = try await body(&writer)
-                try await writer.finish()
-                return result
-            } catch {
-                await writer.abandon()
-                throw error
+    /// Plans made stale by other appends before the head is locked for the next one.
+    static let unlockedAttempts = 3
+
+    /// How one plan ended.
+    private enum Attempt: Sendable {
+        case recorded([Result<[AppendResult], JournalError>])
+        /// Another append committed between the reads and the statement.
+        case stale
+    }
+
+    /// Plans `calls` against the log as read and records their new events in one statement
+    /// (``PostgresAppend``). A plan made stale by another append is made again, up to
+    /// ``unlockedAttempts`` times; then, and for an append of more rows than one statement takes, the
+    /// reads and the inserts run in one transaction that locks the head first, where nothing can make
+    /// the plan stale.
+    private func appendEach(_ calls: [[PreparedBatch]]) async throws(JournalError) -> [Result<[AppendResult], JournalError>] {
+        let batches = calls.flatMap { $0 }
+        let clock = clock, limit = clockLimit, logger = logger
+        /// `head` is the head as locked by the transaction `connection` is in; nil outside one.
+        @Sendable func attempt(_ connection: PostgresConnection, head: PostgresAppend.LockedHead?) async throws -> Attempt {
+            var append = try await PostgresAppend.load(batches, on: connection, logger: logger)
+            let outcomes = calls.map { batches in
+                let before = append
+                do throws(JournalError) {
+                    return Result<[AppendResult], JournalError>.success(try append.plan(call: batches))
+                } catch {
+                    append = before
+                    return .failure(error)
+                }
             }
+            guard !append.isEmpty else { return .recorded(outcomes) }
+            if let head {
+                try await append.commit(on: connection, under: head, clock: clock, limit: limit, logger: logger)
+            } else {
+                do {
+                    try await append.commit(on: connection, clock: clock, limit: limit, logger: logger)
+                } catch where PostgresAppend.isStale(error) {
+                    return .stale
+                }
+            }
+            return .recorded(outcomes.map { outcome in outcome.map { results in results.map(append.resolve) } })
+        }
+        // More events than one statement takes (re-sends among them or not) go under the lock at once.
+        if batches.reduce(0, { $0 + $1.events.count }) <= PostgresAppend.rowsPerStatement {
+            for _ in 0..<Self.unlockedAttempts {
+                if case .recorded(let outcomes) = try await run({ connection in try await attempt(connection, head: nil) }) {
+                    return outcomes
+                }
+            }
+        }
+        return try await transaction { connection in
+            let head = try await PostgresAppend.LockedHead.lock(on: connection, logger: logger)
+            guard case .recorded(let outcomes) = try await attempt(connection, head: head) else {
+                throw JournalError.storage("an append found the log changed while it held the head")
+            }
+            return outcomes
         }
     }
 
     public func recordVerbatim(_ events: [RecordedEvent]) async throws(JournalError) {
         guard !events.isEmpty else { return }
         try await transaction { connection in
-            let rows = try await connection.query("SELECT * FROM lock_log_head()", logger: self.logger)
-            guard let (head, hash, recorded) = try await rows.decode((Int64, Data, Int64).self).first(where: { _ in true }) else {
-                throw JournalError.storage("the log head row is missing")
-            }
-            var walk = ChainWalk(after: head, hash: Array(hash), recordedUs: recorded)
+            let head = try await PostgresAppend.LockedHead.lock(on: connection, logger: self.logger)
+            var walk = ChainWalk(after: head.position, hash: head.hash, recordedUs: head.recorded.microseconds)
             for event in events {
                 if let reason = walk.step(event) {
                     throw JournalError.invalidArgument("event \(event.position) does not extend this journal: \(reason)")

@@ -7,8 +7,9 @@ import Foundation
 /// - `log_head`, one row, holds the last position, its hash and its recording time. Every insert into
 ///   `event` must extend the log at that head — the next position, `prev_hash` equal to the head's
 ///   hash, a recording time that does not go back, the customer's next stream version — and moves
-///   the head, under the head row's lock. An appending transaction locks that row first, so
-///   positions are given out in commit order: no reader ever sees position P committed before P − 1.
+///   the head, under the head row's lock. An append locks that row first (`append_events`, or
+///   `lock_log_head()` in its transaction), so positions are given out in commit order: no reader
+///   ever sees position P committed before P − 1.
 /// - Only the trigger moves the head: any other change of `log_head` is refused. It announces the new
 ///   head on the channel `tpj_log` (`NOTIFY`, delivered at commit).
 /// - The role that applies the migrations owns the schema; only it (and a superuser) can alter or drop
@@ -19,7 +20,7 @@ enum PostgresSchema {
     /// Applied in order, each once and whole (its statements in one transaction), recorded in `tpj_migration`.
     static let migrations: [(name: String, statements: [String])] = [
         ("v1-event-log", v1), ("v2-statement-checks", v2), ("v3-application-role", v3), ("v4-access-tokens", v4),
-        ("v5-data-keys", v5), ("v6-nodes", v6),
+        ("v5-data-keys", v5), ("v6-nodes", v6), ("v7-append-function", v7),
     ]
 
     static let v1: [String] = [
@@ -365,6 +366,78 @@ enum PostgresSchema {
             )
             """#,
         "REVOKE ALL ON access_log, tree_head, lease FROM PUBLIC",
+    ]
+
+    /// An append in one statement (``PostgresAppend``): `append_events` locks the head, takes the
+    /// recording time, numbers the rows after the head, chains their hashes and inserts them, so the
+    /// head's lock is held only while the server works, never across a round trip to a client. The
+    /// client sends each row's canonical envelope without its position and recording time — the
+    /// bytes before `position`'s value and those after `recordedAt`'s (``EventChain``) — and the
+    /// function fills both in: `sha256(prev_hash ‖ head ‖ position ‖ ,"recordedAt":"…" ‖ tail)`.
+    ///
+    /// The recording time is the client's clock (`clock_us`) or the head's, whichever is later, in
+    /// ``Timestamp/rfc3339``'s form. When it is past `latest_us` nothing is inserted and
+    /// `previous_head` is NULL. Otherwise `previous_head` is the head the rows were put after.
+    ///
+    /// A row whose stream version or event id is taken by then fails the statement with a unique
+    /// violation and nothing is stored: the client read the log before another append committed,
+    /// and plans again. The function runs with its caller's rights (an application role needs to
+    /// insert into `event` and to lock the head, as ``grants(to:)`` allows).
+    static let v7: [String] = [
+        #"""
+            CREATE FUNCTION append_events(
+                event_ids TEXT[], customer_ids TEXT[], stream_versions INTEGER[], types TEXT[], schema_versions INTEGER[],
+                occurred_ats TEXT[], occurred_ats_us BIGINT[], case_ids TEXT[], asset_ids TEXT[], site_ids TEXT[],
+                actors TEXT[], sources TEXT[], correlation_ids TEXT[], causation_ids TEXT[], payloads TEXT[],
+                sources_recorded_at_us BIGINT[], import_refs TEXT[], envelope_heads BYTEA[], envelope_tails BYTEA[],
+                clock_us BIGINT, latest_us BIGINT)
+            RETURNS TABLE (previous_head BIGINT, recorded_us BIGINT)
+            LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+            DECLARE
+                head RECORD;
+                recorded BIGINT;
+                fraction BIGINT;
+                recorded_text TEXT;
+                previous BYTEA;
+                previous_hashes BYTEA[] := '{}';
+                hashes BYTEA[] := '{}';
+                total INTEGER := coalesce(array_length(event_ids, 1), 0);
+            BEGIN
+                SELECT * INTO head FROM lock_log_head();
+                recorded := greatest(clock_us, head.head_recorded_at_us);
+                IF recorded > latest_us THEN
+                    RETURN QUERY SELECT NULL::BIGINT, recorded;
+                    RETURN;
+                END IF;
+                -- Timestamp.rfc3339: UTC, six fractional digits.
+                fraction := (recorded % 1000000 + 1000000) % 1000000;
+                recorded_text := to_char(to_timestamp((recorded - fraction) / 1000000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                    || '.' || lpad(fraction::text, 6, '0') || 'Z';
+                previous := head.head_hash;
+                FOR i IN 1 .. total LOOP
+                    previous_hashes[i] := previous;
+                    previous := sha256(previous || envelope_heads[i]
+                        || convert_to((head.head_position + i)::text || ',"recordedAt":"' || recorded_text || '"', 'UTF8')
+                        || envelope_tails[i]);
+                    hashes[i] := previous;
+                END LOOP;
+                INSERT INTO event (
+                    position, event_id, customer_id, stream_version, type, schema_version, occurred_at, occurred_at_us,
+                    recorded_at_us, case_id, asset_id, site_id, actor, source, correlation_id, causation_id, payload,
+                    prev_hash, hash, source_recorded_at_us, import_ref)
+                SELECT head.head_position + r.n, r.event_id, r.customer_id, r.stream_version, r.type, r.schema_version,
+                       r.occurred_at, r.occurred_at_us, recorded, r.case_id, r.asset_id, r.site_id, r.actor, r.source,
+                       r.correlation_id, r.causation_id, r.payload, r.prev_hash, r.hash, r.source_recorded_at_us, r.import_ref
+                FROM unnest(event_ids, customer_ids, stream_versions, types, schema_versions, occurred_ats, occurred_ats_us,
+                            case_ids, asset_ids, site_ids, actors, sources, correlation_ids, causation_ids, payloads,
+                            sources_recorded_at_us, import_refs, previous_hashes, hashes) WITH ORDINALITY
+                     AS r(event_id, customer_id, stream_version, type, schema_version, occurred_at, occurred_at_us,
+                          case_id, asset_id, site_id, actor, source, correlation_id, causation_id, payload,
+                          source_recorded_at_us, import_ref, prev_hash, hash, n)
+                ORDER BY r.n;
+                RETURN QUERY SELECT head.head_position, recorded;
+            END $$
+            """#,
     ]
 
     /// What an application role may do: read the log and the applied migrations, append, lock the

@@ -170,7 +170,16 @@ struct PostgresLogConformanceTests {
     /// both stores.
     @Test func bothStoresChainTheSameEventsToTheSameHashes() async throws {
         let batches = try LogConformance.generated(customers: 0..<5, perCustomer: 6, seed: 21)
-        let instants = (0..<batches.count).map { Timestamp.seconds(1_772_438_400 + Int64($0) * 60) }
+        // Recording times as PostgreSQL formats them (append_events) and as Swift does: before 1970,
+        // a leap day's last microsecond, fractions with leading and trailing zeros, and one reading
+        // earlier than the last, where the head's time is kept.
+        let edges: [Int64] = [
+            -1, 1, 951_868_799_999_999, 951_868_800_000_000, 1_772_438_400_000_001, 1_772_438_400_123_456,
+            1_772_438_400_999_990, 1_700_000_000_000_000,
+        ]
+        let instants = (0..<batches.count).map { index in
+            Timestamp(microseconds: index < edges.count ? edges[index] : 1_772_438_400_000_000 + Int64(index) * 60_000_000 + 500)
+        }
         let (clock, setTime) = JournalClock.manual(instants[0])
         let sqlite = try EventStore(
             writer: JournalDatabase.open(path: TestSupport.temporaryDirectory("tpj-conformance").appendingPathComponent("j.sqlite").path),
@@ -301,6 +310,89 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    /// An append reads the log without a lock and sends its new events in one statement. Another
+    /// append that commits in between makes that plan stale: the statement then stores nothing (the
+    /// stream version or the event id is taken) and says so, and a new plan records the events.
+    @Test func aPlanMadeStaleByAnotherAppendStoresNothing() async throws {
+        let batches = try LogConformance.generated(customers: 0..<2, perCustomer: 5, seed: 41)
+        func part(_ batch: PreparedBatch, _ range: Range<Int>) -> PreparedBatch {
+            var part = batch
+            part.events = Array(batch.events[range])
+            return part
+        }
+        let (first, planned, intruder) = (part(batches[0], 0..<2), part(batches[0], 2..<4), part(batches[0], 4..<5))
+        try await withJournal { journal in
+            /// Plans `batches` on the log as it is now; the plan is sent by `commit`.
+            func plan(_ batches: [PreparedBatch]) async throws -> PostgresAppend {
+                var append = try await journal.client.withConnection { connection in
+                    try await PostgresAppend.load(batches, on: connection, logger: journal.logger)
+                }
+                _ = try append.plan(call: batches)
+                return append
+            }
+            func commit(_ plan: PostgresAppend) async throws {
+                var plan = plan
+                try await journal.client.withConnection { connection in
+                    try await plan.commit(on: connection, clock: .live, limit: .standard, logger: journal.logger)
+                }
+            }
+            _ = try await journal.record([first])
+            // Stream versions 3 and 4 planned; then another append takes 3.
+            let stale = try await plan([planned])
+            _ = try await journal.record([intruder])
+            await #expect { try await commit(stale) } throws: { PostgresAppend.isStale($0) }
+            #expect(try await journal.head() == 3)
+            let recorded = try await journal.record([planned])
+            #expect(recorded[0].newPositions == 4...5)
+            #expect(try await journal.readHistory(of: first.customerId).map(\.streamVersion) == [1, 2, 3, 4, 5])
+
+            // Planned as new; then the same events are recorded by another append (a re-send racing its original).
+            let raced = try await plan([batches[1]])
+            let original = try await journal.record([batches[1]])
+            await #expect { try await commit(raced) } throws: { PostgresAppend.isStale($0) }
+            let again = try await journal.record([batches[1]])
+            #expect(again[0].appended == 0 && again[0].positions == original[0].positions)
+            #expect(try await journal.head() == 10)
+            #expect(try await journal.verifyChain().failure == nil)
+        }
+    }
+
+    /// Appenders on two nodes adding to the same two customers at once, so that plans go stale: every
+    /// event is recorded once, each stream stays gapless, the chain holds.
+    @Test(.timeLimit(.minutes(10))) func appendersOnTwoNodesToTheSameCustomersRecordEveryEventOnce() async throws {
+        let url = try PostgresServer.shared().newDatabase()
+        let writersPerNode = 3, rounds = 8
+        var generator = TouchpointGenerator(seed: 42)
+        // One event an append, none referring to another (their order is the race's).
+        let appends = try (0..<2).flatMap { customer in
+            try LogConformance.prepare(generator.events(forCustomer: customer, count: 3 * writersPerNode * rounds).map {
+                AppendBatch(customerId: TouchpointGenerator.customerId(customer), events: [$0])
+            })
+        }.filter { $0.events[0].references.isEmpty }
+        let writers = 2 * writersPerNode
+        try await PostgresJournal.withJournal(url: url) { first in
+            try await PostgresJournal.withJournal(url: url) { second in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<writers {
+                        let journal = writer % 2 == 0 ? first : second
+                        group.addTask {
+                            for index in stride(from: writer, to: appends.count, by: writers) {
+                                let recorded = try await journal.record([appends[index]])
+                                #expect(recorded[0].appended == 1)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let all = try await LogConformance.whole(second)
+                #expect(all.count == appends.count)
+                #expect(Set(all.map(\.eventId)) == Set(appends.map(\.events[0].eventId)))
+                #expect(TestEvents.problems(in: all).isEmpty)
+                #expect(try await first.verifyChain().failure == nil)
+            }
+        }
+    }
+
     // The time limits here guard against a hang, not for speed: alone these tests take about a second,
     // on a loaded machine one ran 251 s.
 
@@ -355,7 +447,7 @@ struct PostgresLogConformanceTests {
         let emptyDatabase = String(try #require(URLComponents(string: emptyURL)).path.dropFirst())
         await #expect(throws: JournalError.storage(
             "the journal's schema needs v1-event-log, v2-statement-checks, v3-application-role, v4-access-tokens, v5-data-keys, "
-                + "v6-nodes, which this role may not apply "
+                + "v6-nodes, v7-append-function, which this role may not apply "
                 + "(permission denied for schema public): open it once as the role that owns the schema")) {
             try await PostgresJournal.withJournal(url: server.url(emptyDatabase, user: role)) { _ in }
         }
@@ -369,6 +461,7 @@ struct PostgresLogConformanceTests {
                 ("ALTER TABLE event DISABLE TRIGGER event_no_change", "must be owner of table event"),
                 ("DROP TABLE event", "must be owner of table event"),
                 ("DROP FUNCTION lock_log_head()", "must be owner of function lock_log_head"),
+                ("DROP FUNCTION append_events", "must be owner of function append_events"),
                 ("DELETE FROM event", "permission denied for table event"),
                 ("TRUNCATE event", "permission denied for table event"),
                 ("UPDATE log_head SET position = 9", "permission denied for table log_head"),

@@ -23,44 +23,75 @@ public enum EventChain {
         importRef: String?, payload: some Collection<UInt8>, into buffer: inout [UInt8]
     ) {
         buffer.removeAll(keepingCapacity: true)
+        writeEnvelopeHead(e, importRef: importRef, payload: payload, into: &buffer)
+        writeEnvelopeMiddle(position: position, recordedAt: recordedAt, into: &buffer)
+        writeEnvelopeTail(e, streamVersion: streamVersion, sourceRecordedAt: sourceRecordedAt, into: &buffer)
+    }
+
+    /// Appends the envelope's members before `position`'s value: from `{` up to and including
+    /// `"position":`. With ``writeEnvelopeMiddle(position:recordedAt:into:)`` and
+    /// ``writeEnvelopeTail(_:streamVersion:sourceRecordedAt:into:)`` it makes the whole envelope, so
+    /// that a store which learns the position and recording time last (PostgreSQL, under its head's
+    /// lock) can fill in only those.
+    public static func writeEnvelopeHead(_ e: EventEnvelope, importRef: String?, payload: some Collection<UInt8>, into buffer: inout [UInt8]) {
+        var members = MemberWriter(first: true)
         buffer.append(UInt8(ascii: "{"))
-        var first = true
-        func key(_ name: StaticString) {
+        members.text("actor", e.actor, &buffer)
+        members.text("assetId", e.assetId, &buffer)
+        members.text("caseId", e.caseId, &buffer)
+        members.text("causationId", e.causationId, &buffer)
+        members.text("correlationId", e.correlationId, &buffer)
+        members.text("customerId", e.customerId, &buffer)
+        members.text("eventId", e.eventId.rawValue, &buffer)
+        members.text("importRef", importRef, &buffer)
+        members.text("occurredAt", e.occurredAt, &buffer)
+        members.key("payload", &buffer)
+        buffer.append(contentsOf: payload)
+        members.key("position", &buffer)
+    }
+
+    /// Appends `position`'s value and the `recordedAt` member: `1,"recordedAt":"2026-03-02T07:15:00.000000Z"`.
+    public static func writeEnvelopeMiddle(position: Int64, recordedAt: String, into buffer: inout [UInt8]) {
+        var members = MemberWriter(first: false)
+        buffer.append(contentsOf: String(position).utf8)
+        members.text("recordedAt", recordedAt, &buffer)
+    }
+
+    /// Appends the members after `recordedAt`, and the closing `}`.
+    public static func writeEnvelopeTail(_ e: EventEnvelope, streamVersion: Int, sourceRecordedAt: String?, into buffer: inout [UInt8]) {
+        var members = MemberWriter(first: false)
+        members.integer("schemaVersion", Int64(e.schemaVersion), &buffer)
+        members.text("siteId", e.siteId, &buffer)
+        members.text("source", e.source, &buffer)
+        members.text("sourceRecordedAt", sourceRecordedAt, &buffer)
+        members.integer("streamVersion", Int64(streamVersion), &buffer)
+        members.text("type", e.type, &buffer)
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    /// Writes an object's members, a comma before each but the first.
+    private struct MemberWriter {
+        var first: Bool
+
+        mutating func key(_ name: StaticString, _ buffer: inout [UInt8]) {
             if !first { buffer.append(UInt8(ascii: ",")) }
             first = false
             buffer.append(UInt8(ascii: "\""))
             buffer.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
             buffer.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
         }
-        func text(_ name: StaticString, _ value: String?) {
+
+        /// Leaves an absent member out.
+        mutating func text(_ name: StaticString, _ value: String?, _ buffer: inout [UInt8]) {
             guard let value else { return }
-            key(name)
+            key(name, &buffer)
             CanonicalJSON.writeString(value, into: &buffer)
         }
-        func integer(_ name: StaticString, _ value: Int64) {
-            key(name)
+
+        mutating func integer(_ name: StaticString, _ value: Int64, _ buffer: inout [UInt8]) {
+            key(name, &buffer)
             buffer.append(contentsOf: String(value).utf8)
         }
-        text("actor", e.actor)
-        text("assetId", e.assetId)
-        text("caseId", e.caseId)
-        text("causationId", e.causationId)
-        text("correlationId", e.correlationId)
-        text("customerId", e.customerId)
-        text("eventId", e.eventId.rawValue)
-        text("importRef", importRef)
-        text("occurredAt", e.occurredAt)
-        key("payload")
-        buffer.append(contentsOf: payload)
-        integer("position", position)
-        text("recordedAt", recordedAt)
-        integer("schemaVersion", Int64(e.schemaVersion))
-        text("siteId", e.siteId)
-        text("source", e.source)
-        text("sourceRecordedAt", sourceRecordedAt)
-        integer("streamVersion", Int64(streamVersion))
-        text("type", e.type)
-        buffer.append(UInt8(ascii: "}"))
     }
 
     /// `SHA-256(prevHash ‖ envelope)`.
@@ -68,6 +99,17 @@ public enum EventChain {
         var hasher = SHA256()
         hasher.update(data: prevHash)
         hasher.update(data: envelope)
+        return Array(hasher.finalize())
+    }
+
+    /// `SHA-256(prevHash ‖ head ‖ middle ‖ tail)`: the hash of an envelope written in its three parts
+    /// (``writeEnvelopeHead(_:importRef:payload:into:)`` and the two after it).
+    public static func hash(prevHash: [UInt8], head: [UInt8], middle: [UInt8], tail: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: prevHash)
+        hasher.update(data: head)
+        hasher.update(data: middle)
+        hasher.update(data: tail)
         return Array(hasher.finalize())
     }
 
