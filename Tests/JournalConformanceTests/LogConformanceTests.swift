@@ -357,6 +357,34 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    /// A recording time more than the clock limit ahead of the system clock is refused with nothing
+    /// stored — the node's clock ahead, or the head's time ahead (left by a writer allowed a longer
+    /// lead) — in one statement and under the head's lock alike.
+    @Test func aRecordingTimeFarAheadIsRefusedWithNothingStored() async throws {
+        let url = try PostgresServer.shared().newDatabase()
+        let hourAhead = JournalClock { Timestamp(microseconds: JournalClock.live.now().microseconds + 3_600_000_000) }
+        let small = try LogConformance.generated(customers: 0..<1, perCustomer: 2, seed: 43)
+        // More events than one statement takes: recorded under the head's lock.
+        let large = try LogConformance.generated(customers: 1..<12, perCustomer: 500, seed: 44)
+        func refusedAhead(_ error: any Error) -> Bool {
+            guard case .clockAhead(let recordedAt, let systemTime, let lead)? = error as? JournalError else { return false }
+            return lead == 300 && recordedAt.microseconds - systemTime.microseconds > 3_000_000_000
+        }
+        try await PostgresJournal.withJournal(url: url, clock: hourAhead) { ahead async throws in
+            await #expect { try await ahead.record(small) } throws: { refusedAhead($0) }
+            await #expect { try await ahead.record(large) } throws: { refusedAhead($0) }
+            #expect(try await ahead.head() == 0)
+        }
+        try await PostgresJournal.withJournal(url: url, clock: hourAhead, clockLimit: ClockLimit(maximumLeadSeconds: 7_200)) { lenient async throws in
+            #expect(try await lenient.record(small)[0].appended == 2)
+        }
+        try await PostgresJournal.withJournal(url: url) { journal in
+            let next = try LogConformance.generated(customers: 12..<13, perCustomer: 1, seed: 45)
+            await #expect { try await journal.record(next) } throws: { refusedAhead($0) }
+            #expect(try await journal.head() == 2)
+        }
+    }
+
     /// Appenders on two nodes adding to the same two customers at once, so that plans go stale: every
     /// event is recorded once, each stream stays gapless, the chain holds.
     @Test(.timeLimit(.minutes(10))) func appendersOnTwoNodesToTheSameCustomersRecordEveryEventOnce() async throws {
