@@ -52,8 +52,10 @@ struct PostgresAppend {
     var count: Int { rows.count }
 
     /// Reads what `batches` need of the stored log: which of the events they name are stored (and
-    /// those), their customers' stream versions, and the head — read last, so that every stored event
-    /// found lies at or before it.
+    /// those), their customers' stream versions, and the head — the first three in one statement, so
+    /// that the plan is made on one state of the log, in which every stored event found lies at or
+    /// before the head. (Read apart, a re-send whose original commits between the reads would find
+    /// its event missing but its stream moved on, and be refused as a conflict.)
     static func load(_ batches: [PreparedBatch], on connection: PostgresConnection, logger: Logger) async throws -> PostgresAppend {
         var ids: Set<String> = []
         var customers: Set<String> = []
@@ -65,13 +67,30 @@ struct PostgresAppend {
             }
         }
         // One probe of the id index per id (a subquery each: a plain `= ANY` of thousands of ids is
-        // planned as a scan of the whole log), then the rows of those found, usually none.
+        // planned as a scan of the whole log), and each customer's last version from the end of its
+        // index, however long its stream.
+        let rows = try await connection.query(
+            """
+            SELECT TRUE, id, (SELECT position FROM event WHERE event_id = id), (SELECT position FROM log_head)
+            FROM unnest(\(Array(ids))::text[]) AS id
+            UNION ALL
+            SELECT FALSE, customer, (SELECT max(stream_version) FROM event WHERE customer_id = customer)::bigint,
+                   (SELECT position FROM log_head)
+            FROM unnest(\(Array(customers))::text[]) AS customer
+            """,
+            logger: logger)
         var found: [Int64] = []
-        let probes = try await connection.query(
-            "SELECT (SELECT position FROM event WHERE event_id = id) FROM unnest(\(Array(ids))::text[]) AS id", logger: logger)
-        for try await position in probes.decode(Int64?.self) {
-            if let position { found.append(position) }
+        var versions: [String: Int] = [:]
+        var head: Int64 = 0
+        for try await (isId, key, value, position) in rows.decode((Bool, String, Int64?, Int64).self) {
+            head = position
+            if isId {
+                if let value { found.append(value) }
+            } else {
+                versions[key] = Int(value ?? 0)
+            }
         }
+        // The rows of the events found, usually none; they never change once stored.
         var stored: [EventID: RecordedEvent] = [:]
         if !found.isEmpty {
             for event in try await PostgresEventRow.fetch(
@@ -79,20 +98,6 @@ struct PostgresAppend {
             {
                 stored[event.eventId] = event
             }
-        }
-        // Each customer's last version from the end of its index, however long its stream.
-        let rows = try await connection.query(
-            """
-            SELECT customer, (SELECT max(stream_version) FROM event WHERE customer_id = customer)::integer,
-                   (SELECT position FROM log_head)
-            FROM unnest(\(Array(customers))::text[]) AS customer
-            """,
-            logger: logger)
-        var versions: [String: Int] = [:]
-        var head: Int64 = 0
-        for try await (customer, version, position) in rows.decode((String, Int?, Int64).self) {
-            versions[customer] = version ?? 0
-            head = position
         }
         return PostgresAppend(seenHead: head, position: head, stored: stored, versions: versions)
     }

@@ -385,6 +385,31 @@ struct PostgresLogConformanceTests {
         }
     }
 
+    /// A call and its re-send on another node at the same moment, each expecting an empty stream: both
+    /// are answered with the same stored positions, whichever commits first and wherever the other's
+    /// reads fall.
+    @Test(.timeLimit(.minutes(10))) func aReSendRacingItsOriginalOnAnotherNodeGetsItsPositions() async throws {
+        let url = try PostgresServer.shared().newDatabase()
+        let calls = try LogConformance.generated(customers: 0..<30, perCustomer: 2, seed: 46).map { batch in
+            var batch = batch
+            batch.expected = .noStream
+            return batch
+        }
+        try await PostgresJournal.withJournal(url: url) { first in
+            try await PostgresJournal.withJournal(url: url) { second in
+                for call in calls {
+                    async let original = first.record([call])
+                    async let resent = second.record([call])
+                    let (a, b) = try await (original, resent)
+                    #expect(a[0].positions == b[0].positions)
+                    #expect(a[0].appended + b[0].appended == 2)
+                }
+                #expect(try await second.head() == 60)
+                #expect(TestEvents.problems(in: try await LogConformance.whole(first)).isEmpty)
+            }
+        }
+    }
+
     /// Appenders on two nodes adding to the same two customers at once, so that plans go stale: every
     /// event is recorded once, each stream stays gapless, the chain holds.
     @Test(.timeLimit(.minutes(10))) func appendersOnTwoNodesToTheSameCustomersRecordEveryEventOnce() async throws {
