@@ -21,9 +21,6 @@ import PostgresNIO
 /// A plan made in a transaction that locked the head first (``LockedHead``) cannot go stale; its
 /// rows are chained here (``commit(on:under:clock:limit:logger:)``).
 struct PostgresAppend {
-    /// Rows per call of `append_events`; a larger append is sent in several, in one transaction.
-    static let rowsPerStatement = 5_000
-
     /// The head as the reads saw it: the tentative positions follow it.
     private let seenHead: Int64
     /// The last tentative position given out.
@@ -42,14 +39,14 @@ struct PostgresAppend {
     private struct Row {
         let event: PreparedEvent
         let streamVersion: Int
+        /// The payload's stored bytes as text, as the row and an event recorded now hold it.
+        let payload: String
         let envelopeHead: [UInt8]
         let envelopeTail: [UInt8]
     }
 
     /// Whether the plan holds any event not stored yet.
     var isEmpty: Bool { rows.isEmpty }
-    /// How many new events the plan holds.
-    var count: Int { rows.count }
 
     /// Reads what `batches` need of the stored log: which of the events they name are stored (and
     /// those), their customers' stream versions, and the head — the first three in one statement, so
@@ -164,23 +161,23 @@ struct PostgresAppend {
         EventChain.writeEnvelopeHead(event.envelope, importRef: event.importRef, payload: event.payload, into: &head)
         EventChain.writeEnvelopeTail(
             event.envelope, streamVersion: version, sourceRecordedAt: event.sourceRecordedAt?.rfc3339, into: &tail)
-        rows.append(Row(event: event, streamVersion: version, envelopeHead: head, envelopeTail: tail))
+        let payload = String(decoding: event.payload, as: UTF8.self)
+        rows.append(Row(event: event, streamVersion: version, payload: payload, envelopeHead: head, envelopeTail: tail))
         // What a later event of this append that repeats or refers to it compares with; the recording
         // time and hashes come with the commit, and no check reads them.
         recordedNow[event.eventId] = RecordedEvent(
             position: position, streamVersion: version, envelope: event.envelope, recorded: Timestamp(microseconds: 0),
-            sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef,
-            payload: String(decoding: event.payload, as: UTF8.self), prevHash: [], hash: [])
+            sourceRecordedAt: event.sourceRecordedAt, importRef: event.importRef, payload: payload, prevHash: [], hash: [])
     }
 
     /// Records the new events through `append_events`, in one statement of at most
-    /// ``rowsPerStatement`` rows, and learns where they went.
+    /// ``PostgresEventRow/rowsPerStatement`` rows, and learns where they went.
     ///
     /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)`` when the
     ///   recording time would run too far ahead; PostgreSQL's errors as they come (a stale plan's
     ///   unique violation among them).
     mutating func commit(on connection: PostgresConnection, clock: JournalClock, limit: ClockLimit, logger: Logger) async throws {
-        precondition(rows.count <= Self.rowsPerStatement, "an append of more rows than a statement takes is sent under the head's lock")
+        precondition(rows.count <= PostgresEventRow.rowsPerStatement, "an append of more rows than a statement takes is sent under the head's lock")
         let clockReading = clock.now().microseconds
         let latest = limit.latestAllowed()
         func column<Value>(_ value: (Row) -> Value?) -> PostgresArray<Value> { PostgresArray(rows.map(value)) }
@@ -199,7 +196,7 @@ struct PostgresAppend {
         bindings.append(column { $0.event.envelope.source })
         bindings.append(column { $0.event.envelope.correlationId })
         bindings.append(column { $0.event.envelope.causationId })
-        bindings.append(column { String(decoding: $0.event.payload, as: UTF8.self) })
+        bindings.append(column { $0.payload })
         bindings.append(column { $0.event.sourceRecordedAt?.microseconds })
         bindings.append(column { $0.event.importRef })
         bindings.append(column { ByteBuffer(bytes: $0.envelopeHead) })
@@ -222,8 +219,8 @@ struct PostgresAppend {
 
     /// Records the new events in the transaction `connection` is in, which locked the head `head`: the
     /// rows are chained here and inserted as they are (the schema's trigger checks that they extend
-    /// the log), ``rowsPerStatement`` to a statement, the next rows chained while the server inserts
-    /// the last.
+    /// the log), ``PostgresEventRow/rowsPerStatement`` to a statement, the next rows chained while
+    /// the server inserts the last.
     ///
     /// - Throws: ``JournalError/clockAhead(recordedAt:systemTime:maximumLeadSeconds:)`` when the
     ///   recording time would run too far ahead; PostgreSQL's errors as they come.
@@ -238,10 +235,10 @@ struct PostgresAppend {
         var middle: [UInt8] = []
         var inFlight: Task<Void, any Error>?
         do {
-            for start in stride(from: 0, to: rows.count, by: Self.rowsPerStatement) {
+            for start in stride(from: 0, to: rows.count, by: PostgresEventRow.rowsPerStatement) {
                 var chunk: [RecordedEvent] = []
-                chunk.reserveCapacity(min(Self.rowsPerStatement, rows.count - start))
-                for (offset, row) in rows[start..<min(rows.count, start + Self.rowsPerStatement)].enumerated() {
+                chunk.reserveCapacity(min(PostgresEventRow.rowsPerStatement, rows.count - start))
+                for (offset, row) in rows[start..<min(rows.count, start + PostgresEventRow.rowsPerStatement)].enumerated() {
                     let position = head.position + Int64(start + offset + 1)
                     middle.removeAll(keepingCapacity: true)
                     EventChain.writeEnvelopeMiddle(position: position, recordedAt: recordedText, into: &middle)
@@ -249,7 +246,7 @@ struct PostgresAppend {
                     chunk.append(RecordedEvent(
                         position: position, streamVersion: row.streamVersion, envelope: row.event.envelope, recorded: recorded,
                         sourceRecordedAt: row.event.sourceRecordedAt, importRef: row.event.importRef,
-                        payload: String(decoding: row.event.payload, as: UTF8.self), prevHash: prevHash, hash: hash))
+                        payload: row.payload, prevHash: prevHash, hash: hash))
                     prevHash = hash
                 }
                 try await inFlight?.value

@@ -191,7 +191,7 @@ public final class PostgresJournal: JournalLog {
             return .recorded(outcomes.map { outcome in outcome.map { results in results.map(append.resolve) } })
         }
         // More events than one statement takes (re-sends among them or not) go under the lock at once.
-        if batches.reduce(0, { $0 + $1.events.count }) <= PostgresAppend.rowsPerStatement {
+        if batches.reduce(0, { $0 + $1.events.count }) <= PostgresEventRow.rowsPerStatement {
             for _ in 0..<Self.unlockedAttempts {
                 if case .recorded(let outcomes) = try await run({ connection in try await attempt(connection, head: nil) }) {
                     return outcomes
