@@ -130,17 +130,44 @@ public struct JourneyTimeline: Projection {
 
     /// Writes the documents of up to `limit` customers whose timeline changed since theirs was written.
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int {
-        let doc = names["doc"]
-        let stale = try String.fetchAll(db.cachedStatement(sql: "SELECT customerId FROM \(doc) WHERE entries IS NULL LIMIT ?"), arguments: [limit])
-        let update = try db.cachedStatement(sql: "UPDATE \(doc) SET entries = ? WHERE customerId = ?")
-        var body: [UInt8] = []
+        let stale = try String.fetchAll(db.cachedStatement(sql: "SELECT customerId FROM \(names["doc"]) WHERE entries IS NULL LIMIT ?"), arguments: [limit])
+        let update = try db.cachedStatement(sql: "UPDATE \(names["doc"]) SET entries = ? WHERE customerId = ?")
         for customerId in stale {
-            let entries = try Self.entries(of: customerId, filter: TimelineFilter(), table: names["entry"], db)
-            body.removeAll(keepingCapacity: true)
-            Documents.writeTimeline(entries, into: &body)
-            try update.execute(arguments: [String(decoding: body, as: UTF8.self), customerId])
+            try update.execute(arguments: [try Self.document(of: customerId, table: names["entry"], db), customerId])
         }
         return stale.count
+    }
+
+    /// The documents of up to `limit` customers with a stale one, in customer-id order after `piece`.
+    public func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)? {
+        let stale = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT customerId FROM \(names["doc"]) WHERE entries IS NULL AND customerId > ? ORDER BY customerId LIMIT ?"),
+            arguments: [piece ?? "", limit])
+        guard let last = stale.last else { return nil }
+        return try PreparedDocuments(last: last, documents: stale.map { ($0, try Self.document(of: $0, table: names["entry"], db)) })
+    }
+
+    /// A customer's whole timeline, as its stored document holds it, from the entry table `table`.
+    private static func document(of customerId: String, table: String, _ db: Database) throws -> String {
+        var body: [UInt8] = []
+        Documents.writeTimeline(try entries(of: customerId, filter: TimelineFilter(), table: table, db), into: &body)
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    /// Customers' documents prepared off the writer.
+    private struct PreparedDocuments: PreparedSettle {
+        let last: String
+        let documents: [(customerId: String, entries: String)]
+
+        func write(_ db: Database, _ names: ProjectionTables) throws -> Int {
+            let update = try db.cachedStatement(sql: "UPDATE \(names["doc"]) SET entries = ? WHERE customerId = ? AND entries IS NULL")
+            var written = 0
+            for document in documents {
+                try update.execute(arguments: [document.entries, document.customerId])
+                written += db.changesCount
+            }
+            return written
+        }
     }
 
     /// A customer's entries and scores come from its own events and the amendments of them.
@@ -150,14 +177,24 @@ public struct JourneyTimeline: Projection {
         try fold(events, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]), scorer: TouchpointScorer(rules: rules))
     }
 
-    /// Folds each customer's events in memory (``CustomerTimelineRows``), then writes its rows once.
-    public func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
-        let tables = TimelineTableRows(db, entry: names["entry"], score: names["score"])
+    /// Folds each customer's events in memory (``CustomerTimelineRows``); each customer's rows are
+    /// written once, as the fold left them.
+    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
         let scorer = TouchpointScorer(rules: rules)
-        for (_, events) in Dictionary(grouping: events, by: \.customerId).sorted(by: { $0.key < $1.key }) {
+        return try FoldedTimelines(customers: Dictionary(grouping: events, by: \.customerId).sorted(by: { $0.key < $1.key }).map { _, events in
             let rows = CustomerTimelineRows()
             try fold(events, into: rows, scorer: scorer)
-            try rows.write(to: tables)
+            return rows.rows
+        })
+    }
+
+    /// The timelines of a group of customers, folded in memory, in customer-id order.
+    private struct FoldedTimelines: FoldedCustomers {
+        let customers: [FoldedTimelineRows]
+
+        func write(_ db: Database, _ names: ProjectionTables) throws {
+            let tables = TimelineTableRows(db, entry: names["entry"], score: names["score"])
+            for rows in customers { try rows.write(to: tables) }
         }
     }
 

@@ -37,10 +37,15 @@ public protocol Projection: Sendable {
     /// Finishes up to `limit` pieces of work that `apply` left for later because they are cheaper done
     /// once than once per batch, such as a document assembled from many rows; returns how many it
     /// finished (0 when nothing is left). A catch-up calls it in the transaction of the batch that
-    /// reaches the head of the log, and in transactions of its own while more is left; a rebuild calls
-    /// it once it has switched to the new tables and given the old ones' pages back, until nothing is
-    /// left. Readers see tables with settle work left, and must answer from them. The default does nothing.
+    /// reaches the head of the log, and in transactions of its own while more is left; a rebuild, once
+    /// it has switched to the new tables and given the old ones' pages back, writes what
+    /// ``prepareSettle(_:_:after:limit:)`` prepares and calls it for whatever is left. Readers see tables with settle work left, and must answer from them. The default does nothing.
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
+    /// Prepares up to `limit` pieces of the work ``settle(_:_:limit:)`` does, those after `piece` (nil:
+    /// from the first) in the order the projection settles them, reading the tables through `db`, a
+    /// read-only connection: a rebuild writes one batch while it prepares the next. Nil when nothing is
+    /// left after `piece`. The default prepares nothing: ``settle(_:_:limit:)`` does it all.
+    func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)?
     /// Whether ``apply(_:_:_:)`` is handed the batch's events decoded (the default). A projection
     /// written in SQL reads its batch itself: it implements ``apply(batch:_:_:)`` instead.
     var decodesEvents: Bool { get }
@@ -51,26 +56,54 @@ public protocol Projection: Sendable {
     var dependencies: [String] { get }
     /// Whether a customer's rows come from that customer's events alone — and from the corrections
     /// and voids of them — and not from the order in which customers are folded. A rebuild then folds
-    /// groups of whole customers with ``apply(customers:_:_:)`` instead of the log in position order.
+    /// groups of whole customers with ``fold(customers:)`` instead of the log in position order.
     /// The default is false.
     var foldsCustomersApart: Bool { get }
-    /// Folds every event of a group of customers, in position order, into tables a rebuild is
+    /// Folds every event of a group of customers, in position order, into rows for tables a rebuild is
     /// filling: they have no rows of these customers yet, and none of what ``completeTables(_:_:)``
-    /// adds. Called only when ``foldsCustomersApart``; the default hands the events to ``apply(_:_:_:)``.
-    func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws
+    /// adds. A rebuild calls it beside the writing of the group before, so it must not touch the
+    /// database; the rows are written by ``FoldedCustomers/write(_:_:)`` in the group's transaction.
+    /// Called only when ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
+    func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers
 }
 
 extension Projection {
     public func completeTables(_ db: Database, _ names: ProjectionTables) throws {}
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { 0 }
+    public func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)? { nil }
     public var decodesEvents: Bool { true }
     public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
         try apply(batch.events, db, names)
     }
     public var dependencies: [String] { [] }
     public var foldsCustomersApart: Bool { false }
-    public func apply(customers events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
-        try apply(events, db, names)
+    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
+        EventsToApply(projection: self, events: events)
+    }
+}
+
+/// A group of customers a rebuild has folded in memory, waiting to be written.
+public protocol FoldedCustomers: Sendable {
+    /// Writes the rows into the tables `names` of the generation being rebuilt, in the group's transaction.
+    func write(_ db: Database, _ names: ProjectionTables) throws
+}
+
+/// Settle work prepared off the writer (``Projection/prepareSettle(_:_:after:limit:)``), waiting to be written.
+public protocol PreparedSettle: Sendable {
+    /// The last piece prepared: the next batch starts after it.
+    var last: String { get }
+    /// Writes the work into the tables `names`, in the writer's transaction, where the tables are as
+    /// they were read; returns the pieces written.
+    func write(_ db: Database, _ names: ProjectionTables) throws -> Int
+}
+
+/// Events of a projection that folds in its tables, applied when the group is written.
+private struct EventsToApply: FoldedCustomers {
+    let projection: any Projection
+    let events: [RecordedEvent]
+
+    func write(_ db: Database, _ names: ProjectionTables) throws {
+        try projection.apply(events, db, names)
     }
 }
 

@@ -3,6 +3,7 @@ import GRDB
 import Journal
 import JournalScoring
 import JournalStore
+import Synchronization
 
 /// Keeps projections up to date with the log.
 ///
@@ -51,6 +52,15 @@ public struct ProjectionRunner: Sendable {
     ///   e.g. after a large import, which is a rebuild and tells each of its steps).
     @discardableResult
     public func catchUp(batchSize: Int = 5_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
+        // Those of another version are rebuilt first, together.
+        let stale = try projections.filter { try state(of: $0)?.version != $0.version }
+        if !stale.isEmpty {
+            try RebuildLock.holding(journalPath: store.writer.path) {
+                // Another process may have rebuilt some while this one waited for the lock.
+                let still = try stale.filter { try state(of: $0)?.version != $0.version }
+                if !still.isEmpty { try rebuild(still, batchSize: batchSize, progress: progress) }
+            }
+        }
         var reached: [String: Int64] = [:]
         for projection in projections {
             reached[projection.name] = try catchUp(projection, batchSize: batchSize, progress: progress)
@@ -59,8 +69,9 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
-    /// then switches to them. Returns the number of events folded per projection. `progress` is told
-    /// each step of each projection's rebuild, and how far its fold has come after each batch.
+    /// then switches to them. Projections that do not read each other are folded at the same time.
+    /// Returns the number of events folded per projection. `progress` is told each step, and how far
+    /// the fold has come after each batch.
     @discardableResult
     public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
@@ -68,13 +79,10 @@ public struct ProjectionRunner: Sendable {
             throw JournalError.invalidArgument(
                 "no projection named \(unknown.joined(separator: ", ")); there are \(projections.map(\.name).joined(separator: ", "))")
         }
-        var folded: [String: Int64] = [:]
-        for projection in projections where names.isEmpty || names.contains(projection.name) {
-            folded[projection.name] = try RebuildLock.holding(journalPath: store.writer.path) {
-                try rebuild(projection, batchSize: batchSize, progress: progress).folded
-            }
+        let chosen = projections.filter { names.isEmpty || names.contains($0.name) }
+        return try RebuildLock.holding(journalPath: store.writer.path) {
+            try rebuild(chosen, batchSize: batchSize, progress: progress).mapValues(\.folded)
         }
-        return folded
     }
 
     /// How long a follower waits for a change before it looks again anyway. An append's write-ahead log
@@ -130,7 +138,7 @@ public struct ProjectionRunner: Sendable {
             let rebuilt = try RebuildLock.holding(journalPath: store.writer.path) { () throws -> Int64? in
                 // Another process may have rebuilt it while this one waited for the lock.
                 if let state = try self.state(of: projection), state.version == projection.version { return nil }
-                return try rebuild(projection, batchSize: batchSize, progress: progress).checkpoint
+                return try rebuild([projection], batchSize: batchSize, progress: progress)[projection.name]?.checkpoint
             }
             return try rebuilt ?? catchUp(projection, batchSize: batchSize, progress: progress)
         }
@@ -179,16 +187,30 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Builds a new generation and switches to it; returns the events folded and the checkpoint reached.
+    /// A projection's new generation while a rebuild fills it.
+    private struct Rebuild {
+        let projection: any Projection
+        /// The active generation it replaces, if any.
+        let old: State?
+        let tables: ProjectionTables
+        /// The position folded through, and the events folded.
+        var built: Int64 = 0
+        var folded: Int64 = 0
+    }
+
+    /// Builds a new generation of each of `chosen` and switches to it; returns the events folded and
+    /// the checkpoint reached per projection.
+    ///
+    /// Projections that read none of the others are folded at the same time, each on a thread of its
+    /// own (they share the writer, and fold while another writes), then indexed and switched one
+    /// after the other; those that read them follow. The replaced generations are dropped and their
+    /// pages given back once all have switched, then the settle work is done.
+    @discardableResult
     private func rebuild(
-        _ projection: any Projection, batchSize: Int, progress: ((FoldProgress) -> Void)?
-    ) throws -> (folded: Int64, checkpoint: Int64) {
-        func report(_ step: FoldProgress.Step, _ done: Int64 = 0, of total: Int64? = nil) {
-            progress?(FoldProgress(projection: projection.name, step: step, done: done, total: total))
-        }
-        let old = try state(of: projection)
-        let generation = (old?.generation ?? 0) + 1
-        let tables = ProjectionTables(projection: projection.name, generation: generation)
+        _ chosen: [any Projection], batchSize: Int, progress: ((FoldProgress) -> Void)?
+    ) throws -> [String: (folded: Int64, checkpoint: Int64)] {
+        let waves = try Self.waves(of: chosen)
+        let report = RebuildReport(progress)
         let settings = try store.projectionWriter.writeWithoutTransaction { db in
             let settings = (cache: try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2_000,
                             checkpoint: try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 1_000)
@@ -205,27 +227,128 @@ public struct ProjectionRunner: Sendable {
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
         }
-        // Fresh tables for the new generation (left-overs of an interrupted rebuild are dropped first),
-        // without the indexes that only readers use: those are built once the tables are filled.
+        var switched: [String: (folded: Int64, checkpoint: Int64)] = [:]
+        var rebuilt: [Rebuild] = []
+        for wave in waves {
+            var rebuilds = try wave.map(newGeneration)
+            try foldTogether(&rebuilds, batchSize: batchSize, report: report)
+            for rebuild in rebuilds {
+                switched[rebuild.projection.name] = try indexAndSwitch(rebuild, report: report)
+            }
+            rebuilt += rebuilds
+        }
+        let replaced = rebuilt.filter { $0.old != nil }
+        if !replaced.isEmpty {
+            report.step(.reclaiming, of: replaced.map(\.projection))
+            for rebuild in replaced { try dropGenerations(of: rebuild.projection) { $0 != rebuild.tables.generation } }
+            try JournalDatabase.reclaimFreePages(store.projectionWriter)
+        }
+        // The settle work last: readers see the new tables unsettled meanwhile, as they do between a
+        // catch-up's transactions, and what it writes is not moved by the reclaim before it.
+        for rebuild in rebuilt { try settleRebuilt(rebuild, report: report) }
+        return switched
+    }
+
+    /// `chosen` in the order a rebuild folds them: first those that read none of the others, together,
+    /// then those that read only them, and so on.
+    ///
+    /// - Throws: ``JournalError/invalidArgument(_:)`` when some of them read each other.
+    static func waves(of chosen: [any Projection]) throws -> [[any Projection]] {
+        var waves: [[any Projection]] = [], left = chosen
+        while !left.isEmpty {
+            let ready = left.filter { projection in !projection.dependencies.contains { name in left.contains { $0.name == name } } }
+            guard !ready.isEmpty else {
+                throw JournalError.invalidArgument("projections \(left.map(\.name).joined(separator: ", ")) read each other")
+            }
+            left.removeAll { projection in ready.contains { $0.name == projection.name } }
+            waves.append(ready)
+        }
+        return waves
+    }
+
+    /// Fresh tables for a new generation of `projection` (left-overs of an interrupted rebuild are
+    /// dropped first), without the indexes that only readers use: those are built once they are filled.
+    private func newGeneration(of projection: any Projection) throws -> Rebuild {
+        let old = try state(of: projection)
+        let tables = ProjectionTables(projection: projection.name, generation: (old?.generation ?? 0) + 1)
         try dropGenerations(of: projection) { $0 != old?.generation }
         try store.projectionWriter.write { db in try projection.createTables(db, tables) }
-        var built: Int64 = 0
-        var folded: Int64 = 0
+        return Rebuild(projection: projection, old: old, tables: tables)
+    }
+
+    /// Fills the new generations of `rebuilds` through the head of the log, each on a thread of its
+    /// own; the old generations keep answering meanwhile.
+    private func foldTogether(_ rebuilds: inout [Rebuild], batchSize: Int, report: RebuildReport) throws {
         let head = try store.head()
-        report(.folding, of: head)
-        // Fill the new generation; the old one keeps answering meanwhile.
-        if projection.foldsCustomersApart {
-            folded = try foldCustomersApart(projection, into: tables, through: head) { done in report(.folding, done, of: head) }
-            built = head
-        } else {
-            while let (batch, _) = try nextBatch(of: projection, after: built, size: size(of: projection, batchSize)) {
-                try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
-                built = batch.through
-                folded += batch.through - batch.after
-                report(.folding, folded, of: max(head, built))
+        let projections = rebuilds.map(\.projection)
+        report.folding(projections, head: head)
+        let outcomes = Mutex<[Int: Result<(built: Int64, folded: Int64), any Error>]>([:])
+        let folding = rebuilds
+        DispatchQueue.concurrentPerform(iterations: folding.count) { index in
+            let rebuild = folding[index]
+            let outcome = Result { () throws -> (built: Int64, folded: Int64) in
+                let progress = { @Sendable (done: Int64) in report.folded(rebuild.projection.name, done) }
+                if rebuild.projection.foldsCustomersApart {
+                    return (head, try foldCustomersApart(rebuild.projection, into: rebuild.tables, through: head, progress: progress))
+                }
+                return try foldInOrder(rebuild.projection, into: rebuild.tables, batchSize: batchSize, progress: progress)
             }
+            outcomes.withLock { $0[index] = outcome }
         }
-        report(.indexing)
+        let results = outcomes.withLock { $0 }
+        for index in rebuilds.indices {
+            guard let outcome = results[index] else { continue }
+            (rebuilds[index].built, rebuilds[index].folded) = try outcome.get()
+        }
+    }
+
+    /// Folds the log into `tables` in position order, a batch a transaction, reading the next batch
+    /// while one is written. Returns the position folded through and the events folded.
+    private func foldInOrder(
+        _ projection: any Projection, into tables: ProjectionTables, batchSize: Int, progress: @Sendable (Int64) -> Void
+    ) throws -> (built: Int64, folded: Int64) {
+        let size = size(of: projection, batchSize)
+        let last = try Overlap.run(first: try nextBatch(of: projection, after: 0, size: size)?.batch) { batch in
+            try nextBatch(of: projection, after: batch.through, size: size)?.batch
+        } consume: { batch in
+            try store.projectionWriter.write { db in try projection.apply(batch: batch, db, tables) }
+            progress(batch.through)
+        }
+        // Batches follow each other from position 0.
+        return (last?.through ?? 0, last?.through ?? 0)
+    }
+
+    /// Folds the log through `head` into `tables` a group of whole customers at a time
+    /// (``EventStore/customerGroups(through:groupSize:)``), each group in one transaction: the next
+    /// group is read and folded in memory (``Projection/fold(customers:)``) while one is written.
+    /// `progress` is told the events folded so far. Returns the number of events folded.
+    private func foldCustomersApart(
+        _ projection: any Projection, into tables: ProjectionTables, through head: Int64, progress: @Sendable (Int64) -> Void
+    ) throws -> Int64 {
+        let groups = try store.customerGroups(through: head, groupSize: max(1, customerGroupSize))
+        // The events folded once each group is written.
+        let folded = groups.reduce(into: [Int64]()) { folded, group in folded.append((folded.last ?? 0) + Int64(group.events)) }
+        let store = store
+        let fold = { @Sendable (index: Int) throws -> (index: Int, rows: any FoldedCustomers, through: Int64)? in
+            guard index < groups.count else { return nil }
+            let events = try store.events(of: groups[index], through: head)
+            return (index, try projection.fold(customers: events), folded[index])
+        }
+        let last = try Overlap.run(first: try fold(0)) { group in
+            try fold(group.index + 1)
+        } consume: { group in
+            try store.projectionWriter.write { db in try group.rows.write(db, tables) }
+            progress(group.through)
+        }
+        return last?.through ?? 0
+    }
+
+    /// Builds the indexes only readers use over a rebuilt generation, then switches to it: folds what
+    /// arrived since and points the views at the new tables. The checkpoint is the last event folded:
+    /// whatever is appended meanwhile is the follower's. Returns the events folded and the checkpoint.
+    private func indexAndSwitch(_ rebuild: Rebuild, report: RebuildReport) throws -> (folded: Int64, checkpoint: Int64) {
+        let projection = rebuild.projection, tables = rebuild.tables
+        report.step(.indexing, of: [projection])
         try store.projectionWriter.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA cache_size = -\(indexCacheKiB)")
             try db.inTransaction {
@@ -234,13 +357,10 @@ public struct ProjectionRunner: Sendable {
             }
             try db.execute(sql: "PRAGMA cache_size = -\(rebuildCacheKiB)")
         }
-        // Switch: fold what arrived since and point the views at the new tables. The checkpoint is the
-        // last event folded: whatever is appended meanwhile is the follower's.
-        let tail = try nextBatch(of: projection, after: built, size: Int.max / 2)?.batch
+        let tail = try nextBatch(of: projection, after: rebuild.built, size: Int.max / 2)?.batch
         let switched = try store.projectionWriter.write { db -> (folded: Int64, checkpoint: Int64) in
             if let tail { try projection.apply(batch: tail, db, tables) }
-            folded += tail.map { $0.through - $0.after } ?? 0
-            let checkpoint = tail?.through ?? built
+            let checkpoint = tail?.through ?? rebuild.built
             for table in projection.tables {
                 let view = ProjectionTables.view(projection.name, table)
                 try db.execute(sql: "DROP VIEW IF EXISTS \(view)")
@@ -252,36 +372,11 @@ public struct ProjectionRunner: Sendable {
                     ON CONFLICT (name) DO UPDATE SET version = excluded.version, generation = excluded.generation,
                       checkpoint = excluded.checkpoint, updatedAtUs = excluded.updatedAtUs
                     """,
-                arguments: [projection.name, projection.version, generation, checkpoint, store.clock.now().microseconds])
-            return (folded: folded, checkpoint: checkpoint)
+                arguments: [projection.name, projection.version, tables.generation, checkpoint, store.clock.now().microseconds])
+            return (folded: rebuild.folded + (tail.map { $0.through - $0.after } ?? 0), checkpoint: checkpoint)
         }
-        observer?.catchingUp(projection.name, at: ProjectionPosition(generation: generation, checkpoint: switched.checkpoint))
-        if old != nil {
-            report(.reclaiming)
-            try dropGenerations(of: projection) { $0 != generation }
-            try JournalDatabase.reclaimFreePages(store.projectionWriter)
-        }
-        // The settle work last: readers see the new tables unsettled meanwhile, as they do between a
-        // catch-up's transactions, and what it writes is not moved by the reclaim before it.
-        report(.settling)
-        try settle(projection, tables, onlyWhileActive: true) { settled in report(.settling, settled) }
+        observer?.catchingUp(projection.name, at: ProjectionPosition(generation: tables.generation, checkpoint: switched.checkpoint))
         return switched
-    }
-
-    /// Folds the log through `head` into `tables` a group of whole customers at a time
-    /// (``EventStore/customerGroups(through:groupSize:_:)``), each group in one transaction with
-    /// ``Projection/apply(customers:_:_:)``. `progress` is told the events folded so far. Returns the
-    /// number of events folded.
-    private func foldCustomersApart(
-        _ projection: any Projection, into tables: ProjectionTables, through head: Int64, progress: (Int64) -> Void
-    ) throws -> Int64 {
-        var folded: Int64 = 0
-        try store.customerGroups(through: head, groupSize: max(1, customerGroupSize)) { events in
-            try store.projectionWriter.write { db in try projection.apply(customers: events, db, tables) }
-            folded += Int64(events.count)
-            progress(folded)
-        }
-        return folded
     }
 
     /// About how many events a rebuild of a projection that folds customers apart folds in one transaction.
@@ -374,6 +469,36 @@ public struct ProjectionRunner: Sendable {
             progress?(total)
             if settled < limit { return }
         }
+    }
+
+    /// Does the settle work of a rebuilt generation, preparing the next batch off the writer while one
+    /// is written (``Projection/prepareSettle(_:_:after:limit:)``). A batch is written only if the
+    /// tables are as it read them — a catch-up by another process may have folded since — and what is
+    /// left then is settled the usual way.
+    private func settleRebuilt(_ rebuild: Rebuild, report: RebuildReport) throws {
+        let projection = rebuild.projection, tables = rebuild.tables, limit = settleSize, store = store
+        report.step(.settling, of: [projection])
+        let checkpointSQL = "SELECT checkpoint FROM projection WHERE name = ? AND generation = ?"
+        let prepare = { @Sendable (piece: String?) throws -> (work: any PreparedSettle, checkpoint: Int64)? in
+            try store.projectionWriter.read { db in
+                guard let checkpoint = try Int64.fetchOne(db, sql: checkpointSQL, arguments: [projection.name, tables.generation]),
+                      let work = try projection.prepareSettle(db, tables, after: piece, limit: limit)
+                else { return nil }
+                return (work, checkpoint)
+            }
+        }
+        let settled = Mutex<Int64>(0)
+        try Overlap.run(first: try prepare(nil)) { prepared in
+            try prepare(prepared.work.last)
+        } consume: { prepared in
+            let written = try store.projectionWriter.write { db -> Int in
+                let checkpoint = try Int64.fetchOne(db, sql: checkpointSQL, arguments: [projection.name, tables.generation])
+                return checkpoint == prepared.checkpoint ? try prepared.work.write(db, tables) : 0
+            }
+            report.step(.settling, of: [projection], done: settled.withLock { $0 += Int64(written); return $0 })
+        }
+        let prepared = settled.withLock { $0 }
+        try settle(projection, tables, onlyWhileActive: true) { more in report.step(.settling, of: [projection], done: prepared + more) }
     }
 
     /// Drops what a crash between a rebuild's switch and its clean-up left: the tables of generations

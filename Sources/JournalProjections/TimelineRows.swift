@@ -207,22 +207,24 @@ final class TimelineTableRows: TimelineRows {
     }
 }
 
-/// One customer's touchpoints held in memory while a rebuild folds its events; ``write(to:)`` then
-/// writes each touchpoint once, as the fold left it, and the score history.
+/// A touchpoint as the timeline's `entry` row holds it, while a rebuild folds its customer in memory.
+private struct FoldedTouchpoint {
+    var new: NewTouchpoint
+    var payload: String
+    /// `payload` parsed, once it was read back.
+    var parsed: JSONValue?
+    var originalPayload: String?
+    var status = "recorded"
+    var amendedBy: String?
+    var amendedAtUs: Int64?
+    var score: MomentScore?
+    var reasons: String?
+}
+
+/// One customer's touchpoints held in memory while a rebuild folds its events; ``rows`` are then
+/// written, each touchpoint once, as the fold left it, and the score history.
 final class CustomerTimelineRows: TimelineRows {
-    /// A touchpoint as the timeline's `entry` row holds it.
-    private struct Touchpoint {
-        var new: NewTouchpoint
-        var payload: String
-        /// `payload` parsed, once it was read back.
-        var parsed: JSONValue?
-        var originalPayload: String?
-        var status = "recorded"
-        var amendedBy: String?
-        var amendedAtUs: Int64?
-        var score: MomentScore?
-        var reasons: String?
-    }
+    private typealias Touchpoint = FoldedTouchpoint
 
     private var touchpoints: [Touchpoint] = []
     private var byEvent: [String: Int] = [:]
@@ -287,6 +289,15 @@ final class CustomerTimelineRows: TimelineRows {
         }
         history.append(recorded)
     }
+
+    /// The customer's rows as the fold left them.
+    var rows: FoldedTimelineRows { FoldedTimelineRows(touchpoints: touchpoints, history: history) }
+}
+
+/// A customer's timeline rows as a rebuild's fold left them, ready to be written.
+struct FoldedTimelineRows {
+    fileprivate let touchpoints: [FoldedTouchpoint]
+    let history: [RecordedScore]
 
     /// Writes the touchpoints, in position order, and the score history into the tables.
     func write(to tables: TimelineTableRows) throws {

@@ -22,6 +22,14 @@ public struct EventFilter: Sendable, Hashable {
     }
 }
 
+/// Whole customers of the log, from `first` to `last` in customer-id order, and their events through the
+/// position the group was cut at.
+public struct CustomerGroup: Sendable, Hashable {
+    public var first: String
+    public var last: String
+    public var events: Int
+}
+
 extension EventStore {
     /// Calls `body` with each event that `filter` selects, in position order, reading pages of
     /// `pageSize` in short read transactions (memory stays flat, appends are not held up). Returns the
@@ -68,15 +76,13 @@ extension EventStore {
         }
     }
 
-    /// Calls `body` with every event through `position`, customer by customer: groups of whole customers,
-    /// in customer-id order, of about `groupSize` events each (a customer with more is a group of its
-    /// own), every group in position order. Corrections and voids name an earlier event of their own
-    /// customer (appends refuse others), so a group holds everything that changes its customers'
-    /// touchpoints. Each group is read in a short read transaction. Returns the number of events read.
+    /// The log through `position` cut into groups of whole customers, in customer-id order, of about
+    /// `groupSize` events each (a customer with more is a group of its own); ``events(of:through:)``
+    /// reads a group. Corrections and voids name an earlier event of their own customer (appends refuse
+    /// others), so a group holds everything that changes its customers' touchpoints.
     ///
     /// - Throws: ``JournalError/invalidArgument(_:)`` when `groupSize` is less than 1.
-    @discardableResult
-    public func customerGroups(through position: Int64, groupSize: Int, _ body: ([RecordedEvent]) throws -> Void) throws -> Int64 {
+    public func customerGroups(through position: Int64, groupSize: Int) throws -> [CustomerGroup] {
         guard groupSize > 0 else { throw JournalError.invalidArgument("a group holds at least 1 event, got \(groupSize)") }
         let customers = try read { db in
             try Row.fetchAll(
@@ -84,7 +90,7 @@ extension EventStore {
                 arguments: [position]
             ).map { (id: $0[0] as String, events: $0[1] as Int) }
         }
-        var read: Int64 = 0
+        var groups: [CustomerGroup] = []
         var start = customers.startIndex
         while start < customers.endIndex {
             var end = start, size = 0
@@ -92,19 +98,23 @@ extension EventStore {
                 size += customers[end].events
                 end += 1
             }
-            let events = try self.read { db in
-                // `+position`: the customers' range picks the rows, not the position (the whole log).
-                try EventRow.fetchAll(
-                    db.cachedStatement(sql: """
-                        SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ? ORDER BY position
-                        """),
-                    arguments: [customers[start].id, customers[end - 1].id, position])
-            }
-            read += Int64(events.count)
-            try body(events)
+            groups.append(CustomerGroup(first: customers[start].id, last: customers[end - 1].id, events: size))
             start = end
         }
-        return read
+        return groups
+    }
+
+    /// The events of `group`'s customers through `position`, in position order, read in one short read
+    /// transaction.
+    public func events(of group: CustomerGroup, through position: Int64) throws -> [RecordedEvent] {
+        try read { db in
+            // `+position`: the customers' range picks the rows, not the position (the whole log).
+            try EventRow.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ? ORDER BY position
+                    """),
+                arguments: [group.first, group.last, position])
+        }
     }
 
     /// At most `limit` events that `filter` selects, in position order, and the position the read got

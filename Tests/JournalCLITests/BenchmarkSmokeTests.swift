@@ -96,7 +96,8 @@ import Testing
         let documents = try run("bench-projections", "--queries", "5", "5000")
         let projections = documents.first { $0["benchmark"] == "projections" }
         expectFigures(projections, ["scanEventsPerSecond", "rebuildEventsPerSecond", "writeFloorEventsPerSecond", "rebuildToWriteFloorRatio",
-                                    "churnOneCustomer.p99Ms", "moments.p99Ms", "rebuildStepSeconds.timeline: folding events",
+                                    "churnOneCustomer.p99Ms", "moments.p99Ms", "rebuildStepSeconds.timeline, facts, corrections: folding events",
+                                    "rebuildStepSeconds.timeline: building indexes",
                                     "declared.promisegap.rebuildEventsPerSecond",
                                     "declared.exportNDJSON.eventsPerSecond"], "bench-projections")
         #expect(documents.filter { $0["benchmark"] == "export" }.count == 2)

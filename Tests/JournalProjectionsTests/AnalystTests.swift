@@ -211,6 +211,30 @@ func rows(_ connection: AnalystConnection, _ sql: String) throws -> (columns: [S
         #expect(!counted.isEmpty && incremental == counted)
     }
 
+    @Test func aRebuildOfEverythingFoldsTheBuiltInProjectionsTogetherThenWhatReadsThem() throws {
+        // Given the built-in projections and a declared one that reads their views, all caught up
+        let projection = try Self.projection()
+        let world = try AnalystWorld()
+        let runner = ProjectionRunner.builtIn(store: world.store, declared: [projection])
+        try runner.catchUp()
+        let incremental = try Self.table(world, projection)
+        let head = try world.store.head()
+        // when everything is rebuilt
+        var folding: [String] = [], lastFold: FoldProgress?
+        try runner.rebuild { progress in
+            guard progress.step == .folding else { return }
+            if folding.last != progress.projection { folding.append(progress.projection) }
+            if progress.projection.contains(",") { lastFold = progress }
+        }
+        // then the three built-in ones were folded together, told as one step counting all their events,
+        #expect(folding == ["timeline, facts, corrections", "callsperquarter"])
+        #expect(lastFold?.done == 3 * head && lastFold?.total == 3 * head)
+        // the declared one after them, from their new tables, to the same rows,
+        #expect(try Self.table(world, projection) == incremental && !incremental.isEmpty)
+        // and every projection is at the head of the log in its new generation.
+        #expect(try runner.status().allSatisfy { !$0.needsRebuild && $0.checkpoint == head && $0.generation == 2 })
+    }
+
     @Test func withClausesMayReadTheBatchCustomersAndTheProjectionsOwnTables() throws {
         let plain = try Self.projection()
         let withClauses = try Self.projection(Self.calls

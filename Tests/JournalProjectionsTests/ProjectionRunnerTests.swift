@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import Journal
-import JournalProjections
+@testable import JournalProjections
 import JournalStore
 import JournalTesting
+import Synchronization
 import Testing
 
 /// Counts touchpoints per customer; fails on a chosen event, to show that a failed batch leaves no trace.
@@ -25,6 +26,61 @@ struct CallCount: Projection {
             if event.eventId.rawValue == failOn { throw JournalError.storage("projection failed on purpose") }
         }
     }
+}
+
+/// The journey timeline, except that the first time a rebuild prepares its documents once it is armed,
+/// another process corrects a touchpoint of `customerId` and folds the correction without writing documents.
+struct TimelineFoldedMeanwhile: Projection {
+    let timeline = JourneyTimeline(registry: .bundled)
+    let path: String
+    let customerId: String
+    let target: String
+    let state = State()
+
+    final class State: Sendable {
+        enum Step { case waiting, armed, folded }
+        let step = Mutex(Step.waiting)
+    }
+
+    var name: String { timeline.name }
+    var version: Int { timeline.version }
+    var tables: [String] { timeline.tables }
+    var foldsCustomersApart: Bool { true }
+    func createTables(_ db: Database, _ names: ProjectionTables) throws { try timeline.createTables(db, names) }
+    func completeTables(_ db: Database, _ names: ProjectionTables) throws { try timeline.completeTables(db, names) }
+    func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws { try timeline.apply(events, db, names) }
+    func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers { try timeline.fold(customers: events) }
+    func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { try timeline.settle(db, names, limit: limit) }
+
+    func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)? {
+        if state.step.withLock({ step in defer { if step == .armed { step = .folded } }; return step == .armed }) {
+            let other = try EventStore(writer: JournalDatabase.open(path: path))
+            let correction = try other.append([
+                ProposedEvent(eventId: TestEvents.id(910_001), type: "touchpoint.corrected", occurredAt: "2026-01-01T00:00:00Z",
+                              payload: ["correctedEventId": .string(target), "corrections": ["note": "fixed"], "reason": "typo"]),
+            ], to: customerId)
+            let position = try #require(correction.positions.last)
+            try other.projectionWriter.write { db in
+                try db.execute(sql: "UPDATE projection SET checkpoint = ? WHERE name = ?", arguments: [position, name])
+                try timeline.apply(try other.events(after: position - 1, limit: 1), db, names)
+            }
+        }
+        return try timeline.prepareSettle(db, names, after: piece, limit: limit)
+    }
+}
+
+/// A projection that reads the tables of `reads` (and folds nothing).
+struct Reading: Projection {
+    let name: String
+    let version = 1
+    let tables = ["nothing"]
+    let reads: [String]
+
+    var dependencies: [String] { reads }
+    func createTables(_ db: Database, _ names: ProjectionTables) throws {
+        try db.execute(sql: "CREATE TABLE \(names["nothing"]) (x INTEGER) STRICT")
+    }
+    func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {}
 }
 
 /// Every row of every table of a projection's active generation, as SQL literals: equal dumps mean
@@ -231,6 +287,37 @@ final class SizeSequence: @unchecked Sendable {
         #expect(entries.count == 11 && document == expected)
     }
 
+    @Test func documentsPreparedBeforeAnotherProcessFoldedAreNotWritten() throws {
+        // Given a timeline built once, whose rebuild's first read of the documents to write is followed
+        // by another process folding a correction of the last customer's first touchpoint (and not yet
+        // writing its documents, as a catch-up between its fold and settle transactions)
+        let store = try generatedStore(customers: 6, perCustomer: 5, seed: 12)
+        let last = TouchpointGenerator.customerId(5)
+        let target = try #require(try store.history(of: last).first)
+        let timeline = TimelineFoldedMeanwhile(path: store.writer.path, customerId: last, target: target.eventId.rawValue)
+        var runner = ProjectionRunner(store: store, projections: [timeline])
+        try runner.catchUp()
+        // when it is rebuilt, every document in one batch
+        runner.settleBatch = 100
+        timeline.state.step.withLock { $0 = .armed }
+        try runner.rebuild()
+        #expect(timeline.state.step.withLock { $0 } == .folded)
+        // then every customer's document is the timeline its rows give now: the batch read before the
+        // fold was not written, and the documents were written again from the tables as they are.
+        let documents = try store.writer.read { db in
+            try (0..<6).map { index -> (stored: [UInt8], rows: [UInt8], entries: [TimelineEntry]) in
+                let customerId = TouchpointGenerator.customerId(index)
+                var stored: [UInt8] = [], rows: [UInt8] = []
+                #expect(try JourneyTimeline.appendDocument(of: customerId, to: &stored, in: db))
+                let entries = try JourneyTimeline.entries(of: customerId, in: db)
+                Documents.writeTimeline(entries, into: &rows)
+                return (stored, rows, entries)
+            }
+        }
+        #expect(documents.allSatisfy { $0.stored == $0.rows })
+        #expect(documents[5].entries.contains { $0.status == "corrected" })
+    }
+
     @Test func tablesOfReplacedGenerationsLeftByACrashAreDroppedAndANewerOneIsKept() throws {
         // Given a projection at generation 2, a generation 1 that a crash after the switch left behind,
         // and a generation 3 that a rebuild in another process is writing
@@ -255,5 +342,19 @@ final class SizeSequence: @unchecked Sendable {
     @Test func rebuildRefusesAnUnknownName() throws {
         let store = try EventStore(writer: JournalDatabase.inMemory())
         #expect(throws: JournalError.self) { try ProjectionRunner(store: store, projections: [CallCount()]).rebuild(["nope"]) }
+    }
+
+    @Test func projectionsThatReadEachOtherAreRefusedBeforeAnythingIsBuilt() throws {
+        // Given a projection that reads none and two that read each other
+        let store = try generatedStore(customers: 3, perCustomer: 2, seed: 11)
+        let runner = ProjectionRunner(store: store, projections: [
+            CallCount(), Reading(name: "first", reads: ["second"]), Reading(name: "second", reads: ["first", "callcount"]),
+        ])
+        // when all are rebuilt, the rebuild is refused naming the two,
+        #expect(throws: JournalError.invalidArgument("projections first, second read each other")) { try runner.rebuild() }
+        // and no table was made, not even for the one that reads none.
+        let tables = try store.projectionWriter.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p\\_%' ESCAPE '\\'") }
+        #expect(tables == [])
+        #expect(try ProjectionRunner.waves(of: [Reading(name: "later", reads: ["callcount"]), CallCount()]).map { $0.map(\.name) } == [["callcount"], ["later"]])
     }
 }
