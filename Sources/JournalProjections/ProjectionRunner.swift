@@ -53,11 +53,10 @@ public struct ProjectionRunner: Sendable {
     @discardableResult
     public func catchUp(batchSize: Int = 5_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         // Those of another version are rebuilt first, together.
-        let stale = try projections.filter { try state(of: $0)?.version != $0.version }
-        if !stale.isEmpty {
+        if try !stale(projections).isEmpty {
             try RebuildLock.holding(journalPath: store.writer.path) {
                 // Another process may have rebuilt some while this one waited for the lock.
-                let still = try stale.filter { try state(of: $0)?.version != $0.version }
+                let still = try stale(projections)
                 if !still.isEmpty { try rebuild(still, batchSize: batchSize, progress: progress) }
             }
         }
@@ -540,11 +539,18 @@ public struct ProjectionRunner: Sendable {
     }
 
     private func state(of projection: any Projection) throws -> State? {
-        try store.writer.read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?"), arguments: [projection.name])
-                .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
-        }
+        try store.writer.read { db in try Self.state(of: projection, db) }
+    }
+
+    private static func state(of projection: any Projection, _ db: Database) throws -> State? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT version, generation, checkpoint FROM projection WHERE name = ?"), arguments: [projection.name])
+            .map { State(version: $0["version"], generation: $0["generation"], checkpoint: $0["checkpoint"]) }
+    }
+
+    /// Those of `projections` whose tables are missing or of another version, read in one transaction.
+    private func stale(_ projections: [any Projection]) throws -> [any Projection] {
+        try store.writer.read { db in try projections.filter { try Self.state(of: $0, db)?.version != $0.version } }
     }
 }
 
