@@ -49,7 +49,8 @@ public struct ProjectionRunner: Sendable {
     /// Brings every projection to the head of the log; returns the checkpoints reached.
     ///
     /// - Parameter progress: told after each batch how far the fold has come (for a long first fold,
-    ///   e.g. after a large import, which is a rebuild and tells each of its steps).
+    ///   e.g. after a large import, which is a rebuild and tells each of its steps — from the threads
+    ///   that fold, one call at a time).
     @discardableResult
     public func catchUp(batchSize: Int = 5_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         // Those of another version are rebuilt first, together.
@@ -70,7 +71,7 @@ public struct ProjectionRunner: Sendable {
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
     /// then switches to them. Projections that do not read each other are folded at the same time.
     /// Returns the number of events folded per projection. `progress` is told each step, and how far
-    /// the fold has come after each batch.
+    /// the fold has come after each batch — from the threads that fold, one call at a time.
     @discardableResult
     public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
