@@ -49,6 +49,9 @@ public protocol Projection: Sendable {
     /// Whether ``apply(_:_:_:)`` is handed the batch's events decoded (the default). A projection
     /// written in SQL reads its batch itself: it implements ``apply(batch:_:_:)`` instead.
     var decodesEvents: Bool { get }
+    /// The types of event ``apply(_:_:_:)`` folds when it passes over all others: its batches then hold
+    /// only events of these types, the others neither read nor decoded. Nil (the default): every event.
+    var eventTypes: Set<String>? { get }
     /// Folds the events at positions after `batch.after` through `batch.through`. The default hands
     /// the decoded events to ``apply(_:_:_:)``.
     func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws
@@ -72,6 +75,7 @@ extension Projection {
     public func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { 0 }
     public func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)? { nil }
     public var decodesEvents: Bool { true }
+    public var eventTypes: Set<String>? { nil }
     public func apply(batch: ProjectionBatch, _ db: Database, _ names: ProjectionTables) throws {
         try apply(batch.events, db, names)
     }
@@ -113,7 +117,8 @@ public struct ProjectionBatch: Sendable {
     public var after: Int64
     /// The last position in the batch.
     public var through: Int64
-    /// The events, in position order; empty for a projection that does not decode them.
+    /// The events, in position order: those of the projection's ``Projection/eventTypes``, none for
+    /// a projection that does not decode them.
     public var events: [RecordedEvent]
 
     public init(after: Int64, through: Int64, events: [RecordedEvent]) {

@@ -46,7 +46,9 @@ public struct ProjectionRunner: Sendable {
             projections: [JourneyTimeline(registry: store.validator.registry, rules: rules), CustomerFacts(), Corrections()] + declared)
     }
 
-    /// Brings every projection to the head of the log; returns the checkpoints reached.
+    /// Brings every projection to the head of the log, in transactions of `batchSize` events; returns
+    /// the checkpoints reached. A projection not built yet, or built by another version, is rebuilt
+    /// first (in transactions of ``rebuildBatchSize``).
     ///
     /// - Parameter progress: told after each batch how far the fold has come (for a long first fold,
     ///   e.g. after a large import, which is a rebuild and tells each of its steps — from the threads
@@ -58,7 +60,7 @@ public struct ProjectionRunner: Sendable {
             try RebuildLock.holding(journalPath: store.writer.path) {
                 // Another process may have rebuilt some while this one waited for the lock.
                 let still = try stale(projections)
-                if !still.isEmpty { try rebuild(still, batchSize: batchSize, progress: progress) }
+                if !still.isEmpty { try rebuild(still, batchSize: rebuildBatchSize, progress: progress) }
             }
         }
         var reached: [String: Int64] = [:]
@@ -69,11 +71,12 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
-    /// then switches to them. Projections that do not read each other are folded at the same time.
+    /// then switches to them, in transactions of `batchSize` positions (default ``rebuildBatchSize``).
+    /// Projections that do not read each other are folded at the same time.
     /// Returns the number of events folded per projection. `progress` is told each step, and how far
     /// the fold has come after each batch — from the threads that fold, one call at a time.
     @discardableResult
-    public func rebuild(_ names: [String] = [], batchSize: Int = 20_000, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
+    public func rebuild(_ names: [String] = [], batchSize: Int? = nil, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
         guard unknown.isEmpty else {
             throw JournalError.invalidArgument(
@@ -81,7 +84,7 @@ public struct ProjectionRunner: Sendable {
         }
         let chosen = projections.filter { names.isEmpty || names.contains($0.name) }
         return try RebuildLock.holding(journalPath: store.writer.path) {
-            try rebuild(chosen, batchSize: batchSize, progress: progress).mapValues(\.folded)
+            try rebuild(chosen, batchSize: batchSize ?? rebuildBatchSize, progress: progress).mapValues(\.folded)
         }
     }
 
@@ -138,7 +141,7 @@ public struct ProjectionRunner: Sendable {
             let rebuilt = try RebuildLock.holding(journalPath: store.writer.path) { () throws -> Int64? in
                 // Another process may have rebuilt it while this one waited for the lock.
                 if let state = try self.state(of: projection), state.version == projection.version { return nil }
-                return try rebuild([projection], batchSize: batchSize, progress: progress)[projection.name]?.checkpoint
+                return try rebuild([projection], batchSize: rebuildBatchSize, progress: progress)[projection.name]?.checkpoint
             }
             return try rebuilt ?? catchUp(projection, batchSize: batchSize, progress: progress)
         }
@@ -382,6 +385,12 @@ public struct ProjectionRunner: Sendable {
     /// About how many events a rebuild of a projection that folds customers apart folds in one transaction.
     public var customerGroupSize = 20_000
 
+    /// How many positions a rebuild of a projection that folds the log in order folds in one
+    /// transaction — a catch-up's first fold too, whatever batch size the catch-up was given: each
+    /// transaction writes again the index pages its rows landed on (the facts' search terms are spread
+    /// over all of theirs), so a first fold in a catch-up's small batches wrote more and took longer.
+    public var rebuildBatchSize = 20_000
+
     /// The page cache (KiB) of the connection that writes a rebuild. The indexes a fold reads take
     /// entries all over them at every batch; a cache that holds them writes each page once a batch
     /// instead of again whenever it was pushed out.
@@ -418,7 +427,12 @@ public struct ProjectionRunner: Sendable {
         }
         let through = min(end, checkpoint + Int64(min(size, Int(Int32.max))))
         guard through > checkpoint else { return nil }
-        let events = projection.decodesEvents ? try store.events(after: checkpoint, limit: Int(through - checkpoint)) : []
+        guard projection.decodesEvents else { return (ProjectionBatch(after: checkpoint, through: through, events: []), through == end) }
+        if let types = projection.eventTypes {
+            let events = try store.events(after: checkpoint, through: through, types: types)
+            return (ProjectionBatch(after: checkpoint, through: through, events: events), through == end)
+        }
+        let events = try store.events(after: checkpoint, limit: Int(through - checkpoint))
         return (ProjectionBatch(after: checkpoint, through: events.last?.position ?? through, events: events), through == end)
     }
 

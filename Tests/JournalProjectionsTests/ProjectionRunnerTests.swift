@@ -13,6 +13,7 @@ struct CallCount: Projection {
     var version = 1
     let tables = ["total"]
     var failOn: String?
+    var eventTypes: Set<String>?
 
     func createTables(_ db: Database, _ names: ProjectionTables) throws {
         try db.execute(sql: "CREATE TABLE \(names["total"]) (customerId TEXT PRIMARY KEY, events INTEGER NOT NULL) STRICT")
@@ -165,6 +166,47 @@ final class SizeSequence: @unchecked Sendable {
         #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT sum(events) FROM callcount_total") } == 600)
         let status = try #require(try runner.status().first)
         #expect(status.checkpoint == 600 && status.lag == 0 && status.generation == 1 && !status.needsRebuild)
+    }
+
+    @Test func aProjectionOfSomeTypesIsHandedOnlyThoseAndItsCheckpointReachesTheHead() throws {
+        let store = try generatedStore(customers: 8, perCustomer: 25, seed: 4)
+        let log = try store.events(after: 0, limit: 200)
+        // Every type but the last event's: the last batches end on events the projection is not handed.
+        let types = Set(log.map(\.type)).subtracting([log.last!.type])
+        try #require(!types.isEmpty)
+        let expected = Dictionary(grouping: log.filter { types.contains($0.type) }, by: \.customerId).mapValues(\.count)
+        func counts() throws -> [String: Int] {
+            try store.writer.read { db in
+                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT customerId, events FROM callcount_total").map {
+                    ($0[0] as String, $0[1] as Int)
+                })
+            }
+        }
+        let runner = ProjectionRunner(store: store, projections: [CallCount(eventTypes: types)])
+        try runner.catchUp(batchSize: 7)
+        #expect(try counts() == expected)
+        let status = try #require(try runner.status().first)
+        #expect(status.checkpoint == 200 && status.lag == 0)
+        try runner.rebuild(batchSize: 7)
+        #expect(try counts() == expected)
+        #expect(try #require(try runner.status().first).checkpoint == 200)
+    }
+
+    @Test func aCatchUpsFirstFoldIsARebuildInBatchesOfTheRebuildSizeAndLaterFoldsInItsOwn() throws {
+        let store = try generatedStore(customers: 20, perCustomer: 30, seed: 1)
+        var runner = ProjectionRunner(store: store, projections: [CallCount()])
+        runner.rebuildBatchSize = 250
+        let observer = RecordingObserver()
+        runner.observer = observer
+        let folded = Mutex<[Int64]>([])
+        try runner.catchUp(batchSize: 7) { progress in
+            if progress.step == .folding { folded.withLock { $0.append(progress.done) } }
+        }
+        #expect(folded.withLock { $0 } == [0, 250, 500, 600])
+        var generator = TouchpointGenerator(seed: 9)
+        try store.append(generator.events(forCustomer: 3, count: 20), to: TouchpointGenerator.customerId(3))
+        try runner.catchUp(batchSize: 7)
+        #expect(observer.folds.map(\.checkpoint) == [607, 614, 620])
     }
 
     @Test func aFailingBatchMovesNeitherTheCheckpointNorTheTables() throws {

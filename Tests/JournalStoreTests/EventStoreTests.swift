@@ -197,6 +197,18 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func readsTheEventsOfSomeTypesInARangeOfPositions(kind: StoreKind) throws {
+        let store = try EventStore(writer: kind.makeWriter())
+        for n in 1...12 { try store.append([n % 3 == 0 ? Events.note(n) : Events.call(n)], to: "C-\(n % 2)") }
+        let notes = try store.events(after: 3, through: 11, types: ["note.added"])
+        #expect(notes.map(\.position) == [6, 9])
+        #expect(notes.allSatisfy { $0.type == "note.added" })
+        #expect(try store.events(after: 0, through: 12, types: ["note.added", "hotline.call.received"]).map(\.position) == Array(1...12))
+        #expect(try store.events(after: 9, through: 12, types: ["no.such.type"]).isEmpty)
+        #expect(try store.events(after: 0, through: 12, types: []).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func readsTheLogInGroupsOfWholeCustomers(kind: StoreKind) throws {
         // Given four customers' events interleaved in the log: through position 12, C-a has 3, C-b 2, C-c 6, C-d 1
         let store = try EventStore(writer: kind.makeWriter())

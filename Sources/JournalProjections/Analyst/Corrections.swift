@@ -12,6 +12,10 @@ public struct Corrections: Projection {
     public let name = "corrections"
     public let version = 1
     public let tables = ["revision"]
+    /// Only corrections and voids are read: the events they point at are looked up in the log.
+    public var eventTypes: Set<String>? { Self.amendments }
+
+    static let amendments: Set<String> = ["touchpoint.corrected", "touchpoint.voided"]
 
     public init() {}
 
@@ -31,7 +35,7 @@ public struct Corrections: Projection {
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         let table = names["revision"]
-        for event in events where event.type == "touchpoint.corrected" || event.type == "touchpoint.voided" {
+        for event in events where Self.amendments.contains(event.type) {
             let voided = event.type == "touchpoint.voided"
             let payload = event.payloadJSON
             guard let target = (voided ? payload["voidedEventId"] : payload["correctedEventId"])?.stringValue?.lowercased(),
