@@ -73,8 +73,9 @@ public struct ProjectionRunner: Sendable {
     /// Rebuilds the named projections (all when `names` is empty) from position 0 into new tables,
     /// then switches to them, in transactions of `batchSize` positions (default ``rebuildBatchSize``).
     /// Projections that do not read each other are folded at the same time.
-    /// Returns the number of events folded per projection. `progress` is told each step, and how far
-    /// the fold has come after each batch — from the threads that fold, one call at a time.
+    /// Returns the number of events folded per projection (the positions passed, for one that folds
+    /// only some ``Projection/eventTypes``). `progress` is told each step, and how far the fold has
+    /// come after each batch — from the threads that fold, one call at a time.
     @discardableResult
     public func rebuild(_ names: [String] = [], batchSize: Int? = nil, progress: ((FoldProgress) -> Void)? = nil) throws -> [String: Int64] {
         let unknown = names.filter { name in !projections.contains { $0.name == name } }
@@ -310,7 +311,7 @@ public struct ProjectionRunner: Sendable {
     private func foldInOrder(
         _ projection: any Projection, into tables: ProjectionTables, batchSize: Int, progress: @Sendable (Int64) -> Void
     ) throws -> (built: Int64, folded: Int64) {
-        let size = size(of: projection, batchSize)
+        let size = size(of: projection, max(1, batchSize))
         let last = try Overlap.run(first: try nextBatch(of: projection, after: 0, size: size)?.batch) { batch in
             try nextBatch(of: projection, after: batch.through, size: size)?.batch
         } consume: { batch in
@@ -429,7 +430,10 @@ public struct ProjectionRunner: Sendable {
         guard through > checkpoint else { return nil }
         guard projection.decodesEvents else { return (ProjectionBatch(after: checkpoint, through: through, events: []), through == end) }
         if let types = projection.eventTypes {
-            let events = try store.events(after: checkpoint, through: through, types: types)
+            var filter = EventFilter(afterPosition: checkpoint)
+            filter.throughPosition = through
+            filter.types = types.sorted()
+            let events = types.isEmpty ? [] : try store.events(matching: filter, limit: Int(through - checkpoint)).events
             return (ProjectionBatch(after: checkpoint, through: through, events: events), through == end)
         }
         let events = try store.events(after: checkpoint, limit: Int(through - checkpoint))

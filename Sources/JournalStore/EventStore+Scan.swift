@@ -16,6 +16,8 @@ public struct EventFilter: Sendable, Hashable {
     public var knownAt: Timestamp?
     /// Only events after this position.
     public var afterPosition: Int64 = 0
+    /// Only events at or before this position.
+    public var throughPosition: Int64?
 
     public init(afterPosition: Int64 = 0) {
         self.afterPosition = afterPosition
@@ -118,14 +120,15 @@ extension EventStore {
     }
 
     /// At most `limit` events that `filter` selects, in position order, and the position the read got
-    /// to: the last event's when `limit` were found, else the head of the log then (a later page
-    /// continues from there without reading the same positions again).
+    /// to: the last event's when `limit` were found, else the head of the log then, or the filter's
+    /// ``EventFilter/throughPosition`` when that comes first (a later page continues from there without
+    /// reading the same positions again).
     public func events(matching filter: EventFilter, limit: Int) throws -> (events: [RecordedEvent], readThrough: Int64) {
         try read { db in
             let events = try Self.events(matching: filter, limit: limit, in: db)
             if events.count == limit, let last = events.last { return (events, last.position) }
             let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM event") ?? 0
-            return (events, max(head, filter.afterPosition))
+            return (events, max(min(head, filter.throughPosition ?? head), filter.afterPosition))
         }
     }
 
@@ -138,6 +141,10 @@ extension EventStore {
     private static func query(_ filter: EventFilter, columns: String, limit: Int) -> (String, StatementArguments) {
         var conditions = ["position > ?"]
         var arguments: [any DatabaseValueConvertible] = [filter.afterPosition]
+        if let through = filter.throughPosition {
+            conditions.append("position <= ?")
+            arguments.append(through)
+        }
         if let customerId = filter.customerId {
             conditions.append("customerId = ?")
             arguments.append(customerId)

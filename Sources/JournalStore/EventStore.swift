@@ -313,22 +313,6 @@ public struct EventStore: Sendable {
             arguments: [position, limit], disclosedBy: disclosure)
     }
 
-    /// The events of the types `types` at positions after `position` through `through`, in global order.
-    public func events(after position: Int64, through: Int64, types: Set<String>) throws(JournalError) -> [RecordedEvent] {
-        guard !types.isEmpty else { return [] }
-        var arguments: StatementArguments = [position, through]
-        arguments += StatementArguments(types.sorted())
-        let placeholders = Array(repeating: "?", count: types.count).joined(separator: ", ")
-        return try read { db in
-            try EventRow.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT \(EventRow.columns) FROM event WHERE position > ? AND position <= ? AND type IN (\(placeholders))
-                    ORDER BY position
-                    """),
-                arguments: arguments)
-        }
-    }
-
     /// Calls `body` for each event after `position` in global order, reading in pages, disclosed by
     /// `disclosure` when one is given; stops when `body` returns false.
     public func forEachEvent(

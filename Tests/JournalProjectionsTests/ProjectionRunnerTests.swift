@@ -190,6 +190,10 @@ final class SizeSequence: @unchecked Sendable {
         try runner.rebuild(batchSize: 7)
         #expect(try counts() == expected)
         #expect(try #require(try runner.status().first).checkpoint == 200)
+        // No types at all: handed nothing (not everything), and still at the head.
+        try ProjectionRunner(store: store, projections: [CallCount(version: 2, eventTypes: [])]).catchUp(batchSize: 7)
+        #expect(try counts().isEmpty)
+        #expect(try #require(try ProjectionRunner(store: store, projections: [CallCount(version: 2)]).status().first).checkpoint == 200)
     }
 
     @Test func aCatchUpsFirstFoldIsARebuildInBatchesOfTheRebuildSizeAndLaterFoldsInItsOwn() throws {

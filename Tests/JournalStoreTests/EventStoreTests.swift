@@ -200,12 +200,25 @@ import Testing
     func readsTheEventsOfSomeTypesInARangeOfPositions(kind: StoreKind) throws {
         let store = try EventStore(writer: kind.makeWriter())
         for n in 1...12 { try store.append([n % 3 == 0 ? Events.note(n) : Events.call(n)], to: "C-\(n % 2)") }
-        let notes = try store.events(after: 3, through: 11, types: ["note.added"])
-        #expect(notes.map(\.position) == [6, 9])
-        #expect(notes.allSatisfy { $0.type == "note.added" })
-        #expect(try store.events(after: 0, through: 12, types: ["note.added", "hotline.call.received"]).map(\.position) == Array(1...12))
-        #expect(try store.events(after: 9, through: 12, types: ["no.such.type"]).isEmpty)
-        #expect(try store.events(after: 0, through: 12, types: []).isEmpty)
+        var filter = EventFilter(afterPosition: 3)
+        filter.throughPosition = 11
+        filter.types = ["note.added"]
+        let notes = try store.events(matching: filter, limit: 100)
+        #expect(notes.events.map(\.position) == [6, 9])
+        #expect(notes.events.allSatisfy { $0.type == "note.added" })
+        // Fewer than the limit: read through the bound, not the head.
+        #expect(notes.readThrough == 11)
+        #expect(try store.events(matching: filter, limit: 1).events.map(\.position) == [6])
+        filter.types = ["no.such.type"]
+        #expect(try store.events(matching: filter, limit: 100).events.isEmpty)
+        filter.types = []
+        filter.throughPosition = 40
+        let all = try store.events(matching: filter, limit: 100)
+        #expect(all.events.map(\.position) == Array(4...12) && all.readThrough == 12)
+        var seen: [Int64] = []
+        filter.throughPosition = 7
+        try store.scan(filter, pageSize: 2) { seen.append($0.position) }
+        #expect(seen == [4, 5, 6, 7])
     }
 
     @Test(arguments: StoreKind.allCases)
