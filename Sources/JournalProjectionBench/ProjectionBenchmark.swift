@@ -8,8 +8,9 @@ import JournalStore
 
 // Projection benchmark on an existing journal (e.g. one written by `tpj demo --customers N`):
 //   (s) a bare scan of the log's rows (the columns projections read), the baseline
-//   (r) a full rebuild of every built-in projection, with the peak memory of the process and the
-//       seconds of each step (folding events, building indexes, giving back space, writing documents)
+//   (r) a full rebuild of every built-in projection, with the peak memory of the process, the size of
+//       the projections' file (with its WAL) before it and at its largest, and the seconds of each step
+//       (folding events, building indexes, dropping replaced tables, writing documents, giving back space)
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape, the
 //       indexes that only readers use created after the copy as a rebuild creates them — what writing
 //       these rows costs before any folding, a bound no rebuild can beat
@@ -32,6 +33,13 @@ func progress(_ message: String) {
 }
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+/// The sizes of the files at `paths` added up (a missing file counts 0).
+func fileBytes(_ paths: [String]) -> Int {
+    var total = 0
+    for path in paths { total += (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+    return total
+}
 
 /// Peak resident memory of this process so far, in MiB (VmHWM).
 func peakMemoryMiB() -> Double {
@@ -98,6 +106,11 @@ enum ProjectionBenchmark {
         var rebuildSeconds = Double.nan
         // Seconds per step of each projection's rebuild, e.g. "timeline: building indexes".
         var stepSeconds: [(String, Double)] = []
+        // The projections' file and its WAL before the rebuild, and their largest size at any step of it.
+        let projectionsPath = JournalDatabase.projectionsPath(of: path)
+        func projectionsFileBytes() -> Int { fileBytes([projectionsPath, projectionsPath + "-wal"]) }
+        let projectionsFileBefore = projectionsFileBytes()
+        var projectionsFilePeak = projectionsFileBefore
         if rebuild {
             progress("rebuilding the projections")
             start = now()
@@ -108,6 +121,7 @@ enum ProjectionBenchmark {
                 current = step.map { ($0, time) }
             }
             try runner.rebuild { report in
+                projectionsFilePeak = max(projectionsFilePeak, projectionsFileBytes())
                 let step = "\(report.projection): \(report.step.rawValue)"
                 if step != current?.step {
                     progress(step)
@@ -121,9 +135,7 @@ enum ProjectionBenchmark {
         }
         let memoryAfter = peakMemoryMiB()
         // The journal and its projections' file together.
-        let fileBytes = [path, JournalDatabase.projectionsPath(of: path)].reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
-        }
+        let journalBytes = fileBytes([path, projectionsPath])
 
         // (w) The write floor.
         var floorSeconds = Double.nan
@@ -197,6 +209,8 @@ enum ProjectionBenchmark {
                 ("rebuildToScanRatio", format(scanSeconds / rebuildSeconds, digits: 3)),
                 ("rebuildSeconds", format(rebuildSeconds, digits: 1)),
                 ("rebuildStepSeconds", "{" + stepSeconds.map { #""\#($0.0)":\#(format($0.1, digits: 2))"# }.joined(separator: ",") + "}"),
+                ("projectionsFileMiBBeforeRebuild", format(Double(projectionsFileBefore) / 1_048_576, digits: 1)),
+                ("projectionsFileMiBPeakDuringRebuild", format(Double(projectionsFilePeak) / 1_048_576, digits: 1)),
             ]
             fields += [
                 ("writeFloorEventsPerSecond", format(Double(events) / floorSeconds)),
@@ -208,7 +222,7 @@ enum ProjectionBenchmark {
             ("peakMemoryMiBBeforeRebuild", format(memoryBefore)), ("peakMemoryMiBAfterRebuild", format(memoryAfter)),
             ("timeline", latency(timeline)), ("moments", latency(moments)), ("churnOneCustomer", latency(churn)),
             ("atRiskRankingSeconds", format(rankingSeconds, digits: 3)), ("atRiskTop50FromKeptRanking", latency(atRisk)),
-            ("fileMiB", format(Double(fileBytes) / 1_048_576)),
+            ("fileMiB", format(Double(journalBytes) / 1_048_576)),
         ]
         if let declaredDirectory {
             fields.append(("declared", try declaredFigures(store, path: path, directory: declaredDirectory, scanSeconds: scanSeconds)))

@@ -173,6 +173,9 @@ public struct JourneyTimeline: Projection {
     /// A customer's entries and scores come from its own events and the amendments of them.
     public var foldsCustomersApart: Bool { true }
 
+    /// The documents are assembled from the entries; a customer without one is read from them.
+    public var cacheTables: [String] { ["doc"] }
+
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         try fold(events, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]), scorer: TouchpointScorer(rules: rules))
     }

@@ -38,8 +38,9 @@ public protocol Projection: Sendable {
     /// once than once per batch, such as a document assembled from many rows; returns how many it
     /// finished (0 when nothing is left). A catch-up calls it in the transaction of the batch that
     /// reaches the head of the log, and in transactions of its own while more is left; a rebuild, once
-    /// it has switched to the new tables and given the old ones' pages back, writes what
-    /// ``prepareSettle(_:_:after:limit:)`` prepares and calls it for whatever is left. Readers see tables with settle work left, and must answer from them. The default does nothing.
+    /// it has switched to the new tables and dropped the old ones (whose pages the work then fills),
+    /// writes what ``prepareSettle(_:_:after:limit:)`` prepares and calls it for whatever is left.
+    /// Readers see tables with settle work left, and must answer from them. The default does nothing.
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int
     /// Prepares up to `limit` pieces of the work ``settle(_:_:limit:)`` does, those after `piece` (nil:
     /// from the first) in the order the projection settles them, reading the tables through `db`, a
@@ -68,6 +69,12 @@ public protocol Projection: Sendable {
     /// database; the rows are written by ``FoldedCustomers/write(_:_:)`` in the group's transaction.
     /// Called only when ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
     func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers
+    /// Tables that only spare readers work: each row can be computed again from the other tables,
+    /// and readers answer without it (the timeline's documents). A rebuild empties them in the
+    /// generation it replaces as it starts, so that the new generation is written into their pages
+    /// rather than at the end of the file; the replaced generation answers from its other tables
+    /// meanwhile. The default is none.
+    var cacheTables: [String] { get }
 }
 
 extension Projection {
@@ -84,6 +91,7 @@ extension Projection {
     public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
         EventsToApply(projection: self, events: events)
     }
+    public var cacheTables: [String] { [] }
 }
 
 /// A group of customers a rebuild has folded in memory, waiting to be written.

@@ -207,8 +207,12 @@ public struct ProjectionRunner: Sendable {
     ///
     /// Projections that read none of the others are folded at the same time, each on a thread of its
     /// own (they share the writer, and fold while another writes), then indexed and switched one
-    /// after the other; those that read them follow. The replaced generations are dropped and their
-    /// pages given back once all have switched, then the settle work is done.
+    /// after the other; those that read them follow. The replaced generations are dropped once all
+    /// have switched, the settle work is done, and the pages left free are given back.
+    ///
+    /// A file's pages are used again before it grows: the replaced generations' ``Projection/cacheTables``
+    /// are emptied first, and the new tables written into their pages; the settle work fills those of
+    /// the dropped generations. Only what is then left at the end of the file is moved by the reclaim.
     @discardableResult
     private func rebuild(
         _ chosen: [any Projection], batchSize: Int, progress: ((FoldProgress) -> Void)?
@@ -243,13 +247,17 @@ public struct ProjectionRunner: Sendable {
         }
         let replaced = rebuilt.filter { $0.old != nil }
         if !replaced.isEmpty {
-            report.step(.reclaiming, of: replaced.map(\.projection))
+            report.step(.dropping, of: replaced.map(\.projection))
             for rebuild in replaced { try dropGenerations(of: rebuild.projection) { $0 != rebuild.tables.generation } }
+        }
+        // The settle work writes into the pages the replaced generations freed (readers see the new
+        // tables unsettled meanwhile, as they do between a catch-up's transactions); the reclaim then
+        // moves only what is left at the end of the file.
+        for rebuild in rebuilt { try settleRebuilt(rebuild, report: report) }
+        if !replaced.isEmpty {
+            report.step(.reclaiming, of: replaced.map(\.projection))
             try JournalDatabase.reclaimFreePages(store.projectionWriter)
         }
-        // The settle work last: readers see the new tables unsettled meanwhile, as they do between a
-        // catch-up's transactions, and what it writes is not moved by the reclaim before it.
-        for rebuild in rebuilt { try settleRebuilt(rebuild, report: report) }
         return switched
     }
 
@@ -272,10 +280,22 @@ public struct ProjectionRunner: Sendable {
 
     /// Fresh tables for a new generation of `projection` (left-overs of an interrupted rebuild are
     /// dropped first), without the indexes that only readers use: those are built once they are filled.
+    /// The cache tables of the generation it replaces are emptied, each in a transaction of its own.
     private func newGeneration(of projection: any Projection) throws -> Rebuild {
         let old = try state(of: projection)
         let tables = ProjectionTables(projection: projection.name, generation: (old?.generation ?? 0) + 1)
         try dropGenerations(of: projection) { $0 != old?.generation }
+        if let old {
+            let replaced = ProjectionTables(projection: projection.name, generation: old.generation)
+            for table in projection.cacheTables {
+                // All rows at once, outside a larger transaction: SQLite frees the table's pages in one
+                // pass, deleting no row by row, and keeps no statement journal. (A generation of another
+                // version may not have the table.)
+                try store.projectionWriter.writeWithoutTransaction { db in
+                    if try db.tableExists(replaced[table]) { try db.execute(sql: "DELETE FROM \(replaced[table])") }
+                }
+            }
+        }
         try store.projectionWriter.write { db in try projection.createTables(db, tables) }
         return Rebuild(projection: projection, old: old, tables: tables)
     }
@@ -581,10 +601,12 @@ public struct FoldProgress: Sendable, Hashable {
         case folding = "folding events"
         /// Building, over the rebuilt tables, the indexes that only readers use.
         case indexing = "building indexes"
-        /// Dropping the replaced tables and giving their pages back to the file system.
-        case reclaiming = "giving back free space"
+        /// Dropping the tables of the replaced generations.
+        case dropping = "dropping replaced tables"
         /// Finishing the work left for the end, such as the timeline's documents: `done` pieces so far.
         case settling = "writing documents"
+        /// Giving the pages left free back to the file system.
+        case reclaiming = "giving back free space"
     }
 
     public var projection: String

@@ -97,7 +97,7 @@ import Testing
         let projections = documents.first { $0["benchmark"] == "projections" }
         expectFigures(projections, ["scanEventsPerSecond", "rebuildEventsPerSecond", "writeFloorEventsPerSecond", "rebuildToWriteFloorRatio",
                                     "churnOneCustomer.p99Ms", "moments.p99Ms", "rebuildStepSeconds.timeline, facts, corrections: folding events",
-                                    "rebuildStepSeconds.timeline: building indexes",
+                                    "rebuildStepSeconds.timeline: building indexes", "projectionsFileMiBPeakDuringRebuild",
                                     "declared.promisegap.rebuildEventsPerSecond",
                                     "declared.exportNDJSON.eventsPerSecond"], "bench-projections")
         #expect(documents.filter { $0["benchmark"] == "export" }.count == 2)

@@ -300,7 +300,7 @@ final class SizeSequence: @unchecked Sendable {
             if progress.step == .folding { folded.append(progress.done) }
         }
         // then it told each step once, in order, and the fold's progress (four customers at a time) up to every event,
-        #expect(steps == [.folding, .indexing, .reclaiming, .settling])
+        #expect(steps == [.folding, .indexing, .dropping, .settling, .reclaiming])
         #expect(folded == [0, 40, 80, 120])
         // and the new generation has the indexes and triggers that only readers use.
         let objects = try store.projectionWriter.read { db in

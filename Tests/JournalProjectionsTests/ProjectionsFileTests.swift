@@ -93,6 +93,51 @@ import Testing
         #expect(secureDelete == 0 && checkpointPages == 1_000)
     }
 
+    /// A rebuild uses the file's free pages before it grows it: the replaced generation's documents are
+    /// emptied as it starts (its readers read the entries meanwhile), and the new documents are written
+    /// into the pages the dropped generation freed, before the reclaim.
+    @Test func aRebuildWritesIntoThePagesTheReplacedGenerationFreed() throws {
+        let store = try generatedStore(customers: 40, perCustomer: 50, seed: 16)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()])
+        try runner.catchUp()
+        let customer = TouchpointGenerator.customerId(3)
+        func pages() throws -> (count: Int, free: Int) {
+            try store.projectionWriter.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA page_count")!, try Int.fetchOne(db, sql: "PRAGMA freelist_count")!)
+            }
+        }
+        func documentAndEntries() throws -> (document: Bool, entries: Int, documents: Int) {
+            try store.writer.read { db in
+                var bytes: [UInt8] = []
+                return (try JourneyTimeline.appendDocument(of: customer, to: &bytes, in: db),
+                        try JourneyTimeline.entries(of: customer, in: db).count,
+                        try Int.fetchOne(db, sql: "SELECT count(*) FROM timeline_doc")!)
+            }
+        }
+        let before = (pages: try pages(), reading: try documentAndEntries())
+        #expect(before.reading.document && before.reading.entries == 50 && before.reading.documents == 40)
+        var atFold: (pages: (count: Int, free: Int), reading: (document: Bool, entries: Int, documents: Int))?
+        var atStep: [FoldProgress.Step: (count: Int, free: Int)] = [:]
+        var peak = before.pages.count
+        try runner.rebuild { progress in
+            peak = max(peak, (try? pages().count) ?? 0)
+            if progress.step == .folding, atFold == nil { atFold = (try? pages()).flatMap { pages in (try? documentAndEntries()).map { (pages, $0) } } }
+            if atStep[progress.step] == nil { atStep[progress.step] = try? pages() }
+        }
+        // As the fold starts, the old generation answers without documents, from its entries, and their pages are free.
+        let fold = try #require(atFold)
+        #expect(!fold.reading.document && fold.reading.entries == 50 && fold.reading.documents == 0)
+        #expect(fold.pages.free > 0)
+        // The documents fill pages the dropped generation freed: the file does not grow while they are
+        // written, and fewer pages are left for the reclaim to give back.
+        let settling = try #require(atStep[.settling]), reclaiming = try #require(atStep[.reclaiming])
+        #expect(settling.free > 0 && reclaiming.free < settling.free)
+        #expect(reclaiming.count == settling.count, "\(settling) before the documents, \(reclaiming) after")
+        #expect(Double(peak) < 1.6 * Double(before.pages.count), "peak \(peak) pages, \(before.pages.count) before")
+        let after = (pages: try pages(), reading: try documentAndEntries())
+        #expect(after.pages.free == 0 && after.reading.document && after.reading.documents == 40)
+    }
+
     @Test func aLostProjectionsFileIsFoldedAgainIdentically() throws {
         let store = try generatedStore(customers: 8, perCustomer: 12, seed: 14)
         let timeline = JourneyTimeline(registry: .bundled)
