@@ -176,6 +176,11 @@ public struct JourneyTimeline: Projection {
     /// The documents are assembled from the entries; a customer without one is read from them.
     public var cacheTables: [String] { ["doc"] }
 
+    /// Every customer with entries gets a stale document, which the settle work writes.
+    public func refillCacheTables(_ db: Database, _ names: ProjectionTables) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO \(names["doc"]) (customerId) SELECT DISTINCT customerId FROM \(names["entry"])")
+    }
+
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         try fold(events, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]), scorer: TouchpointScorer(rules: rules))
     }

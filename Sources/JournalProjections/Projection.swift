@@ -75,6 +75,10 @@ public protocol Projection: Sendable {
     /// rather than at the end of the file; the replaced generation answers from its other tables
     /// meanwhile. The default is none.
     var cacheTables: [String] { get }
+    /// Marks as settle work what the ``cacheTables`` of an active generation lack after a rebuild
+    /// emptied them and stopped before its switch; ``settle(_:_:limit:)`` then writes it. The default
+    /// does nothing.
+    func refillCacheTables(_ db: Database, _ names: ProjectionTables) throws
 }
 
 extension Projection {
@@ -92,6 +96,7 @@ extension Projection {
         EventsToApply(projection: self, events: events)
     }
     public var cacheTables: [String] { [] }
+    public func refillCacheTables(_ db: Database, _ names: ProjectionTables) throws {}
 }
 
 /// A group of customers a rebuild has folded in memory, waiting to be written.

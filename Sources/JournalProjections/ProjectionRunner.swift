@@ -237,13 +237,19 @@ public struct ProjectionRunner: Sendable {
         }
         var switched: [String: (folded: Int64, checkpoint: Int64)] = [:]
         var rebuilt: [Rebuild] = []
-        for wave in waves {
-            var rebuilds = try wave.map(newGeneration)
-            try foldTogether(&rebuilds, batchSize: batchSize, report: report)
-            for rebuild in rebuilds {
-                switched[rebuild.projection.name] = try indexAndSwitch(rebuild, report: report)
+        do {
+            for wave in waves {
+                var rebuilds = try wave.map { try newGeneration(of: $0, report: report) }
+                try foldTogether(&rebuilds, batchSize: batchSize, report: report)
+                for rebuild in rebuilds {
+                    switched[rebuild.projection.name] = try indexAndSwitch(rebuild, report: report)
+                }
+                rebuilt += rebuilds
             }
-            rebuilt += rebuilds
+        } catch {
+            // Those not switched answer from their old generation, whose cache tables may be empty.
+            for projection in chosen where switched[projection.name] == nil { try? refillCacheTables(of: projection) }
+            throw error
         }
         let replaced = rebuilt.filter { $0.old != nil }
         if !replaced.isEmpty {
@@ -253,7 +259,12 @@ public struct ProjectionRunner: Sendable {
         // The settle work writes into the pages the replaced generations freed (readers see the new
         // tables unsettled meanwhile, as they do between a catch-up's transactions); the reclaim then
         // moves only what is left at the end of the file.
-        for rebuild in rebuilt { try settleRebuilt(rebuild, report: report) }
+        do {
+            for rebuild in rebuilt { try settleRebuilt(rebuild, report: report) }
+        } catch {
+            if !replaced.isEmpty { try? JournalDatabase.reclaimFreePages(store.projectionWriter) }
+            throw error
+        }
         if !replaced.isEmpty {
             report.step(.reclaiming, of: replaced.map(\.projection))
             try JournalDatabase.reclaimFreePages(store.projectionWriter)
@@ -280,12 +291,16 @@ public struct ProjectionRunner: Sendable {
 
     /// Fresh tables for a new generation of `projection` (left-overs of an interrupted rebuild are
     /// dropped first), without the indexes that only readers use: those are built once they are filled.
-    /// The cache tables of the generation it replaces are emptied, each in a transaction of its own.
-    private func newGeneration(of projection: any Projection) throws -> Rebuild {
+    /// The cache tables of the generation it replaces are then emptied, each in a transaction of its
+    /// own: a crash leaves them empty only beside a newer generation's tables, which tells
+    /// ``dropReplacedGenerations()`` to fill them again.
+    private func newGeneration(of projection: any Projection, report: RebuildReport) throws -> Rebuild {
         let old = try state(of: projection)
         let tables = ProjectionTables(projection: projection.name, generation: (old?.generation ?? 0) + 1)
         try dropGenerations(of: projection) { $0 != old?.generation }
-        if let old {
+        try store.projectionWriter.write { db in try projection.createTables(db, tables) }
+        if let old, !projection.cacheTables.isEmpty {
+            report.step(.emptying, of: [projection])
             let replaced = ProjectionTables(projection: projection.name, generation: old.generation)
             for table in projection.cacheTables {
                 // All rows at once, outside a larger transaction: SQLite frees the table's pages in one
@@ -296,7 +311,6 @@ public struct ProjectionRunner: Sendable {
                 }
             }
         }
-        try store.projectionWriter.write { db in try projection.createTables(db, tables) }
         return Rebuild(projection: projection, old: old, tables: tables)
     }
 
@@ -540,15 +554,38 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Drops what a crash between a rebuild's switch and its clean-up left: the tables of generations
-    /// older than each projection's active one, then gives their pages back. Safe beside a running
-    /// rebuild, which writes a newer generation. A server calls it as it starts.
+    /// older than each projection's active one. While no rebuild runs (in any process), also what an
+    /// interrupted rebuild left: the tables of newer generations, dropped, and the active generation's
+    /// cache tables, which it had emptied, filled again. Then gives the pages back. Safe beside a
+    /// running rebuild. A server calls it as it starts.
     public func dropReplacedGenerations() throws {
         var dropped = false
         for projection in projections {
             guard let active = try state(of: projection)?.generation else { continue }
             dropped = try dropGenerations(of: projection) { $0 < active } || dropped
         }
-        if dropped { try JournalDatabase.reclaimFreePages(store.projectionWriter) }
+        let interrupted = try RebuildLock.holdingIfFree(journalPath: store.writer.path) { () throws -> Bool in
+            var any = false
+            for projection in projections {
+                guard let active = try state(of: projection)?.generation,
+                      try dropGenerations(of: projection, where: { $0 > active })
+                else { continue }
+                any = true
+                try refillCacheTables(of: projection)
+            }
+            return any
+        } ?? false
+        if dropped || interrupted { try JournalDatabase.reclaimFreePages(store.projectionWriter) }
+    }
+
+    /// Fills the cache tables of `projection`'s active generation again after a rebuild emptied them and
+    /// stopped before its switch (``Projection/refillCacheTables(_:_:)``, then the settle work). One of
+    /// another version is left alone: the next catch-up rebuilds it.
+    private func refillCacheTables(of projection: any Projection) throws {
+        guard !projection.cacheTables.isEmpty, let state = try state(of: projection), state.version == projection.version else { return }
+        let tables = ProjectionTables(projection: projection.name, generation: state.generation)
+        try foldTransaction { db in try projection.refillCacheTables(db, tables) }
+        try settle(projection, tables, onlyWhileActive: true)
     }
 
     /// Drops the tables of the generations of `projection` that `drop` picks: the one a switch replaced,
@@ -597,6 +634,8 @@ public struct ProjectionRunner: Sendable {
 public struct FoldProgress: Sendable, Hashable {
     /// What a fold is doing.
     public enum Step: String, Sendable {
+        /// Emptying the cache tables of the generation a rebuild replaces (``Projection/cacheTables``).
+        case emptying = "emptying replaced caches"
         /// Folding events: `done` is the position reached (a catch-up) or the events folded (a rebuild).
         case folding = "folding events"
         /// Building, over the rebuilt tables, the indexes that only readers use.

@@ -26,7 +26,8 @@ public struct ProjectionSnapshot {
     }
 
     /// Appends the customer's stored timeline document (the JSON array of its entries) to `output`;
-    /// false, appending nothing, when none is stored (no touchpoints, or its rewrite is not committed).
+    /// false, appending nothing, when none is stored (no touchpoints, its rewrite is not committed, or
+    /// a rebuild of the timeline has not switched yet).
     public func appendTimelineDocument(of customerId: String, to output: inout [UInt8]) throws -> Bool {
         try JourneyTimeline.appendDocument(of: customerId, to: &output, in: db)
     }

@@ -58,7 +58,7 @@ extension JournalServer {
                 return JSONResponse.make(bytes: disclosure.json(document(try await timelineEntries(of: customerId, knownAt: knownAt, filter: filter))))
             }
             // The whole timeline is stored ready-made; a filtered one, or one whose document is being
-            // rewritten, is assembled from its rows. One read for the rows and, only when there are
+            // rewritten (or waits for a rebuild's switch), is assembled from its rows. One read for the rows and, only when there are
             // none, whether the customer exists; the document is written on the reading thread too.
             let whole = filter == TimelineFilter()
             // Kept and stored sealed; disclosed per reader, so an erasure needs no cache to be dropped.
@@ -81,7 +81,7 @@ extension JournalServer {
             }
             guard let read else { throw APIError.unknownCustomer(customerId) }
             let response = JSONResponse.buffer(bytes: read.body)
-            // Only a stored document: one being rewritten is read from the rows until its rewrite commits.
+            // Only a stored document: one being rewritten is read from the rows until it is written.
             if read.stored { timelineCache.store(response, for: customerId, ticket: ticket) }
             return JSONResponse.make(buffer: JSONResponse.disclosed(response, disclosure))
         }

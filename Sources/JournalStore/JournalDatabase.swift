@@ -134,8 +134,9 @@ public enum JournalDatabase {
             // fifth of the bytes each append's fold wrote. A rebuild sorts whole tables in files
             // (``ProjectionRunner``).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // A rebuild's last commits (giving back the replaced generation) pass the whole file through
-            // the WAL; once checkpointed, the WAL shrinks back to this size instead of staying as large.
+            // A rebuild's last commit (giving back the replaced generation's pages) passes every page it
+            // moves through the WAL; once checkpointed, the WAL shrinks back to this size instead of
+            // staying as large.
             try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
             // The projections hold personal values only sealed or as pseudonyms, so freed pages need not be
             // overwritten: with it on (the default of some builds of SQLite), dropping a replaced generation

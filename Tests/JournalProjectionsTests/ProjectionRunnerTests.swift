@@ -99,6 +99,16 @@ func dump(_ writer: any DatabaseReader, _ projection: any Projection) throws -> 
     }
 }
 
+/// Holds the journal's rebuild lock, as a rebuild in another process does, while `body` runs.
+func whileARebuildRuns<T>(_ store: EventStore, _ body: () throws -> T) throws -> T {
+    let descriptor = open(store.writer.path + "-rebuild.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    try #require(descriptor >= 0)
+    defer { close(descriptor) }
+    try #require(flock(descriptor, LOCK_EX) == 0)
+    defer { flock(descriptor, LOCK_UN) }
+    return try body()
+}
+
 /// A generated log: `customers` customers with `perCustomer` touchpoints each, in batches.
 func generatedStore(customers: Int, perCustomer: Int, seed: UInt64) throws -> EventStore {
     let store = try EventStore(writer: JournalDatabase.open(path: TestSupport.temporaryDirectory().appendingPathComponent("j.sqlite").path))
@@ -300,7 +310,7 @@ final class SizeSequence: @unchecked Sendable {
             if progress.step == .folding { folded.append(progress.done) }
         }
         // then it told each step once, in order, and the fold's progress (four customers at a time) up to every event,
-        #expect(steps == [.folding, .indexing, .dropping, .settling, .reclaiming])
+        #expect(steps == [.emptying, .folding, .indexing, .dropping, .settling, .reclaiming])
         #expect(folded == [0, 40, 80, 120])
         // and the new generation has the indexes and triggers that only readers use.
         let objects = try store.projectionWriter.read { db in
@@ -375,14 +385,61 @@ final class SizeSequence: @unchecked Sendable {
             try db.execute(sql: "CREATE TABLE p_callcount_g1_total (x); CREATE TABLE p_callcount_g3_total (x)")
         }
         let before = try dump(store.writer, CallCount())
-        // When the replaced generations are dropped
-        try runner.dropReplacedGenerations()
-        // Then only the older one is gone, and the active one answers as before.
-        let tables = try store.projectionWriter.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_callcount_%' AND type = 'table' ORDER BY name")
+        // When the replaced generations are dropped while that rebuild holds the lock
+        try whileARebuildRuns(store) { try runner.dropReplacedGenerations() }
+        // Then only the older one is gone, and the active one answers as before;
+        func tables() throws -> [String] {
+            try store.projectionWriter.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p_callcount_%' AND type = 'table' ORDER BY name")
+            }
         }
-        #expect(tables == ["p_callcount_g2_total", "p_callcount_g3_total"])
+        #expect(try tables() == ["p_callcount_g2_total", "p_callcount_g3_total"])
         #expect(try dump(store.writer, CallCount()) == before && before.contains("'C-"))
+        // once no rebuild runs, the newer one is what an interrupted rebuild left, and goes too.
+        try runner.dropReplacedGenerations()
+        #expect(try tables() == ["p_callcount_g2_total"])
+        #expect(try dump(store.writer, CallCount()) == before)
+    }
+
+    @Test func theDocumentsARebuildEmptiedAreWrittenAgainWhenItStopsBeforeItsSwitch() throws {
+        // Given a timeline built once, with every customer's document
+        let store = try generatedStore(customers: 12, perCustomer: 10, seed: 19)
+        try ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CallCount()]).catchUp()
+        func documents() throws -> (written: Int, readable: Bool) {
+            try store.writer.read { db in
+                var bytes: [UInt8] = []
+                return (try Int.fetchOne(db, sql: "SELECT count(*) FROM timeline_doc WHERE entries IS NOT NULL")!,
+                        try JourneyTimeline.appendDocument(of: TouchpointGenerator.customerId(4), to: &bytes, in: db))
+            }
+        }
+        #expect(try documents() == (12, true))
+        // When a rebuild of both fails in the fold of the other, after the timeline's documents were emptied,
+        let last = try #require(try store.history(of: TouchpointGenerator.customerId(11)).last)
+        let failing = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CallCount(failOn: last.eventId.rawValue)])
+        var emptied = false
+        #expect(throws: JournalError.self) {
+            try failing.rebuild { progress in if progress.step == .folding { emptied = emptied || (try? documents().written) == 0 } }
+        }
+        // then the old generation still answers, with every document written again.
+        #expect(emptied)
+        #expect(try failing.status().map(\.generation) == [1, 1])
+        #expect(try documents() == (12, true))
+
+        // When a rebuild stops in a crash instead — its new tables left beside the emptied documents —
+        try store.projectionWriter.write { db in
+            try db.execute(sql: "DROP TABLE IF EXISTS p_timeline_g2_entry; CREATE TABLE p_timeline_g2_entry (x); DELETE FROM p_timeline_g1_doc")
+        }
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CallCount()])
+        // nothing is done while a rebuild holds the lock,
+        try whileARebuildRuns(store) { try runner.dropReplacedGenerations() }
+        #expect(try documents() == (0, false))
+        // and once none runs, the left tables are dropped and the documents written again.
+        try runner.dropReplacedGenerations()
+        #expect(try documents() == (12, true))
+        let left = try store.projectionWriter.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'p\\_%\\_g2\\_%' ESCAPE '\\' AND type = 'table'")
+        }
+        #expect(left == [])
     }
 
     @Test func rebuildRefusesAnUnknownName() throws {
