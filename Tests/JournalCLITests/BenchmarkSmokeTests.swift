@@ -116,7 +116,9 @@ import Testing
     }
 
     @Test func loadTest() throws {
-        let documents = try run("loadtest", "--duration", "2", "--warmup", "1", "--abuse", "0", "5000")
+        // A few reading connections: a debug build on a busy machine answers each of 56 only after
+        // seconds, when none may finish inside the measured window.
+        let documents = try run("loadtest", "--duration", "3", "--warmup", "1", "--connections", "12", "--appenders", "4", "--abuse", "0", "5000")
         expectFigures(documents.last, ["world.events", "baseline.perSecond", "timeline.requests", "append.requests", "appendsAnswered201"], "loadtest")
         // Every append was accepted (none refused, as when the served copy lacked the world's keys).
         #expect(number(documents.last, "append.errors.status") == 0 && documents.last?["targets"]?["everyAppendStored"] == true)
