@@ -58,8 +58,9 @@ extension JournalServer {
                 return JSONResponse.make(bytes: disclosure.json(document(try await timelineEntries(of: customerId, knownAt: knownAt, filter: filter))))
             }
             // The whole timeline is stored ready-made; a filtered one, or one whose document is being
-            // rewritten (or waits for a rebuild's switch), is assembled from its rows. One read for the rows and, only when there are
-            // none, whether the customer exists; the document is written on the reading thread too.
+            // rewritten (or waits for a rebuild's switch), is assembled from its rows. One read for the
+            // rows and, only when there are none, whether the customer exists; the document is written
+            // on the reading thread too.
             let whole = filter == TimelineFilter()
             // Kept and stored sealed; disclosed per reader, so an erasure needs no cache to be dropped.
             if whole, let kept = timelineCache.response(for: customerId) { return JSONResponse.make(buffer: JSONResponse.disclosed(kept, disclosure)) }

@@ -116,18 +116,23 @@ import Testing
         }
         let before = (pages: try pages(), reading: try documentAndEntries())
         #expect(before.reading.document && before.reading.entries == 50 && before.reading.documents == 40)
-        var atFold: (pages: (count: Int, free: Int), reading: (document: Bool, entries: Int, documents: Int))?
+        #expect(before.pages.free == 0)
+        // Read once, at the fold's first report (before any batch is written).
+        var atFold: Result<(pages: (count: Int, free: Int), reading: (document: Bool, entries: Int, documents: Int)), any Error>?
         var atStep: [FoldProgress.Step: (count: Int, free: Int)] = [:]
         var peak = before.pages.count
         try runner.rebuild { progress in
             peak = max(peak, (try? pages().count) ?? 0)
-            if progress.step == .folding, atFold == nil { atFold = (try? pages()).flatMap { pages in (try? documentAndEntries()).map { (pages, $0) } } }
+            if progress.step == .folding, atFold == nil { atFold = Result { (try pages(), try documentAndEntries()) } }
             if atStep[progress.step] == nil { atStep[progress.step] = try? pages() }
         }
         // As the fold starts, the old generation answers without documents, from its entries, and their pages are free.
-        let fold = try #require(atFold)
+        let fold = try #require(atFold).get()
         #expect(!fold.reading.document && fold.reading.entries == 50 && fold.reading.documents == 0)
         #expect(fold.pages.free > 0)
+        // The new tables took those pages before the file grew.
+        let dropping = try #require(atStep[.dropping])
+        #expect(dropping.free < fold.pages.free, "\(dropping) before the drop, \(fold.pages) as the fold started")
         // The documents fill pages the dropped generation freed: the file does not grow while they are
         // written, and fewer pages are left for the reclaim to give back.
         let settling = try #require(atStep[.settling]), reclaiming = try #require(atStep[.reclaiming])
