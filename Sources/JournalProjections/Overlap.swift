@@ -15,7 +15,7 @@ enum Overlap {
         while true {
             let step = Mutex<(consumed: Result<Void, any Error>, next: Result<Item?, any Error>)>((.success(()), .success(nil)))
             let item = current
-            DispatchQueue.concurrentPerform(iterations: 2) { lane in
+            Lanes.run(2) { lane in
                 if lane == 0 {
                     let consumed = Result { try consume(item) }
                     step.withLock { $0.consumed = consumed }
