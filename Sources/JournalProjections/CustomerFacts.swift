@@ -51,36 +51,26 @@ public struct CustomerFacts: Projection {
             """)
     }
 
-    /// A customer's facts, and customers by name.
+    /// A customer's facts, customers by name, and the segments' monthly boundaries, which a rebuild's
+    /// fold leaves to be computed once from all its facts.
     public func completeTables(_ db: Database, _ names: ProjectionTables) throws {
         let fact = names["fact"]
         try db.execute(sql: """
             CREATE INDEX \(fact)_customer ON \(fact) (customerId, position, revision);
             CREATE INDEX \(fact)_name ON \(fact) (kind, key, customerId, position, revision) WHERE kind = 'registered';
             """)
+        let known = try Row.fetchOne(db, sql: "SELECT min(knownAtUs), max(knownAtUs) FROM \(fact)")
+        if let earliest = known?[0] as Int64?, let latest = known?[1] as Int64? {
+            try MonthlySegments(facts: fact, boundaries: names["segment"]).update(changed: [], earliestKnown: earliest, latestKnown: latest, db)
+        }
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
         let fact = names["fact"]
-        var insert = try BoundStatement(db, sql: """
-            INSERT INTO \(fact) (position, revision, customerId, kind, occurredAtUs, knownAtUs, amount, key, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        var rows = try FactRows(db, names)
         func write(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
-            for fact in facts {
-                insert.bind(position)
-                insert.bind(revision)
-                insert.bind(customerId)
-                insert.bind(fact.kind)
-                insert.bind(occurredAtUs)
-                insert.bind(knownAtUs)
-                insert.bind(fact.amount)
-                insert.bind(fact.key)
-                insert.bind(fact.detail)
-                try insert.run()
-            }
+            try rows.insert(facts, position: position, revision: revision, customerId: customerId, occurredAtUs: occurredAtUs, knownAtUs: knownAtUs)
         }
-        var insertTerm = try BoundStatement(db, sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
         // Revenue facts known at or before a stored month start change that month's boundaries.
         var changedMonths: [Range<Int64>] = [], earliestKnown: Int64?, latestKnown: Int64?
         func noteKnown(_ facts: [Fact], occurredAtUs: Int64, knownAtUs: Int64, revises: Bool) {
@@ -120,11 +110,7 @@ public struct CustomerFacts: Projection {
                 // Most events carry no facts: their payloads are not parsed.
                 let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
                 for (kind, value) in Self.searchTerms(event, payload: payload) {
-                    insertTerm.bind(value.lowercased())
-                    insertTerm.bind(kind)
-                    insertTerm.bind(value)
-                    insertTerm.bind(event.customerId)
-                    try insertTerm.run()
+                    try rows.insertTerm(kind: kind, value: value, customerId: event.customerId)
                 }
                 let facts = payload.map { Self.facts(type: event.type, payload: $0) } ?? []
                 try write(facts, position: event.position, revision: 0, customerId: event.customerId,
@@ -135,6 +121,128 @@ public struct CustomerFacts: Projection {
         if let earliestKnown, let latestKnown {
             try MonthlySegments(facts: fact, boundaries: names["segment"])
                 .update(changed: changedMonths, earliestKnown: earliestKnown, latestKnown: latestKnown, db)
+        }
+    }
+
+    /// A customer's facts come from its own events and the corrections and voids of them (which name
+    /// an earlier event of the same customer); the segments' boundaries are computed once the fold is
+    /// done (``completeTables(_:_:)``).
+    public var foldsCustomersApart: Bool { true }
+
+    /// Folds each customer's events in memory as ``apply(_:_:_:)`` folds them into the tables: the
+    /// same rows, each written once.
+    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
+        var folded = FoldedFacts()
+        for events in customers(of: events) { Self.fold(customer: events, into: &folded) }
+        return folded
+    }
+
+    /// Folds one customer's events, in position order, into `folded`.
+    private static func fold(customer events: ArraySlice<RecordedEvent>, into folded: inout FoldedFacts) {
+        // Where each event is, and each fact-carrying event's latest revision and its kind.
+        var byEvent: [String: Int] = [:], latest: [Int64: (revision: Int, kind: String)] = [:]
+        var terms: Set<String> = []
+        func add(_ facts: [Fact], position: Int64, revision: Int, of event: RecordedEvent, occurredAtUs: Int64) {
+            for fact in facts {
+                folded.facts.append(FactRow(
+                    position: position, revision: revision, customerId: event.customerId, fact: fact, occurredAtUs: occurredAtUs,
+                    knownAtUs: event.knownAt.microseconds))
+            }
+            if let last = facts.last { latest[position] = (revision, last.kind) }
+        }
+        for index in events.indices {
+            let event = events[index]
+            byEvent[event.eventId.rawValue] = index
+            switch event.type {
+            case "touchpoint.corrected", "touchpoint.voided":
+                let voided = event.type == "touchpoint.voided"
+                let targetKey = voided ? "voidedEventId" : "correctedEventId"
+                guard let target = event.payloadJSON[targetKey]?.stringValue?.lowercased(), let sourceIndex = byEvent[target] else { continue }
+                let source = events[sourceIndex]
+                guard let last = latest[source.position], last.kind != "void" else { continue }
+                var facts: [Fact] = [Fact(kind: "void")]
+                if !voided {
+                    // The source's payload with every correction of it so far merged in, in log order.
+                    let corrections = events[events.startIndex...index]
+                        .filter { $0.type == "touchpoint.corrected" }
+                        .map(\.payloadJSON)
+                        .filter { $0["correctedEventId"]?.stringValue == target }
+                    facts = Self.facts(type: source.type, payload: Corrections.merged(source.payloadJSON, corrections: corrections))
+                    if facts.isEmpty { facts = [Fact(kind: "void")] }
+                }
+                add(facts, position: source.position, revision: last.revision + 1, of: event, occurredAtUs: source.occurred.microseconds)
+            default:
+                let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
+                // A term's first value is kept, as the table's INSERT OR IGNORE keeps it.
+                for (kind, value) in Self.searchTerms(event, payload: payload) where terms.insert("\(kind) \(value.lowercased())").inserted {
+                    folded.terms.append((kind, value, event.customerId))
+                }
+                add(payload.map { Self.facts(type: event.type, payload: $0) } ?? [], position: event.position, revision: 0, of: event,
+                    occurredAtUs: event.occurred.microseconds)
+            }
+        }
+    }
+
+    /// The facts and search terms of a group of customers, folded in memory.
+    private struct FoldedFacts: FoldedCustomers {
+        var facts: [FactRow] = []
+        var terms: [(kind: String, value: String, customerId: String)] = []
+
+        func write(_ db: Database, _ names: ProjectionTables) throws {
+            var rows = try FactRows(db, names)
+            for fact in facts {
+                try rows.insert([fact.fact], position: fact.position, revision: fact.revision, customerId: fact.customerId,
+                                occurredAtUs: fact.occurredAtUs, knownAtUs: fact.knownAtUs)
+            }
+            for term in terms { try rows.insertTerm(kind: term.kind, value: term.value, customerId: term.customerId) }
+        }
+    }
+
+    /// A row of the `fact` table.
+    private struct FactRow {
+        var position: Int64
+        var revision: Int
+        var customerId: String
+        var fact: Fact
+        var occurredAtUs: Int64
+        var knownAtUs: Int64
+    }
+
+    /// Writes rows of the `fact` and `term` tables.
+    private struct FactRows {
+        private var insertFact: BoundStatement
+        private var insertTerm: BoundStatement
+
+        init(_ db: Database, _ names: ProjectionTables) throws {
+            insertFact = try BoundStatement(db, sql: """
+                INSERT INTO \(names["fact"]) (position, revision, customerId, kind, occurredAtUs, knownAtUs, amount, key, detail)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            insertTerm = try BoundStatement(db, sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
+        }
+
+        mutating func insert(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
+            for fact in facts {
+                insertFact.bind(position)
+                insertFact.bind(revision)
+                insertFact.bind(customerId)
+                insertFact.bind(fact.kind)
+                insertFact.bind(occurredAtUs)
+                insertFact.bind(knownAtUs)
+                insertFact.bind(fact.amount)
+                insertFact.bind(fact.key)
+                insertFact.bind(fact.detail)
+                try insertFact.run()
+            }
+        }
+
+        /// A search term, lower-cased for a prefix search; the first value of a term is kept.
+        mutating func insertTerm(kind: String, value: String, customerId: String) throws {
+            insertTerm.bind(value.lowercased())
+            insertTerm.bind(kind)
+            insertTerm.bind(value)
+            insertTerm.bind(customerId)
+            try insertTerm.run()
         }
     }
 

@@ -189,7 +189,7 @@ public struct JourneyTimeline: Projection {
     /// written once, as the fold left them.
     public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
         let scorer = TouchpointScorer(rules: rules)
-        return try FoldedTimelines(customers: Dictionary(grouping: events, by: \.customerId).sorted(by: { $0.key < $1.key }).map { _, events in
+        return try FoldedTimelines(customers: customers(of: events).map { events in
             let rows = CustomerTimelineRows()
             try fold(events, into: rows, scorer: scorer)
             return rows.rows
@@ -206,7 +206,7 @@ public struct JourneyTimeline: Projection {
         }
     }
 
-    private func fold(_ events: [RecordedEvent], into rows: any TimelineRows, scorer: TouchpointScorer) throws {
+    private func fold(_ events: some Sequence<RecordedEvent>, into rows: any TimelineRows, scorer: TouchpointScorer) throws {
         let scoring = CaseScoring(scorer: scorer, timeline: rows)
         for event in events {
             let knownAtUs = event.knownAt.microseconds

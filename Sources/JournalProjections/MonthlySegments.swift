@@ -100,35 +100,85 @@ public struct MonthlySegments: Sendable {
     /// Each customer's trailing revenue at `monthStart`, from the facts known by then, summed in
     /// position order as ``Segmentation/trailingRevenue(_:asOf:windowDays:)`` sums one customer's.
     public func revenues(at monthStart: Timestamp, _ db: Database) throws -> [(customerId: String, revenue: Double)] {
-        let windowStart = monthStart.microseconds - Int64(Self.rules.windowDays) * 86_400_000_000
-        // The latest revision known by then of each invoice in the window, unless it was voided or
-        // corrected into something that is not revenue.
+        try revenues(at: [monthStart], db)[0]
+    }
+
+    /// Each customer's trailing revenue at each of `monthStarts` (in ascending order), in customer-id
+    /// order, from one read of the revenue facts in their windows and the revisions of them.
+    func revenues(at monthStarts: [Timestamp], _ db: Database) throws -> [[(customerId: String, revenue: Double)]] {
+        guard let first = monthStarts.first, let last = monthStarts.last else { return [] }
+        let window = Int64(Self.rules.windowDays) * 86_400_000_000
+        // Every revision of each invoice that occurred in one of the windows (a revision keeps the
+        // time its invoice occurred), in position and revision order.
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT f.customerId, f.amount FROM \(facts) f
-            WHERE f.kind = 'revenue' AND f.occurredAtUs > ? AND f.occurredAtUs <= ? AND f.knownAtUs <= ?
-              AND f.revision = (SELECT max(g.revision) FROM \(facts) g WHERE g.position = f.position AND g.knownAtUs <= ?)
-            ORDER BY f.customerId, f.position
-            """, arguments: [windowStart, monthStart.microseconds, monthStart.microseconds, monthStart.microseconds])
-        var revenues: [(customerId: String, revenue: Double)] = []
+            SELECT g.position, g.kind, g.customerId, g.occurredAtUs, g.knownAtUs, g.amount
+            FROM (SELECT DISTINCT position FROM \(facts) WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?) r
+            JOIN \(facts) g ON g.position = r.position
+            ORDER BY g.position, g.revision
+            """, arguments: [first.microseconds - window, last.microseconds])
+        var invoices: [[Revision]] = []
+        var position: Int64?
         while let row = try rows.next() {
-            let customerId: String = row[0]
-            let amount: Double = row[1] ?? 0
-            if revenues.last?.customerId == customerId {
-                revenues[revenues.count - 1].revenue += amount
+            let revision = Revision(kind: row[1], customerId: row[2], occurredAtUs: row[3], knownAtUs: row[4], amount: row[5] ?? 0)
+            if row[0] == position {
+                invoices[invoices.count - 1].append(revision)
             } else {
-                revenues.append((customerId, 0 + amount))
+                invoices.append([revision])
+                position = row[0]
             }
         }
-        return revenues
+        return monthStarts.map { monthStart in
+            let end = monthStart.microseconds, start = end - window
+            // The latest revision known by then of each invoice in the window, unless it was voided or
+            // corrected into something that is not revenue; invoices are in position order.
+            var counted: [(customerId: String, amount: Double)] = []
+            for revisions in invoices {
+                guard let occurred = revisions.first?.occurredAtUs, occurred > start, occurred <= end,
+                      let known = revisions.last(where: { $0.knownAtUs <= end }), known.kind == "revenue"
+                else { continue }
+                counted.append((known.customerId, known.amount))
+            }
+            // Stable: each customer's amounts stay in position order. Ids compare as SQLite compares text.
+            let sorted = counted.enumerated().sorted { left, right in
+                left.element.customerId == right.element.customerId
+                    ? left.offset < right.offset
+                    : left.element.customerId.utf8.lexicographicallyPrecedes(right.element.customerId.utf8)
+            }
+            var revenues: [(customerId: String, revenue: Double)] = []
+            for (_, invoice) in sorted {
+                if revenues.last?.customerId == invoice.customerId {
+                    revenues[revenues.count - 1].revenue += invoice.amount
+                } else {
+                    revenues.append((invoice.customerId, 0 + invoice.amount))
+                }
+            }
+            return revenues
+        }
+    }
+
+    /// One revision of an invoice's facts.
+    private struct Revision {
+        var kind: String
+        var customerId: String
+        var occurredAtUs: Int64
+        var knownAtUs: Int64
+        var amount: Double
     }
 
     /// The boundaries at `monthStart`, computed from the facts.
     public func computeBoundaries(at monthStart: Timestamp, _ db: Database) throws -> Boundaries {
-        let assignments = Segmentation.assign(try revenues(at: monthStart, db), rules: Self.rules)
-        func last(_ segment: String) -> Rank? {
-            assignments.last { $0.segment == segment }.map { Rank(revenue: $0.revenue, customerId: $0.customerId) }
+        try computeBoundaries(at: [monthStart], db)[0]
+    }
+
+    /// The boundaries at each of `monthStarts` (in ascending order), computed from the facts.
+    func computeBoundaries(at monthStarts: [Timestamp], _ db: Database) throws -> [Boundaries] {
+        try zip(monthStarts, revenues(at: monthStarts, db)).map { monthStart, revenues in
+            let assignments = Segmentation.assign(revenues, rules: Self.rules)
+            func last(_ segment: String) -> Rank? {
+                assignments.last { $0.segment == segment }.map { Rank(revenue: $0.revenue, customerId: $0.customerId) }
+            }
+            return Boundaries(monthStart: monthStart, customers: assignments.count, lastA: last("A"), lastB: last("B"))
         }
-        return Boundaries(monthStart: monthStart, customers: assignments.count, lastA: last("A"), lastB: last("B"))
     }
 
     /// The boundaries at `monthStart`: stored by the fold, else computed on the spot (a month whose
@@ -190,19 +240,22 @@ public struct MonthlySegments: Sendable {
         // The common fold — facts of months already stored, none reaching back — has nothing to do.
         if !deleted, first == storedFirst, last == storedLast { return }
         let exists = try db.cachedStatement(sql: "SELECT 1 FROM \(boundaries) WHERE monthStartUs = ?")
+        var missing: [Timestamp] = []
+        var month = Timestamp(microseconds: first)
+        while month.microseconds <= last {
+            if try Row.fetchOne(exists, arguments: [month.microseconds]) == nil { missing.append(month) }
+            month = Self.nextMonthStart(after: month)
+        }
+        // All at once: the revenue facts are read once for every month (a rebuild computes them all).
         let insert = try db.cachedStatement(sql: """
             INSERT INTO \(boundaries) (monthStartUs, customers, lastARevenue, lastACustomerId, lastBRevenue, lastBCustomerId)
             VALUES (?, ?, ?, ?, ?, ?)
             """)
-        var month = Timestamp(microseconds: first)
-        while month.microseconds <= last {
-            if try Row.fetchOne(exists, arguments: [month.microseconds]) == nil {
-                let found = try computeBoundaries(at: month, db)
-                try insert.execute(arguments: [
-                    month.microseconds, found.customers, found.lastA?.revenue, found.lastA?.customerId, found.lastB?.revenue, found.lastB?.customerId,
-                ])
-            }
-            month = Self.nextMonthStart(after: month)
+        for found in try computeBoundaries(at: missing, db) {
+            try insert.execute(arguments: [
+                found.monthStart.microseconds, found.customers, found.lastA?.revenue, found.lastA?.customerId, found.lastB?.revenue,
+                found.lastB?.customerId,
+            ])
         }
     }
 }

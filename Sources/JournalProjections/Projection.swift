@@ -63,11 +63,13 @@ public protocol Projection: Sendable {
     /// groups of whole customers with ``fold(customers:)`` instead of the log in position order.
     /// The default is false.
     var foldsCustomersApart: Bool { get }
-    /// Folds every event of a group of customers, in position order, into rows for tables a rebuild is
-    /// filling: they have no rows of these customers yet, and none of what ``completeTables(_:_:)``
-    /// adds. A rebuild calls it beside the writing of the group before, so it must not touch the
-    /// database; the rows are written by ``FoldedCustomers/write(_:_:)`` in the group's transaction.
-    /// Called only when ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
+    /// Folds every event of a group of customers — customer by customer, each customer's in position
+    /// order (``customers(of:)`` splits them) — into rows for tables a rebuild is filling: they have
+    /// no rows of these customers yet, and none of what ``completeTables(_:_:)`` adds. A rebuild
+    /// reads each group once for all such projections and calls it beside their folds of the group
+    /// and the writing of the group before, so it must not touch the database; the rows are written
+    /// by ``FoldedCustomers/write(_:_:)`` in the group's transaction. Called only when
+    /// ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
     func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers
     /// Tables that only spare readers work: each row can be computed again from the other tables,
     /// and readers answer without it (the timeline's documents). A rebuild empties them in the
@@ -97,6 +99,20 @@ extension Projection {
     }
     public var cacheTables: [String] { [] }
     public func refillCacheTables(_ db: Database, _ names: ProjectionTables) throws {}
+}
+
+/// The events of a group of customers, as ``Projection/fold(customers:)`` is handed them, split into
+/// each customer's.
+func customers(of events: [RecordedEvent]) -> [ArraySlice<RecordedEvent>] {
+    var customers: [ArraySlice<RecordedEvent>] = []
+    var start = events.startIndex
+    while start < events.endIndex {
+        let customerId = events[start].customerId
+        let end = events[start...].firstIndex { $0.customerId != customerId } ?? events.endIndex
+        customers.append(events[start..<end])
+        start = end
+    }
+    return customers
 }
 
 /// A group of customers a rebuild has folded in memory, waiting to be written.

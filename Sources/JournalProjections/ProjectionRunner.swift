@@ -205,9 +205,10 @@ public struct ProjectionRunner: Sendable {
     /// Builds a new generation of each of `chosen` and switches to it; returns the events folded and
     /// the checkpoint reached per projection.
     ///
-    /// Projections that read none of the others are folded at the same time, each on a thread of its
-    /// own (they share the writer, and fold while another writes), then indexed and switched one
-    /// after the other; those that read them follow. The replaced generations are dropped once all
+    /// Projections that read none of the others are folded at the same time (those that fold
+    /// customers apart in one pass over the log, each other on a thread of its own; they share the
+    /// writer, and fold while another writes), then indexed and switched one after the other; those
+    /// that read them follow. The replaced generations are dropped once all
     /// have switched, the settle work is done, and the pages left free are given back.
     ///
     /// A file's pages are used again before it grows: the replaced generations' ``Projection/cacheTables``
@@ -314,24 +315,29 @@ public struct ProjectionRunner: Sendable {
         return Rebuild(projection: projection, old: old, tables: tables)
     }
 
-    /// Fills the new generations of `rebuilds` through the head of the log, each on a thread of its
-    /// own; the old generations keep answering meanwhile.
+    /// Fills the new generations of `rebuilds` through the head of the log; the old generations keep
+    /// answering meanwhile. Those that fold customers apart share one pass over the log; each of the
+    /// others folds it in order on a thread of its own.
     private func foldTogether(_ rebuilds: inout [Rebuild], batchSize: Int, report: RebuildReport) throws {
         let head = try store.head()
-        let projections = rebuilds.map(\.projection)
-        report.folding(projections, head: head)
+        report.folding(rebuilds.map(\.projection), head: head)
+        let apart = rebuilds.indices.filter { rebuilds[$0].projection.foldsCustomersApart }
+        let lanes = (apart.isEmpty ? [] : [apart]) + rebuilds.indices.filter { !apart.contains($0) }.map { [$0] }
         let outcomes = Mutex<[Int: Result<(built: Int64, folded: Int64), any Error>]>([:])
         let folding = rebuilds
-        DispatchQueue.concurrentPerform(iterations: folding.count) { index in
-            let rebuild = folding[index]
+        Lanes.run(lanes.count) { lane in
+            let indices = lanes[lane]
             let outcome = Result { () throws -> (built: Int64, folded: Int64) in
-                let progress = { @Sendable (done: Int64) in report.folded(rebuild.projection.name, done) }
-                if rebuild.projection.foldsCustomersApart {
-                    return (head, try foldCustomersApart(rebuild.projection, into: rebuild.tables, through: head, progress: progress))
+                if indices == apart {
+                    let folded = try foldCustomersApart(indices.map { folding[$0] }, through: head) { name, done in report.folded(name, done) }
+                    return (head, folded)
                 }
-                return try foldInOrder(rebuild.projection, into: rebuild.tables, batchSize: batchSize, progress: progress)
+                let rebuild = folding[indices[0]]
+                return try foldInOrder(rebuild.projection, into: rebuild.tables, batchSize: batchSize) { done in
+                    report.folded(rebuild.projection.name, done)
+                }
             }
-            outcomes.withLock { $0[index] = outcome }
+            outcomes.withLock { for index in indices { $0[index] = outcome } }
         }
         let results = outcomes.withLock { $0 }
         for index in rebuilds.indices {
@@ -356,27 +362,37 @@ public struct ProjectionRunner: Sendable {
         return (last?.through ?? 0, last?.through ?? 0)
     }
 
-    /// Folds the log through `head` into `tables` a group of whole customers at a time
-    /// (``EventStore/customerGroups(through:groupSize:)``), each group in one transaction: the next
-    /// group is read and folded in memory (``Projection/fold(customers:)``) while one is written.
-    /// `progress` is told the events folded so far. Returns the number of events folded.
+    /// Folds the log through `head` into the new generations of `rebuilds`, projections that fold
+    /// customers apart, a group of whole customers at a time (``EventStore/customerGroups(through:groupSize:)``):
+    /// each group is read once, folded in memory by every projection at the same time
+    /// (``Projection/fold(customers:)``), and written in one transaction; the next group is read and
+    /// folded while one is written. `progress` is told each projection's events folded so far.
+    /// Returns the number of events folded.
     private func foldCustomersApart(
-        _ projection: any Projection, into tables: ProjectionTables, through head: Int64, progress: @Sendable (Int64) -> Void
+        _ rebuilds: [Rebuild], through head: Int64, progress: @Sendable (String, Int64) -> Void
     ) throws -> Int64 {
         let groups = try store.customerGroups(through: head, groupSize: max(1, customerGroupSize))
         // The events folded once each group is written.
         let folded = groups.reduce(into: [Int64]()) { folded, group in folded.append((folded.last ?? 0) + Int64(group.events)) }
-        let store = store
-        let fold = { @Sendable (index: Int) throws -> (index: Int, rows: any FoldedCustomers, through: Int64)? in
+        let store = store, projections = rebuilds.map(\.projection)
+        let fold = { @Sendable (index: Int) throws -> (index: Int, rows: [any FoldedCustomers], through: Int64)? in
             guard index < groups.count else { return nil }
             let events = try store.events(of: groups[index], through: head)
-            return (index, try projection.fold(customers: events), folded[index])
+            let rows = Mutex<[Int: Result<any FoldedCustomers, any Error>]>([:])
+            Lanes.run(projections.count) { lane in
+                let folded = Result { try projections[lane].fold(customers: events) }
+                rows.withLock { $0[lane] = folded }
+            }
+            let results = rows.withLock { $0 }
+            return (index, try projections.indices.map { try results[$0]!.get() }, folded[index])
         }
         let last = try Overlap.run(first: try fold(0)) { group in
             try fold(group.index + 1)
         } consume: { group in
-            try store.projectionWriter.write { db in try group.rows.write(db, tables) }
-            progress(group.through)
+            try store.projectionWriter.write { db in
+                for (rows, rebuild) in zip(group.rows, rebuilds) { try rows.write(db, rebuild.tables) }
+            }
+            for projection in projections { progress(projection.name, group.through) }
         }
         return last?.through ?? 0
     }

@@ -106,14 +106,16 @@ extension EventStore {
         return groups
     }
 
-    /// The events of `group`'s customers through `position`, in position order, read in one short read
-    /// transaction.
+    /// The events of `group`'s customers through `position`, customer by customer in id order, each
+    /// customer's in position order, read in one short read transaction.
     public func events(of group: CustomerGroup, through position: Int64) throws -> [RecordedEvent] {
         try read { db in
-            // `+position`: the customers' range picks the rows, not the position (the whole log).
+            // In the order of the customers' index (a stream's versions follow its positions), so
+            // nothing is sorted; `+position`: the customers' range picks the rows, not the position.
             try EventRow.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ? ORDER BY position
+                    SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ?
+                    ORDER BY customerId, streamVersion
                     """),
                 arguments: [group.first, group.last, position])
         }

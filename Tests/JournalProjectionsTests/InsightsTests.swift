@@ -72,12 +72,63 @@ import Testing
     }
 
     @Test func theMonthlyBoundariesFoldedInStepsAreTheOnesARebuildStores() throws {
-        let store = try journal()
+        // Given the demo world appended in steps, the facts caught up after each,
+        let (clock, setTime) = JournalClock.manual(DemoWorld.steps[0].recordedAt)
+        let store = try EventStore(writer: JournalDatabase.inMemory(), clock: clock)
+        let runner = ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()])
+        for (index, step) in DemoWorld.steps.enumerated() {
+            setTime(step.recordedAt)
+            try store.append([step.event], to: step.customerId)
+            if index % 40 == 39 { try runner.catchUp(batchSize: 7) }
+        }
+        // and, a day after the last step, the latest invoice corrected to another amount and the one
+        // before it voided, then a call three months later (the month starts between know the revisions),
+        let invoices = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT eventId, customerId FROM event WHERE type = 'invoice.issued' ORDER BY occurredAtUs DESC LIMIT 2")
+        }
+        try #require(invoices.count == 2)
+        let revisedAt = Timestamp(microseconds: DemoWorld.steps.last!.recordedAt.microseconds + 86_400_000_000)
+        setTime(revisedAt)
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(900_101), type: "touchpoint.corrected", occurredAt: revisedAt.rfc3339,
+                          payload: ["correctedEventId": .string(invoices[0]["eventId"]), "corrections": ["amount": 12_345.5], "reason": "wrong amount"]),
+        ], to: invoices[0]["customerId"])
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(900_102), type: "touchpoint.voided", occurredAt: revisedAt.rfc3339,
+                          payload: ["voidedEventId": .string(invoices[1]["eventId"]), "reason": "duplicate"]),
+        ], to: invoices[1]["customerId"])
+        let calledAt = Timestamp(microseconds: revisedAt.microseconds + 92 * 86_400_000_000)
+        setTime(calledAt)
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(900_103), type: "hotline.call.received", occurredAt: calledAt.rfc3339,
+                          payload: ["queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": true, "machineDown": false]),
+        ], to: invoices[1]["customerId"])
+        try runner.catchUp(batchSize: 7)
         let boundaries = { try store.writer.read { db in try String.fetchAll(db, sql: "SELECT quote(monthStartUs) || ',' || quote(customers) || ',' || quote(lastARevenue) || ',' || quote(lastACustomerId) || ',' || quote(lastBRevenue) || ',' || quote(lastBCustomerId) FROM facts_segment ORDER BY 1") } }
         let folded = try boundaries()
-        try ProjectionRunner(store: store, projections: [JourneyTimeline(registry: .bundled), CustomerFacts()]).rebuild()
+        // when everything is rebuilt, then the rebuild stores the same boundaries,
+        try runner.rebuild()
         #expect(try boundaries() == folded)
         #expect(folded.count >= 20)
+        try store.writer.read { db in
+            // the facts hold both revisions,
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM facts_fact WHERE revision = 1 AND kind IN ('revenue', 'void')") == 2)
+            // and every month's revenues are the ones the facts give, read as SQL reads them: the latest
+            // revision known by the month's start of each invoice in its window, unless voided.
+            let months = try Int64.fetchAll(db, sql: "SELECT monthStartUs FROM facts_segment ORDER BY 1")
+            #expect(months.contains { $0 > revisedAt.microseconds })
+            for month in months {
+                let windowStart = month - Int64(MonthlySegments.rules.windowDays) * 86_400_000_000
+                let expected = try Row.fetchAll(db, sql: """
+                    SELECT f.customerId, total(f.amount) FROM facts_fact f
+                    WHERE f.kind = 'revenue' AND f.occurredAtUs > ? AND f.occurredAtUs <= ? AND f.knownAtUs <= ?
+                      AND f.revision = (SELECT max(g.revision) FROM facts_fact g WHERE g.position = f.position AND g.knownAtUs <= ?)
+                    GROUP BY f.customerId ORDER BY f.customerId
+                    """, arguments: [windowStart, month, month, month]).map { "\($0[0] as String) \($0[1] as Double)" }
+                let revenues = try MonthlySegments.projected.revenues(at: Timestamp(microseconds: month), db).map { "\($0.customerId) \($0.revenue)" }
+                #expect(revenues == expected, "\(Timestamp(microseconds: month).rfc3339)")
+            }
+        }
     }
 
     @Test func segmentsHoldForTheWholeMonth() throws {

@@ -293,6 +293,12 @@ final class SizeSequence: @unchecked Sendable {
         let rebuilt = try dump(store.writer, timeline) + dump(store.writer, CallCount()) + dump(store.writer, CustomerFacts())
         #expect(incremental == rebuilt)
         #expect(incremental.contains("'corrected'") && incremental.contains("'voided'"))
+        // (the facts have a revision from the amendments, and search terms; the segments' boundaries
+        // are compared in `InsightsTests`: this log is recorded within a month).
+        let counts = try store.projectionWriter.read { db in
+            try ["SELECT count(*) FROM facts_fact WHERE revision > 0", "SELECT count(*) FROM facts_term"].map { try Int.fetchOne(db, sql: $0) ?? 0 }
+        }
+        #expect(counts.allSatisfy { $0 > 0 }, "revisions, terms: \(counts)")
     }
 
     @Test func aRebuildTellsEachStepAndCompletesTheTablesBeforeTheSwitch() throws {

@@ -65,10 +65,15 @@ public struct Corrections: Projection {
             SELECT payload FROM event WHERE type = 'touchpoint.corrected' AND customerId = ? AND position <= ?
               AND json_extract(payload, '$.correctedEventId') = ? ORDER BY position
             """, arguments: [customerId, position, target])
-        var current = try JSONParser.parse(stored)
+        return merged(try JSONParser.parse(stored), corrections: try corrections.map { try JSONParser.parse($0) })
+    }
+
+    /// `payload` with the `corrections` of each correction's payload merged in, in order: each field
+    /// replaces the payload's top-level field of its name, or is added.
+    static func merged(_ payload: JSONValue, corrections: [JSONValue]) -> JSONValue {
+        var current = payload
         for correction in corrections {
-            guard case .object(let changes)? = try JSONParser.parse(correction)["corrections"], case .object(var members) = current
-            else { continue }
+            guard case .object(let changes)? = correction["corrections"], case .object(var members) = current else { continue }
             for change in changes {
                 if let index = members.firstIndex(where: { $0.key == change.key }) { members[index].value = change.value } else { members.append(change) }
             }
