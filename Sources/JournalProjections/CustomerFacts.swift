@@ -15,8 +15,9 @@ import JournalStore
 public struct CustomerFacts: Projection {
     public let name = "facts"
     /// 2: an index of customers' names for the customer search. 4: the segments' monthly boundaries.
-    /// 5: the search terms — machines' serials, case and quote ids, sites' cities.
-    public let version = 5
+    /// 5: the search terms — machines' serials, case and quote ids, sites' cities. 6: the indexes the
+    /// segments' boundaries are computed from hold what they read.
+    public let version = 6
     public let tables = ["fact", "segment", "term"]
 
     public init() {}
@@ -36,7 +37,8 @@ public struct CustomerFacts: Projection {
                 detail       TEXT,
                 PRIMARY KEY (position, revision, kind)
             ) STRICT;
-            CREATE INDEX \(fact)_revenue ON \(fact) (occurredAtUs) WHERE kind = 'revenue';
+            CREATE INDEX \(fact)_revenue ON \(fact) (occurredAtUs, position, revision, customerId, knownAtUs, amount) WHERE kind = 'revenue';
+            CREATE INDEX \(fact)_revised ON \(fact) (occurredAtUs, position, revision, kind, knownAtUs) WHERE revision > 0;
             """)
         try MonthlySegments.createTable(db, names["segment"])
         // What a customer can be found by besides its id and name, lower-cased for a prefix search.

@@ -109,47 +109,49 @@ public struct MonthlySegments: Sendable {
         guard let first = monthStarts.first, let last = monthStarts.last else { return [] }
         let window = Int64(Self.rules.windowDays) * 86_400_000_000
         // Every revision of each invoice that occurred in one of the windows (a revision keeps the
-        // time its invoice occurred), in position and revision order.
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT g.position, g.kind, g.customerId, g.occurredAtUs, g.knownAtUs, g.amount
-            FROM (SELECT DISTINCT position FROM \(facts) WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?) r
-            JOIN \(facts) g ON g.position = r.position
-            ORDER BY g.position, g.revision
+        // time its invoice occurred): its revenue, and the revisions that are something else (a void).
+        var invoices: [Int64: [(revision: Int, known: Revision)]] = [:]
+        let revenue = try Row.fetchCursor(db, sql: """
+            SELECT position, revision, customerId, occurredAtUs, knownAtUs, amount FROM \(facts)
+            WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?
             """, arguments: [first.microseconds - window, last.microseconds])
-        var invoices: [[Revision]] = []
-        var position: Int64?
-        while let row = try rows.next() {
-            let revision = Revision(kind: row[1], customerId: row[2], occurredAtUs: row[3], knownAtUs: row[4], amount: row[5] ?? 0)
-            if row[0] == position {
-                invoices[invoices.count - 1].append(revision)
-            } else {
-                invoices.append([revision])
-                position = row[0]
-            }
+        while let row = try revenue.next() {
+            invoices[row[0], default: []].append(
+                (row[1], Revision(kind: "revenue", customerId: row[2], occurredAtUs: row[3], knownAtUs: row[4], amount: row[5] ?? 0)))
         }
+        let revised = try Row.fetchCursor(db, sql: """
+            SELECT position, revision, kind, occurredAtUs, knownAtUs FROM \(facts)
+            WHERE revision > 0 AND kind <> 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?
+            """, arguments: [first.microseconds - window, last.microseconds])
+        while let row = try revised.next() {
+            let position: Int64 = row[0]
+            guard let customerId = invoices[position]?.first?.known.customerId else { continue }
+            invoices[position]?.append((row[1], Revision(kind: row[2], customerId: customerId, occurredAtUs: row[3], knownAtUs: row[4], amount: 0)))
+        }
+        // Customer by customer (ids in the order SQLite compares text), each customer's invoices in
+        // position order, each invoice's revisions in revision order: the order the amounts are summed in.
+        let ranks = Dictionary(
+            uniqueKeysWithValues: Set(invoices.values.compactMap { $0.first?.known.customerId })
+                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.enumerated().map { ($1, $0) })
+        let ordered = invoices
+            .map { position, revisions in
+                (rank: ranks[revisions[0].known.customerId]!, position: position,
+                 revisions: revisions.sorted { $0.revision < $1.revision }.map(\.known))
+            }
+            .sorted { ($0.rank, $0.position) < ($1.rank, $1.position) }
         return monthStarts.map { monthStart in
             let end = monthStart.microseconds, start = end - window
             // The latest revision known by then of each invoice in the window, unless it was voided or
-            // corrected into something that is not revenue; invoices are in position order.
-            var counted: [(customerId: String, amount: Double)] = []
-            for revisions in invoices {
-                guard let occurred = revisions.first?.occurredAtUs, occurred > start, occurred <= end,
-                      let known = revisions.last(where: { $0.knownAtUs <= end }), known.kind == "revenue"
-                else { continue }
-                counted.append((known.customerId, known.amount))
-            }
-            // Stable: each customer's amounts stay in position order. Ids compare as SQLite compares text.
-            let sorted = counted.enumerated().sorted { left, right in
-                left.element.customerId == right.element.customerId
-                    ? left.offset < right.offset
-                    : left.element.customerId.utf8.lexicographicallyPrecedes(right.element.customerId.utf8)
-            }
+            // corrected into something that is not revenue.
             var revenues: [(customerId: String, revenue: Double)] = []
-            for (_, invoice) in sorted {
-                if revenues.last?.customerId == invoice.customerId {
-                    revenues[revenues.count - 1].revenue += invoice.amount
+            for invoice in ordered {
+                guard let occurred = invoice.revisions.first?.occurredAtUs, occurred > start, occurred <= end,
+                      let known = invoice.revisions.last(where: { $0.knownAtUs <= end }), known.kind == "revenue"
+                else { continue }
+                if revenues.last?.customerId == known.customerId {
+                    revenues[revenues.count - 1].revenue += known.amount
                 } else {
-                    revenues.append((invoice.customerId, 0 + invoice.amount))
+                    revenues.append((known.customerId, 0 + known.amount))
                 }
             }
             return revenues
