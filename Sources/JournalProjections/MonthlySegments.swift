@@ -104,57 +104,68 @@ public struct MonthlySegments: Sendable {
     }
 
     /// Each customer's trailing revenue at each of `monthStarts` (in ascending order), in customer-id
-    /// order, from one read of the revenue facts in their windows and the revisions of them.
+    /// order: a year of months at a time, each from one pass over the revenue facts in their windows
+    /// and the revisions of them, so that memory holds one year's sums per customer, not the log's invoices.
     func revenues(at monthStarts: [Timestamp], _ db: Database) throws -> [[(customerId: String, revenue: Double)]] {
+        try stride(from: 0, to: monthStarts.count, by: 12).flatMap { first in
+            try revenues(atYearOf: Array(monthStarts[first..<min(first + 12, monthStarts.count)]), db)
+        }
+    }
+
+    private func revenues(atYearOf monthStarts: [Timestamp], _ db: Database) throws -> [[(customerId: String, revenue: Double)]] {
         guard let first = monthStarts.first, let last = monthStarts.last else { return [] }
         let window = Int64(Self.rules.windowDays) * 86_400_000_000
-        // Every revision of each invoice that occurred in one of the windows (a revision keeps the
-        // time its invoice occurred): its revenue, and the revisions that are something else (a void).
-        var invoices: [Int64: [(revision: Int, known: Revision)]] = [:]
-        let revenue = try Row.fetchCursor(db, sql: """
-            SELECT position, revision, customerId, occurredAtUs, knownAtUs, amount FROM \(facts)
-            WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?
-            """, arguments: [first.microseconds - window, last.microseconds])
-        while let row = try revenue.next() {
-            invoices[row[0], default: []].append(
-                (row[1], Revision(kind: "revenue", customerId: row[2], occurredAtUs: row[3], knownAtUs: row[4], amount: row[5] ?? 0)))
-        }
-        let revised = try Row.fetchCursor(db, sql: """
-            SELECT position, revision, kind, occurredAtUs, knownAtUs FROM \(facts)
-            WHERE revision > 0 AND kind <> 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ?
-            """, arguments: [first.microseconds - window, last.microseconds])
-        while let row = try revised.next() {
-            let position: Int64 = row[0]
-            guard let customerId = invoices[position]?.first?.known.customerId else { continue }
-            invoices[position]?.append((row[1], Revision(kind: row[2], customerId: customerId, occurredAtUs: row[3], knownAtUs: row[4], amount: 0)))
-        }
-        // Customer by customer (ids in the order SQLite compares text), each customer's invoices in
-        // position order, each invoice's revisions in revision order: the order the amounts are summed in.
-        let ranks = Dictionary(
-            uniqueKeysWithValues: Set(invoices.values.compactMap { $0.first?.known.customerId })
-                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.enumerated().map { ($1, $0) })
-        let ordered = invoices
-            .map { position, revisions in
-                (rank: ranks[revisions[0].known.customerId]!, position: position,
-                 revisions: revisions.sorted { $0.revision < $1.revision }.map(\.known))
-            }
-            .sorted { ($0.rank, $0.position) < ($1.rank, $1.position) }
-        return monthStarts.map { monthStart in
-            let end = monthStart.microseconds, start = end - window
-            // The latest revision known by then of each invoice in the window, unless it was voided or
-            // corrected into something that is not revenue.
-            var revenues: [(customerId: String, revenue: Double)] = []
-            for invoice in ordered {
-                guard let occurred = invoice.revisions.first?.occurredAtUs, occurred > start, occurred <= end,
-                      let known = invoice.revisions.last(where: { $0.knownAtUs <= end }), known.kind == "revenue"
+        let range: StatementArguments = [first.microseconds - window, last.microseconds]
+        // The customers with revenue in the windows, in the order SQLite compares text.
+        let customers = try String.fetchAll(db, sql: """
+            SELECT DISTINCT customerId FROM \(facts) WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ? ORDER BY customerId
+            """, arguments: range)
+        let ranks = Dictionary(uniqueKeysWithValues: customers.enumerated().map { ($1, $0) })
+        // Per month and customer: the sum so far, and whether an invoice counted (one of 0 counts too).
+        var sums = [Double](repeating: 0, count: monthStarts.count * customers.count)
+        var counted = [Bool](repeating: false, count: sums.count)
+        // Each invoice that occurred in one of the windows, in position order, with its revisions in
+        // revision order (a revision keeps the time its invoice occurred): its revenue, and the
+        // revisions that are something else (a void). An invoice's amount is added to each month whose
+        // window it falls in, as the latest revision known by the month's start has it, unless voided
+        // or corrected into something that is not revenue: each sum is added up in position order.
+        var revisions: [Revision] = []
+        func add() {
+            guard let occurred = revisions.first?.occurredAtUs, let rank = revisions.first(where: { $0.kind == "revenue" }).flatMap({ ranks[$0.customerId] })
+            else { return }
+            for (month, monthStart) in monthStarts.enumerated() {
+                let end = monthStart.microseconds
+                guard occurred > end - window, occurred <= end,
+                      let known = revisions.last(where: { $0.knownAtUs <= end }), known.kind == "revenue"
                 else { continue }
-                if revenues.last?.customerId == known.customerId {
-                    revenues[revenues.count - 1].revenue += known.amount
-                } else {
-                    revenues.append((known.customerId, 0 + known.amount))
-                }
+                let index = month * customers.count + rank
+                sums[index] = counted[index] ? sums[index] + known.amount : 0 + known.amount
+                counted[index] = true
             }
-            return revenues
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT position, kind, customerId, occurredAtUs, knownAtUs, amount, revision FROM \(facts)
+            WHERE kind = 'revenue' AND occurredAtUs > ?1 AND occurredAtUs <= ?2
+            UNION ALL
+            SELECT position, kind, customerId, occurredAtUs, knownAtUs, 0, revision FROM \(facts)
+            WHERE revision > 0 AND kind <> 'revenue' AND occurredAtUs > ?1 AND occurredAtUs <= ?2
+            ORDER BY 1, 7
+            """, arguments: range)
+        var position: Int64?
+        while let row = try rows.next() {
+            if row[0] != position {
+                add()
+                revisions.removeAll(keepingCapacity: true)
+                position = row[0]
+            }
+            revisions.append(Revision(kind: row[1], customerId: row[2], occurredAtUs: row[3], knownAtUs: row[4], amount: row[5] ?? 0))
+        }
+        add()
+        return monthStarts.indices.map { month in
+            customers.indices.compactMap { rank in
+                let index = month * customers.count + rank
+                return counted[index] ? (customers[rank], sums[index]) : nil
+            }
         }
     }
 
