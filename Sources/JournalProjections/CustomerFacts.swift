@@ -143,7 +143,6 @@ public struct CustomerFacts: Projection {
     private static func fold(customer events: ArraySlice<RecordedEvent>, into folded: inout FoldedFacts) {
         // Where each event is, and each fact-carrying event's latest revision and its kind.
         var byEvent: [String: Int] = [:], latest: [Int64: (revision: Int, kind: String)] = [:]
-        var terms: Set<String> = []
         func add(_ facts: [Fact], position: Int64, revision: Int, of event: RecordedEvent, occurredAtUs: Int64) {
             for fact in facts {
                 folded.facts.append(FactRow(
@@ -175,8 +174,8 @@ public struct CustomerFacts: Projection {
                 add(facts, position: source.position, revision: last.revision + 1, of: event, occurredAtUs: source.occurred.microseconds)
             default:
                 let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
-                // A term's first value is kept, as the table's INSERT OR IGNORE keeps it.
-                for (kind, value) in Self.searchTerms(event, payload: payload) where terms.insert("\(kind) \(value.lowercased())").inserted {
+                // In log order: the table's INSERT OR IGNORE keeps a term's first value, as a catch-up does.
+                for (kind, value) in Self.searchTerms(event, payload: payload) {
                     folded.terms.append((kind, value, event.customerId))
                 }
                 add(payload.map { Self.facts(type: event.type, payload: $0) } ?? [], position: event.position, revision: 0, of: event,

@@ -107,9 +107,17 @@ public struct MonthlySegments: Sendable {
     /// order: a year of months at a time, each from one pass over the revenue facts in their windows
     /// and the revisions of them, so that memory holds one year's sums per customer, not the log's invoices.
     func revenues(at monthStarts: [Timestamp], _ db: Database) throws -> [[(customerId: String, revenue: Double)]] {
-        try stride(from: 0, to: monthStarts.count, by: 12).flatMap { first in
-            try revenues(atYearOf: Array(monthStarts[first..<min(first + 12, monthStarts.count)]), db)
+        // Months within a year of the first of their group (the months asked for may lie years apart).
+        var years: [[Timestamp]] = []
+        for monthStart in monthStarts {
+            if let first = years.last?.first, years[years.count - 1].count < 12,
+               monthStart.microseconds - first.microseconds < Int64(Self.rules.windowDays) * 86_400_000_000 {
+                years[years.count - 1].append(monthStart)
+            } else {
+                years.append([monthStart])
+            }
         }
+        return try years.flatMap { try revenues(atYearOf: $0, db) }
     }
 
     private func revenues(atYearOf monthStarts: [Timestamp], _ db: Database) throws -> [[(customerId: String, revenue: Double)]] {
@@ -120,7 +128,8 @@ public struct MonthlySegments: Sendable {
         let customers = try String.fetchAll(db, sql: """
             SELECT DISTINCT customerId FROM \(facts) WHERE kind = 'revenue' AND occurredAtUs > ? AND occurredAtUs <= ? ORDER BY customerId
             """, arguments: range)
-        let ranks = Dictionary(uniqueKeysWithValues: customers.enumerated().map { ($1, $0) })
+        // By the ids' bytes, as SQLite tells them apart (two spellings of one text are two customers).
+        let ranks = Dictionary(uniqueKeysWithValues: customers.enumerated().map { (Array($1.utf8), $0) })
         // Per month and customer: the sum so far, and whether an invoice counted (one of 0 counts too).
         var sums = [Double](repeating: 0, count: monthStarts.count * customers.count)
         var counted = [Bool](repeating: false, count: sums.count)
@@ -131,7 +140,7 @@ public struct MonthlySegments: Sendable {
         // or corrected into something that is not revenue: each sum is added up in position order.
         var revisions: [Revision] = []
         func add() {
-            guard let occurred = revisions.first?.occurredAtUs, let rank = revisions.first(where: { $0.kind == "revenue" }).flatMap({ ranks[$0.customerId] })
+            guard let occurred = revisions.first?.occurredAtUs, let rank = revisions.first(where: { $0.kind == "revenue" }).flatMap({ ranks[Array($0.customerId.utf8)] })
             else { return }
             for (month, monthStart) in monthStarts.enumerated() {
                 let end = monthStart.microseconds
@@ -147,7 +156,7 @@ public struct MonthlySegments: Sendable {
             SELECT position, kind, customerId, occurredAtUs, knownAtUs, amount, revision FROM \(facts)
             WHERE kind = 'revenue' AND occurredAtUs > ?1 AND occurredAtUs <= ?2
             UNION ALL
-            SELECT position, kind, customerId, occurredAtUs, knownAtUs, 0, revision FROM \(facts)
+            SELECT position, kind, '', occurredAtUs, knownAtUs, 0, revision FROM \(facts)
             WHERE revision > 0 AND kind <> 'revenue' AND occurredAtUs > ?1 AND occurredAtUs <= ?2
             ORDER BY 1, 7
             """, arguments: range)

@@ -107,8 +107,9 @@ func customers(of events: [RecordedEvent]) -> [ArraySlice<RecordedEvent>] {
     var customers: [ArraySlice<RecordedEvent>] = []
     var start = events.startIndex
     while start < events.endIndex {
-        let customerId = events[start].customerId
-        let end = events[start...].firstIndex { $0.customerId != customerId } ?? events.endIndex
+        // By the ids' bytes, as SQLite tells them apart.
+        let customerId = events[start].customerId.utf8
+        let end = events[start...].firstIndex { !$0.customerId.utf8.elementsEqual(customerId) } ?? events.endIndex
         customers.append(events[start..<end])
         start = end
     }

@@ -119,15 +119,53 @@ import Testing
             #expect(months.contains { $0 > revisedAt.microseconds })
             for month in months {
                 let windowStart = month - Int64(MonthlySegments.rules.windowDays) * 86_400_000_000
-                let expected = try Row.fetchAll(db, sql: """
-                    SELECT f.customerId, total(f.amount) FROM facts_fact f
+                // (summed here in position order, as the definition sums: SQL's total() may add in another order)
+                var expected: [String] = [], last: (customerId: String, revenue: Double)?
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT f.customerId, f.amount FROM facts_fact f
                     WHERE f.kind = 'revenue' AND f.occurredAtUs > ? AND f.occurredAtUs <= ? AND f.knownAtUs <= ?
                       AND f.revision = (SELECT max(g.revision) FROM facts_fact g WHERE g.position = f.position AND g.knownAtUs <= ?)
-                    GROUP BY f.customerId ORDER BY f.customerId
-                    """, arguments: [windowStart, month, month, month]).map { "\($0[0] as String) \($0[1] as Double)" }
+                    ORDER BY f.customerId, f.position
+                    """, arguments: [windowStart, month, month, month]) {
+                    let customerId: String = row[0], amount: Double = row[1] ?? 0
+                    if let current = last, current.customerId == customerId {
+                        last = (customerId, current.revenue + amount)
+                    } else {
+                        if let current = last { expected.append("\(current.customerId) \(current.revenue)") }
+                        last = (customerId, 0 + amount)
+                    }
+                }
+                if let current = last { expected.append("\(current.customerId) \(current.revenue)") }
                 let revenues = try MonthlySegments.projected.revenues(at: Timestamp(microseconds: month), db).map { "\($0.customerId) \($0.revenue)" }
                 #expect(revenues == expected, "\(Timestamp(microseconds: month).rfc3339)")
             }
+        }
+    }
+
+    @Test func customersWhoseIdsSpellOneTextTwoWaysAreTwoCustomers() throws {
+        // Given two customers whose ids are the same text, composed and decomposed (SQLite tells their
+        // bytes apart; Swift's String equality does not), each invoiced, and a month start after both,
+        let composed = "C-Caf\u{E9}", decomposed = "C-Cafe\u{301}"
+        let (clock, setTime) = JournalClock.manual(try Timestamp(rfc3339: "2025-01-10T00:00:00Z"))
+        let store = try EventStore(writer: JournalDatabase.inMemory(), clock: clock)
+        for (n, customerId) in [composed, decomposed].enumerated() {
+            try store.append([
+                ProposedEvent(eventId: TestEvents.id(910_000 + n), type: "invoice.issued", occurredAt: "2025-01-10T00:00:00Z",
+                              payload: ["invoiceId": .string("INV-\(n)"), "amount": .number(JSONNumber(Double(100 * (n + 1)))), "currency": "EUR", "category": "parts"]),
+            ], to: customerId)
+        }
+        setTime(try Timestamp(rfc3339: "2025-03-05T00:00:00Z"))
+        try store.append([
+            ProposedEvent(eventId: TestEvents.id(910_009), type: "hotline.call.received", occurredAt: "2025-03-05T00:00:00Z",
+                          payload: ["queueWaitSeconds": 30, "abandoned": false, "solvedOnCall": true, "machineDown": false]),
+        ], to: composed)
+        // when the facts are folded (a rebuild computes the month starts between),
+        try ProjectionRunner(store: store, projections: [CustomerFacts()]).catchUp()
+        // then each customer has its own revenue at the month start.
+        try store.writer.read { db in
+            let revenues = try MonthlySegments.projected.revenues(at: try Timestamp(rfc3339: "2025-03-01T00:00:00Z"), db)
+            #expect(revenues.map { Array($0.customerId.utf8) } == [Array(decomposed.utf8), Array(composed.utf8)])
+            #expect(revenues.map(\.revenue) == [200, 100])
         }
     }
 
