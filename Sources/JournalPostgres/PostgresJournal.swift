@@ -282,7 +282,7 @@ public final class PostgresJournal: JournalLog {
     /// warned by the server and changes nothing.
     public func settleAfterBulkLoad() async throws(JournalError) {
         try await run { connection in
-            try await connection.query("VACUUM (ANALYZE) event, key_subject, data_key", logger: self.logger)
+            _ = try await connection.query("VACUUM (ANALYZE) event, key_subject, data_key", logger: self.logger)
         }
     }
 

@@ -71,7 +71,8 @@ public struct PostgresKeys: KeyMaterialStore {
                     """, binds: bindings), logger: logger)
             }
             for subject in material.erasedSubjects {
-                try await Self.erase(subject.subjectHash, at: subject.erasedAtUs, on: connection, logger: logger)
+                // What it destroys is what the copied material already lists.
+                _ = try await Self.erase(subject.subjectHash, at: subject.erasedAtUs, on: connection, logger: logger)
             }
             if !material.destroyed.isEmpty || !material.erasedSubjects.isEmpty {
                 try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
