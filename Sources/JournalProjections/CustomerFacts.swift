@@ -16,8 +16,9 @@ public struct CustomerFacts: Projection {
     public let name = "facts"
     /// 2: an index of customers' names for the customer search. 4: the segments' monthly boundaries.
     /// 5: the search terms — machines' serials, case and quote ids, sites' cities. 6: the indexes the
-    /// segments' boundaries are computed from hold what they read.
-    public let version = 6
+    /// segments' boundaries are computed from hold what they read. 7: a correction that spells its
+    /// target's id in capitals is merged in too.
+    public let version = 7
     public let tables = ["fact", "segment", "term"]
 
     public init() {}
@@ -143,6 +144,8 @@ public struct CustomerFacts: Projection {
     private static func fold(customer events: ArraySlice<RecordedEvent>, into folded: inout FoldedFacts) {
         // Where each event is, and each fact-carrying event's latest revision and its kind.
         var byEvent: [String: Int] = [:], latest: [Int64: (revision: Int, kind: String)] = [:]
+        // The payloads of the corrections so far, in log order, by the corrected event's id (lower-cased).
+        var corrections: [String: [JSONValue]] = [:]
         func add(_ facts: [Fact], position: Int64, revision: Int, of event: RecordedEvent, occurredAtUs: Int64) {
             for fact in facts {
                 folded.facts.append(FactRow(
@@ -158,17 +161,16 @@ public struct CustomerFacts: Projection {
             case "touchpoint.corrected", "touchpoint.voided":
                 let voided = event.type == "touchpoint.voided"
                 let targetKey = voided ? "voidedEventId" : "correctedEventId"
-                guard let target = event.payloadJSON[targetKey]?.stringValue?.lowercased(), let sourceIndex = byEvent[target] else { continue }
+                let payload = event.payloadJSON
+                let target = payload[targetKey]?.stringValue?.lowercased()
+                if !voided, let target { corrections[target, default: []].append(payload) }
+                guard let target, let sourceIndex = byEvent[target] else { continue }
                 let source = events[sourceIndex]
                 guard let last = latest[source.position], last.kind != "void" else { continue }
                 var facts: [Fact] = [Fact(kind: "void")]
                 if !voided {
                     // The source's payload with every correction of it so far merged in, in log order.
-                    let corrections = events[events.startIndex...index]
-                        .filter { $0.type == "touchpoint.corrected" }
-                        .map(\.payloadJSON)
-                        .filter { $0["correctedEventId"]?.stringValue == target }
-                    facts = Self.facts(type: source.type, payload: Corrections.merged(source.payloadJSON, corrections: corrections))
+                    facts = Self.facts(type: source.type, payload: Corrections.merged(source.payloadJSON, corrections: corrections[target] ?? []))
                     if facts.isEmpty { facts = [Fact(kind: "void")] }
                 }
                 add(facts, position: source.position, revision: last.revision + 1, of: event, occurredAtUs: source.occurred.microseconds)
@@ -192,7 +194,7 @@ public struct CustomerFacts: Projection {
         func write(_ db: Database, _ names: ProjectionTables) throws {
             var rows = try FactRows(db, names)
             for fact in facts {
-                try rows.insert([fact.fact], position: fact.position, revision: fact.revision, customerId: fact.customerId,
+                try rows.insert(CollectionOfOne(fact.fact), position: fact.position, revision: fact.revision, customerId: fact.customerId,
                                 occurredAtUs: fact.occurredAtUs, knownAtUs: fact.knownAtUs)
             }
             for term in terms { try rows.insertTerm(kind: term.kind, value: term.value, customerId: term.customerId) }
@@ -222,7 +224,7 @@ public struct CustomerFacts: Projection {
             insertTerm = try BoundStatement(db, sql: "INSERT OR IGNORE INTO \(names["term"]) (term, kind, value, customerId) VALUES (?, ?, ?, ?)")
         }
 
-        mutating func insert(_ facts: [Fact], position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
+        mutating func insert(_ facts: some Sequence<Fact>, position: Int64, revision: Int, customerId: String, occurredAtUs: Int64, knownAtUs: Int64) throws {
             for fact in facts {
                 insertFact.bind(position)
                 insertFact.bind(revision)

@@ -301,6 +301,41 @@ final class SizeSequence: @unchecked Sendable {
         #expect(counts.allSatisfy { $0 > 0 }, "revisions, terms: \(counts)")
     }
 
+    @Test func anInvoiceCorrectedThriceKeepsEveryCorrectionWhenRebuilt() throws {
+        // Given an invoice corrected three times, each correction changing another field (one of them
+        // names the invoice in capitals) and folded by a catch-up of its own (a first fold is a rebuild),
+        let store = try generatedStore(customers: 2, perCustomer: 3, seed: 9)
+        let invoice = TestEvents.id(920_001)
+        try store.append([
+            ProposedEvent(eventId: invoice, type: "invoice.issued", occurredAt: "2026-01-05T00:00:00Z",
+                          payload: ["invoiceId": "INV-1", "amount": 100, "currency": "EUR", "category": "parts"]),
+        ], to: TouchpointGenerator.customerId(0))
+        let correction = { (n: Int, target: String, changes: JSONValue) in
+            ProposedEvent(eventId: TestEvents.id(920_010 + n), type: "touchpoint.corrected", occurredAt: "2026-01-06T00:00:00Z",
+                          payload: ["correctedEventId": .string(target), "corrections": changes, "reason": "wrong"])
+        }
+        let runner = ProjectionRunner(store: store, projections: [CustomerFacts(), Corrections()])
+        try runner.catchUp()
+        for (n, target, changes) in [(1, invoice, ["amount": 250]), (2, invoice.uppercased(), ["category": "service"]), (3, invoice, ["invoiceId": "INV-1b"])] as [(Int, String, JSONValue)] {
+            try store.append([correction(n, target, changes)], to: TouchpointGenerator.customerId(0))
+            try runner.catchUp()
+        }
+        let caughtUp = try dump(store.writer, CustomerFacts()) + dump(store.writer, Corrections())
+        // when the facts are rebuilt, then they are the ones the catch-up folded,
+        try runner.rebuild()
+        #expect(try dump(store.writer, CustomerFacts()) + dump(store.writer, Corrections()) == caughtUp)
+        // and each revision merges every correction of the invoice so far, however it spells the id.
+        let revisions = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT revision || ' ' || amount || ' ' || key || ' ' || detail FROM facts_fact WHERE kind = 'revenue' AND customerId = ? ORDER BY revision",
+                                arguments: [TouchpointGenerator.customerId(0)])
+        }
+        #expect(revisions == ["0 100.0 INV-1 parts", "1 250.0 INV-1 parts", "2 250.0 INV-1 service", "3 250.0 INV-1b service"])
+        let corrected = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT json_extract(payload, '$.category') FROM corrections_revision ORDER BY revision")
+        }
+        #expect(corrected == ["parts", "service", "service"])
+    }
+
     @Test func aRebuildTellsEachStepAndCompletesTheTablesBeforeTheSwitch() throws {
         // Given a timeline built once
         let store = try generatedStore(customers: 12, perCustomer: 10, seed: 8)

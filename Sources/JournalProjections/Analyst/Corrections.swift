@@ -10,7 +10,8 @@ import Journal
 /// by their as-of time (``AnalystSurface``).
 public struct Corrections: Projection {
     public let name = "corrections"
-    public let version = 1
+    /// 2: a correction that spells its target's id in capitals is merged in too.
+    public let version = 2
     public let tables = ["revision"]
     /// Only corrections and voids are read: the events they point at are looked up in the log.
     public var eventTypes: Set<String>? { Self.amendments }
@@ -58,12 +59,12 @@ public struct Corrections: Projection {
         }
     }
 
-    /// The payload `stored` of the event `target` with every correction of it up to `position` merged
-    /// in, in log order.
+    /// The payload `stored` of the event `target` (lower-cased) with every correction of it up to
+    /// `position` merged in, in log order, however each correction spells the target's id.
     static func correctedPayload(_ stored: String, target: String, customerId: String, through position: Int64, _ db: Database) throws -> JSONValue {
         let corrections = try String.fetchAll(db, sql: """
             SELECT payload FROM event WHERE type = 'touchpoint.corrected' AND customerId = ? AND position <= ?
-              AND json_extract(payload, '$.correctedEventId') = ? ORDER BY position
+              AND lower(json_extract(payload, '$.correctedEventId')) = ? ORDER BY position
             """, arguments: [customerId, position, target])
         return merged(try JSONParser.parse(stored), corrections: try corrections.map { try JSONParser.parse($0) })
     }
