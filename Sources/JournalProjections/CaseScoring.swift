@@ -59,11 +59,11 @@ final class CaseScoring {
     /// A row the batch has just inserted into the timeline.
     func inserted(_ row: Row, customerId: String, caseId: String?) {
         guard let caseId else { return }
-        let key = CaseKey(customerId: customerId, caseId: caseId)
-        guard var rows = cases[key] else { return }
+        // In place: a copy of the case's rows would retain every field of every row.
+        guard let entry = cases.index(forKey: CaseKey(customerId: customerId, caseId: caseId)) else { return }
+        let rows = cases.values[entry]
         let index = rows.firstIndex { ($0.occurred, $0.position) > (row.occurred, row.position) } ?? rows.endIndex
-        rows.insert(row, at: index)
-        cases[key] = rows
+        cases.values[entry].insert(row, at: index)
     }
 
     /// The touchpoint `eventId` was corrected or voided: drops its case's rows and the surveys (it may
@@ -91,11 +91,8 @@ final class CaseScoring {
         var touchpoints: [Row]
         if let caseId {
             let key = CaseKey(customerId: customerId, caseId: caseId)
-            if let cached = cases[key] {
-                touchpoints = cached
-            } else {
-                touchpoints = try timeline.touchpoints(.inCase(customerId: customerId, caseId: caseId))
-            }
+            // Taken out while they are scored, so that changing them copies nothing.
+            touchpoints = try cases.removeValue(forKey: key) ?? timeline.touchpoints(.inCase(customerId: customerId, caseId: caseId))
             defer { cases[key] = touchpoints }
             try rescore(&touchpoints, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
         } else {
@@ -105,8 +102,7 @@ final class CaseScoring {
     }
 
     private func rescore(_ rows: inout [Row], customerId: String, caseId: String?, knownAtUs: Int64) throws {
-        let live = rows.filter { !$0.voided }
-        let machineDown = live.contains { $0.payload["machineDown"] == .bool(true) }
+        let machineDown = rows.contains { !$0.voided && $0.payload["machineDown"] == .bool(true) }
         var earlierContacts = 0, earlierVisits = 0
         for index in rows.indices {
             let row = rows[index]
@@ -119,11 +115,7 @@ final class CaseScoring {
             guard scorer.rules.rule(for: row.type) != nil else { continue }
             if row.type == "survey.answered", row.ref != nil { continue }
             if row.voided {
-                if row.valence != nil {
-                    try record(nil, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
-                    rows[index].valence = nil
-                    rows[index].reasons = nil
-                }
+                if row.valence != nil { try record(nil, of: &rows[index], customerId: customerId, caseId: caseId, knownAtUs: knownAtUs) }
                 continue
             }
             var context = CaseContext()
@@ -133,8 +125,8 @@ final class CaseScoring {
             context.earlierVisits = earlierVisits
             context.followedUpAt = rows[(index + 1)...].first { !$0.voided && $0.occurred > row.occurred }?.occurred
             if row.type == "technician.visit.completed", let number = row.payload["visitNumber"] {
-                context.promiseMadeAt = live.last {
-                    $0.type == "technician.visit.scheduled" && $0.payload["visitNumber"] == number && $0.occurred <= row.occurred
+                context.promiseMadeAt = rows.last {
+                    !$0.voided && $0.type == "technician.visit.scheduled" && $0.payload["visitNumber"] == number && $0.occurred <= row.occurred
                 }?.occurred
             }
             if row.type == "complaint.resolved", let complaintId = row.ref {
@@ -145,10 +137,7 @@ final class CaseScoring {
             }
             context.surveys = try surveys(about: row.eventId, customerId: customerId)
             let score = scorer.score(type: row.type, occurred: row.occurred, payload: row.payload, context: context)
-            if try record(score, row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs) {
-                rows[index].valence = score?.valence
-                rows[index].reasons = score.map(Self.reasons)
-            }
+            try record(score, of: &rows[index], customerId: customerId, caseId: caseId, knownAtUs: knownAtUs)
         }
     }
 
@@ -168,15 +157,31 @@ final class CaseScoring {
         CanonicalJSON.string(.array(score.reasons.map(JSONValue.string)))
     }
 
-    /// Writes a changed score to the row and the history; nil marks a voided touchpoint. Returns false
-    /// when the score has not changed.
-    @discardableResult
-    private func record(_ score: MomentScore?, _ row: Row, customerId: String, caseId: String?, knownAtUs: Int64) throws -> Bool {
+    /// The canonical JSON of a score's reasons, written into a buffer kept for it: most touchpoints a
+    /// case scores again keep their score, and comparing their reasons then makes no string.
+    private var reasonsBytes: [UInt8] = []
+
+    /// Whether `stored`, a touchpoint's reasons as canonical JSON, holds exactly `reasons`.
+    private func same(_ reasons: [String], as stored: String?) -> Bool {
+        guard let stored else { return false }
+        reasonsBytes.removeAll(keepingCapacity: true)
+        reasonsBytes.append(UInt8(ascii: "["))
+        for (index, reason) in reasons.enumerated() {
+            if index > 0 { reasonsBytes.append(UInt8(ascii: ",")) }
+            CanonicalJSON.writeString(reason, into: &reasonsBytes)
+        }
+        reasonsBytes.append(UInt8(ascii: "]"))
+        return stored.utf8.elementsEqual(reasonsBytes)
+    }
+
+    /// Writes a changed score to `row` and to the timeline and its history; nil marks a voided touchpoint.
+    private func record(_ score: MomentScore?, of row: inout Row, customerId: String, caseId: String?, knownAtUs: Int64) throws {
+        if let score, score.valence == row.valence, same(score.reasons, as: row.reasons) { return }
         let reasons = score.map(Self.reasons)
-        if let score, score.valence == row.valence, reasons == row.reasons { return false }
         try timeline.record(RecordedScore(
             seq: try nextSeq(), touchpoint: row, customerId: customerId, caseId: caseId, knownAtUs: knownAtUs, score: score,
             reasons: reasons, rulesVersion: scorer.rules.version))
-        return true
+        row.valence = score?.valence
+        row.reasons = reasons
     }
 }
