@@ -9,6 +9,10 @@ enum EventRow {
         caseId, assetId, siteId, actor, source, correlationId, causationId, payload, prevHash, hash, sourceRecordedAtUs, importRef
         """
 
+    /// ``columns`` with the chain hashes left empty, for reads that fold events and never check the
+    /// chain: two fewer copies of 32 bytes, each allocated twice, for every event.
+    static let columnsWithoutHashes = columns.replacingOccurrences(of: "prevHash, hash,", with: "x'' AS prevHash, x'' AS hash,")
+
     static func decode(_ row: Row) -> RecordedEvent { decode(row, payload: row[16]) }
 
     private static func decode(_ row: Row, payload: String) -> RecordedEvent {

@@ -107,14 +107,15 @@ extension EventStore {
     }
 
     /// The events of `group`'s customers through `position`, customer by customer in id order, each
-    /// customer's in position order, read in one short read transaction.
+    /// customer's in position order, read in one short read transaction. They are read to be folded:
+    /// their chain hashes are left empty.
     public func events(of group: CustomerGroup, through position: Int64) throws -> [RecordedEvent] {
         try read { db in
             // In the order of the customers' index (a stream's versions follow its positions), so
             // nothing is sorted; `+position`: the customers' range picks the rows, not the position.
             try EventRow.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT \(EventRow.columns) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ?
+                    SELECT \(EventRow.columnsWithoutHashes) FROM event WHERE customerId BETWEEN ? AND ? AND +position <= ?
                     ORDER BY customerId, streamVersion
                     """),
                 arguments: [group.first, group.last, position])

@@ -235,6 +235,8 @@ import Testing
         #expect(groups.map(\.count) == [3, 2, 6, 1] && cut.map(\.events) == [3, 2, 6, 1])
         // and every event through 12 once (13 is left out).
         #expect(groups.flatMap { $0.map(\.position) }.sorted() == Array(1...12))
+        // They are read to be folded, without their chain hashes.
+        #expect(groups.joined().allSatisfy { $0.hash.isEmpty && $0.prevHash.isEmpty })
         // Groups of about 6 take two customers at once, customer by customer, each in position order.
         let positions = try store.customerGroups(through: 13, groupSize: 6).map { try store.events(of: $0, through: 13).map(\.position) }
         #expect(positions == [[2, 5, 11, 1, 7, 13], [4, 6, 8, 9, 10, 12], [3]])

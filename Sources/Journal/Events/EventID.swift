@@ -11,22 +11,21 @@ public struct EventID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public init?(_ text: String) {
         let utf8 = text.utf8
         guard utf8.count == 36 else { return nil }
-        var lowered: [UInt8] = []
-        lowered.reserveCapacity(36)
+        var capitals = false
         for (offset, byte) in utf8.enumerated() {
             switch offset {
             case 8, 13, 18, 23:
                 guard byte == UInt8(ascii: "-") else { return nil }
-                lowered.append(byte)
             default:
                 switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): lowered.append(byte)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): lowered.append(byte + 32)
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): continue
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): capitals = true
                 default: return nil
                 }
             }
         }
-        rawValue = String(decoding: lowered, as: UTF8.self)
+        // An id in small letters, as every stored one is, is kept as it is: reading events makes no copy.
+        rawValue = capitals ? String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "F") ? $0 + 32 : $0 }, as: UTF8.self) : text
     }
 
     public var description: String { rawValue }
