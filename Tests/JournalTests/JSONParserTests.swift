@@ -58,6 +58,18 @@ import Testing
     @Test func rejectsInvalidUTF8() {
         let bytes: [UInt8] = [0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D]  // ["\xC3("]
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(bytes) }
+        // After ASCII in the same string, and in a member name.
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([0x5B, 0x22, 0x61, 0x62, 0xFF, 0x22, 0x5D]) }  // ["ab\xFF"]
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([0x7B, 0x22, 0xC3, 0x22, 0x3A, 0x31, 0x7D]) }  // {"\xC3":1}
+    }
+
+    @Test func readsTextWhereverItIsStored() throws {
+        let text = #"{"name":"Müller GmbH","city":"Köln","id":"C-1"}"#
+        let value = try JSONParser.parse(text)
+        #expect(value["name"]?.stringValue == "Müller GmbH" && value["city"]?.stringValue == "Köln" && value["id"]?.stringValue == "C-1")
+        // The same from an array of bytes and from a collection that keeps no contiguous storage.
+        #expect(try JSONParser.parse(Array(text.utf8)) == value)
+        #expect(try JSONParser.parse(AnyCollection(text.utf8)) == value)
     }
 
     @Test func rejectsNestingBeyondTheLimit() {

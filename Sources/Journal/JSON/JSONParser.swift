@@ -12,22 +12,29 @@ public struct JSONParser {
 
     /// Parses exactly one JSON value that fills `bytes` (surrounding white space allowed).
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
-            var parser = JSONParser(buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.index != buffer.count {
-                throw parser.error("unexpected data after the JSON value")
-            }
-            return value
-        }
+        let parsed = bytes.withContiguousStorageIfAvailable(parsing) ?? Array(bytes).withUnsafeBufferPointer(parsing)
+        return try parsed.get()
     }
 
-    /// Parses a JSON string (its UTF-8 bytes).
+    /// Parses a JSON string (its UTF-8 bytes), where they are: nothing is copied.
     public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
-        try parse(Array(text.utf8))
+        var text = text
+        return try text.withUTF8(parsing).get()
+    }
+
+    private static func parsing(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONSyntaxError> {
+        Result { () throws(JSONSyntaxError) in try parse(buffer: buffer) }
+    }
+
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count {
+            throw parser.error("unexpected data after the JSON value")
+        }
+        return value
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -142,12 +149,13 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes. Validate UTF-8 once when the closing quote is found.
+        // Fast path: no escapes. Validate UTF-8 once when the closing quote is found (ASCII needs none).
+        var ascii = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                guard let string = String(validating: slice, as: UTF8.self) else {
+                guard let string = ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self) else {
                     throw JSONSyntaxError(offset: start, message: "string is not valid UTF-8")
                 }
                 index += 1
@@ -155,6 +163,7 @@ public struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in a string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         guard index < bytes.count else { throw error("unterminated string") }
