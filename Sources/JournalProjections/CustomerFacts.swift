@@ -134,14 +134,15 @@ public struct CustomerFacts: Projection {
 
     /// Folds each customer's events in memory as ``apply(_:_:_:)`` folds them into the tables: the
     /// same rows, each written once.
-    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
+    public func fold(customers group: CustomerEvents) throws -> any FoldedCustomers {
         var folded = FoldedFacts()
-        for events in customers(of: events) { Self.fold(customer: events, into: &folded) }
+        for customer in group.customers { Self.fold(customer: customer, of: group, into: &folded) }
         return folded
     }
 
-    /// Folds one customer's events, in position order, into `folded`.
-    private static func fold(customer events: ArraySlice<RecordedEvent>, into folded: inout FoldedFacts) {
+    /// Folds one customer's events (at `indices` of `group`, in position order) into `folded`.
+    private static func fold(customer indices: Range<Int>, of group: CustomerEvents, into folded: inout FoldedFacts) {
+        let events = group.events, payloads = group.payloads
         // Where each event is, and each fact-carrying event's latest revision and its kind.
         var byEvent: [String: Int] = [:], latest: [Int64: (revision: Int, kind: String)] = [:]
         // The payloads of the corrections so far, in log order, by the corrected event's id (lower-cased).
@@ -154,14 +155,14 @@ public struct CustomerFacts: Projection {
             }
             if let last = facts.last { latest[position] = (revision, last.kind) }
         }
-        for index in events.indices {
+        for index in indices {
             let event = events[index]
             byEvent[event.eventId.rawValue] = index
             switch event.type {
             case "touchpoint.corrected", "touchpoint.voided":
                 let voided = event.type == "touchpoint.voided"
                 let targetKey = voided ? "voidedEventId" : "correctedEventId"
-                let payload = event.payloadJSON
+                let payload = payloads[index]
                 let target = payload[targetKey]?.stringValue?.lowercased()
                 if !voided, let target { corrections[target, default: []].append(payload) }
                 guard let target, let sourceIndex = byEvent[target] else { continue }
@@ -170,12 +171,12 @@ public struct CustomerFacts: Projection {
                 var facts: [Fact] = [Fact(kind: "void")]
                 if !voided {
                     // The source's payload with every correction of it so far merged in, in log order.
-                    facts = Self.facts(type: source.type, payload: Corrections.merged(source.payloadJSON, corrections: corrections[target] ?? []))
+                    facts = Self.facts(type: source.type, payload: Corrections.merged(payloads[sourceIndex], corrections: corrections[target] ?? []))
                     if facts.isEmpty { facts = [Fact(kind: "void")] }
                 }
                 add(facts, position: source.position, revision: last.revision + 1, of: event, occurredAtUs: source.occurred.microseconds)
             default:
-                let payload: JSONValue? = Self.carriesFacts(event.type) ? event.payloadJSON : nil
+                let payload: JSONValue? = Self.carriesFacts(event.type) ? payloads[index] : nil
                 // In log order: the table's INSERT OR IGNORE keeps a term's first value, as a catch-up does.
                 for (kind, value) in Self.searchTerms(event, payload: payload) {
                     folded.terms.append((kind, value, event.customerId))

@@ -182,16 +182,17 @@ public struct JourneyTimeline: Projection {
     }
 
     public func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws {
-        try fold(events, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]), scorer: TouchpointScorer(rules: rules))
+        try fold(events.lazy.map { ($0, $0.payloadJSON) }, into: TimelineTableRows(db, entry: names["entry"], score: names["score"]),
+                 scorer: TouchpointScorer(rules: rules))
     }
 
     /// Folds each customer's events in memory (``CustomerTimelineRows``); each customer's rows are
     /// written once, as the fold left them.
-    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
+    public func fold(customers group: CustomerEvents) throws -> any FoldedCustomers {
         let scorer = TouchpointScorer(rules: rules)
-        return try FoldedTimelines(customers: customers(of: events).map { events in
+        return try FoldedTimelines(customers: group.customers.map { customer in
             let rows = CustomerTimelineRows()
-            try fold(events, into: rows, scorer: scorer)
+            try fold(zip(group.events[customer], group.payloads[customer]), into: rows, scorer: scorer)
             return rows.rows
         })
     }
@@ -206,23 +207,23 @@ public struct JourneyTimeline: Projection {
         }
     }
 
-    private func fold(_ events: some Sequence<RecordedEvent>, into rows: any TimelineRows, scorer: TouchpointScorer) throws {
+    /// Folds `events`, each with its payload parsed.
+    private func fold(_ events: some Sequence<(RecordedEvent, JSONValue)>, into rows: any TimelineRows, scorer: TouchpointScorer) throws {
         let scoring = CaseScoring(scorer: scorer, timeline: rows)
-        for event in events {
+        for (event, payload) in events {
             let knownAtUs = event.knownAt.microseconds
             scoring.folding(event.position)
             switch event.type {
             case "touchpoint.corrected":
-                if let target = try correct(event, rows) {
+                if let target = try correct(event, payload: payload, rows) {
                     try scoring.amended(target, knownAtUs: knownAtUs)
                 }
             case "touchpoint.voided":
-                guard let target = event.payloadJSON["voidedEventId"]?.stringValue?.lowercased() else { continue }
+                guard let target = payload["voidedEventId"]?.stringValue?.lowercased() else { continue }
                 try rows.amend(target, payload: nil, amendedBy: event.eventId.rawValue, amendedAtUs: knownAtUs)
                 try scoring.amended(target, knownAtUs: knownAtUs)
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
-                let payload = event.payloadJSON
                 let reference = Self.reference(type: event.type, payload: payload)
                 try rows.insert(NewTouchpoint(event: event, kind: kind, reference: reference))
                 scoring.inserted(
@@ -253,8 +254,7 @@ public struct JourneyTimeline: Projection {
 
     /// Merges the corrected fields into the touchpoint's current payload; keeps the first original.
     /// Returns the corrected event's id.
-    private func correct(_ event: RecordedEvent, _ rows: any TimelineRows) throws -> String? {
-        let payload = event.payloadJSON
+    private func correct(_ event: RecordedEvent, payload: JSONValue, _ rows: any TimelineRows) throws -> String? {
         guard let target = payload["correctedEventId"]?.stringValue?.lowercased(),
             case .object(let corrections)? = payload["corrections"],
             let current = try rows.payload(of: target),

@@ -64,13 +64,13 @@ public protocol Projection: Sendable {
     /// The default is false.
     var foldsCustomersApart: Bool { get }
     /// Folds every event of a group of customers — customer by customer, each customer's in position
-    /// order (``customers(of:)`` splits them) — into rows for tables a rebuild is filling: they have
+    /// order (``CustomerEvents/customers`` splits them) — into rows for tables a rebuild is filling: they have
     /// no rows of these customers yet, and none of what ``completeTables(_:_:)`` adds. A rebuild
     /// reads each group once for all such projections and calls it beside their folds of the group
     /// and the writing of the group before, so it must not touch the database; the rows are written
     /// by ``FoldedCustomers/write(_:_:)`` in the group's transaction. Called only when
     /// ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
-    func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers
+    func fold(customers group: CustomerEvents) throws -> any FoldedCustomers
     /// Tables that only spare readers work: each row can be computed again from the other tables,
     /// and readers answer without it (the timeline's documents). A rebuild empties them in the
     /// generation it replaces as it starts, so that the new generation is written into their pages
@@ -94,26 +94,39 @@ extension Projection {
     }
     public var dependencies: [String] { [] }
     public var foldsCustomersApart: Bool { false }
-    public func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers {
-        EventsToApply(projection: self, events: events)
+    public func fold(customers group: CustomerEvents) throws -> any FoldedCustomers {
+        EventsToApply(projection: self, events: group.events)
     }
     public var cacheTables: [String] { [] }
     public func refillCacheTables(_ db: Database, _ names: ProjectionTables) throws {}
 }
 
-/// The events of a group of customers, as ``Projection/fold(customers:)`` is handed them, split into
-/// each customer's.
-func customers(of events: [RecordedEvent]) -> [ArraySlice<RecordedEvent>] {
-    var customers: [ArraySlice<RecordedEvent>] = []
-    var start = events.startIndex
-    while start < events.endIndex {
-        // By the ids' bytes, as SQLite tells them apart.
-        let customerId = events[start].customerId.utf8
-        let end = events[start...].firstIndex { !$0.customerId.utf8.elementsEqual(customerId) } ?? events.endIndex
-        customers.append(events[start..<end])
-        start = end
+/// The events of a group of whole customers, customer by customer, each customer's in position order,
+/// as a rebuild reads them once for every projection that folds customers apart
+/// (``Projection/fold(customers:)``), with each payload parsed once for all of them.
+public struct CustomerEvents: Sendable {
+    public let events: [RecordedEvent]
+    /// The payload of the event at the same index, parsed.
+    public let payloads: [JSONValue]
+
+    public init(_ events: [RecordedEvent]) {
+        self.events = events
+        payloads = events.map(\.payloadJSON)
     }
-    return customers
+
+    /// The indices of each customer's events.
+    var customers: [Range<Int>] {
+        var customers: [Range<Int>] = []
+        var start = events.startIndex
+        while start < events.endIndex {
+            // By the ids' bytes, as SQLite tells them apart.
+            let customerId = events[start].customerId.utf8
+            let end = events[start...].firstIndex { !$0.customerId.utf8.elementsEqual(customerId) } ?? events.endIndex
+            customers.append(start..<end)
+            start = end
+        }
+        return customers
+    }
 }
 
 /// A group of customers a rebuild has folded in memory, waiting to be written.

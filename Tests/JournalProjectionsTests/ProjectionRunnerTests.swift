@@ -50,7 +50,7 @@ struct TimelineFoldedMeanwhile: Projection {
     func createTables(_ db: Database, _ names: ProjectionTables) throws { try timeline.createTables(db, names) }
     func completeTables(_ db: Database, _ names: ProjectionTables) throws { try timeline.completeTables(db, names) }
     func apply(_ events: [RecordedEvent], _ db: Database, _ names: ProjectionTables) throws { try timeline.apply(events, db, names) }
-    func fold(customers events: [RecordedEvent]) throws -> any FoldedCustomers { try timeline.fold(customers: events) }
+    func fold(customers group: CustomerEvents) throws -> any FoldedCustomers { try timeline.fold(customers: group) }
     func settle(_ db: Database, _ names: ProjectionTables, limit: Int) throws -> Int { try timeline.settle(db, names, limit: limit) }
 
     func prepareSettle(_ db: Database, _ names: ProjectionTables, after piece: String?, limit: Int) throws -> (any PreparedSettle)? {
