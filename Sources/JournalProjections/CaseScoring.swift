@@ -13,6 +13,9 @@ final class CaseScoring {
     let scorer: TouchpointScorer
     let timeline: any TimelineRows
     private var cases: [CaseKey: [Row]] = [:]
+    /// The canonical JSON of a score's reasons, written into a buffer kept for it: most touchpoints a
+    /// case scores again keep their score, and comparing their reasons then makes no string.
+    private var reasonsBytes: [UInt8] = []
     private var surveys: [String: [SurveyAnswer]] = [:]
     /// The position of the event being folded, and how many scores it has recorded so far.
     private var cause: (position: Int64, scores: Int64) = (0, 0)
@@ -61,8 +64,7 @@ final class CaseScoring {
         guard let caseId else { return }
         // In place: a copy of the case's rows would retain every field of every row.
         guard let entry = cases.index(forKey: CaseKey(customerId: customerId, caseId: caseId)) else { return }
-        let rows = cases.values[entry]
-        let index = rows.firstIndex { ($0.occurred, $0.position) > (row.occurred, row.position) } ?? rows.endIndex
+        let index = cases.values[entry].firstIndex { ($0.occurred, $0.position) > (row.occurred, row.position) } ?? cases.values[entry].endIndex
         cases.values[entry].insert(row, at: index)
     }
 
@@ -157,11 +159,9 @@ final class CaseScoring {
         CanonicalJSON.string(.array(score.reasons.map(JSONValue.string)))
     }
 
-    /// The canonical JSON of a score's reasons, written into a buffer kept for it: most touchpoints a
-    /// case scores again keep their score, and comparing their reasons then makes no string.
-    private var reasonsBytes: [UInt8] = []
-
-    /// Whether `stored`, a touchpoint's reasons as canonical JSON, holds exactly `reasons`.
+    /// Whether `stored`, a touchpoint's reasons as canonical JSON, holds exactly `reasons`. Compared as
+    /// bytes, not as strings: the stored reasons were written by the same canonical form, so the bytes
+    /// are equal exactly when the reasons are.
     private func same(_ reasons: [String], as stored: String?) -> Bool {
         guard let stored else { return false }
         reasonsBytes.removeAll(keepingCapacity: true)
