@@ -54,7 +54,6 @@ struct BoundStatement {
 /// Bytes kept in place until ``reuse()``: what is copied in never moves, so SQLite can read it where
 /// it is when the statement runs.
 private final class TextBuffer {
-    private static let blockSize = 64 * 1024
     /// Each block and the bytes used of it; only the last one takes more.
     private var blocks: [(memory: UnsafeMutableRawBufferPointer, used: Int)] = []
 
@@ -65,7 +64,9 @@ private final class TextBuffer {
     /// A copy of `bytes`, valid until ``reuse()``.
     func copy(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeRawPointer {
         if blocks.last.map({ $0.memory.count - $0.used < bytes.count }) ?? true {
-            blocks.append((.allocate(byteCount: max(Self.blockSize, bytes.count), alignment: 1), 0))
+            // Each block twice the one before, from 1 KiB: a statement run once per call (a catch-up's)
+            // takes little.
+            blocks.append((.allocate(byteCount: max(bytes.count, 2 * (blocks.last?.memory.count ?? 512)), alignment: 1), 0))
         }
         let last = blocks.count - 1
         let start = blocks[last].memory.baseAddress! + blocks[last].used
@@ -74,7 +75,7 @@ private final class TextBuffer {
         return UnsafeRawPointer(start)
     }
 
-    /// Makes the space free for the next copies; keeps one block, the largest needed so far.
+    /// Makes the space free for the next copies; keeps one block, as large as all of them together.
     func reuse() {
         guard blocks.count > 1 else {
             if !blocks.isEmpty { blocks[0].used = 0 }
