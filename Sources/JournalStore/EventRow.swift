@@ -14,23 +14,25 @@ enum EventRow {
     /// chain: two fewer copies of 32 bytes, each allocated twice, for every event.
     static let columnsWithoutHashes = columns.replacingOccurrences(of: "prevHash, hash,", with: "x'' AS prevHash, x'' AS hash,")
 
-    static func decode(_ row: Row) -> RecordedEvent { decode(row, payload: row[16]) }
-
-    private static func decode(_ row: Row, payload: String) -> RecordedEvent {
-        let eventId: String = row[1]
-        let envelope = EventEnvelope(
-            eventId: EventID(eventId) ?? EventID("00000000-0000-0000-0000-000000000000")!, customerId: row[2], type: row[4],
-            schemaVersion: row[5], occurredAt: row[6], occurred: Timestamp(microseconds: row[7]), caseId: row[9],
-            assetId: row[10], siteId: row[11], actor: row[12], source: row[13], correlationId: row[14], causationId: row[15])
-        return RecordedEvent(
-            position: row[0], streamVersion: row[3], envelope: envelope, recorded: Timestamp(microseconds: row[8]),
-            sourceRecordedAt: (row[19] as Int64?).map(Timestamp.init(microseconds:)), importRef: row[20],
-            payload: payload, prevHash: Array(row[17] as Data), hash: Array(row[18] as Data))
-    }
-
     /// The current row of `statement` (selecting ``columns``), read through the C API: a rebuild
     /// decodes millions of events, and reading each column through `Row` cost as much as the query.
     static func decode(statement s: SQLiteStatement) -> RecordedEvent {
+        decode(statement: s, payload: text(s, 16) ?? "")
+    }
+
+    /// The current row of `statement` as `disclosure` shows it, its payload disclosed straight from
+    /// the row's bytes.
+    static func decode(statement s: SQLiteStatement, disclosedBy disclosure: Disclosure) -> RecordedEvent {
+        var payload = "null"
+        if let bytes = sqlite3_column_text(s, 16) {
+            payload = disclosure.json(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(s, 16))))
+        }
+        var event = decode(statement: s, payload: payload)
+        event.actor = disclosure.value(event.actor)
+        return event
+    }
+
+    private static func decode(statement s: SQLiteStatement, payload: String) -> RecordedEvent {
         let envelope = EventEnvelope(
             eventId: EventID(text(s, 1) ?? "") ?? EventID("00000000-0000-0000-0000-000000000000")!, customerId: text(s, 2) ?? "",
             type: text(s, 4) ?? "", schemaVersion: Int(sqlite3_column_int64(s, 5)), occurredAt: text(s, 6) ?? "",
@@ -40,7 +42,7 @@ enum EventRow {
             position: sqlite3_column_int64(s, 0), streamVersion: Int(sqlite3_column_int64(s, 3)), envelope: envelope,
             recorded: Timestamp(microseconds: sqlite3_column_int64(s, 8)),
             sourceRecordedAt: sqlite3_column_type(s, 19) == SQLITE_NULL ? nil : Timestamp(microseconds: sqlite3_column_int64(s, 19)),
-            importRef: text(s, 20), payload: text(s, 16) ?? "", prevHash: bytes(s, 17), hash: bytes(s, 18))
+            importRef: text(s, 20), payload: payload, prevHash: bytes(s, 17), hash: bytes(s, 18))
     }
 
     private static func text(_ statement: SQLiteStatement, _ column: Int32) -> String? {
@@ -53,26 +55,17 @@ enum EventRow {
         return Array(UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column))))
     }
 
-    /// An event as `disclosure` shows it, its payload disclosed straight from the row's bytes.
-    static func decode(_ row: Row, disclosedBy disclosure: Disclosure) -> RecordedEvent {
-        var event = decode(row, payload: "")
-        event.payload = (try? row.withUnsafeData(atIndex: 16) { data in
-            data.map { data in data.withUnsafeBytes { disclosure.json($0.assumingMemoryBound(to: UInt8.self)) } }
-        }) ?? "null"
-        event.actor = disclosure.value(event.actor)
-        return event
-    }
-
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [RecordedEvent] {
         try fetchAll(db.makeStatement(sql: sql), arguments: arguments)
     }
 
     /// The events `statement` selects; disclosed by `disclosure` when one is given.
     static func fetchAll(_ statement: Statement, arguments: StatementArguments = [], disclosedBy disclosure: Disclosure? = nil) throws -> [RecordedEvent] {
+        assert(statement.columnCount == 21, "an event is read from the columns of EventRow.columns, in their order")
         let cursor = try Row.fetchCursor(statement, arguments: arguments)
         var events: [RecordedEvent] = []
         if let disclosure {
-            while let row = try cursor.next() { events.append(decode(row, disclosedBy: disclosure)) }
+            while try cursor.next() != nil { events.append(decode(statement: statement.sqliteStatement, disclosedBy: disclosure)) }
         } else {
             while try cursor.next() != nil { events.append(decode(statement: statement.sqliteStatement)) }
         }
@@ -80,6 +73,6 @@ enum EventRow {
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> RecordedEvent? {
-        try Row.fetchOne(db, sql: sql, arguments: arguments).map(decode)
+        try fetchAll(db, sql: sql, arguments: arguments).first
     }
 }
