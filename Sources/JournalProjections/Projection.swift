@@ -1,5 +1,6 @@
 import GRDB
 import Journal
+import Synchronization
 
 /// A read model folded from the log into its own tables.
 ///
@@ -103,19 +104,27 @@ extension Projection {
 
 /// The events of a group of whole customers, customer by customer, each customer's in position order,
 /// as a rebuild reads them once for every projection that folds customers apart
-/// (``Projection/fold(customers:)``), with each payload parsed once for all of them.
+/// (``Projection/fold(customers:)``), with each payload parsed once for all of them. They are read
+/// to be folded: their chain hashes are empty.
 public struct CustomerEvents: Sendable {
     public let events: [RecordedEvent]
     /// The payload of the event at the same index, parsed.
     public let payloads: [JSONValue]
 
+    /// `events`, their payloads parsed in two halves at once: every fold of the group waits for them.
     public init(_ events: [RecordedEvent]) {
         self.events = events
-        payloads = events.map(\.payloadJSON)
+        let halves = [0..<events.count / 2, events.count / 2..<events.count]
+        let parsed = Mutex<[[JSONValue]]>([[], []])
+        Lanes.run(halves.count) { lane in
+            let payloads = events[halves[lane]].map(\.payloadJSON)
+            parsed.withLock { $0[lane] = payloads }
+        }
+        payloads = parsed.withLock { $0.flatMap(\.self) }
     }
 
     /// The indices of each customer's events.
-    var customers: [Range<Int>] {
+    public var customers: [Range<Int>] {
         var customers: [Range<Int>] = []
         var start = events.startIndex
         while start < events.endIndex {

@@ -377,10 +377,10 @@ public struct ProjectionRunner: Sendable {
         let store = store, projections = rebuilds.map(\.projection)
         let fold = { @Sendable (index: Int) throws -> (index: Int, rows: [any FoldedCustomers], through: Int64)? in
             guard index < groups.count else { return nil }
-            let events = CustomerEvents(try store.events(of: groups[index], through: head))
+            let group = CustomerEvents(try store.events(of: groups[index], through: head))
             let rows = Mutex<[Int: Result<any FoldedCustomers, any Error>]>([:])
             Lanes.run(projections.count) { lane in
-                let folded = Result { try projections[lane].fold(customers: events) }
+                let folded = Result { try projections[lane].fold(customers: group) }
                 rows.withLock { $0[lane] = folded }
             }
             let results = rows.withLock { $0 }
