@@ -1,6 +1,5 @@
 import GRDB
 import Journal
-import Synchronization
 
 /// A read model folded from the log into its own tables.
 ///
@@ -111,16 +110,11 @@ public struct CustomerEvents: Sendable {
     /// The payload of the event at the same index, parsed.
     public let payloads: [JSONValue]
 
-    /// `events`, their payloads parsed in two halves at once: every fold of the group waits for them.
+    /// `events`, their payloads parsed on the calling thread. (Parsed in two halves on two threads,
+    /// the rebuild's memory after its fold rose by about 60 MiB at 1M events, and its time did not fall.)
     public init(_ events: [RecordedEvent]) {
         self.events = events
-        let halves = [0..<events.count / 2, events.count / 2..<events.count]
-        let parsed = Mutex<[[JSONValue]]>([[], []])
-        Lanes.run(halves.count) { lane in
-            let payloads = events[halves[lane]].map(\.payloadJSON)
-            parsed.withLock { $0[lane] = payloads }
-        }
-        payloads = parsed.withLock { $0.flatMap(\.self) }
+        payloads = events.map(\.payloadJSON)
     }
 
     /// The indices of each customer's events.
