@@ -364,10 +364,9 @@ public struct ProjectionRunner: Sendable {
 
     /// Folds the log through `head` into the new generations of `rebuilds`, projections that fold
     /// customers apart, a group of whole customers at a time (``EventStore/customerGroups(through:groupSize:)``):
-    /// each group is read once, folded in memory by every projection at the same time
-    /// (``Projection/fold(customers:)``), and written in one transaction; the next group is read and
-    /// folded while one is written. `progress` is told each projection's events folded so far.
-    /// Returns the number of events folded.
+    /// each group is read once, folded in memory by each projection in turn (``Projection/fold(customers:)``),
+    /// and written in one transaction; the next group is read and folded while one is written.
+    /// `progress` is told each projection's events folded so far. Returns the number of events folded.
     private func foldCustomersApart(
         _ rebuilds: [Rebuild], through head: Int64, progress: @Sendable (String, Int64) -> Void
     ) throws -> Int64 {
@@ -375,26 +374,51 @@ public struct ProjectionRunner: Sendable {
         // The events folded once each group is written.
         let folded = groups.reduce(into: [Int64]()) { folded, group in folded.append((folded.last ?? 0) + Int64(group.events)) }
         let store = store, projections = rebuilds.map(\.projection)
-        let fold = { @Sendable (index: Int) throws -> (index: Int, rows: [any FoldedCustomers], through: Int64)? in
+        let fold = { @Sendable (index: Int) throws -> FoldedGroup? in
             guard index < groups.count else { return nil }
-            let group = CustomerEvents(try store.events(of: groups[index], through: head))
-            let rows = Mutex<[Int: Result<any FoldedCustomers, any Error>]>([:])
-            Lanes.run(projections.count) { lane in
-                let folded = Result { try projections[lane].fold(customers: group) }
-                rows.withLock { $0[lane] = folded }
-            }
-            let results = rows.withLock { $0 }
-            return (index, try projections.indices.map { try results[$0]!.get() }, folded[index])
+            let events = CustomerEvents(try store.events(of: groups[index], through: head))
+            return FoldedGroup(index: index, through: folded[index], rows: try projections.map { try $0.fold(customers: events) }, events: events)
         }
         let last = try Overlap.run(first: try fold(0)) { group in
             try fold(group.index + 1)
         } consume: { group in
+            let (rows, events) = group.take()
             try store.projectionWriter.write { db in
-                for (rows, rebuild) in zip(group.rows, rebuilds) { try rows.write(db, rebuild.tables) }
+                for (rows, rebuild) in zip(rows, rebuilds) { try rows.write(db, rebuild.tables) }
             }
             for projection in projections { progress(projection.name, group.through) }
+            // Freed after the write (``FoldedGroup``).
+            withExtendedLifetime(events) {}
         }
         return last?.through ?? 0
+    }
+
+    /// A group of customers folded, waiting to be written. The writer takes its rows and the events
+    /// they were folded from out of it, and frees them after it has written them, whichever thread lets
+    /// go of the group last; by then the thread that folds has usually made the groups the queue holds
+    /// and waits. Measured at 1M events, the rebuild took about 6 s less processor time and 3 s less
+    /// time than with a group freed by the thread that folds, or by the writer before it writes: the
+    /// allocator then sorted and merged the freed memory while that thread allocated the next group
+    /// (`malloc_consolidate`, `unlink_chunk` and `_int_malloc`: a fifth of its samples instead of a twentieth).
+    private final class FoldedGroup: Sendable {
+        let index: Int
+        /// The events folded once the group is written.
+        let through: Int64
+        private let content: Mutex<(rows: [any FoldedCustomers], events: CustomerEvents)?>
+
+        init(index: Int, through: Int64, rows: [any FoldedCustomers], events: CustomerEvents) {
+            self.index = index
+            self.through = through
+            content = Mutex((rows, events))
+        }
+
+        /// The rows and events; taken once.
+        func take() -> (rows: [any FoldedCustomers], events: CustomerEvents) {
+            content.withLock { content in
+                defer { content = nil }
+                return content!
+            }
+        }
     }
 
     /// Builds the indexes only readers use over a rebuilt generation, then switches to it: folds what
