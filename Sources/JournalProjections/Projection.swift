@@ -66,8 +66,8 @@ public protocol Projection: Sendable {
     /// Folds every event of a group of customers — customer by customer, each customer's in position
     /// order (``CustomerEvents/customers`` splits them) — into rows for tables a rebuild is filling: they have
     /// no rows of these customers yet, and none of what ``completeTables(_:_:)`` adds. A rebuild
-    /// reads each group once for all such projections and calls it beside their folds of the group
-    /// and the writing of the group before, so it must not touch the database; the rows are written
+    /// reads each group once for all such projections and calls it while the group before is being
+    /// written, so it must not touch the database; the rows are written
     /// by ``FoldedCustomers/write(_:_:)`` in the group's transaction. Called only when
     /// ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
     func fold(customers group: CustomerEvents) throws -> any FoldedCustomers
