@@ -225,7 +225,7 @@ public struct JourneyTimeline: Projection {
             default:
                 let kind = registry.entry(type: event.type, version: event.schemaVersion)?.touchpointKind ?? "other"
                 let reference = Self.reference(type: event.type, payload: payload)
-                try rows.insert(NewTouchpoint(event: event, kind: kind, reference: reference))
+                try rows.insert(NewTouchpoint(event: event, kind: kind, reference: reference, payload: payload))
                 scoring.inserted(
                     CaseScoring.Row(position: event.position, eventId: event.eventId.rawValue, type: event.type, occurred: event.occurred,
                                     payload: payload, voided: false, valence: nil, reasons: nil, ref: reference, source: event.source),

@@ -26,6 +26,8 @@ struct NewTouchpoint {
     var event: RecordedEvent
     var kind: String
     var reference: String?
+    /// The event's payload, parsed: the fold has it already.
+    var payload: JSONValue
 }
 
 /// Which touchpoints the fold reads back.
@@ -211,7 +213,7 @@ final class TimelineTableRows: TimelineRows {
 private struct FoldedTouchpoint {
     var new: NewTouchpoint
     var payload: String
-    /// `payload` parsed, once it was read back.
+    /// `payload` parsed: the event's, as the fold parsed it; after a correction, once it is read back.
     var parsed: JSONValue?
     var originalPayload: String?
     var status = "recorded"
@@ -234,7 +236,7 @@ final class CustomerTimelineRows: TimelineRows {
 
     func insert(_ touchpoint: NewTouchpoint) throws {
         let index = touchpoints.count
-        touchpoints.append(Touchpoint(new: touchpoint, payload: touchpoint.event.payload))
+        touchpoints.append(Touchpoint(new: touchpoint, payload: touchpoint.event.payload, parsed: touchpoint.payload))
         byEvent[touchpoint.event.eventId.rawValue] = index
         if let caseId = touchpoint.event.caseId { byCase[caseId, default: []].append(index) }
         if let reference = touchpoint.reference { byReference[reference, default: []].append(index) }
