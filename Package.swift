@@ -36,11 +36,13 @@ let package = Package(
             dependencies: ["SchemaEmbedder"],
             path: "Sources/EmbedSchemasPlugin"
         ),
+        // SQLite's process-wide options, set through its C interface.
+        .target(name: "SQLiteSettings", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite event store on GRDB.
         .target(
             name: "JournalStore",
             dependencies: [
-                "Journal", "JournalSchemas", .product(name: "GRDB", package: "GRDB.swift"),
+                "Journal", "JournalSchemas", "SQLiteSettings", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
