@@ -67,8 +67,8 @@ public protocol Projection: Sendable {
     /// order (``CustomerEvents/customers`` splits them) — into rows for tables a rebuild is filling: they have
     /// no rows of these customers yet, and none of what ``completeTables(_:_:)`` adds. A rebuild
     /// reads each group once for all such projections and calls it while the group before is being
-    /// written, so it must not touch the database; the rows are written
-    /// by ``FoldedCustomers/write(_:_:)`` in the group's transaction. Called only when
+    /// written, so it must not touch the database; the rows are written by
+    /// ``FoldedCustomers/write(_:_:)`` in the group's transaction. Called only when
     /// ``foldsCustomersApart``; the default keeps the events for ``apply(_:_:_:)``.
     func fold(customers group: CustomerEvents) throws -> any FoldedCustomers
     /// Tables that only spare readers work: each row can be computed again from the other tables,
