@@ -13,7 +13,8 @@ import JournalStore
 //       (folding events, building indexes, dropping replaced tables, writing documents, giving back space)
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape, the
 //       indexes that only readers use created after the copy as a rebuild creates them — what writing
-//       these rows costs before any folding, a bound no rebuild can beat
+//       these rows costs before any folding, a bound no rebuild can beat — and, before (r) and (w), how
+//       much of the machine's page cache is held in 2 MiB folios (both swing with it)
 //   (q) timeline (now), moments and churn (as of random instants) query latency for random customers
 //   (r) the at-risk list: the portfolio ranked once afresh, then the riskiest 50 read from the kept ranking
 //   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
@@ -47,6 +48,18 @@ func peakMemoryMiB() -> Double {
         let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
         let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return 0 }
+    return kib / 1024
+}
+
+/// The machine's page cache held in 2 MiB folios, in MiB (`FileHugePages` in /proc/meminfo; nil where
+/// there is no such line). On Linux 6.18 with ext4, a file read with readahead (by `cat`, say) is cached
+/// in such folios, and a 4 KiB page write into one costs the kernel several times what it costs into a
+/// 4 KiB folio (tools/bench-page-cache): the rebuild and the write floor swing with it.
+func hugeFolioPageCacheMiB() -> Double? {
+    guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+        let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("FileHugePages:") }),
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
     return kib / 1024
 }
 
@@ -102,6 +115,7 @@ enum ProjectionBenchmark {
 
         // (r) Full rebuild of the built-in projections.
         let memoryBefore = peakMemoryMiB()
+        let hugeFoliosBeforeRebuild = hugeFolioPageCacheMiB()
         let runner = ProjectionRunner.builtIn(store: store)
         var rebuildSeconds = Double.nan
         // Seconds per step of each projection's rebuild, e.g. "timeline: building indexes".
@@ -139,6 +153,7 @@ enum ProjectionBenchmark {
 
         // (w) The write floor.
         var floorSeconds = Double.nan
+        let hugeFoliosBeforeFloor = hugeFolioPageCacheMiB()
         if rebuild {
             progress("copying the projections' tables (write floor)")
             floorSeconds = try writeFloor(runner, store)
@@ -217,6 +232,12 @@ enum ProjectionBenchmark {
                 ("writeFloorSeconds", format(floorSeconds, digits: 1)),
                 ("rebuildToWriteFloorRatio", format(floorSeconds / rebuildSeconds, digits: 3)),
             ]
+            if let hugeFoliosBeforeRebuild, let hugeFoliosBeforeFloor {
+                fields += [
+                    ("pageCacheMiBIn2MiBFoliosBeforeRebuild", format(hugeFoliosBeforeRebuild)),
+                    ("pageCacheMiBIn2MiBFoliosBeforeWriteFloor", format(hugeFoliosBeforeFloor)),
+                ]
+            }
         }
         fields += [
             ("peakMemoryMiBBeforeRebuild", format(memoryBefore)), ("peakMemoryMiBAfterRebuild", format(memoryAfter)),

@@ -101,6 +101,17 @@ import Testing
                                     "declared.promisegap.rebuildEventsPerSecond",
                                     "declared.exportNDJSON.eventsPerSecond"], "bench-projections")
         #expect(documents.filter { $0["benchmark"] == "export" }.count == 2)
+        // Linux says how much of its page cache is in 2 MiB folios (often none).
+        #expect(number(projections, "pageCacheMiBIn2MiBFoliosBeforeRebuild") != nil)
+        #expect(number(projections, "pageCacheMiBIn2MiBFoliosBeforeWriteFloor") != nil)
+    }
+
+    @Test func pageCacheBenchmark() throws {
+        let documents = try run("bench-page-cache", "--mib", "8", "--writes", "2000")
+        expectFigures(documents.last, ["readahead.randomPageWritesPerSecond", "readahead.sequentialFrameWritesPerSecond",
+                                       "pages.randomPageWritesPerSecond", "uncached.randomPageWritesPerSecond",
+                                       "readahead.randomPageWritesOverPagesRatio", "uncached.randomPageWritesOverPagesRatio"], "bench-page-cache")
+        #expect(number(documents.last, "fileMiB") == 8)
     }
 
     @Test func firstRowBenchmark() throws {
