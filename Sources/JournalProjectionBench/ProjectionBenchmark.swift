@@ -13,8 +13,9 @@ import JournalStore
 //       (folding events, building indexes, dropping replaced tables, writing documents, giving back space)
 //   (w) the write floor: SQLite copying the rebuilt tables into fresh tables of the same shape, the
 //       indexes that only readers use created after the copy as a rebuild creates them — what writing
-//       these rows costs before any folding, a bound no rebuild can beat — and, before (r) and (w), how
-//       much of the machine's page cache is held in 2 MiB folios (both swing with it)
+//       these rows costs before any folding, a bound no rebuild can beat
+//   before the rebuild and before the write floor, how much of the machine's page cache is in 2 MiB folios
+//       (both times change with it)
 //   (q) timeline (now), moments and churn (as of random instants) query latency for random customers
 //   (r) the at-risk list: the portfolio ranked once afresh, then the riskiest 50 read from the kept ranking
 //   (d) with --declared DIR: a rebuild of each declared projection in DIR (events/s), the first row of a
@@ -42,26 +43,24 @@ func fileBytes(_ paths: [String]) -> Int {
     return total
 }
 
-/// Peak resident memory of this process so far, in MiB (VmHWM).
-func peakMemoryMiB() -> Double {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
-    else { return 0 }
-    return kib / 1024
-}
-
-/// The machine's page cache held in 2 MiB folios, in MiB (`FileHugePages` in /proc/meminfo; nil where
-/// there is no such line). On Linux 6.18 with ext4, a file read with readahead (by `cat`, say) is cached
-/// in such folios, and a 4 KiB page write into one costs the kernel several times what it costs into a
-/// 4 KiB folio (tools/bench-page-cache): the rebuild and the write floor swing with it.
-func hugeFolioPageCacheMiB() -> Double? {
-    guard let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-        let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("FileHugePages:") }),
+/// The value in MiB of a line such as `VmHWM:  1234 kB` of a /proc file; nil where there is none.
+func procMiB(_ file: String, _ field: String) -> Double? {
+    guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+        let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
         let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return nil }
     return kib / 1024
 }
+
+/// Peak resident memory of this process so far, in MiB (VmHWM).
+func peakMemoryMiB() -> Double { procMiB("/proc/self/status", "VmHWM") ?? 0 }
+
+/// The machine's page cache in 2 MiB folios, in MiB (`FileHugePages`; nil where Linux does not say).
+/// On Linux 6.18 with ext4 a file read with readahead (by `cat`, say) may be cached in such folios, and
+/// a 4 KiB page write into one cost the kernel about eleven times one into a 4 KiB folio
+/// (tools/bench-page-cache): a rebuild writing into such pages slows down, while the write floor ran
+/// faster in that state, for reasons not yet known.
+func hugeFolioPageCacheMiB() -> Double? { procMiB("/proc/meminfo", "FileHugePages") }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
@@ -115,7 +114,7 @@ enum ProjectionBenchmark {
 
         // (r) Full rebuild of the built-in projections.
         let memoryBefore = peakMemoryMiB()
-        let hugeFoliosBeforeRebuild = hugeFolioPageCacheMiB()
+        let hugeFoliosBeforeRebuild = rebuild ? hugeFolioPageCacheMiB() : nil
         let runner = ProjectionRunner.builtIn(store: store)
         var rebuildSeconds = Double.nan
         // Seconds per step of each projection's rebuild, e.g. "timeline: building indexes".
@@ -153,8 +152,9 @@ enum ProjectionBenchmark {
 
         // (w) The write floor.
         var floorSeconds = Double.nan
-        let hugeFoliosBeforeFloor = hugeFolioPageCacheMiB()
+        var hugeFoliosBeforeFloor: Double?
         if rebuild {
+            hugeFoliosBeforeFloor = hugeFolioPageCacheMiB()
             progress("copying the projections' tables (write floor)")
             floorSeconds = try writeFloor(runner, store)
         }
