@@ -57,7 +57,7 @@ func peakMemoryMiB() -> Double { procMiB("/proc/self/status", "VmHWM") ?? 0 }
 
 /// The machine's page cache in 2 MiB folios, in MiB (`FileHugePages`; nil where Linux does not say).
 /// On Linux 6.18 with ext4 a file read with readahead (by `cat`, say) may be cached in such folios, and
-/// a 4 KiB page write into one cost the kernel about eleven times one into a 4 KiB folio
+/// a 4 KiB page write into one cost the kernel 11 to 20 times one into a 4 KiB folio
 /// (tools/bench-page-cache): a rebuild writing into such pages slows down, while the write floor ran
 /// faster in that state, for reasons not yet known.
 func hugeFolioPageCacheMiB() -> Double? { procMiB("/proc/meminfo", "FileHugePages") }
